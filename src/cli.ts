@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, scrubSecrets } from './config.js';
+import { createLogger, openDatabase } from './service.js';
+import type { Database } from './service.js';
+import { runService } from './main.js';
+import { hashSecret } from './security/passwords.js';
+import { findUserByEmail, insertUser } from './db/users.js';
+import { findCurrency } from './db/ledger.js';
+import { verifyCurrency } from './db/verify.js';
+import { DomainError } from './ledger/errors.js';
+
+const usage = `Usage: wijkmunt <command> [options]
+
+Commands:
+  serve                                   run the service (same as npm start)
+  migrate                                 apply pending database migrations and exit
+  create-admin --email E --password P     create an admin user
+  verify --currency CODE                  check the ledger invariants; exit 1 if one fails
+
+Environment: see the README (DATABASE_URL, DATA_DIR, PORT, ...).`;
+
+async function withDatabase<T>(run: (db: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  scrubSecrets();
+  const db = await openDatabase(config, createLogger({ ...config, LOG_LEVEL: 'warn' }));
+  try {
+    return await run(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, password: { type: 'string' }, currency: { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  switch (command) {
+    case 'serve':
+      await runService();
+      return -1;
+    case 'migrate':
+      await withDatabase(async () => {});
+      process.stdout.write('migrations are up to date\n');
+      return 0;
+    case 'create-admin': {
+      const { email, password } = values;
+      if (email === undefined || password === undefined || password.length < 10) {
+        process.stderr.write('create-admin needs --email and --password (at least 10 characters)\n');
+        return 2;
+      }
+      return withDatabase(async (db) => {
+        const config = loadConfig();
+        if (await findUserByEmail(db.sql, email) !== undefined) {
+          process.stderr.write(`a user with email ${email} already exists\n`);
+          return 1;
+        }
+        const user = await insertUser(db.sql, {
+          email, role: 'admin', currency_ids: [], password_hash: await hashSecret(password, config.SCRYPT_COST_LOG2),
+        });
+        process.stdout.write(`admin ${user.email} created (id ${user.id})\n`);
+        return 0;
+      });
+    }
+    case 'verify': {
+      const code = values.currency;
+      if (code === undefined) {
+        process.stderr.write('verify needs --currency CODE\n');
+        return 2;
+      }
+      return withDatabase(async (db) => {
+        const currency = await findCurrency(db.sql, code);
+        if (currency === undefined) {
+          process.stderr.write(`no currency ${code}\n`);
+          return 2;
+        }
+        const checks = await verifyCurrency(db.sql, currency);
+        for (const check of checks) {
+          process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}\n`);
+        }
+        return checks.every((check) => check.ok) ? 0 : 1;
+      });
+    }
+    default:
+      process.stdout.write(`${usage}\n`);
+      return command === undefined || values.help === true ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exit(code);
+}, (error: unknown) => {
+  const message = error instanceof DomainError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`wijkmunt: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from the environment once and validated. Each limit has
+ * a name with its unit and a default; the README's configuration table lists them all.
+ */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public address of the service, used in QR codes and links. */
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  /** PostgreSQL to use; without it an embedded server runs in DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default('./.data'),
+  /** Signing key for tokens (≥ 32 bytes); without it one is generated once into DATA_DIR. */
+  JWT_SECRET: z.string().min(32).optional(),
+  STAFF_TOKEN_TTL_S: z.coerce.number().int().min(60).max(7 * 86400).default(8 * 3600),
+  /** scrypt cost (log2 of N) for passwords and PINs. */
+  SCRYPT_COST_LOG2: z.coerce.number().int().min(10).max(20).default(17),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  BODY_SIZE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+export type Config = z.infer<typeof schema> & { public_base_url: string };
+
+/** Parses the environment; throws a readable error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  return { ...config, public_base_url: (config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '') };
+}
+
+/** Removes secrets from the environment once read, so no child process or dump sees them. */
+export function scrubSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  delete env.JWT_SECRET;
+  delete env.DATABASE_URL;
+}

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable, Sql } from './client.js';
+import { transaction } from './client.js';
+import { DomainError, assert } from '../ledger/errors.js';
+import type {
+  Account, AccountKind, AccountStatus, Currency, Entry, Transfer, TransferRequest, TransferResult,
+} from '../ledger/model.js';
+
+export interface NewCurrency {
+  code: string;
+  name: string;
+  scale: number;
+  euro_per_unit: string;
+  wallet_balance_max: bigint | null;
+  volunteer_cap_day: bigint | null;
+  volunteer_cap_year: bigint | null;
+}
+
+type CurrencyRow = Omit<Currency, 'euro_per_unit'> & { euro_per_unit: string };
+
+/** Creates a currency and its issuance account in one transaction. */
+export async function insertCurrency(sql: Sql, input: NewCurrency): Promise<Currency> {
+  const issuance_id = randomUUID();
+  return transaction(sql, async (tx) => {
+    const [existing] = await tx`SELECT 1 FROM currencies WHERE code = ${input.code}`;
+    if (existing !== undefined) {
+      throw new DomainError('currency_exists', `currency ${input.code} already exists`);
+    }
+    const [row] = await tx<CurrencyRow[]>`
+      INSERT INTO currencies (code, name, scale, euro_per_unit, wallet_balance_max,
+                              volunteer_cap_day, volunteer_cap_year, issuance_account_id)
+      VALUES (${input.code}, ${input.name}, ${input.scale}, ${input.euro_per_unit},
+              ${input.wallet_balance_max}, ${input.volunteer_cap_day}, ${input.volunteer_cap_year},
+              ${issuance_id})
+      RETURNING *`;
+    assert(row !== undefined, 'insert returns the currency');
+    await tx`INSERT INTO accounts (currency_id, id, kind, name)
+             VALUES (${row.id}, ${issuance_id}, 'issuance', ${`${input.name} — issuance`})`;
+    return row;
+  });
+}
+
+export async function findCurrency(sql: Queryable, code: string): Promise<Currency | undefined> {
+  const [row] = await sql<CurrencyRow[]>`SELECT * FROM currencies WHERE code = ${code}`;
+  return row;
+}
+
+export async function findCurrencyById(sql: Queryable, id: number): Promise<Currency | undefined> {
+  const [row] = await sql<CurrencyRow[]>`SELECT * FROM currencies WHERE id = ${id}`;
+  return row;
+}
+
+/** All currencies, or those with the given ids. */
+export async function listCurrencies(sql: Queryable, ids?: number[]): Promise<Currency[]> {
+  if (ids === undefined) return sql<CurrencyRow[]>`SELECT * FROM currencies ORDER BY code`;
+  return sql<CurrencyRow[]>`SELECT * FROM currencies WHERE id = ANY(${ids}) ORDER BY code`;
+}
+
+export async function insertAccount(
+  sql: Queryable, currency: Currency, kind: Exclude<AccountKind, 'issuance'>, name: string,
+): Promise<Account> {
+  const balance_max = kind === 'wallet' ? currency.wallet_balance_max : null;
+  const [row] = await sql<Account[]>`
+    INSERT INTO accounts (currency_id, id, kind, name, balance_max)
+    VALUES (${currency.id}, ${randomUUID()}, ${kind}, ${name}, ${balance_max})
+    RETURNING *`;
+  assert(row !== undefined, 'insert returns the account');
+  return row;
+}
+
+/** The accounts with these ids, in any currency (for checks before a transfer). */
+export async function findAccountsIn(sql: Queryable, ids: string[]): Promise<Account[]> {
+  if (ids.length === 0) return [];
+  return sql<Account[]>`SELECT * FROM accounts WHERE id = ANY(${ids}::uuid[])`;
+}
+
+export async function findAccount(sql: Queryable, id: string): Promise<Account | undefined> {
+  const [row] = await sql<Account[]>`SELECT * FROM accounts WHERE id = ${id}`;
+  return row;
+}
+
+export async function setAccountStatus(sql: Queryable, account: Account, status: AccountStatus): Promise<Account> {
+  const [row] = await sql<Account[]>`
+    UPDATE accounts SET status = ${status}
+    WHERE currency_id = ${account.currency_id} AND id = ${account.id} AND kind <> 'issuance'
+    RETURNING *`;
+  if (row === undefined) throw new DomainError('validation_failed', 'the issuance account cannot change status');
+  return row;
+}
+
+export interface AccountQuery {
+  kind?: AccountKind;
+  /** Case-insensitive substring of the name. */
+  q?: string;
+  limit: number;
+  /** Keyset: the (lower(name), id) of the last row of the previous page. */
+  after?: { name: string; id: string };
+}
+
+export async function listAccounts(sql: Queryable, currency_id: number, query: AccountQuery): Promise<Account[]> {
+  const pattern = query.q === undefined ? null : `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<Account[]>`
+    SELECT * FROM accounts
+    WHERE currency_id = ${currency_id}
+      AND (${query.kind ?? null}::text IS NULL OR kind = ${query.kind ?? null})
+      AND (${pattern}::text IS NULL OR name ILIKE ${pattern})
+      AND (${query.after?.name ?? null}::text IS NULL
+           OR (lower(name), id) > (${query.after?.name ?? null}, ${query.after?.id ?? null}::uuid))
+    ORDER BY lower(name), id
+    LIMIT ${query.limit}`;
+}
+
+interface TransferJson {
+  id: string;
+  currency_id: number;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: string;
+  code: Transfer['code'];
+  phase: Transfer['phase'];
+  pending_id: string | null;
+  reverses_id: string | null;
+  memo: string | null;
+  metadata: Record<string, unknown>;
+  created_by: string;
+  created_at: string;
+}
+
+function transferFromJson(json: TransferJson): Transfer {
+  return { ...json, amount: BigInt(json.amount), created_at: new Date(json.created_at) };
+}
+
+function itemToJson(item: TransferRequest): Record<string, unknown> {
+  return { ...item, amount: item.amount?.toString() };
+}
+
+/** Raised when an atomic batch fails: the item's index, its failure code and detail. */
+export class BatchItemError extends Error {
+  readonly index: number;
+  readonly code: string;
+  readonly detail: Record<string, unknown>;
+
+  constructor(index: number, code: string, detail: Record<string, unknown>) {
+    super(`transfer ${index} failed: ${code}`);
+    this.name = 'BatchItemError';
+    this.index = index;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/**
+ * Applies transfers of one currency in one transaction and one round trip (wm_transfers).
+ * Atomic: all or none, a failure throws BatchItemError. Otherwise each item succeeds or fails
+ * on its own and the results say which.
+ */
+export async function postTransfers(
+  sql: Queryable, currency_id: number, items: TransferRequest[], atomic: boolean,
+): Promise<TransferResult[]> {
+  try {
+    const [row] = await sql<{ results: Array<{ ok: boolean; transfer?: TransferJson; code?: string; detail?: Record<string, unknown> }> }[]>`
+      SELECT wm_transfers(${currency_id}, ${sql.json(items.map(itemToJson) as never)}, ${atomic}) AS results`;
+    assert(row !== undefined && row.results.length === items.length, 'one result per item');
+    return row.results.map((r) => r.ok
+      ? { ok: true, transfer: transferFromJson(r.transfer as TransferJson) }
+      : { ok: false, code: r.code ?? 'invalid_transfer', detail: r.detail ?? {} });
+  } catch (error) {
+    const e = error as { code?: string; message?: string; detail?: string; hint?: string };
+    if (e.code === 'WM001') {
+      throw new BatchItemError(Number(e.hint ?? 0), e.message ?? 'invalid_transfer', JSON.parse(e.detail ?? '{}'));
+    }
+    throw error;
+  }
+}
+
+/** Posts transfers in their own retried transaction (for callers without one). */
+export function postTransfersNow(
+  sql: Sql, currency_id: number, items: TransferRequest[], atomic: boolean,
+): Promise<TransferResult[]> {
+  return transaction(sql, (tx) => postTransfers(tx, currency_id, items, atomic));
+}
+
+export async function findTransfer(sql: Queryable, id: string): Promise<Transfer | undefined> {
+  const [row] = await sql<Transfer[]>`
+    SELECT t.*, r.phase AS resolved_by_phase
+    FROM transfers t
+    LEFT JOIN transfers r ON r.currency_id = t.currency_id AND r.pending_id = t.id
+    WHERE t.id = ${id}`;
+  return row;
+}
+
+/** Whether a transfer has been reversed, and by which transfer. */
+export async function findReversal(sql: Queryable, transfer: Transfer): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT id FROM transfers WHERE currency_id = ${transfer.currency_id} AND reverses_id = ${transfer.id}`;
+  return row?.id;
+}
+
+/** Newest first; `before_version` is the keyset cursor. One range scan of the entries key. */
+export async function listEntries(
+  sql: Queryable, account: Account, limit: number, before_version?: bigint,
+): Promise<Entry[]> {
+  return sql<Entry[]>`
+    SELECT e.transfer_id, e.account_id, e.version, e.amount, e.balance_after, t.code, t.memo,
+           cp.id AS counterparty_id, cp.name AS counterparty_name, e.created_at
+    FROM entries e
+    JOIN transfers t ON t.currency_id = e.currency_id AND t.id = e.transfer_id
+    JOIN accounts cp ON cp.currency_id = e.currency_id
+      AND cp.id = CASE WHEN t.debit_account_id = e.account_id THEN t.credit_account_id ELSE t.debit_account_id END
+    WHERE e.currency_id = ${account.currency_id} AND e.account_id = ${account.id}
+      AND e.version < ${before_version ?? 9_223_372_036_854_775_807n}
+    ORDER BY e.version DESC
+    LIMIT ${limit}`;
+}
+
+export interface Supply {
+  /** Everything the issuance account ever sent out (budgets and direct issues). */
+  issued: bigint;
+  /** Everything that came back to the issuance account (redemptions, reversals of issues). */
+  redeemed: bigint;
+  in_programmes: bigint;
+  in_wallets: bigint;
+  in_shops: bigint;
+}
+
+/** Where the coins of a currency are; issued - redeemed = programmes + wallets + shops. */
+export async function supplyOf(sql: Queryable, currency: Currency): Promise<Supply> {
+  const [row] = await sql<Supply[]>`
+    SELECT
+      coalesce(sum(debits_posted) FILTER (WHERE kind = 'issuance'), 0)::bigint AS issued,
+      coalesce(sum(credits_posted) FILTER (WHERE kind = 'issuance'), 0)::bigint AS redeemed,
+      coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind = 'programme'), 0)::bigint AS in_programmes,
+      coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind = 'wallet'), 0)::bigint AS in_wallets,
+      coalesce(sum(credits_posted - debits_posted) FILTER (WHERE kind = 'shop'), 0)::bigint AS in_shops
+    FROM accounts WHERE currency_id = ${currency.id}`;
+  assert(row !== undefined, 'aggregate returns a row');
+  return row;
+}

@@ -1,0 +1,140 @@
+import type { Queryable } from './client.js';
+import type { CheckResult, Currency } from '../ledger/model.js';
+
+/** Offenders named in a check's detail, at most. */
+const offenders_shown_max = 5;
+
+function check(name: string, offenders: string[], ok_detail: string): CheckResult {
+  if (offenders.length === 0) return { name, ok: true, detail: ok_detail };
+  const shown = offenders.slice(0, offenders_shown_max).join('; ');
+  const more = offenders.length > offenders_shown_max ? ` (and ${offenders.length - offenders_shown_max} more)` : '';
+  return { name, ok: false, detail: `${shown}${more}` };
+}
+
+/**
+ * Recomputes the invariants of the ledger on live data for one currency (DESIGN.md 1–4 and 6),
+ * from the transfers themselves, without trusting the stored balances.
+ */
+export async function verifyCurrency(sql: Queryable, currency: Currency): Promise<CheckResult[]> {
+  const c = currency.id;
+  return Promise.all([
+    sumIsZero(sql, c),
+    balancesMatchTransfers(sql, c),
+    balancesMatchEntries(sql, c),
+    noAccountBelowZero(sql, currency),
+    appendOnly(sql, c),
+    noCrossCurrency(sql, c),
+  ]);
+}
+
+async function sumIsZero(sql: Queryable, c: number): Promise<CheckResult> {
+  const [row] = await sql<{ posted: bigint; pending: bigint }[]>`
+    SELECT coalesce(sum(credits_posted - debits_posted), 0)::bigint AS posted,
+           coalesce(sum(credits_pending - debits_pending), 0)::bigint AS pending
+    FROM accounts WHERE currency_id = ${c}`;
+  const offenders = [];
+  if (row?.posted !== 0n) offenders.push(`posted balances sum to ${row?.posted} minor units, not 0`);
+  if (row?.pending !== 0n) offenders.push(`pending amounts sum to ${row?.pending} minor units, not 0`);
+  return check('sum_is_zero', offenders, 'all balances sum to 0');
+}
+
+async function balancesMatchTransfers(sql: Queryable, c: number): Promise<CheckResult> {
+  const rows = await sql<{ id: string; stored: string; computed: string }[]>`
+    WITH moves AS (
+      SELECT t.credit_account_id AS account_id,
+             CASE WHEN t.phase IN ('single', 'post') THEN t.amount ELSE 0 END AS credit_posted, 0::bigint AS debit_posted,
+             CASE WHEN t.phase = 'pending' AND r.id IS NULL THEN t.amount ELSE 0 END AS credit_pending, 0::bigint AS debit_pending
+      FROM transfers t LEFT JOIN transfers r ON r.currency_id = t.currency_id AND r.pending_id = t.id
+      WHERE t.currency_id = ${c}
+      UNION ALL
+      SELECT t.debit_account_id, 0, CASE WHEN t.phase IN ('single', 'post') THEN t.amount ELSE 0 END,
+             0, CASE WHEN t.phase = 'pending' AND r.id IS NULL THEN t.amount ELSE 0 END
+      FROM transfers t LEFT JOIN transfers r ON r.currency_id = t.currency_id AND r.pending_id = t.id
+      WHERE t.currency_id = ${c}
+    ), sums AS (
+      SELECT account_id, sum(credit_posted) AS cp, sum(debit_posted) AS dp,
+             sum(credit_pending) AS cpe, sum(debit_pending) AS dpe
+      FROM moves GROUP BY account_id
+    )
+    SELECT a.id,
+           format('%s/%s posted, %s/%s pending', a.credits_posted, a.debits_posted, a.credits_pending, a.debits_pending) AS stored,
+           format('%s/%s posted, %s/%s pending', coalesce(s.cp, 0), coalesce(s.dp, 0), coalesce(s.cpe, 0), coalesce(s.dpe, 0)) AS computed
+    FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
+    WHERE a.currency_id = ${c}
+      AND (a.credits_posted, a.debits_posted, a.credits_pending, a.debits_pending)
+          IS DISTINCT FROM (coalesce(s.cp, 0), coalesce(s.dp, 0), coalesce(s.cpe, 0), coalesce(s.dpe, 0))`;
+  return check('balances_match_transfers',
+    rows.map((r) => `account ${r.id}: stored credits/debits ${r.stored}, transfers give ${r.computed}`),
+    'every account balance equals its credits minus its debits over posted transfers');
+}
+
+async function balancesMatchEntries(sql: Queryable, c: number): Promise<CheckResult> {
+  const rows = await sql<{ id: string; problem: string }[]>`
+    SELECT a.id, format('balance %s, version %s; entries: %s, summing to %s, latest balance_after %s (version %s)',
+                        a.credits_posted - a.debits_posted, a.version, e.n, e.total, l.balance_after, l.version) AS problem
+    FROM accounts a
+    LEFT JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM entries
+                       WHERE currency_id = a.currency_id AND account_id = a.id) e ON true
+    LEFT JOIN LATERAL (SELECT balance_after, version FROM entries
+                       WHERE currency_id = a.currency_id AND account_id = a.id
+                       ORDER BY version DESC LIMIT 1) l ON true
+    WHERE a.currency_id = ${c}
+      AND (e.total <> a.credits_posted - a.debits_posted
+           OR e.n <> a.version
+           OR coalesce(l.balance_after, 0) <> a.credits_posted - a.debits_posted
+           OR coalesce(l.version, 0) <> a.version)`;
+  return check('balances_match_entries', rows.map((r) => `account ${r.id}: ${r.problem}`),
+    "every balance equals the sum of its entries and its latest entry's balance_after");
+}
+
+async function noAccountBelowZero(sql: Queryable, currency: Currency): Promise<CheckResult> {
+  const rows = await sql<{ id: string; kind: string; balance: bigint; reserved: bigint }[]>`
+    SELECT id, kind, credits_posted - debits_posted AS balance, debits_pending AS reserved
+    FROM accounts
+    WHERE currency_id = ${currency.id} AND kind <> 'issuance'
+      AND (credits_posted - debits_posted - debits_pending < 0
+           OR (kind = 'wallet' AND ${currency.wallet_balance_max}::bigint IS NOT NULL
+               AND credits_posted + credits_pending - debits_posted > ${currency.wallet_balance_max}::bigint))`;
+  return check('balances_within_limits',
+    rows.map((r) => `${r.kind} account ${r.id}: balance ${r.balance}, reserved ${r.reserved}`),
+    'no account but issuance below zero, no wallet above wallet_balance_max');
+}
+
+const append_only_triggers = [
+  'transfers_append_only', 'transfers_no_truncate', 'entries_append_only', 'entries_no_truncate',
+];
+
+async function appendOnly(sql: Queryable, c: number): Promise<CheckResult> {
+  const triggers = await sql<{ tgname: string }[]>`
+    SELECT tgname FROM pg_trigger
+    WHERE tgname = ANY(${append_only_triggers}) AND tgenabled IN ('O', 'A')`;
+  const enabled = new Set(triggers.map((t) => t.tgname));
+  const offenders = append_only_triggers.filter((t) => !enabled.has(t)).map((t) => `trigger ${t} missing or disabled`);
+  const entries = await sql<{ id: string; problem: string }[]>`
+    SELECT t.id, format('%s entries summing to %s, expected 2 summing to 0 (%s)', count(e.*), coalesce(sum(e.amount), 0), t.phase) AS problem
+    FROM transfers t
+    LEFT JOIN entries e ON e.currency_id = t.currency_id AND e.transfer_id = t.id
+    WHERE t.currency_id = ${c}
+    GROUP BY t.id, t.phase
+    HAVING (t.phase IN ('single', 'post') AND (count(e.*) <> 2 OR sum(e.amount) <> 0
+              OR max(e.amount) <> max(t.amount) OR min(e.amount) <> -max(t.amount)))
+        OR (t.phase IN ('pending', 'void') AND count(e.*) <> 0)`;
+  const orphans = await sql<{ transfer_id: string }[]>`
+    SELECT e.transfer_id FROM entries e
+    WHERE e.currency_id = ${c}
+      AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.currency_id = e.currency_id AND t.id = e.transfer_id)`;
+  offenders.push(...entries.map((r) => `transfer ${r.id}: ${r.problem}`));
+  offenders.push(...orphans.map((r) => `entry of missing transfer ${r.transfer_id}`));
+  return check('history_append_only', offenders,
+    'append-only triggers in place; every posted transfer has its two entries and nothing else');
+}
+
+async function noCrossCurrency(sql: Queryable, c: number): Promise<CheckResult> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT t.id FROM transfers t
+    WHERE t.currency_id = ${c}
+      AND (NOT EXISTS (SELECT 1 FROM accounts a WHERE a.currency_id = t.currency_id AND a.id = t.debit_account_id)
+        OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.currency_id = t.currency_id AND a.id = t.credit_account_id))`;
+  return check('no_cross_currency', rows.map((r) => `transfer ${r.id} names an account of another currency`),
+    'every transfer stays within its currency');
+}

@@ -1,0 +1,100 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { timeout } from 'hono/timeout';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { HTTPException } from 'hono/http-exception';
+import type { AppDeps, AppEnv } from './context.js';
+import { authenticate } from './auth.js';
+import { errorToProblem, problemResponse } from './problem.js';
+import { staffRoutes } from './routes/staff.js';
+import { ledgerRoutes } from './routes/ledger.js';
+import { ValidationError } from '../ledger/errors.js';
+
+export const api_base_path = '/api/v1';
+
+/**
+ * Builds the HTTP application: middleware, the API under /api/v1, operations endpoints, and
+ * one error handler that turns everything into problem+json.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', requestId({ limitLength: 100 }));
+  app.use('*', methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) => {
+      c.header('Allow', methods.join(', '));
+      return problemResponse(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`);
+    },
+  }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
+    const started_ns = process.hrtime.bigint();
+    await next();
+    const duration_s = Number(process.hrtime.bigint() - started_ns) / 1e9;
+    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    deps.metrics.http_requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    deps.metrics.http_request_duration.observe({ method: c.req.method, route }, duration_s);
+    // Only method, path and status: never headers or bodies (tokens, PINs, passwords).
+    c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
+  });
+
+  app.get('/livez', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    if (deps.lifecycle.shutting_down) return problemResponse(c, 503, 'unavailable', 'shutting down');
+    try {
+      await deps.sql`SELECT 1`;
+    } catch {
+      return problemResponse(c, 503, 'unavailable', 'database unreachable');
+    }
+    return c.json({ status: 'ready' });
+  });
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  const api = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ValidationError(result.error.issues.map((issue) => ({
+          path: issue.path.map(String).join('.'),
+          message: issue.message,
+        })));
+      }
+    },
+  });
+  api.use('*', timeout(deps.config.REQUEST_TIMEOUT_MS, () =>
+    new HTTPException(503, { message: 'the request took too long' })));
+  api.use('*', bodyLimit({
+    maxSize: deps.config.BODY_SIZE_MAX_BYTES,
+    onError: (c) => problemResponse(c, 413, 'payload_too_large', `the body may be at most ${deps.config.BODY_SIZE_MAX_BYTES} bytes`),
+  }));
+  api.use('*', authenticate());
+  api.route('/', staffRoutes);
+  api.route('/', ledgerRoutes);
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Wijkmunt API',
+      version: '1',
+      description: 'Ledger of neighbourhood coins: currencies, accounts, transfers. Amounts are decimal strings; errors are application/problem+json.',
+    },
+    servers: [{ url: api_base_path }],
+    security: [{ bearer: [] }],
+  });
+  app.route(api_base_path, api);
+  app.get('/api/docs', swaggerUI({ url: `${api_base_path}/openapi.json` }));
+
+  app.notFound((c) => problemResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    const response = errorToProblem(c, error);
+    if (response.status >= 500) c.get('log')?.error({ err: error }, 'request failed');
+    return response;
+  });
+  return app;
+}

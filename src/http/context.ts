@@ -1,0 +1,31 @@
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import type { Sql } from '../db/client.js';
+import type { Config } from '../config.js';
+import type { TokenKeys } from '../security/tokens.js';
+import type { User } from '../db/users.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything the HTTP layer needs from outside, given once to createApp. */
+export interface AppDeps {
+  sql: Sql;
+  config: Config;
+  keys: TokenKeys;
+  logger: Logger;
+  metrics: Metrics;
+  /** Set when shutdown begins: /readyz answers 503 from then on. */
+  lifecycle: { shutting_down: boolean };
+}
+
+export type Principal = { kind: 'staff'; user: User; session_id: string };
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    principal: Principal | undefined;
+    requestId: string;
+    log: Logger;
+  };
+}
+
+export type AppContext = Context<AppEnv>;

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { AppContext } from './context.js';
+import { DomainError } from '../ledger/errors.js';
+import { runIdempotent } from '../db/idempotency.js';
+import type { Queryable } from '../db/client.js';
+
+const key_length_max = 255;
+
+/**
+ * Runs a value-moving request at most once per Idempotency-Key of the caller (`scope`). The
+ * same key with the same body replays the first response with `Idempotency-Replayed: true`.
+ */
+export async function idempotent<T extends object, S extends 200 | 201>(
+  c: AppContext, scope: string, body: unknown, run: (tx: Queryable) => Promise<{ status: S; body: T }>,
+) {
+  const key = c.req.header('Idempotency-Key');
+  if (key === undefined || key.length === 0) {
+    throw new DomainError('idempotency_key_missing', 'this request moves value and needs an Idempotency-Key header');
+  }
+  if (key.length > key_length_max) {
+    throw new DomainError('idempotency_key_invalid', `Idempotency-Key must be 1–${key_length_max} characters`);
+  }
+  const request_hash = createHash('sha256')
+    .update(`${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`)
+    .digest('hex');
+  const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, run);
+  if (outcome.replayed) c.header('Idempotency-Replayed', 'true');
+  // A replay carries the body recorded for this very request: the same shape T.
+  return c.json(outcome.response.body as T, outcome.response.status as S);
+}

@@ -1,0 +1,63 @@
+import type { AppContext } from './context.js';
+import { requireStaff, coordinates } from './auth.js';
+import { DomainError } from '../ledger/errors.js';
+import { findAccount, findCurrency, findCurrencyById, findTransfer } from '../db/ledger.js';
+import type { Account, Currency, Transfer } from '../ledger/model.js';
+import type { User } from '../db/users.js';
+import { assert } from '../ledger/errors.js';
+
+const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The currency named in the path, if the staff user coordinates it (403 otherwise). */
+export async function currencyForStaff(c: AppContext, code: string): Promise<{ user: User; currency: Currency }> {
+  const user = requireStaff(c);
+  const currency = await findCurrency(c.get('deps').sql, code);
+  if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
+  if (!coordinates(user, currency)) throw new DomainError('forbidden', `you do not coordinate ${code}`);
+  return { user, currency };
+}
+
+async function currencyOf(c: AppContext, currency_id: number): Promise<Currency> {
+  const currency = await findCurrencyById(c.get('deps').sql, currency_id);
+  assert(currency !== undefined, 'every account has its currency');
+  return currency;
+}
+
+/** An account the staff user may see; 404 for unknown ids and other currencies alike. */
+export async function accountForStaff(c: AppContext, id: string): Promise<{ user: User; account: Account; currency: Currency }> {
+  const user = requireStaff(c);
+  const account = uuid_pattern.test(id) ? await findAccount(c.get('deps').sql, id) : undefined;
+  const currency = account === undefined ? undefined : await currencyOf(c, account.currency_id);
+  if (account === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('not_found', `no account ${id}`);
+  }
+  return { user, account, currency };
+}
+
+/** A transfer the staff user may see; 404 for unknown ids and other currencies alike. */
+export async function transferForStaff(c: AppContext, id: string): Promise<{ user: User; transfer: Transfer; currency: Currency }> {
+  const user = requireStaff(c);
+  const transfer = uuid_pattern.test(id) ? await findTransfer(c.get('deps').sql, id) : undefined;
+  const currency = transfer === undefined ? undefined : await currencyOf(c, transfer.currency_id);
+  if (transfer === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('transfer_not_found', `no transfer ${id}`);
+  }
+  return { user, transfer, currency };
+}
+
+/** Opaque keyset cursors. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, guard: (v: unknown) => v is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!guard(value)) throw new DomainError('validation_failed', 'cursor is not valid', { errors: [{ path: 'cursor', message: 'not a cursor from this list' }] });
+  return value;
+}

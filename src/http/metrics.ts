@@ -1,0 +1,30 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one app instance (own registry, so tests can build many apps). */
+export interface Metrics {
+  registry: Registry;
+  http_requests: Counter<'method' | 'route' | 'status'>;
+  http_request_duration: Histogram<'method' | 'route'>;
+  transfers: Counter<'code'>;
+}
+
+export function createMetrics(collect_process_metrics: boolean): Metrics {
+  const registry = new Registry();
+  if (collect_process_metrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    http_requests: new Counter({
+      name: 'wijkmunt_http_requests_total', help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'], registers: [registry],
+    }),
+    http_request_duration: new Histogram({
+      name: 'wijkmunt_http_request_duration_seconds', help: 'HTTP request latency',
+      labelNames: ['method', 'route'], registers: [registry],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    transfers: new Counter({
+      name: 'wijkmunt_transfers_total', help: 'Transfers committed, by code',
+      labelNames: ['code'], registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+import { formatAmount } from '../ledger/amount.js';
+import { balanceOf, availableOf, statusOf } from '../ledger/model.js';
+import type { Account, Currency, Entry, Transfer } from '../ledger/model.js';
+
+/** JSON shapes of the API: amounts as decimal strings with exactly the currency's scale. */
+
+function optionalAmount(minor: bigint | null, scale: number): string | null {
+  return minor === null ? null : formatAmount(minor, scale);
+}
+
+export function presentCurrency(currency: Currency) {
+  return {
+    id: currency.id,
+    code: currency.code,
+    name: currency.name,
+    scale: currency.scale,
+    euro_per_unit: currency.euro_per_unit,
+    wallet_balance_max: optionalAmount(currency.wallet_balance_max, currency.scale),
+    volunteer_cap_day: optionalAmount(currency.volunteer_cap_day, currency.scale),
+    volunteer_cap_year: optionalAmount(currency.volunteer_cap_year, currency.scale),
+    payment_request_ttl_s: currency.payment_request_ttl_s,
+    issuance_account: currency.issuance_account_id,
+    created_at: currency.created_at.toISOString(),
+  };
+}
+
+export function presentAccount(account: Account, currency: Currency) {
+  return {
+    id: account.id,
+    currency: currency.code,
+    kind: account.kind,
+    name: account.name,
+    balance: formatAmount(balanceOf(account), currency.scale),
+    available: formatAmount(availableOf(account), currency.scale),
+    pending_debits: formatAmount(account.debits_pending, currency.scale),
+    pending_credits: formatAmount(account.credits_pending, currency.scale),
+    status: account.status,
+    created_at: account.created_at.toISOString(),
+  };
+}
+
+export function presentTransfer(transfer: Transfer, currency: Currency) {
+  return {
+    id: transfer.id,
+    currency: currency.code,
+    debit_account: transfer.debit_account_id,
+    credit_account: transfer.credit_account_id,
+    amount: formatAmount(transfer.amount, currency.scale),
+    code: transfer.code,
+    memo: transfer.memo,
+    metadata: transfer.metadata,
+    status: statusOf(transfer),
+    ...(transfer.pending_id === null ? {} : { pending_id: transfer.pending_id }),
+    ...(transfer.reverses_id === null ? {} : { reverses: transfer.reverses_id }),
+    created_by: transfer.created_by,
+    created_at: transfer.created_at.toISOString(),
+  };
+}
+
+export function presentEntry(entry: Entry, currency: Currency) {
+  return {
+    transfer_id: entry.transfer_id,
+    amount: formatAmount(entry.amount, currency.scale),
+    balance_after: formatAmount(entry.balance_after, currency.scale),
+    code: entry.code,
+    memo: entry.memo,
+    counterparty: { id: entry.counterparty_id, name: entry.counterparty_name },
+    created_at: entry.created_at.toISOString(),
+  };
+}

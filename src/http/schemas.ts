@@ -1,0 +1,113 @@
+import { z } from '@hono/zod-openapi';
+import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
+
+/** Shared request and response schemas; the OpenAPI document is generated from them. */
+
+/** Bounds on strings a client can make large. */
+export const name_length_max = 200;
+export const memo_length_max = 500;
+export const page_size_max = 500;
+export const page_size_default = 50;
+export const batch_size_max = 1000;
+
+export const Amount = z.string().max(40).openapi({
+  description: 'Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"',
+  example: '12.50',
+});
+export const EuroAmount = z.string().openapi({ example: '123.40' });
+export const Uuid = z.string().uuid();
+export const CurrencyCode = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/).openapi({ example: 'TOR' });
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string().openapi({ example: 'insufficient_funds' }),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+}).openapi('Problem');
+
+export const IdempotencyHeader = z.object({
+  'idempotency-key': z.string().optional().openapi({
+    description: 'Required: 1–255 characters; the same key and body replay the first response.',
+  }),
+});
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(page_size_max).default(page_size_default),
+  cursor: z.string().max(500).optional(),
+});
+
+export const Currency = z.object({
+  id: z.number().int(),
+  code: CurrencyCode,
+  name: z.string(),
+  scale: z.number().int(),
+  euro_per_unit: z.string(),
+  wallet_balance_max: Amount.nullable(),
+  volunteer_cap_day: Amount.nullable(),
+  volunteer_cap_year: Amount.nullable(),
+  payment_request_ttl_s: z.number().int(),
+  issuance_account: Uuid,
+  created_at: z.string(),
+}).openapi('Currency');
+
+export const Account = z.object({
+  id: Uuid,
+  currency: CurrencyCode,
+  kind: z.enum(account_kinds),
+  name: z.string(),
+  balance: Amount,
+  available: Amount,
+  pending_debits: Amount,
+  pending_credits: Amount,
+  status: z.enum(account_statuses),
+  created_at: z.string(),
+}).openapi('Account');
+
+export const Transfer = z.object({
+  id: Uuid,
+  currency: CurrencyCode,
+  debit_account: Uuid,
+  credit_account: Uuid,
+  amount: Amount,
+  code: z.enum(transfer_codes),
+  memo: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  status: z.enum(['posted', 'pending', 'voided']),
+  pending_id: Uuid.optional(),
+  reverses: Uuid.optional(),
+  created_by: z.string(),
+  created_at: z.string(),
+}).openapi('Transfer');
+
+export const Entry = z.object({
+  transfer_id: Uuid,
+  amount: Amount.openapi({ description: 'Signed: negative when the account was debited' }),
+  balance_after: Amount,
+  code: z.enum(transfer_codes),
+  memo: z.string().nullable(),
+  counterparty: z.object({ id: Uuid, name: z.string() }),
+  created_at: z.string(),
+}).openapi('Entry');
+
+export function pageOf<T extends z.ZodTypeAny>(item: T) {
+  return z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+}
+
+/** Standard error responses, by status. */
+export function problems(...statuses: number[]) {
+  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof Problem } } }> = {};
+  for (const status of statuses) {
+    out[status] = { description: 'Problem', content: { 'application/problem+json': { schema: Problem } } };
+  }
+  return out;
+}
+
+export function jsonBody<T extends z.ZodTypeAny>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } } as const;
+}
+
+export function jsonResponse<T extends z.ZodTypeAny>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } } as const;
+}

@@ -1,0 +1,45 @@
+import { Decimal } from 'decimal.js';
+import { ValidationError } from './errors.js';
+
+/** Largest amount one transfer may move, in minor units (keeps every balance sum far below 2^63). */
+export const amount_minor_max = 10n ** 15n;
+
+const decimal_pattern = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/**
+ * Parses a decimal string of coin units ("12.50") into minor units for a currency of `scale`.
+ * Rejects numbers, exponents, signs, more decimals than the scale, zero and amounts over the max.
+ * `path` names the field in the validation error.
+ */
+export function parseAmount(input: unknown, scale: number, path = 'amount'): bigint {
+  if (typeof input !== 'string') {
+    throw new ValidationError([{ path, message: 'must be a decimal string such as "12.50"' }]);
+  }
+  const match = decimal_pattern.exec(input);
+  if (match === null) {
+    throw new ValidationError([{ path, message: 'must be a positive decimal string such as "12.50"' }]);
+  }
+  const decimals = match[2] === undefined ? 0 : match[2].length - 1;
+  if (decimals > scale) {
+    throw new ValidationError([{ path, message: `at most ${scale} decimals in this currency` }]);
+  }
+  const minor = BigInt(new Decimal(input).mul(new Decimal(10).pow(scale)).toFixed(0));
+  if (minor <= 0n) {
+    throw new ValidationError([{ path, message: 'must be greater than zero' }]);
+  }
+  if (minor > amount_minor_max) {
+    throw new ValidationError([{ path, message: `must be at most ${formatAmount(amount_minor_max, scale)}` }]);
+  }
+  return minor;
+}
+
+/** Formats minor units as a decimal string with exactly `scale` decimals ("-3.10"). */
+export function formatAmount(minor: bigint, scale: number): string {
+  return new Decimal(minor.toString()).div(new Decimal(10).pow(scale)).toFixed(scale);
+}
+
+/** Euros for `minor` coin units at `euro_per_unit`, exact, written with two decimals. */
+export function euroValue(minor: bigint, scale: number, euro_per_unit: string): string {
+  const units = new Decimal(minor.toString()).div(new Decimal(10).pow(scale));
+  return units.mul(new Decimal(euro_per_unit)).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2);
+}

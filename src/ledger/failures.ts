@@ -1,0 +1,60 @@
+import { formatAmount } from './amount.js';
+import { DomainError, isErrorCode } from './errors.js';
+
+/** Detail the database reports with a failed transfer: ids, names, amounts in minor units. */
+export type FailureDetail = Record<string, unknown>;
+
+function amountIn(detail: FailureDetail, key: string, scale: number): string {
+  const value = detail[key];
+  return typeof value === 'string' && /^-?[0-9]+$/.test(value) ? formatAmount(BigInt(value), scale) : '?';
+}
+
+function accountIn(detail: FailureDetail): string {
+  const name = detail.account_name;
+  const id = detail.account_id;
+  return typeof name === 'string' ? `${name} (${String(id)})` : `account ${String(id ?? '?')}`;
+}
+
+/** A sentence for a failed transfer, with amounts in coin units of the currency. */
+export function describeFailure(code: string, detail: FailureDetail, scale: number): string {
+  switch (code) {
+    case 'insufficient_funds':
+      return `${accountIn(detail)} has only ${amountIn(detail, 'available', scale)} available`;
+    case 'balance_max_exceeded':
+      return `${accountIn(detail)} can receive at most ${amountIn(detail, 'room', scale)} more`;
+    case 'account_frozen':
+      return `${accountIn(detail)} is frozen`;
+    case 'account_closed':
+      return `${accountIn(detail)} is closed`;
+    case 'account_not_found':
+      return `${accountIn(detail)} does not exist in this currency`;
+    case 'same_account':
+      return 'debit and credit account are the same';
+    case 'already_exists':
+      return `a transfer with id ${String(detail.transfer_id ?? '')} already exists`;
+    case 'already_reversed':
+      return `transfer ${String(detail.transfer_id ?? '')} was already reversed`;
+    case 'already_resolved':
+      return `pending transfer ${String(detail.transfer_id ?? '')} was already posted or voided`;
+    case 'not_pending':
+      return `transfer ${String(detail.transfer_id ?? '')} is not pending`;
+    case 'not_reversible':
+      return `transfer ${String(detail.transfer_id ?? '')} is ${String(detail.phase ?? 'not posted')}; void a pending transfer instead`;
+    case 'amount_exceeds_pending':
+      return `at most the pending amount ${amountIn(detail, 'pending_amount', scale)} can be posted`;
+    case 'transfer_not_found':
+      return `no transfer ${String(detail.transfer_id ?? '')}`;
+    case 'amount_too_large':
+      return 'the amount would take a balance beyond what the ledger can hold';
+    default:
+      return code.replace(/_/g, ' ');
+  }
+}
+
+/** The domain error for a failed transfer (unknown codes become invalid_transfer). */
+export function failureError(code: string, detail: FailureDetail, scale: number): DomainError {
+  const known = isErrorCode(code) ? code : 'invalid_transfer';
+  const extra: Record<string, unknown> = {};
+  if (typeof detail.account_id === 'string') extra.account_id = detail.account_id;
+  return new DomainError(known, describeFailure(code, detail, scale), extra);
+}

@@ -1,0 +1,123 @@
+/** Kinds of account; only issuance may go below zero. */
+export const account_kinds = ['issuance', 'programme', 'wallet', 'shop'] as const;
+export type AccountKind = (typeof account_kinds)[number];
+
+export const account_statuses = ['active', 'frozen', 'closed'] as const;
+export type AccountStatus = (typeof account_statuses)[number];
+
+/** Why value moved. */
+export const transfer_codes = [
+  'budget', 'issue', 'reward', 'payment', 'refund', 'redemption', 'reversal', 'adjustment',
+] as const;
+export type TransferCode = (typeof transfer_codes)[number];
+
+/** single: posted at once; pending: reserved; post/void: resolve a pending transfer. */
+export type TransferPhase = 'single' | 'pending' | 'post' | 'void';
+export type TransferStatus = 'posted' | 'pending' | 'voided';
+
+export interface Currency {
+  id: number;
+  code: string;
+  name: string;
+  scale: number;
+  /** Exact decimal string. */
+  euro_per_unit: string;
+  wallet_balance_max: bigint | null;
+  volunteer_cap_day: bigint | null;
+  volunteer_cap_year: bigint | null;
+  payment_request_ttl_s: number;
+  issuance_account_id: string;
+  created_at: Date;
+}
+
+export interface Account {
+  id: string;
+  currency_id: number;
+  kind: AccountKind;
+  name: string;
+  status: AccountStatus;
+  debits_pending: bigint;
+  debits_posted: bigint;
+  credits_pending: bigint;
+  credits_posted: bigint;
+  version: bigint;
+  created_at: Date;
+}
+
+/** Posted balance of an account, in minor units. */
+export function balanceOf(account: Account): bigint {
+  return account.credits_posted - account.debits_posted;
+}
+
+/** What may still be spent: the posted balance minus reserved debits. */
+export function availableOf(account: Account): bigint {
+  return account.credits_posted - account.debits_posted - account.debits_pending;
+}
+
+export interface Transfer {
+  id: string;
+  currency_id: number;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  code: TransferCode;
+  phase: TransferPhase;
+  pending_id: string | null;
+  reverses_id: string | null;
+  memo: string | null;
+  metadata: Record<string, unknown>;
+  created_by: string;
+  created_at: Date;
+  /** For pending transfers: the phase of the transfer that resolved it, if any. */
+  resolved_by_phase?: 'post' | 'void' | null;
+}
+
+/** The status a client sees: a pending transfer becomes posted or voided once resolved. */
+export function statusOf(t: Transfer): TransferStatus {
+  if (t.phase === 'void') return 'voided';
+  if (t.phase === 'pending') {
+    if (t.resolved_by_phase === 'post') return 'posted';
+    if (t.resolved_by_phase === 'void') return 'voided';
+    return 'pending';
+  }
+  return 'posted';
+}
+
+/** One transfer to apply. Accounts and amount are taken from the referenced transfer for
+ * post/void (amount optional for post) and for reversals. */
+export interface TransferRequest {
+  id: string;
+  phase: TransferPhase;
+  code: TransferCode;
+  debit_account_id?: string;
+  credit_account_id?: string;
+  amount?: bigint;
+  pending_id?: string;
+  reverses_id?: string;
+  memo?: string | null;
+  metadata?: Record<string, unknown>;
+  created_by: string;
+}
+
+export interface Entry {
+  transfer_id: string;
+  account_id: string;
+  version: bigint;
+  amount: bigint;
+  balance_after: bigint;
+  code: TransferCode;
+  memo: string | null;
+  counterparty_id: string;
+  counterparty_name: string;
+  created_at: Date;
+}
+
+export type TransferResult =
+  | { ok: true; transfer: Transfer }
+  | { ok: false; code: string; detail: Record<string, unknown> };
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}

@@ -1,0 +1,63 @@
+import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { loadConfig, scrubSecrets } from './config.js';
+import { createLogger, openDatabase } from './service.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { loadTokenKeys } from './security/keys.js';
+
+/**
+ * Runs the service: configuration, database (embedded or DATABASE_URL), migrations, HTTP.
+ * SIGTERM / SIGINT: /readyz turns 503, in-flight requests finish, then the database stops.
+ */
+export async function runService(): Promise<void> {
+  const config = loadConfig();
+  scrubSecrets();
+  const logger = createLogger(config);
+  const database = await openDatabase(config, logger);
+  const keys = await loadTokenKeys(config.JWT_SECRET, config.DATA_DIR);
+  const lifecycle = { shutting_down: false };
+  const app = createApp({ sql: database.sql, config, keys, logger, metrics: createMetrics(true), lifecycle });
+
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  logger.info({ port, database: database.description }, 'listening');
+  process.stdout.write([
+    '',
+    `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,
+    `Database: ${database.description}`,
+    'Create the first admin with:  npm run wijkmunt -- create-admin --email you@example.org --password \'a long password\'',
+    '',
+  ].join('\n'));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.shutting_down = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const forced = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(forced);
+    await database.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  runService().catch((error: unknown) => {
+    process.stderr.write(`wijkmunt failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createSql } from './db/client.js';
+import type { Sql } from './db/client.js';
+import { startEmbeddedPostgres } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+
+/** A connected, migrated database, and how to let go of it. */
+export interface Database {
+  sql: Sql;
+  /** Where it runs, with the password hidden, for humans. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'wijkmunt' },
+    // Belt and braces: handlers never log bodies or headers, but should one ever try.
+    redact: { paths: ['password', 'pin', 'token', '*.password', '*.pin', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+  });
+}
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PostgreSQL in DATA_DIR when there is none;
+ * then applies pending migrations.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  let url = config.DATABASE_URL;
+  let stopEmbedded = async () => {};
+  let description = 'PostgreSQL at DATABASE_URL';
+  if (url === undefined) {
+    const data_dir = path.resolve(config.DATA_DIR);
+    const embedded = await startEmbeddedPostgres({
+      dataDir: data_dir,
+      onLog: (line) => logger.debug({ postgres: line.trim() }, 'embedded postgres'),
+    });
+    url = embedded.url;
+    stopEmbedded = () => embedded.stop();
+    description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${embedded.clusterDir}`;
+  }
+  const sql = createSql({ url, pool_size_max: config.DB_POOL_SIZE_MAX, statement_timeout_ms: config.DB_STATEMENT_TIMEOUT_MS });
+  try {
+    const applied = await migrate(sql);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  } catch (error) {
+    await sql.end({ timeout: 5 });
+    await stopEmbedded();
+    throw error;
+  }
+  return {
+    sql,
+    description,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await stopEmbedded();
+    },
+  };
+}

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +10,25 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded
 
 /** First line initdb prints; its absence on a restart shows the cluster was reused. */
 const INITDB_BANNER = 'The files belonging to this database system will be owned by user';
+
+/** Runs `SELECT 1` via `url` with a fresh connection. */
+async function selectOne(url: string): Promise<unknown> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ one: number }[]>`SELECT 1 AS one`;
+    return row?.one;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The pid of a process that has already exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await once(child, 'exit');
+  if (child.pid === undefined) throw new Error('no pid');
+  return child.pid;
+}
 
 function connectionRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -90,5 +111,79 @@ describe('startEmbeddedPostgres', () => {
       await sql.end();
     }
     await server.stop();
+  });
+});
+
+describe('startEmbeddedPostgres with a server already running in the cluster', () => {
+  const dataDirs: string[] = [];
+  const servers: EmbeddedPostgres[] = [];
+
+  async function start(dataDir: string): Promise<EmbeddedPostgres> {
+    const server = await startEmbeddedPostgres({ dataDir, settings: { fsync: 'off' } });
+    servers.push(server);
+    return server;
+  }
+
+  async function newDataDir(): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wijkmunt-embedded-test-'));
+    dataDirs.push(dir);
+    return dir;
+  }
+
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+    for (const dir of new Set([...servers.map((s) => s.clusterDir), ...dataDirs])) {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('attaches to the server of a live owner and leaves it running on stop()', async () => {
+    const dataDir = await newDataDir();
+    const a = await start(dataDir);
+    expect(a.attached).toBe(false);
+    const ownerFile = path.join(a.clusterDir, 'wijkmunt-owner.json');
+    expect(JSON.parse(await readFile(ownerFile, 'utf8'))).toEqual({ pid: process.pid, port: a.port });
+    expect((await stat(ownerFile)).mode & 0o777).toBe(0o600);
+
+    const b = await start(dataDir);
+    expect(b.attached).toBe(true);
+    expect(b.port).toBe(a.port);
+    expect(b.clusterDir).toBe(a.clusterDir);
+    expect(b.url).toBe(a.url);
+    expect(await selectOne(b.url)).toBe(1);
+
+    await b.stop();
+    expect(await selectOne(a.url)).toBe(1);
+    expect(JSON.parse(await readFile(ownerFile, 'utf8'))).toEqual({ pid: process.pid, port: a.port });
+
+    await a.stop();
+    expect(await connectionRefused(a.port)).toBe(true);
+    await expect(stat(ownerFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('replaces a server whose owner process is dead', async () => {
+    const dataDir = await newDataDir();
+    const a = await start(dataDir);
+    const ownerFile = path.join(a.clusterDir, 'wijkmunt-owner.json');
+    await writeFile(ownerFile, JSON.stringify({ pid: await deadPid(), port: a.port }), { mode: 0o600 });
+
+    const logs: string[] = [];
+    const b = await startEmbeddedPostgres({ dataDir, settings: { fsync: 'off' }, onLog: (line) => logs.push(line) });
+    servers.push(b);
+    expect(b.attached).toBe(false);
+    expect(b.clusterDir).toBe(a.clusterDir);
+    expect(logs.some((line) => line.includes('stopping orphaned PostgreSQL server'))).toBe(true);
+    expect(await selectOne(b.url)).toBe(1);
+    expect(JSON.parse(await readFile(ownerFile, 'utf8'))).toEqual({ pid: process.pid, port: b.port });
+    if (b.port !== a.port) expect(await connectionRefused(a.port)).toBe(true);
+
+    // A's server is gone already; stopping A must neither fail nor touch B's server or owner record.
+    await a.stop();
+    expect(await selectOne(b.url)).toBe(1);
+    expect(JSON.parse(await readFile(ownerFile, 'utf8'))).toEqual({ pid: process.pid, port: b.port });
+
+    await b.stop();
+    expect(await connectionRefused(b.port)).toBe(true);
+    await expect(stat(ownerFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -34,6 +34,8 @@ export interface RequestOptions {
 export interface TestApp {
   sql: Sql;
   deps: AppDeps;
+  /** URL of the app's database, for a second app on the same data (see TestAppOptions). */
+  database_url: string;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   /** Logs in a fresh admin and returns its token. */
   adminToken: string;
@@ -41,14 +43,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /**
+   * Run on this existing database instead of a fresh one (a "restart" of the service on the
+   * same data). The database is then not dropped by close(): its creator does that.
+   */
+  database_url?: string;
+  /** Token signing keys to reuse (a restarted service keeps its key), else a fresh one. */
+  keys?: TokenKeys;
+}
+
 /** A migrated database of its own and the app on it, with an admin logged in. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.database_url === undefined
+    ? await createTestDatabase()
+    : { url: options.database_url, drop: async () => {} };
   const sql = createSql({ url: database.url, pool_size_max: 30, statement_timeout_ms: 30_000 });
   await migrate(sql);
   const config = loadConfig({ SCRYPT_COST_LOG2: String(test_scrypt_cost_log2), LOG_LEVEL: 'silent', ...env });
-  const secret = randomBytes(32);
-  const keys: TokenKeys = { current_kid: 'test', keys: new Map([['test', new Uint8Array(secret)]]) };
+  const keys: TokenKeys = options.keys
+    ?? { current_kid: 'test', keys: new Map([['test', new Uint8Array(randomBytes(32))]]) };
   const deps: AppDeps = {
     sql, config, keys, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), metrics: createMetrics(false), lifecycle: { shutting_down: false },
   };
@@ -85,7 +99,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 
   const admin = await createStaff('admin', []);
   return {
-    sql, deps, request, adminToken: admin.token, createStaff,
+    sql, deps, database_url: database.url, request, adminToken: admin.token, createStaff,
     close: async () => {
       await sql.end({ timeout: 5 });
       await database.drop();

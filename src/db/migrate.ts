@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import type { Sql } from './client.js';
+import { projectRoot } from '../paths.js';
 
 export interface Migration {
   version: number;
@@ -12,18 +11,7 @@ export interface Migration {
   checksum: string;
 }
 
-/** The `migrations/` folder of the project, found from this file in src/ or in dist/src/. */
-export function migrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 5; depth++) {
-    const candidate = path.join(dir, 'migrations');
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error('migrations folder not found');
-}
-
-export async function loadMigrations(dir = migrationsDir()): Promise<Migration[]> {
+export async function loadMigrations(dir = path.join(projectRoot(), 'migrations')): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
   const migrations: Migration[] = [];
   for (const file of files) {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
@@ -11,6 +13,7 @@ import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { ValidationError } from '../ledger/errors.js';
+import { projectRoot } from '../paths.js';
 
 export const api_base_path = '/api/v1';
 
@@ -42,6 +45,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
   });
 
+  const home_page = readFileSync(path.join(projectRoot(), 'web', 'index.html'), 'utf8');
+  app.get('/', (c) => c.html(home_page));
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     if (deps.lifecycle.shutting_down) return problemResponse(c, 503, 'unavailable', 'shutting down');

@@ -15,6 +15,12 @@ const schema = z.object({
   /** Signing key for tokens (≥ 32 bytes); without it one is generated once into DATA_DIR. */
   JWT_SECRET: z.string().min(32).optional(),
   STAFF_TOKEN_TTL_S: z.coerce.number().int().min(60).max(7 * 86400).default(8 * 3600),
+  /** A phone stays opened this long; the session is revocable at any moment. */
+  WALLET_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86400).default(30 * 86400),
+  PIN_FAILURES_MAX: z.coerce.number().int().min(1).max(20).default(5),
+  PIN_LOCK_S: z.coerce.number().int().min(1).max(7 * 86400).default(15 * 60),
+  /** How long a claim QR stays valid when the coordinator gives no expiry. */
+  CLAIM_SESSION_TTL_S: z.coerce.number().int().min(60).max(90 * 86400).default(12 * 3600),
   /** scrypt cost (log2 of N) for passwords and PINs. */
   SCRYPT_COST_LOG2: z.coerce.number().int().min(10).max(20).default(17),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

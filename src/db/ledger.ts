@@ -18,8 +18,13 @@ export interface NewCurrency {
 
 type CurrencyRow = Omit<Currency, 'euro_per_unit'> & { euro_per_unit: string };
 
-/** Creates a currency and its issuance account in one transaction. */
-export async function insertCurrency(sql: Sql, input: NewCurrency): Promise<Currency> {
+/**
+ * Creates a currency and its issuance account in one transaction; `also` adds what every new
+ * currency starts with (such as its activity catalogue) in the same transaction.
+ */
+export async function insertCurrency(
+  sql: Sql, input: NewCurrency, also: (tx: Queryable, currency: Currency) => Promise<void> = async () => {},
+): Promise<Currency> {
   const issuance_id = randomUUID();
   return transaction(sql, async (tx) => {
     const [existing] = await tx`SELECT 1 FROM currencies WHERE code = ${input.code}`;
@@ -36,6 +41,7 @@ export async function insertCurrency(sql: Sql, input: NewCurrency): Promise<Curr
     assert(row !== undefined, 'insert returns the currency');
     await tx`INSERT INTO accounts (currency_id, id, kind, name)
              VALUES (${row.id}, ${issuance_id}, 'issuance', ${`${input.name} — issuance`})`;
+    await also(tx, row);
     return row;
   });
 }
@@ -72,6 +78,17 @@ export async function insertAccount(
 export async function findAccountsIn(sql: Queryable, ids: string[]): Promise<Account[]> {
   if (ids.length === 0) return [];
   return sql<Account[]>`SELECT * FROM accounts WHERE id = ANY(${ids}::uuid[])`;
+}
+
+/**
+ * Which of these transfer ids are taken, in any currency. The primary key makes an id unique
+ * per currency only, but paths name a transfer by its id alone, so a client-chosen id must not
+ * repeat one of another currency either.
+ */
+export async function takenTransferIds(sql: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await sql<{ id: string }[]>`SELECT id FROM transfers WHERE id = ANY(${ids}::uuid[])`;
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function findAccount(sql: Queryable, id: string): Promise<Account | undefined> {
@@ -196,17 +213,22 @@ export async function findReversal(sql: Queryable, transfer: Transfer): Promise<
   return row?.id;
 }
 
-/** Newest first; `before_version` is the keyset cursor. One range scan of the entries key. */
+/**
+ * Newest first; `before_version` is the keyset cursor. One range scan of the entries key; the
+ * activity of a reward is named from its metadata.
+ */
 export async function listEntries(
   sql: Queryable, account: Account, limit: number, before_version?: bigint,
 ): Promise<Entry[]> {
   return sql<Entry[]>`
     SELECT e.transfer_id, e.account_id, e.version, e.amount, e.balance_after, t.code, t.memo,
-           cp.id AS counterparty_id, cp.name AS counterparty_name, e.created_at
+           cp.id AS counterparty_id, cp.name AS counterparty_name, e.created_at,
+           act.id AS activity_id, act.name AS activity_name
     FROM entries e
     JOIN transfers t ON t.currency_id = e.currency_id AND t.id = e.transfer_id
     JOIN accounts cp ON cp.currency_id = e.currency_id
       AND cp.id = CASE WHEN t.debit_account_id = e.account_id THEN t.credit_account_id ELSE t.debit_account_id END
+    LEFT JOIN activities act ON act.currency_id = e.currency_id AND act.id::text = t.metadata->>'activity_id'
     WHERE e.currency_id = ${account.currency_id} AND e.account_id = ${account.id}
       AND e.version < ${before_version ?? 9_223_372_036_854_775_807n}
     ORDER BY e.version DESC

@@ -12,6 +12,8 @@ import { authenticate } from './auth.js';
 import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
 import { ledgerRoutes } from './routes/ledger.js';
+import { volunteerRoutes } from './routes/volunteers.js';
+import { walletRoutes } from './routes/wallet.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
 
@@ -81,6 +83,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.use('*', authenticate());
   api.route('/', staffRoutes);
   api.route('/', ledgerRoutes);
+  api.route('/', volunteerRoutes);
+  api.route('/', walletRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,12 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv, AppContext } from './context.js';
+import type { AppEnv, AppContext, Principal, SessionWallet } from './context.js';
 import { DomainError } from '../ledger/errors.js';
 import { verifyToken } from '../security/tokens.js';
 import { findSessionUser } from '../db/users.js';
+import { findSessionWallet } from '../db/volunteers.js';
 import type { User } from '../db/users.js';
 import type { Currency } from '../ledger/model.js';
 
 export const staff_audience = 'staff';
+export const wallet_audience = 'wallet';
 
 /** Reads a bearer token, if any, and sets the principal. Never rejects by itself. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
@@ -17,16 +19,37 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const match = /^Bearer ([A-Za-z0-9_\-.]{1,4096})$/.exec(header);
       if (match === null) throw new DomainError('unauthenticated', 'the Authorization header must be "Bearer <token>"');
       const deps = c.get('deps');
-      const claims = await verifyToken(deps.keys, staff_audience, match[1] ?? '');
+      const claims = await verifyToken(deps.keys, [staff_audience, wallet_audience], match[1] ?? '');
       if (claims === undefined) throw new DomainError('unauthenticated', 'the token is invalid or expired');
-      const user = await findSessionUser(deps.sql, claims.sid);
-      if (user === undefined || user.id !== claims.sub) {
-        throw new DomainError('unauthenticated', 'the session has ended; log in again');
-      }
-      c.set('principal', { kind: 'staff', user, session_id: claims.sid });
+      c.set('principal', await principalOf(c, claims));
     }
     await next();
   };
+}
+
+/** The principal behind a verified token, if its session is still live (checked every time). */
+async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: string; aud: string }): Promise<Principal> {
+  const deps = c.get('deps');
+  if (claims.aud === wallet_audience) {
+    const wallet = await findSessionWallet(deps.sql, claims.sid, deps.config.PIN_FAILURES_MAX);
+    if (wallet === undefined || wallet.account_id !== claims.sub) {
+      throw new DomainError('unauthenticated', 'the session has ended; open your wallet again with card and PIN');
+    }
+    return { kind: 'wallet', wallet, session_id: claims.sid };
+  }
+  const user = await findSessionUser(deps.sql, claims.sid);
+  if (user === undefined || user.id !== claims.sub) {
+    throw new DomainError('unauthenticated', 'the session has ended; log in again');
+  }
+  return { kind: 'staff', user, session_id: claims.sid };
+}
+
+/** The wallet of the current session, or 401/403. */
+export function requireWallet(c: Context<AppEnv>): SessionWallet {
+  const principal = c.get('principal');
+  if (principal === undefined) throw new DomainError('unauthenticated', 'open your wallet with card and PIN first');
+  if (principal.kind !== 'wallet') throw new DomainError('forbidden', 'only a wallet may do this');
+  return principal.wallet;
 }
 
 /** The logged-in staff user, or 401/403. */
@@ -51,5 +74,6 @@ export function coordinates(user: User, currency: Currency): boolean {
 /** The actor string recorded on transfers. */
 export function actorOf(c: AppContext): string {
   const principal = c.get('principal');
-  return principal === undefined ? 'anonymous' : `user:${principal.user.id}`;
+  if (principal === undefined) return 'anonymous';
+  return principal.kind === 'staff' ? `user:${principal.user.id}` : `wallet:${principal.wallet.account_id}`;
 }

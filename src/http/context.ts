@@ -4,6 +4,10 @@ import type { Sql } from '../db/client.js';
 import type { Config } from '../config.js';
 import type { TokenKeys } from '../security/tokens.js';
 import type { User } from '../db/users.js';
+import type { Wallet } from '../db/volunteers.js';
+
+/** A wallet as seen through a live session: with the card it was opened with. */
+export type SessionWallet = Wallet & { card_code: string };
 import type { Metrics } from './metrics.js';
 
 /** Everything the HTTP layer needs from outside, given once to createApp. */
@@ -17,7 +21,9 @@ export interface AppDeps {
   lifecycle: { shutting_down: boolean };
 }
 
-export type Principal = { kind: 'staff'; user: User; session_id: string };
+export type Principal =
+  | { kind: 'staff'; user: User; session_id: string }
+  | { kind: 'wallet'; wallet: SessionWallet; session_id: string };
 
 export interface AppEnv {
   Variables: {

@@ -7,11 +7,13 @@ import type { User } from '../db/users.js';
 import { assert } from '../ledger/errors.js';
 
 const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const currency_code_pattern = /^[A-Z][A-Z0-9]{1,9}$/;
 
 /** The currency named in the path, if the staff user coordinates it (403 otherwise). */
 export async function currencyForStaff(c: AppContext, code: string): Promise<{ user: User; currency: Currency }> {
   const user = requireStaff(c);
-  const currency = await findCurrency(c.get('deps').sql, code);
+  // A code that cannot exist is not looked up (it could hold bytes PostgreSQL refuses).
+  const currency = currency_code_pattern.test(code) ? await findCurrency(c.get('deps').sql, code) : undefined;
   if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
   if (!coordinates(user, currency)) throw new DomainError('forbidden', `you do not coordinate ${code}`);
   return { user, currency };

@@ -10,6 +10,12 @@ export const page_size_max = 500;
 export const page_size_default = 50;
 export const batch_size_max = 1000;
 
+/**
+ * Client text that reaches the database. PostgreSQL text and jsonb cannot hold U+0000, so it
+ * is refused here (422 naming the field) instead of failing in SQL (500).
+ */
+export const Text = z.string().refine((s) => !s.includes('\u0000'), 'must not contain the NUL character');
+
 export const Amount = z.string().max(40).openapi({
   description: 'Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"',
   example: '12.50',

@@ -33,6 +33,14 @@ export const error_status = {
   already_resolved: 409,
   conflict: 409,
   batch_item_failed: 422,
+  card_locked: 423,
+  card_replaced: 409,
+  already_claimed: 409,
+  session_full: 409,
+  expired: 409,
+  volunteer_cap_exceeded: 422,
+  invalid_token: 422,
+  wrong_currency: 422,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -110,6 +110,9 @@ export interface Entry {
   counterparty_id: string;
   counterparty_name: string;
   created_at: Date;
+  /** For rewards: the activity, named per language. */
+  activity_id: string | null;
+  activity_name: Record<string, string> | null;
 }
 
 export type TransferResult =

@@ -33,22 +33,64 @@ export async function signToken(keys: TokenKeys, audience: string, claims: Token
   return { token, expires_at: new Date((now_s + ttl_s) * 1000) };
 }
 
-/** Verifies signature (algorithm pinned), kid, exp, iss and aud; undefined when anything fails. */
-export async function verifyToken(keys: TokenKeys, audience: string, token: string): Promise<TokenClaims | undefined> {
+function keyFor(keys: TokenKeys) {
+  return (header: { kid?: string }) => {
+    const key = header.kid === undefined ? undefined : keys.keys.get(header.kid);
+    if (key === undefined) throw new joseErrors.JWKSNoMatchingKey();
+    return key;
+  };
+}
+
+/**
+ * Verifies signature (algorithm pinned), kid, exp, iss and one of `audiences`; undefined when
+ * anything fails. Returns the audience the token was made for.
+ */
+export async function verifyToken(keys: TokenKeys, audiences: string[], token: string): Promise<(TokenClaims & { aud: string }) | undefined> {
   try {
-    const { payload } = await jwtVerify(token, (header) => {
-      const key = header.kid === undefined ? undefined : keys.keys.get(header.kid);
-      if (key === undefined) throw new joseErrors.JWKSNoMatchingKey();
-      return key;
-    }, {
+    const { payload } = await jwtVerify(token, keyFor(keys), {
       algorithms: [algorithm],
       issuer: token_issuer,
-      audience,
+      audience: audiences,
       requiredClaims: ['exp', 'iss', 'aud', 'sub', 'sid'],
     });
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return undefined;
-    return { sub: payload.sub, sid: payload.sid };
+    const aud = Array.isArray(payload.aud) ? undefined : payload.aud;
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || aud === undefined) return undefined;
+    return { sub: payload.sub, sid: payload.sid, aud };
   } catch {
     return undefined;
+  }
+}
+
+const claim_audience = 'claim';
+
+/** What a claim QR carries: the activity session and its currency. */
+export interface ClaimClaims {
+  session_id: string;
+  currency: string;
+}
+
+/** A compact signed token naming an activity session, valid until the session expires. */
+export async function signClaimToken(keys: TokenKeys, claims: ClaimClaims, expires_at: Date): Promise<string> {
+  const key = keys.keys.get(keys.current_kid);
+  if (key === undefined) throw new Error('current signing key missing');
+  return new SignJWT({ cur: claims.currency })
+    .setProtectedHeader({ alg: algorithm, kid: keys.current_kid })
+    .setSubject(claims.session_id)
+    .setIssuer(token_issuer)
+    .setAudience(claim_audience)
+    .setExpirationTime(Math.floor(expires_at.getTime() / 1000))
+    .sign(key);
+}
+
+/** 'expired' for a well-signed token past its time; 'invalid' for anything tampered or foreign. */
+export async function verifyClaimToken(keys: TokenKeys, token: string): Promise<ClaimClaims | 'expired' | 'invalid'> {
+  try {
+    const { payload } = await jwtVerify(token, keyFor(keys), {
+      algorithms: [algorithm], issuer: token_issuer, audience: claim_audience, requiredClaims: ['exp', 'sub'],
+    });
+    if (typeof payload.sub !== 'string' || typeof payload.cur !== 'string') return 'invalid';
+    return { session_id: payload.sub, currency: payload.cur };
+  } catch (error) {
+    return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
   }
 }

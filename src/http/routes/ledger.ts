@@ -4,7 +4,7 @@ import type { AppContext, AppEnv } from '../context.js';
 import { actorOf } from '../auth.js';
 import { accountForStaff, currencyForStaff, decodeCursor, encodeCursor, transferForStaff } from '../lookup.js';
 import {
-  Account, Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, batch_size_max, jsonBody,
+  Account, Amount, Entry, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, batch_size_max, jsonBody,
   jsonResponse, memo_length_max, name_length_max, pageOf, problems,
 } from '../schemas.js';
 import { presentAccount, presentEntry, presentTransfer } from '../present.js';
@@ -16,6 +16,7 @@ import { account_kinds, account_statuses, transfer_codes } from '../../ledger/mo
 import type { Currency, Transfer as TransferModel, TransferRequest, TransferResult } from '../../ledger/model.js';
 import {
   BatchItemError, findAccountsIn, insertAccount, listAccounts, listEntries, postTransfers, setAccountStatus,
+  takenTransferIds,
 } from '../../db/ledger.js';
 import type { Queryable } from '../../db/client.js';
 
@@ -23,11 +24,12 @@ export const ledgerRoutes = new OpenAPIHono<AppEnv>();
 
 const CodeParam = z.object({ code: z.string().max(20) });
 const IdParam = z.object({ id: z.string().max(100) });
-const Memo = z.string().max(memo_length_max);
+const Memo = Text.max(memo_length_max);
 
 const isAccountCursor = (v: unknown): v is { n: string; i: string } =>
   typeof v === 'object' && v !== null && typeof (v as { n: unknown }).n === 'string'
-  && typeof (v as { i: unknown }).i === 'string' && /^[0-9a-f-]{36}$/.test((v as { i: string }).i);
+  && typeof (v as { i: unknown }).i === 'string' && /^[0-9a-f-]{36}$/.test((v as { i: string }).i)
+  && !(v as { n: string }).n.includes('\u0000');
 const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
 
 ledgerRoutes.openapi(createRoute({
@@ -37,7 +39,7 @@ ledgerRoutes.openapi(createRoute({
     params: CodeParam,
     body: jsonBody(z.object({
       kind: z.enum(['programme', 'shop', 'wallet']),
-      name: z.string().trim().min(1).max(name_length_max),
+      name: Text.trim().min(1).max(name_length_max),
     })),
   },
   responses: { 201: jsonResponse(Account, 'Created'), ...problems(401, 403, 404, 422) },
@@ -53,7 +55,7 @@ ledgerRoutes.openapi(createRoute({
   summary: 'Accounts of a currency, by name',
   request: {
     params: CodeParam,
-    query: PageQuery.extend({ kind: z.enum(account_kinds).optional(), q: z.string().max(name_length_max).optional() }),
+    query: PageQuery.extend({ kind: z.enum(account_kinds).optional(), q: Text.max(name_length_max).optional() }),
   },
   responses: { 200: jsonResponse(pageOf(Account), 'A page of accounts'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
@@ -127,7 +129,7 @@ const NewTransfer = z.object({
   code: TransferCodeIn,
   memo: Memo.optional(),
   pending: z.boolean().default(false).openapi({ description: 'Reserve now; post or void later' }),
-  metadata: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()]))
+  metadata: z.record(Text.max(100), z.union([Text.max(500), z.number(), z.boolean(), z.null()]))
     .refine((m) => Object.keys(m).length <= 20, 'at most 20 keys').optional(),
 });
 type NewTransferInput = z.infer<typeof NewTransfer>;
@@ -147,14 +149,17 @@ function toRequest(input: NewTransferInput, currency: Currency, actor: string, p
 }
 
 /**
- * Checks in TypeScript what the database enforces again: both accounts exist in this currency,
- * and they differ. Names the account of another currency instead of a bare "not found".
+ * Checks in TypeScript what the database enforces again: the transfer id is new (here in every
+ * currency, as paths name transfers by id alone), both accounts exist in this currency, and
+ * they differ. Names the account of another currency instead of a bare "not found".
  */
 async function checkAccounts(sql: Queryable, currency: Currency, requests: TransferRequest[]): Promise<Map<string, string>> {
   const ids = [...new Set(requests.flatMap((r) => [r.debit_account_id, r.credit_account_id]).filter((id): id is string => id !== undefined))];
   const found = new Map((await findAccountsIn(sql, ids)).map((a) => [a.id, a.currency_id]));
+  const taken = await takenTransferIds(sql, requests.map((r) => r.id));
   const problems = new Map<string, string>();
   for (const r of requests) {
+    if (taken.has(r.id)) problems.set(r.id, `already_exists:a transfer with id ${r.id} already exists`);
     for (const id of [r.debit_account_id, r.credit_account_id]) {
       if (id === undefined || problems.has(r.id)) continue;
       const currency_id = found.get(id);

@@ -3,7 +3,7 @@ import type { AppEnv } from '../context.js';
 import { requireAdmin, requireStaff, staff_audience } from '../auth.js';
 import { currencyForStaff } from '../lookup.js';
 import {
-  Amount, Currency, CurrencyCode, EuroAmount, jsonBody, jsonResponse, name_length_max, problems,
+  Amount, Currency, CurrencyCode, EuroAmount, Text, jsonBody, jsonResponse, name_length_max, problems,
 } from '../schemas.js';
 import { presentCurrency } from '../present.js';
 import { DomainError } from '../../ledger/errors.js';
@@ -15,6 +15,7 @@ import {
 } from '../../db/users.js';
 import { findCurrency, insertCurrency, listCurrencies, supplyOf } from '../../db/ledger.js';
 import { verifyCurrency } from '../../db/verify.js';
+import { insertDefaultCatalogue } from '../../db/volunteers.js';
 import type { User } from '../../db/users.js';
 
 const UserOut = z.object({
@@ -28,7 +29,7 @@ function presentUser(user: User) {
   return { id: user.id, email: user.email, role: user.role, currencies: user.currencies };
 }
 
-const Email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+const Email = Text.trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 const Password = z.string().min(1).max(1024);
 
 export const staffRoutes = new OpenAPIHono<AppEnv>();
@@ -106,7 +107,7 @@ staffRoutes.openapi(createRoute({
 
 const NewCurrency = z.object({
   code: CurrencyCode,
-  name: z.string().trim().min(1).max(name_length_max),
+  name: Text.trim().min(1).max(name_length_max),
   scale: z.number().int().min(0).max(6),
   euro_per_unit: z.string().regex(/^(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?$/, 'a decimal string such as "0.10"'),
   wallet_balance_max: Amount.optional(),
@@ -132,7 +133,7 @@ staffRoutes.openapi(createRoute({
     wallet_balance_max: optional(input.wallet_balance_max, 'wallet_balance_max'),
     volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
     volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
-  });
+  }, insertDefaultCatalogue);
   return c.json(presentCurrency(currency), 201);
 });
 

@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable, Sql } from './client.js';
+import { transaction } from './client.js';
+import { postTransfers, BatchItemError } from './ledger.js';
+import { DomainError, assert } from '../ledger/errors.js';
+import type { Account, Currency, Transfer } from '../ledger/model.js';
+import { default_activities } from '../ledger/volunteering.js';
+import type { Activity, ActivityCategory, ActivitySession, LocalizedName } from '../ledger/volunteering.js';
+import { failureError } from '../ledger/failures.js';
+import { formatAmount } from '../ledger/amount.js';
+
+export type CardStatus = 'active' | 'blocked' | 'replaced';
+
+export interface Card {
+  currency_id: number;
+  code: string;
+  account_id: string;
+  status: CardStatus;
+  pin_failures: number;
+  locked_until: Date | null;
+  created_at: Date;
+}
+
+export interface Wallet {
+  currency_id: number;
+  account_id: string;
+  display_name: string;
+  pin_hash: string;
+  language: string;
+  created_at: Date;
+}
+
+/** Opens a wallet account with its holder and first card, in one transaction. */
+export async function insertWallet(
+  sql: Sql, currency: Currency, input: { display_name: string; pin_hash: string; language: string; card_code: string },
+): Promise<{ account: Account; wallet: Wallet; card: Card }> {
+  return transaction(sql, async (tx) => {
+    const [account] = await tx<Account[]>`
+      INSERT INTO accounts (currency_id, id, kind, name, balance_max)
+      VALUES (${currency.id}, ${randomUUID()}, 'wallet', ${input.display_name}, ${currency.wallet_balance_max})
+      RETURNING *`;
+    assert(account !== undefined, 'insert returns the account');
+    const [wallet] = await tx<Wallet[]>`
+      INSERT INTO wallets (currency_id, account_id, display_name, pin_hash, language)
+      VALUES (${currency.id}, ${account.id}, ${input.display_name}, ${input.pin_hash}, ${input.language})
+      RETURNING *`;
+    const [card] = await tx<Card[]>`
+      INSERT INTO cards (currency_id, code, account_id) VALUES (${currency.id}, ${input.card_code}, ${account.id})
+      RETURNING *`;
+    assert(wallet !== undefined && card !== undefined, 'inserts return their rows');
+    return { account, wallet, card };
+  });
+}
+
+export async function findWallet(sql: Queryable, account_id: string): Promise<Wallet | undefined> {
+  const [row] = await sql<Wallet[]>`SELECT * FROM wallets WHERE account_id = ${account_id}`;
+  return row;
+}
+
+export async function findCard(sql: Queryable, code: string): Promise<Card | undefined> {
+  const [row] = await sql<Card[]>`SELECT * FROM cards WHERE code = ${code}`;
+  return row;
+}
+
+/** The card a wallet can use now (not replaced), if any. */
+export async function currentCard(sql: Queryable, wallet: Wallet): Promise<Card | undefined> {
+  const [row] = await sql<Card[]>`
+    SELECT * FROM cards WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id} AND status <> 'replaced'`;
+  return row;
+}
+
+/**
+ * Gives a wallet a new card: every earlier card is replaced and every session opened with it
+ * revoked, at once, in the same transaction. The balance is untouched.
+ */
+export async function reissueCard(sql: Sql, wallet: Wallet, new_code: string): Promise<Card> {
+  return transaction(sql, async (tx) => {
+    const old = await tx<{ code: string }[]>`
+      UPDATE cards SET status = 'replaced'
+      WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id} AND status <> 'replaced'
+      RETURNING code`;
+    if (old.length > 0) {
+      await tx`UPDATE wallet_sessions SET revoked_at = now()
+               WHERE currency_id = ${wallet.currency_id} AND card_code = ANY(${old.map((c) => c.code)}) AND revoked_at IS NULL`;
+    }
+    const [card] = await tx<Card[]>`
+      INSERT INTO cards (currency_id, code, account_id) VALUES (${wallet.currency_id}, ${new_code}, ${wallet.account_id})
+      RETURNING *`;
+    assert(card !== undefined, 'insert returns the card');
+    return card;
+  });
+}
+
+/** Blocks a card (its sessions die with it) or makes a blocked card usable again. */
+export async function setCardBlocked(sql: Sql, card: Card, blocked: boolean): Promise<Card> {
+  return transaction(sql, async (tx) => {
+    const [row] = await tx<Card[]>`
+      UPDATE cards SET status = ${blocked ? 'blocked' : 'active'}
+      WHERE currency_id = ${card.currency_id} AND code = ${card.code} AND status <> 'replaced'
+      RETURNING *`;
+    if (row === undefined) throw new DomainError('card_replaced', 'this card was replaced by a new one and cannot be used again');
+    if (blocked) {
+      await tx`UPDATE wallet_sessions SET revoked_at = now()
+               WHERE currency_id = ${card.currency_id} AND card_code = ${card.code} AND revoked_at IS NULL`;
+    }
+    return row;
+  });
+}
+
+/** Clears a PIN lockout. */
+export async function unlockCard(sql: Queryable, card: Card): Promise<Card> {
+  const [row] = await sql<Card[]>`
+    UPDATE cards SET pin_failures = 0, locked_until = NULL
+    WHERE currency_id = ${card.currency_id} AND code = ${card.code}
+    RETURNING *`;
+  assert(row !== undefined, 'the card exists');
+  return row;
+}
+
+/**
+ * Takes one PIN attempt before the PIN is compared, so concurrent guesses cannot exceed the
+ * limit. Undefined when the card is locked (or not active). An expired lock starts afresh.
+ */
+export async function takePinAttempt(sql: Queryable, card: Card, failures_max: number): Promise<Card | undefined> {
+  const [row] = await sql<Card[]>`
+    UPDATE cards SET
+      pin_failures = CASE WHEN locked_until <= now() THEN 1 ELSE pin_failures + 1 END,
+      locked_until = CASE WHEN locked_until <= now() THEN NULL ELSE locked_until END
+    WHERE currency_id = ${card.currency_id} AND code = ${card.code} AND status = 'active'
+      AND (pin_failures < ${failures_max} OR locked_until <= now())
+    RETURNING *`;
+  return row;
+}
+
+/** After the comparison: a right PIN clears the count; the last wrong one locks the card. */
+export async function settlePinAttempt(sql: Queryable, card: Card, right: boolean, failures_max: number, lock_s: number): Promise<void> {
+  if (right) {
+    await sql`UPDATE cards SET pin_failures = 0, locked_until = NULL
+              WHERE currency_id = ${card.currency_id} AND code = ${card.code}`;
+  } else {
+    await sql`UPDATE cards SET locked_until = now() + make_interval(secs => ${lock_s})
+              WHERE currency_id = ${card.currency_id} AND code = ${card.code}
+                AND pin_failures >= ${failures_max} AND locked_until IS NULL`;
+  }
+}
+
+/** Whether the card is locked out now. */
+export function isLocked(card: Card, failures_max: number, now = new Date()): boolean {
+  return card.pin_failures >= failures_max && (card.locked_until === null || card.locked_until > now);
+}
+
+export async function insertWalletSession(sql: Queryable, card: Card, expires_at: Date): Promise<string> {
+  const id = randomUUID();
+  await sql`INSERT INTO wallet_sessions (currency_id, id, account_id, card_code, expires_at)
+            VALUES (${card.currency_id}, ${id}, ${card.account_id}, ${card.code}, ${expires_at})`;
+  return id;
+}
+
+/** The wallet of a live session: not revoked or expired, its card active and not locked out. */
+export async function findSessionWallet(sql: Queryable, session_id: string, failures_max: number): Promise<(Wallet & { card_code: string }) | undefined> {
+  const [row] = await sql<(Wallet & { card_code: string })[]>`
+    SELECT w.*, s.card_code FROM wallet_sessions s
+    JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
+    JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
+    WHERE s.id = ${session_id} AND s.revoked_at IS NULL AND s.expires_at > now()
+      AND c.status = 'active' AND NOT (c.pin_failures >= ${failures_max} AND (c.locked_until IS NULL OR c.locked_until > now()))`;
+  return row;
+}
+
+export async function revokeWalletSession(sql: Queryable, session_id: string): Promise<void> {
+  await sql`UPDATE wallet_sessions SET revoked_at = now() WHERE id = ${session_id} AND revoked_at IS NULL`;
+}
+
+// Activities and sessions --------------------------------------------------------------------
+
+export interface NewActivity {
+  name: LocalizedName;
+  category: ActivityCategory;
+  rate_per_hour: bigint | null;
+  amount: bigint | null;
+  programme_account_id: string;
+}
+
+export async function insertActivity(sql: Queryable, currency_id: number, input: NewActivity): Promise<Activity> {
+  const [row] = await sql<Activity[]>`
+    INSERT INTO activities (currency_id, id, name, category, rate_per_hour, amount, programme_account_id)
+    VALUES (${currency_id}, ${randomUUID()}, ${sql.json(input.name as never)}, ${input.category},
+            ${input.rate_per_hour}, ${input.amount}, ${input.programme_account_id})
+    RETURNING *`;
+  assert(row !== undefined, 'insert returns the activity');
+  return row;
+}
+
+/**
+ * What every new currency starts with: a volunteering programme (empty until funded) and the
+ * default activity catalogue paid from it, which coordinators then edit.
+ */
+export async function insertDefaultCatalogue(tx: Queryable, currency: Currency): Promise<void> {
+  const programme_id = randomUUID();
+  await tx`INSERT INTO accounts (currency_id, id, kind, name)
+           VALUES (${currency.id}, ${programme_id}, 'programme', ${`Vrijwilligerswerk ${currency.code}`})`;
+  const unit = 10n ** BigInt(currency.scale);
+  for (const activity of default_activities) {
+    await insertActivity(tx, currency.id, {
+      name: activity.name, category: activity.category, amount: null,
+      rate_per_hour: BigInt(activity.rate_per_hour_units) * unit, programme_account_id: programme_id,
+    });
+  }
+}
+
+export async function updateActivity(sql: Queryable, activity: Activity, changes: Partial<NewActivity & { active: boolean }>): Promise<Activity> {
+  const next = { ...activity, ...changes };
+  const [row] = await sql<Activity[]>`
+    UPDATE activities SET name = ${sql.json(next.name as never)}, category = ${next.category},
+      rate_per_hour = ${next.rate_per_hour}, amount = ${next.amount},
+      programme_account_id = ${next.programme_account_id}, active = ${next.active}
+    WHERE currency_id = ${activity.currency_id} AND id = ${activity.id}
+    RETURNING *`;
+  assert(row !== undefined, 'the activity exists');
+  return row;
+}
+
+export async function listActivities(sql: Queryable, currency_id: number): Promise<Activity[]> {
+  return sql<Activity[]>`SELECT * FROM activities WHERE currency_id = ${currency_id} ORDER BY active DESC, name->>'nl', id`;
+}
+
+export async function findActivity(sql: Queryable, id: string): Promise<Activity | undefined> {
+  const [row] = await sql<Activity[]>`SELECT * FROM activities WHERE id = ${id}`;
+  return row;
+}
+
+type SessionRow = Omit<ActivitySession, 'hours'> & { hours: string | null };
+
+export async function insertActivitySession(
+  sql: Queryable, activity: Activity, input: { hours: string | null; max_claims: number; expires_at: Date; created_by: string },
+): Promise<ActivitySession> {
+  const [row] = await sql<SessionRow[]>`
+    INSERT INTO activity_sessions (currency_id, id, activity_id, hours, max_claims, expires_at, created_by)
+    VALUES (${activity.currency_id}, ${randomUUID()}, ${activity.id}, ${input.hours}, ${input.max_claims},
+            ${input.expires_at}, ${input.created_by})
+    RETURNING *`;
+  assert(row !== undefined, 'insert returns the session');
+  return row;
+}
+
+export async function findActivitySession(sql: Queryable, id: string): Promise<ActivitySession | undefined> {
+  const [row] = await sql<SessionRow[]>`SELECT * FROM activity_sessions WHERE id = ${id}`;
+  return row;
+}
+
+export interface RewardInput {
+  currency: Currency;
+  session: ActivitySession;
+  activity: Activity;
+  account_id: string;
+  amount: bigint;
+  hours: string | null;
+  via: 'qr' | 'card';
+  created_by: string;
+  /** The local day and year of the legal caps. */
+  periods: { day: string; year: string };
+}
+
+/**
+ * Rewards a wallet for a session, inside the caller's transaction. Locks in a fixed order —
+ * the session row, then the wallet's cap counters, then (in wm_transfers) the accounts — so
+ * concurrent claims never deadlock, never exceed max_claims and never cross a legal cap.
+ */
+export async function rewardVolunteer(tx: Queryable, input: RewardInput): Promise<Transfer> {
+  const { currency, session } = input;
+  const [slot] = await tx<{ id: string }[]>`
+    UPDATE activity_sessions SET claims_count = claims_count + 1
+    WHERE currency_id = ${currency.id} AND id = ${session.id}
+      AND claims_count < max_claims AND expires_at > now()
+    RETURNING id`;
+  if (slot === undefined) {
+    const [now] = await tx<{ expired: boolean }[]>`SELECT ${session.expires_at}::timestamptz <= now() AS expired`;
+    if (now?.expired === true) throw new DomainError('expired', 'this session has ended; ask the coordinator for a new QR code');
+    throw new DomainError('session_full', `this session already rewarded its maximum of ${session.max_claims} volunteers`);
+  }
+  // The session row lock serialises claims of this session, so this check cannot race.
+  const [claimed] = await tx`SELECT 1 FROM claims
+                             WHERE currency_id = ${currency.id} AND session_id = ${session.id} AND account_id = ${input.account_id}`;
+  if (claimed !== undefined) throw new DomainError('already_claimed', 'this volunteer was already rewarded for this session');
+
+  await raiseEarnings(tx, input, input.periods.day, currency.volunteer_cap_day, 'day');
+  await raiseEarnings(tx, input, input.periods.year, currency.volunteer_cap_year, 'year');
+
+  const transfer_id = randomUUID();
+  try {
+    await postTransfers(tx, currency.id, [{
+      id: transfer_id, phase: 'single', code: 'reward',
+      debit_account_id: input.activity.programme_account_id, credit_account_id: input.account_id,
+      amount: input.amount, memo: input.activity.name.nl, created_by: input.created_by,
+      metadata: { activity_id: input.activity.id, session_id: session.id, hours: input.hours, via: input.via, category: input.activity.category },
+    }], true);
+  } catch (error) {
+    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
+    throw error;
+  }
+  const [transfer] = await tx<Transfer[]>`
+    WITH c AS (
+      INSERT INTO claims (currency_id, session_id, account_id, transfer_id, hours, via)
+      VALUES (${currency.id}, ${session.id}, ${input.account_id}, ${transfer_id}, ${input.hours}, ${input.via})
+    )
+    SELECT t.*, NULL AS resolved_by_phase FROM transfers t WHERE t.currency_id = ${currency.id} AND t.id = ${transfer_id}`;
+  assert(transfer !== undefined, 'the reward transfer exists');
+  return transfer;
+}
+
+async function raiseEarnings(tx: Queryable, input: RewardInput, period: string, cap: bigint | null, label: string): Promise<void> {
+  if (cap === null) return;
+  const { currency } = input;
+  const [raised] = await tx<{ amount: bigint }[]>`
+    INSERT INTO volunteer_earnings AS e (currency_id, account_id, period, amount)
+    SELECT ${currency.id}, ${input.account_id}, ${period}, ${input.amount}::bigint
+    WHERE ${input.amount}::bigint <= ${cap}::bigint
+    ON CONFLICT (currency_id, account_id, period) DO UPDATE SET amount = e.amount + EXCLUDED.amount
+      WHERE e.amount + EXCLUDED.amount <= ${cap}::bigint
+    RETURNING e.amount`;
+  if (raised !== undefined) return;
+  const [current] = await tx<{ amount: bigint }[]>`
+    SELECT amount FROM volunteer_earnings
+    WHERE currency_id = ${currency.id} AND account_id = ${input.account_id} AND period = ${period}`;
+  const left = cap - (current?.amount ?? 0n);
+  throw new DomainError('volunteer_cap_exceeded',
+    `this reward of ${formatAmount(input.amount, currency.scale)} would cross the ${label} cap of ${formatAmount(cap, currency.scale)}; `
+    + `${formatAmount(left > 0n ? left : 0n, currency.scale)} left ${label === 'day' ? 'today' : 'this year'}`,
+    { cap: formatAmount(cap, currency.scale), left: formatAmount(left > 0n ? left : 0n, currency.scale), period: label });
+}

@@ -1,0 +1,178 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppContext, AppEnv } from '../context.js';
+import { actorOf, requireWallet, wallet_audience } from '../auth.js';
+import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
+import { presentEntry, presentTransfer } from '../present.js';
+import { decodeCursor, encodeCursor } from '../lookup.js';
+import { idempotent } from '../idempotency.js';
+import { Pin } from './volunteers.js';
+import { DomainError, assert } from '../../ledger/errors.js';
+import { formatAmount } from '../../ledger/amount.js';
+import { balanceOf } from '../../ledger/model.js';
+import type { Account, Currency } from '../../ledger/model.js';
+import { normalizeCardCode } from '../../ledger/cards.js';
+import { capPeriods, rewardFor } from '../../ledger/volunteering.js';
+import { dummyHash, verifySecret } from '../../security/passwords.js';
+import { signToken, verifyClaimToken } from '../../security/tokens.js';
+import { findAccount, findCurrencyById, listEntries } from '../../db/ledger.js';
+import {
+  findActivity, findActivitySession, findCard, findWallet, insertWalletSession, isLocked, revokeWalletSession,
+  rewardVolunteer, settlePinAttempt, takePinAttempt,
+} from '../../db/volunteers.js';
+import type { Card, Wallet } from '../../db/volunteers.js';
+
+export const walletRoutes = new OpenAPIHono<AppEnv>();
+
+const WalletOut = z.object({
+  account: Uuid, currency: z.string(), display_name: z.string(), language: z.string(), balance: Amount,
+}).openapi('Wallet');
+
+const wrong_card_or_pin = 'the card or the PIN is wrong';
+
+/**
+ * Checks card + PIN with the lockout rules: every attempt is counted before the comparison,
+ * the answer never tells whether the card or the PIN was wrong, and a locked card says so.
+ * Used by the wallet session and, later, by shop charges.
+ */
+export async function checkCardPin(c: AppContext, typed_card: string, pin: string): Promise<{ card: Card; wallet: Wallet }> {
+  const deps = c.get('deps');
+  const { PIN_FAILURES_MAX: failures_max, PIN_LOCK_S: lock_s } = deps.config;
+  const code = normalizeCardCode(typed_card);
+  const card = code === undefined ? undefined : await findCard(deps.sql, code);
+  if (card === undefined || card.status !== 'active') {
+    // Same work as a real comparison, so the time does not tell a card exists.
+    await verifySecret(pin, await dummyHash(deps.config.SCRYPT_COST_LOG2));
+    throw new DomainError('unauthenticated', wrong_card_or_pin);
+  }
+  const attempt = await takePinAttempt(deps.sql, card, failures_max);
+  if (attempt === undefined) {
+    throw new DomainError('card_locked', 'too many wrong PINs: this card is locked for a while, or until a coordinator unlocks it');
+  }
+  const wallet = await findWallet(deps.sql, card.account_id);
+  assert(wallet !== undefined, 'a card has its wallet');
+  const right = await verifySecret(pin, wallet.pin_hash);
+  await settlePinAttempt(deps.sql, card, right, failures_max, lock_s);
+  if (!right) {
+    if (attempt.pin_failures >= failures_max) {
+      throw new DomainError('card_locked', 'too many wrong PINs: this card is now locked for a while, or until a coordinator unlocks it');
+    }
+    throw new DomainError('unauthenticated', wrong_card_or_pin);
+  }
+  return { card, wallet };
+}
+
+async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
+  const wallet = requireWallet(c);
+  const sql = c.get('deps').sql;
+  const account = await findAccount(sql, wallet.account_id);
+  const currency = await findCurrencyById(sql, wallet.currency_id);
+  assert(account !== undefined && currency !== undefined, 'a wallet has its account and currency');
+  return { wallet, account, currency };
+}
+
+function presentWallet(wallet: Wallet, account: Account, currency: Currency) {
+  return {
+    account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
+    balance: formatAmount(balanceOf(account), currency.scale),
+  };
+}
+
+walletRoutes.openapi(createRoute({
+  method: 'post', path: '/wallet/session', tags: ['wallet'],
+  summary: 'Open a wallet with card + PIN (5 wrong PINs lock the card)',
+  security: [],
+  request: { body: jsonBody(z.object({ card: z.string().max(64), pin: Pin })) },
+  responses: {
+    200: jsonResponse(z.object({
+      token: z.string(), expires_at: z.string(),
+      wallet: z.object({ account: Uuid, currency: z.string(), display_name: z.string(), language: z.string() }),
+    }), 'Opened'),
+    ...problems(401, 422, 423),
+  },
+}), async (c) => {
+  const input = c.req.valid('json');
+  const { card, wallet } = await checkCardPin(c, input.card, input.pin);
+  const deps = c.get('deps');
+  const ttl_s = deps.config.WALLET_TOKEN_TTL_S;
+  const session_id = await insertWalletSession(deps.sql, card, new Date(Date.now() + ttl_s * 1000));
+  const { token, expires_at } = await signToken(deps.keys, wallet_audience, { sub: wallet.account_id, sid: session_id }, ttl_s);
+  const currency = await findCurrencyById(deps.sql, wallet.currency_id);
+  assert(currency !== undefined, 'a wallet has its currency');
+  return c.json({
+    token, expires_at: expires_at.toISOString(),
+    wallet: { account: wallet.account_id, currency: currency.code, display_name: wallet.display_name, language: wallet.language },
+  }, 200);
+});
+
+walletRoutes.openapi(createRoute({
+  method: 'post', path: '/wallet/logout', tags: ['wallet'],
+  summary: 'Close this wallet session',
+  responses: { 204: { description: 'Closed' }, ...problems(401, 403) },
+}), async (c) => {
+  requireWallet(c);
+  const principal = c.get('principal');
+  if (principal !== undefined) await revokeWalletSession(c.get('deps').sql, principal.session_id);
+  return c.body(null, 204);
+});
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/wallet', tags: ['wallet'],
+  summary: 'My wallet: name and balance',
+  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403) },
+}), async (c) => {
+  const { wallet, account, currency } = await walletContext(c);
+  return c.json(presentWallet(wallet, account, currency), 200);
+});
+
+const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/wallet/entries', tags: ['wallet'],
+  summary: 'My history, newest first, with who paid or was paid and for which activity',
+  request: { query: PageQuery },
+  responses: {
+    200: jsonResponse(pageOf(Entry.extend({ activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable() })), 'A page of entries'),
+    ...problems(401, 403, 422),
+  },
+}), async (c) => {
+  const { account, currency } = await walletContext(c);
+  const query = c.req.valid('query');
+  const before = decodeCursor(query.cursor, isVersionCursor);
+  const rows = await listEntries(c.get('deps').sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return c.json({
+    items: page.map((e) => ({ ...presentEntry(e, currency), activity: e.activity_id === null ? null : { id: e.activity_id, name: e.activity_name ?? {} } })),
+    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
+  }, 200);
+});
+
+walletRoutes.openapi(createRoute({
+  method: 'post', path: '/claims', tags: ['wallet'],
+  summary: 'Claim the coins of a session by its scanned QR token (once per session)',
+  request: { headers: IdempotencyHeader, body: jsonBody(z.object({ token: z.string().min(1).max(2048) })) },
+  responses: { 201: jsonResponse(Transfer, 'The reward'), ...problems(400, 401, 403, 404, 409, 422) },
+}), async (c) => {
+  const { wallet, currency } = await walletContext(c);
+  const input = c.req.valid('json');
+  const deps = c.get('deps');
+  const claim = await verifyClaimToken(deps.keys, input.token);
+  if (claim === 'expired') throw new DomainError('expired', 'this QR code has expired; ask the coordinator for a new one');
+  if (claim === 'invalid') throw new DomainError('invalid_token', 'this is not a valid claim QR code');
+  if (claim.currency !== currency.code) {
+    throw new DomainError('wrong_currency', `this QR code is for ${claim.currency}, your wallet holds ${currency.code}`);
+  }
+  const session = await findActivitySession(deps.sql, claim.session_id);
+  const activity = session === undefined ? undefined : await findActivity(deps.sql, session.activity_id);
+  if (session === undefined || activity === undefined || session.currency_id !== currency.id) {
+    throw new DomainError('invalid_token', 'this claim QR code names no session');
+  }
+  const amount = rewardFor(activity, session.hours);
+  return idempotent(c, actorOf(c), input, async (tx) => {
+    const transfer = await rewardVolunteer(tx, {
+      currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr',
+      created_by: actorOf(c), periods: capPeriods(new Date()),
+    });
+    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+  });
+});

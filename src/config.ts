@@ -17,6 +17,9 @@ const schema = z.object({
   STAFF_TOKEN_TTL_S: z.coerce.number().int().min(60).max(7 * 86400).default(8 * 3600),
   /** A phone stays opened this long; the session is revocable at any moment. */
   WALLET_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86400).default(30 * 86400),
+  /** Shop tablets stay paired this long unless a coordinator revokes them. */
+  DEVICE_TOKEN_TTL_S: z.coerce.number().int().min(60).max(5 * 365 * 86400).default(365 * 86400),
+  PAIRING_CODE_TTL_S: z.coerce.number().int().min(60).max(30 * 86400).default(24 * 3600),
   PIN_FAILURES_MAX: z.coerce.number().int().min(1).max(20).default(5),
   PIN_LOCK_S: z.coerce.number().int().min(1).max(7 * 86400).default(15 * 60),
   /** How long a claim QR stays valid when the coordinator gives no expiry. */

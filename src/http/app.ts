@@ -14,8 +14,11 @@ import { staffRoutes } from './routes/staff.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { volunteerRoutes } from './routes/volunteers.js';
 import { walletRoutes } from './routes/wallet.js';
+import { shopRoutes } from './routes/shop.js';
+import { shopAdminRoutes } from './routes/shops-admin.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
+import { createPaymentEvents } from '../db/events.js';
 
 export const api_base_path = '/api/v1';
 
@@ -25,6 +28,7 @@ export const api_base_path = '/api/v1';
  */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
+  const events = createPaymentEvents(deps.sql);
 
   app.use('*', requestId({ limitLength: 100 }));
   app.use('*', methodNotAllowed({
@@ -36,6 +40,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    c.set('events', events);
     c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
     const started_ns = process.hrtime.bigint();
     await next();
@@ -85,6 +90,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', ledgerRoutes);
   api.route('/', volunteerRoutes);
   api.route('/', walletRoutes);
+  api.route('/', shopAdminRoutes);
+  api.route('/', shopRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -4,11 +4,14 @@ import { DomainError } from '../ledger/errors.js';
 import { verifyToken } from '../security/tokens.js';
 import { findSessionUser } from '../db/users.js';
 import { findSessionWallet } from '../db/volunteers.js';
+import { findLiveDevice } from '../db/shops.js';
+import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
 import type { Currency } from '../ledger/model.js';
 
 export const staff_audience = 'staff';
 export const wallet_audience = 'wallet';
+export const device_audience = 'device';
 
 /** Reads a bearer token, if any, and sets the principal. Never rejects by itself. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
@@ -19,7 +22,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const match = /^Bearer ([A-Za-z0-9_\-.]{1,4096})$/.exec(header);
       if (match === null) throw new DomainError('unauthenticated', 'the Authorization header must be "Bearer <token>"');
       const deps = c.get('deps');
-      const claims = await verifyToken(deps.keys, [staff_audience, wallet_audience], match[1] ?? '');
+      const claims = await verifyToken(deps.keys, [staff_audience, wallet_audience, device_audience], match[1] ?? '');
       if (claims === undefined) throw new DomainError('unauthenticated', 'the token is invalid or expired');
       c.set('principal', await principalOf(c, claims));
     }
@@ -37,6 +40,13 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
     }
     return { kind: 'wallet', wallet, session_id: claims.sid };
   }
+  if (claims.aud === device_audience) {
+    const device = await findLiveDevice(deps.sql, claims.sid);
+    if (device === undefined || device.id !== claims.sub) {
+      throw new DomainError('unauthenticated', 'this tablet was unpaired; pair it again with a new code');
+    }
+    return { kind: 'device', device, session_id: claims.sid };
+  }
   const user = await findSessionUser(deps.sql, claims.sid);
   if (user === undefined || user.id !== claims.sub) {
     throw new DomainError('unauthenticated', 'the session has ended; log in again');
@@ -50,6 +60,14 @@ export function requireWallet(c: Context<AppEnv>): SessionWallet {
   if (principal === undefined) throw new DomainError('unauthenticated', 'open your wallet with card and PIN first');
   if (principal.kind !== 'wallet') throw new DomainError('forbidden', 'only a wallet may do this');
   return principal.wallet;
+}
+
+/** The shop tablet making the request, or 401/403. */
+export function requireDevice(c: Context<AppEnv>): Device {
+  const principal = c.get('principal');
+  if (principal === undefined) throw new DomainError('unauthenticated', 'pair this tablet first');
+  if (principal.kind !== 'device') throw new DomainError('forbidden', 'only a shop tablet may do this');
+  return principal.device;
 }
 
 /** The logged-in staff user, or 401/403. */
@@ -75,5 +93,9 @@ export function coordinates(user: User, currency: Currency): boolean {
 export function actorOf(c: AppContext): string {
   const principal = c.get('principal');
   if (principal === undefined) return 'anonymous';
-  return principal.kind === 'staff' ? `user:${principal.user.id}` : `wallet:${principal.wallet.account_id}`;
+  switch (principal.kind) {
+    case 'staff': return `user:${principal.user.id}`;
+    case 'wallet': return `wallet:${principal.wallet.account_id}`;
+    case 'device': return `device:${principal.device.id}`;
+  }
 }

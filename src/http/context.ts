@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import type { TokenKeys } from '../security/tokens.js';
 import type { User } from '../db/users.js';
 import type { Wallet } from '../db/volunteers.js';
+import type { Device } from '../db/shops.js';
+import type { PaymentEvents } from '../db/events.js';
 
 /** A wallet as seen through a live session: with the card it was opened with. */
 export type SessionWallet = Wallet & { card_code: string };
@@ -23,7 +25,8 @@ export interface AppDeps {
 
 export type Principal =
   | { kind: 'staff'; user: User; session_id: string }
-  | { kind: 'wallet'; wallet: SessionWallet; session_id: string };
+  | { kind: 'wallet'; wallet: SessionWallet; session_id: string }
+  | { kind: 'device'; device: Device; session_id: string };
 
 export interface AppEnv {
   Variables: {
@@ -31,6 +34,7 @@ export interface AppEnv {
     principal: Principal | undefined;
     requestId: string;
     log: Logger;
+    events: PaymentEvents;
   };
 }
 

@@ -20,6 +20,7 @@ export function presentCurrency(currency: Currency) {
     volunteer_cap_year: optionalAmount(currency.volunteer_cap_year, currency.scale),
     payment_request_ttl_s: currency.payment_request_ttl_s,
     issuance_account: currency.issuance_account_id,
+    payer: currency.payer_iban === null ? null : { name: currency.payer_name, iban: currency.payer_iban, bic: currency.payer_bic },
     created_at: currency.created_at.toISOString(),
   };
 }

@@ -55,6 +55,7 @@ export const Currency = z.object({
   volunteer_cap_year: Amount.nullable(),
   payment_request_ttl_s: z.number().int(),
   issuance_account: Uuid,
+  payer: z.object({ name: z.string().nullable(), iban: z.string(), bic: z.string().nullable() }).nullable(),
   created_at: z.string(),
 }).openapi('Currency');
 

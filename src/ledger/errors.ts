@@ -41,6 +41,13 @@ export const error_status = {
   volunteer_cap_exceeded: 422,
   invalid_token: 422,
   wrong_currency: 422,
+  already_paid: 409,
+  cancelled: 409,
+  refund_exceeds_payment: 422,
+  not_refundable: 422,
+  nothing_to_export: 409,
+  iban_missing: 422,
+  payer_missing: 422,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -27,6 +27,10 @@ export interface Currency {
   volunteer_cap_year: bigint | null;
   payment_request_ttl_s: number;
   issuance_account_id: string;
+  /** The city's account that pays shops' cash-outs (for SEPA files). */
+  payer_name: string | null;
+  payer_iban: string | null;
+  payer_bic: string | null;
   created_at: Date;
 }
 

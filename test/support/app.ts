@@ -34,6 +34,8 @@ export interface RequestOptions {
 export interface TestApp {
   sql: Sql;
   deps: AppDeps;
+  /** The app itself, for raw requests (e.g. reading a server-sent event stream). */
+  app: ReturnType<typeof createApp>;
   /** URL of the app's database, for a second app on the same data (see TestAppOptions). */
   database_url: string;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
@@ -99,6 +101,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
 
   const admin = await createStaff('admin', []);
   return {
+    app,
     sql, deps, database_url: database.url, request, adminToken: admin.token, createStaff,
     close: async () => {
       await sql.end({ timeout: 5 });

@@ -1,0 +1,351 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import type { AppContext, AppEnv } from '../context.js';
+import { actorOf, device_audience, requireDevice, requireWallet } from '../auth.js';
+import {
+  Amount, Entry, EuroAmount, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, jsonBody, jsonResponse,
+  memo_length_max, pageOf, problems,
+} from '../schemas.js';
+import { presentEntry, presentTransfer } from '../present.js';
+import { decodeCursor, encodeCursor } from '../lookup.js';
+import { idempotent } from '../idempotency.js';
+import { checkCardPin } from './wallet.js';
+import { DomainError, assert } from '../../ledger/errors.js';
+import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
+import { availableOf, balanceOf } from '../../ledger/model.js';
+import type { Currency } from '../../ledger/model.js';
+import { normalizePairingCode } from '../../ledger/pairing.js';
+import { signToken } from '../../security/tokens.js';
+import { findAccount, findCurrencyById, findTransfer, listEntries } from '../../db/ledger.js';
+import {
+  cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
+  pairDevice, payPaymentRequest, postOne, refundPayment, requestRedemption, takingsToday,
+} from '../../db/shops.js';
+import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
+import { randomUUID } from 'node:crypto';
+
+export const shopRoutes = new OpenAPIHono<AppEnv>();
+
+const IdParam = z.object({ id: z.string().max(100) });
+const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const Memo = Text.max(memo_length_max);
+
+async function deviceContext(c: AppContext): Promise<{ device: Device; shop: Shop; currency: Currency }> {
+  const device = requireDevice(c);
+  const sql = c.get('deps').sql;
+  const shop = await findShop(sql, device.shop_account_id);
+  const currency = await findCurrencyById(sql, device.currency_id);
+  assert(shop !== undefined && currency !== undefined, 'a device has its shop and currency');
+  return { device, shop, currency };
+}
+
+export function presentPaymentRequest(c: AppContext, request: PaymentRequest, currency: Currency, shop_name: string) {
+  return {
+    id: request.id,
+    shop: { account: request.shop_account_id, name: shop_name },
+    amount: formatAmount(request.amount, currency.scale),
+    currency: currency.code,
+    memo: request.memo,
+    status: effectiveStatus(request),
+    pay_url: `${c.get('deps').config.public_base_url}/p/${request.id}`,
+    expires_at: request.expires_at.toISOString(),
+    ...(request.transfer_id === null ? {} : { transfer_id: request.transfer_id }),
+  };
+}
+
+const PaymentRequestOut = z.object({
+  id: Uuid, shop: z.object({ account: Uuid, name: z.string() }), amount: Amount, currency: z.string(),
+  memo: z.string().nullable(), status: z.enum(['open', 'paid', 'cancelled', 'expired']),
+  pay_url: z.string(), expires_at: z.string(), transfer_id: Uuid.optional(),
+}).openapi('PaymentRequest');
+
+export function presentRedemption(redemption: Redemption, currency: Currency) {
+  return {
+    id: redemption.id, shop: redemption.shop_account_id, status: redemption.status,
+    amount: formatAmount(redemption.amount, currency.scale),
+    euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
+    transfer_id: redemption.transfer_id, created_at: redemption.created_at.toISOString(),
+    decided_at: redemption.decided_at?.toISOString() ?? null,
+  };
+}
+
+export const RedemptionOut = z.object({
+  id: Uuid, shop: Uuid, status: z.enum(['pending', 'approved', 'rejected']), amount: Amount, euro_amount: EuroAmount,
+  transfer_id: Uuid, created_at: z.string(), decided_at: z.string().nullable(),
+}).openapi('Redemption');
+
+// Pairing --------------------------------------------------------------------------------
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/shop/devices', tags: ['shop'],
+  summary: 'Pair a tablet with a one-time code from the coordinator',
+  security: [],
+  request: { body: jsonBody(z.object({ pairing_code: z.string().max(32), device_name: Text.trim().min(1).max(100) })) },
+  responses: {
+    201: jsonResponse(z.object({
+      token: z.string(), expires_at: z.string(),
+      shop: z.object({ account: Uuid, name: z.string(), currency: z.string() }),
+      device: z.object({ id: Uuid, name: z.string() }),
+    }), 'Paired'),
+    ...problems(401, 422),
+  },
+}), async (c) => {
+  const deps = c.get('deps');
+  const input = c.req.valid('json');
+  const code = normalizePairingCode(input.pairing_code);
+  const device = code === undefined ? undefined : await pairDevice(deps.sql, code, input.device_name);
+  if (device === undefined) throw new DomainError('unauthenticated', 'this pairing code is wrong, used or expired; ask the coordinator for a new one');
+  const shop = await findShop(deps.sql, device.shop_account_id);
+  const currency = await findCurrencyById(deps.sql, device.currency_id);
+  assert(shop !== undefined && currency !== undefined, 'a device has its shop and currency');
+  const { token, expires_at } = await signToken(deps.keys, device_audience, { sub: device.id, sid: device.id }, deps.config.DEVICE_TOKEN_TTL_S);
+  return c.json({
+    token, expires_at: expires_at.toISOString(),
+    shop: { account: shop.account_id, name: shop.name, currency: currency.code },
+    device: { id: device.id, name: device.name },
+  }, 201);
+});
+
+// The tablet's own shop ----------------------------------------------------------------------
+
+shopRoutes.openapi(createRoute({
+  method: 'get', path: '/shop', tags: ['shop'],
+  summary: 'This shop: balance, pending cash-outs, and today\'s takings per tablet',
+  responses: {
+    200: jsonResponse(z.object({
+      account: Uuid, name: z.string(), currency: z.string(), scale: z.number().int(), balance: Amount, available: Amount,
+      pending_redemptions: Amount, device: z.object({ id: Uuid, name: z.string() }),
+      today: z.array(z.object({ device: z.object({ id: Uuid, name: z.string() }).nullable(), payments: Amount, payments_count: z.number().int(), refunds: Amount })),
+    }), 'The shop'),
+    ...problems(401, 403),
+  },
+}), async (c) => {
+  const { device, shop, currency } = await deviceContext(c);
+  const sql = c.get('deps').sql;
+  const account = await findAccount(sql, shop.account_id);
+  assert(account !== undefined, 'a shop has its account');
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  const takings = await takingsToday(sql, shop);
+  return c.json({
+    account: shop.account_id, name: shop.name, currency: currency.code, scale: currency.scale,
+    balance: f(balanceOf(account)), available: f(availableOf(account)), pending_redemptions: f(account.debits_pending),
+    device: { id: device.id, name: device.name },
+    today: takings.map((t) => ({
+      device: t.device_id === null || t.device_name === null ? null : { id: t.device_id, name: t.device_name },
+      payments: f(t.payments), payments_count: t.payments_count, refunds: f(t.refunds),
+    })),
+  }, 200);
+});
+
+const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+
+shopRoutes.openapi(createRoute({
+  method: 'get', path: '/shop/entries', tags: ['shop'],
+  summary: 'This shop\'s history, newest first',
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse(pageOf(Entry), 'A page of entries'), ...problems(401, 403, 422) },
+}), async (c) => {
+  const { shop, currency } = await deviceContext(c);
+  const sql = c.get('deps').sql;
+  const account = await findAccount(sql, shop.account_id);
+  assert(account !== undefined, 'a shop has its account');
+  const query = c.req.valid('query');
+  const before = decodeCursor(query.cursor, isVersionCursor);
+  const rows = await listEntries(sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return c.json({
+    items: page.map((e) => presentEntry(e, currency)),
+    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
+  }, 200);
+});
+
+// Payment requests ---------------------------------------------------------------------------
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/shop/payment-requests', tags: ['shop'],
+  summary: 'Ask to be paid: an amount, shown as a QR code until paid or expired',
+  request: { body: jsonBody(z.object({ amount: Amount, memo: Memo.optional() })) },
+  responses: { 201: jsonResponse(PaymentRequestOut, 'Created'), ...problems(401, 403, 422) },
+}), async (c) => {
+  const { device, shop, currency } = await deviceContext(c);
+  const input = c.req.valid('json');
+  const amount = parseAmount(input.amount, currency.scale);
+  const request = await insertPaymentRequest(c.get('deps').sql, device, {
+    amount, memo: input.memo ?? null, expires_at: new Date(Date.now() + currency.payment_request_ttl_s * 1000),
+  });
+  return c.json(presentPaymentRequest(c, request, currency, shop.name), 201);
+});
+
+async function paymentRequestById(c: AppContext, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
+  const sql = c.get('deps').sql;
+  const request = uuid_pattern.test(id) ? await findPaymentRequest(sql, id) : undefined;
+  if (request === undefined) throw new DomainError('not_found', 'no such payment request');
+  const currency = await findCurrencyById(sql, request.currency_id);
+  const shop = await findShop(sql, request.shop_account_id);
+  assert(currency !== undefined && shop !== undefined, 'a payment request has its currency and shop');
+  return { request, currency, shop };
+}
+
+shopRoutes.openapi(createRoute({
+  method: 'get', path: '/payment-requests/{id}', tags: ['shop'],
+  summary: 'What a payment QR asks: shop, amount, status (anyone with the id)',
+  security: [],
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(PaymentRequestOut, 'The request'), ...problems(404) },
+}), async (c) => {
+  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
+  c.header('Cache-Control', 'no-store');
+  return c.json(presentPaymentRequest(c, request, currency, shop.name), 200);
+});
+
+/** Longest an event stream stays open; the tablet reconnects or polls after it. */
+const event_stream_duration_max_ms = 30 * 60 * 1000;
+const heartbeat_interval_ms = 15_000;
+
+shopRoutes.openapi(createRoute({
+  method: 'get', path: '/payment-requests/{id}/events', tags: ['shop'],
+  summary: 'Server-sent events: one on every status change, ending when the request is final',
+  request: { params: IdParam },
+  responses: { 200: { description: 'text/event-stream of `status` events', content: { 'text/event-stream': { schema: z.string() } } }, ...problems(401, 403, 404) },
+}), async (c) => {
+  const device = requireDevice(c);
+  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
+  if (request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
+  const events = c.get('events');
+  const sql = c.get('deps').sql;
+  return streamSSE(c, async (stream) => {
+    let wake: () => void = () => {};
+    const changed = () => wake();
+    const unsubscribe = await events.subscribe(request.id, changed);
+    try {
+      const started_ms = Date.now();
+      let last_status = '';
+      for (;;) {
+        // Read the row after subscribing, so a change committed in between is not missed.
+        const current = await findPaymentRequest(sql, request.id);
+        assert(current !== undefined, 'a payment request is never deleted');
+        const status = effectiveStatus(current);
+        if (status !== last_status) {
+          last_status = status;
+          await stream.writeSSE({ event: 'status', data: JSON.stringify(presentPaymentRequest(c, current, currency, shop.name)) });
+        }
+        if (status !== 'open' || stream.aborted || Date.now() - started_ms > event_stream_duration_max_ms) break;
+        const until_expiry_ms = Math.max(0, current.expires_at.getTime() - Date.now()) + 50;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(heartbeat_interval_ms, until_expiry_ms));
+          wake = () => { clearTimeout(timer); resolve(); };
+          stream.onAbort(() => { clearTimeout(timer); resolve(); });
+        });
+        if (!stream.aborted) await stream.write(': keep-alive\n\n');
+      }
+    } finally {
+      unsubscribe();
+    }
+  }) as never;
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/payment-requests/{id}/pay', tags: ['shop'],
+  summary: 'Pay a payment request from my wallet (exactly once)',
+  request: { params: IdParam, headers: IdempotencyHeader },
+  responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 404, 409, 422) },
+}), async (c) => {
+  const wallet = requireWallet(c);
+  const { request, currency } = await paymentRequestById(c, c.req.valid('param').id);
+  if (request.currency_id !== wallet.currency_id) {
+    throw new DomainError('wrong_currency', `this shop asks for ${currency.name}; your wallet holds another currency`);
+  }
+  return idempotent(c, actorOf(c), { pay: request.id }, async (tx) => {
+    const { transfer } = await payPaymentRequest(tx, currency, request.id, wallet.account_id, actorOf(c));
+    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+  });
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/payment-requests/{id}/cancel', tags: ['shop'],
+  summary: 'Cancel an open payment request',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(PaymentRequestOut, 'Cancelled'), ...problems(401, 403, 404, 409) },
+}), async (c) => {
+  const device = requireDevice(c);
+  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
+  if (request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
+  const cancelled = await cancelPaymentRequest(c.get('deps').sql, request);
+  return c.json(presentPaymentRequest(c, cancelled, currency, shop.name), 200);
+});
+
+// Card + PIN, refunds, cash-out ------------------------------------------------------------
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/shop/charges', tags: ['shop'],
+  summary: 'Take a payment from a scanned card with the customer\'s PIN',
+  request: {
+    headers: IdempotencyHeader,
+    body: jsonBody(z.object({ card: z.string().max(64), pin: z.string().regex(/^[0-9]{4,6}$/, '4 to 6 digits'), amount: Amount, memo: Memo.optional() })),
+  },
+  responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 409, 422, 423) },
+}), async (c) => {
+  const { device, shop, currency } = await deviceContext(c);
+  const input = c.req.valid('json');
+  const amount = parseAmount(input.amount, currency.scale);
+  const { wallet } = await checkCardPin(c, input.card, input.pin);
+  if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
+  const { pin: _pin, ...fingerprint } = input;
+  return idempotent(c, actorOf(c), fingerprint, async (tx) => {
+    const transfer = await postOne(tx, currency, {
+      id: randomUUID(), phase: 'single', code: 'payment', debit_account_id: wallet.account_id,
+      credit_account_id: shop.account_id, amount, memo: input.memo ?? null, created_by: actorOf(c),
+      metadata: { device_id: device.id, via: 'card' },
+    });
+    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+  });
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/shop/refunds', tags: ['shop'],
+  summary: 'Refund part or all of a payment to the wallet that paid it',
+  request: { headers: IdempotencyHeader, body: jsonBody(z.object({ transfer_id: Uuid, amount: Amount })) },
+  responses: { 201: jsonResponse(Transfer, 'The refund'), ...problems(400, 401, 403, 404, 409, 422) },
+}), async (c) => {
+  const { device, shop, currency } = await deviceContext(c);
+  const input = c.req.valid('json');
+  const amount = parseAmount(input.amount, currency.scale);
+  const payment = await findTransfer(c.get('deps').sql, input.transfer_id);
+  if (payment === undefined || payment.currency_id !== currency.id || payment.credit_account_id !== shop.account_id) {
+    throw new DomainError('transfer_not_found', 'no payment to this shop with that id');
+  }
+  if (payment.code !== 'payment' || payment.phase !== 'single') {
+    throw new DomainError('not_refundable', 'only payments to this shop can be refunded');
+  }
+  return idempotent(c, actorOf(c), input, async (tx) => {
+    const refund = await refundPayment(tx, currency, shop, payment, amount, actorOf(c), device.id);
+    return { status: 201 as const, body: presentTransfer(refund, currency) };
+  });
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'post', path: '/shop/redemptions', tags: ['shop'],
+  summary: 'Ask to cash coins in for euros: reserved until a coordinator approves or rejects',
+  request: { headers: IdempotencyHeader, body: jsonBody(z.object({ amount: Amount })) },
+  responses: { 201: jsonResponse(RedemptionOut, 'Pending'), ...problems(400, 401, 403, 409, 422) },
+}), async (c) => {
+  const { shop, currency } = await deviceContext(c);
+  const input = c.req.valid('json');
+  const amount = parseAmount(input.amount, currency.scale);
+  if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
+  return idempotent(c, actorOf(c), input, async (tx) => {
+    const redemption = await requestRedemption(tx, currency, shop, amount, actorOf(c));
+    return { status: 201 as const, body: presentRedemption(redemption, currency) };
+  });
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'get', path: '/shop/redemptions', tags: ['shop'],
+  summary: 'This shop\'s cash-out requests, newest first',
+  responses: { 200: jsonResponse(z.object({ items: z.array(RedemptionOut) }), 'Redemptions'), ...problems(401, 403) },
+}), async (c) => {
+  const { shop, currency } = await deviceContext(c);
+  const rows = await listRedemptions(c.get('deps').sql, currency.id, { shop_account_id: shop.account_id }, 100);
+  return c.json({ items: rows.map((r) => presentRedemption(r, currency)) }, 200);
+});

@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppContext, AppEnv } from '../context.js';
+import { actorOf, coordinates, requireAdmin, requireStaff } from '../auth.js';
+import { accountForStaff, currencyForStaff } from '../lookup.js';
+import { Account, Currency as CurrencyOut, EuroAmount, Text, Uuid, jsonBody, jsonResponse, problems } from '../schemas.js';
+import { presentAccount, presentCurrency } from '../present.js';
+import { RedemptionOut, presentRedemption } from './shop.js';
+import { DomainError, ValidationError } from '../../ledger/errors.js';
+import { euroValue } from '../../ledger/amount.js';
+import type { Currency } from '../../ledger/model.js';
+import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
+import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js';
+import { renderPain001 } from '../../ledger/sepa.js';
+import { csvDocument } from '../../ledger/csv.js';
+import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
+import {
+  createPayoutExport, decideRedemption, findPayoutExport, findRedemption, findShop, insertPairingCode, insertShop,
+  listDevices, listPayouts, listRedemptions, revokeDevice, updateShop,
+} from '../../db/shops.js';
+import type { Payout, PayoutExport, Shop } from '../../db/shops.js';
+
+export const shopAdminRoutes = new OpenAPIHono<AppEnv>();
+
+const CodeParam = z.object({ code: z.string().max(20) });
+const IdParam = z.object({ id: z.string().max(100) });
+const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const Iban = z.string().max(50).transform(normalizeIban).refine(isValidIban, 'not a valid IBAN (ISO 13616 check failed)');
+
+const ShopOut = z.object({
+  account: Account, name: z.string(), iban: z.string().nullable(), address: z.string().nullable(), contact: z.string().nullable(),
+}).openapi('Shop');
+
+async function shopForStaff(c: AppContext, id: string): Promise<{ shop: Shop; currency: Currency }> {
+  const { account, currency } = await accountForStaff(c, id);
+  const shop = account.kind === 'shop' ? await findShop(c.get('deps').sql, account.id) : undefined;
+  if (shop === undefined) throw new DomainError('not_found', `no shop ${id}`);
+  return { shop, currency };
+}
+
+async function presentShop(c: AppContext, shop: Shop, currency: Currency) {
+  const { account } = await accountForStaff(c, shop.account_id);
+  return {
+    account: presentAccount(account, currency), name: shop.name,
+    iban: shop.iban === null ? null : formatIban(shop.iban), address: shop.address, contact: shop.contact,
+  };
+}
+
+async function newPairingCode(c: AppContext, shop: Shop): Promise<{ pairing_code: string; expires_at: string }> {
+  const code = pairingCodeFromBytes(randomBytes(8));
+  const expires_at = new Date(Date.now() + c.get('deps').config.PAIRING_CODE_TTL_S * 1000);
+  await insertPairingCode(c.get('deps').sql, shop, code, expires_at, actorOf(c));
+  return { pairing_code: formatPairingCode(code), expires_at: expires_at.toISOString() };
+}
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'post', path: '/currencies/{code}/shops', tags: ['shops'],
+  summary: 'Register a shop and get a pairing code for its first tablet',
+  request: {
+    params: CodeParam,
+    body: jsonBody(z.object({
+      name: Text.trim().min(1).max(200), iban: Iban.optional(), address: Text.max(500).optional(), contact: Text.max(200).optional(),
+    })),
+  },
+  responses: {
+    201: jsonResponse(ShopOut.extend({ pairing_code: z.string(), pairing_expires_at: z.string() }), 'Created'),
+    ...problems(401, 403, 404, 422),
+  },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const input = c.req.valid('json');
+  const { shop } = await insertShop(c.get('deps').sql, currency, {
+    name: input.name, iban: input.iban ?? null, address: input.address ?? null, contact: input.contact ?? null,
+  });
+  const pairing = await newPairingCode(c, shop);
+  return c.json({ ...(await presentShop(c, shop, currency)), pairing_code: pairing.pairing_code, pairing_expires_at: pairing.expires_at }, 201);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/shops', tags: ['shops'],
+  summary: 'The shops of a currency',
+  request: { params: CodeParam },
+  responses: { 200: jsonResponse(z.object({ items: z.array(ShopOut) }), 'Shops'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const sql = c.get('deps').sql;
+  const accounts = await listAccounts(sql, currency.id, { kind: 'shop', limit: 500 });
+  const items = [];
+  for (const account of accounts) {
+    const shop = await findShop(sql, account.id);
+    if (shop !== undefined) {
+      items.push({ account: presentAccount(account, currency), name: shop.name, iban: shop.iban === null ? null : formatIban(shop.iban), address: shop.address, contact: shop.contact });
+    }
+  }
+  return c.json({ items }, 200);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/shops/{id}', tags: ['shops'],
+  summary: 'One shop',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(ShopOut, 'The shop'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { shop, currency } = await shopForStaff(c, c.req.valid('param').id);
+  return c.json(await presentShop(c, shop, currency), 200);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'patch', path: '/shops/{id}', tags: ['shops'],
+  summary: 'Change a shop\'s name, IBAN, address or contact',
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({
+      name: Text.trim().min(1).max(200).optional(), iban: Iban.nullable().optional(),
+      address: Text.max(500).nullable().optional(), contact: Text.max(200).nullable().optional(),
+    })),
+  },
+  responses: { 200: jsonResponse(ShopOut, 'The shop'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { shop, currency } = await shopForStaff(c, c.req.valid('param').id);
+  const input = c.req.valid('json');
+  const updated = await updateShop(c.get('deps').sql, shop, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
+  return c.json(await presentShop(c, updated, currency), 200);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'post', path: '/shops/{id}/pairing-codes', tags: ['shops'],
+  summary: 'A new single-use pairing code for another tablet of the shop',
+  request: { params: IdParam },
+  responses: { 201: jsonResponse(z.object({ pairing_code: z.string(), expires_at: z.string() }), 'Created'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { shop } = await shopForStaff(c, c.req.valid('param').id);
+  return c.json(await newPairingCode(c, shop), 201);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/shops/{id}/devices', tags: ['shops'],
+  summary: 'The paired tablets of a shop',
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(z.object({ id: Uuid, name: z.string(), created_at: z.string(), last_seen_at: z.string() })) }), 'Devices'),
+    ...problems(401, 403, 404),
+  },
+}), async (c) => {
+  const { shop } = await shopForStaff(c, c.req.valid('param').id);
+  const devices = await listDevices(c.get('deps').sql, shop);
+  return c.json({
+    items: devices.map((d) => ({ id: d.id, name: d.name, created_at: d.created_at.toISOString(), last_seen_at: d.last_seen_at.toISOString() })),
+  }, 200);
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'delete', path: '/shops/{id}/devices/{device}', tags: ['shops'],
+  summary: 'Unpair a tablet: its token stops working at once',
+  request: { params: z.object({ id: z.string().max(100), device: z.string().max(100) }) },
+  responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
+}), async (c) => {
+  const { id, device } = c.req.valid('param');
+  const { shop } = await shopForStaff(c, id);
+  const revoked = uuid_pattern.test(device) && await revokeDevice(c.get('deps').sql, shop, device);
+  if (!revoked) throw new DomainError('not_found', `no paired device ${device} of this shop`);
+  return c.body(null, 204);
+});
+
+// Cash-out: redemptions and payouts ---------------------------------------------------------
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/redemptions', tags: ['shops'],
+  summary: 'Cash-out requests, newest first (filter by status)',
+  request: { params: CodeParam, query: z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional() }) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(RedemptionOut) }), 'Redemptions'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const rows = await listRedemptions(c.get('deps').sql, currency.id, { status: c.req.valid('query').status }, 500);
+  return c.json({ items: rows.map((r) => presentRedemption(r, currency)) }, 200);
+});
+
+const PayoutOut = z.object({
+  id: Uuid, redemption: Uuid, shop: z.object({ account: Uuid, name: z.string() }), iban: z.string().nullable(),
+  euro_amount: EuroAmount, reference: z.string(), exported_at: z.string().nullable(), export_id: Uuid.nullable(),
+}).openapi('Payout');
+
+function presentPayout(payout: Payout) {
+  return {
+    id: payout.id, redemption: payout.redemption_id, shop: { account: payout.shop_account_id, name: payout.shop_name },
+    iban: payout.iban, euro_amount: payout.euro_amount, reference: payout.reference,
+    exported_at: payout.exported_at?.toISOString() ?? null, export_id: payout.export_id,
+  };
+}
+
+for (const decision of ['approve', 'reject'] as const) {
+  shopAdminRoutes.openapi(createRoute({
+    method: 'post', path: `/redemptions/{id}/${decision}`, tags: ['shops'],
+    summary: decision === 'approve'
+      ? 'Approve a cash-out: the coins return to issuance and a payout of exact euros is due'
+      : 'Reject a cash-out: the reserved coins are released to the shop',
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(z.object({ redemption: RedemptionOut, payout: PayoutOut.nullable() }), 'Decided'),
+      ...problems(401, 403, 404, 409),
+    },
+  }), async (c) => {
+    const user = requireStaff(c);
+    const id = c.req.valid('param').id;
+    const sql = c.get('deps').sql;
+    const redemption = uuid_pattern.test(id) ? await findRedemption(sql, id) : undefined;
+    const currency = redemption === undefined ? undefined : await findCurrencyById(sql, redemption.currency_id);
+    if (redemption === undefined || currency === undefined || !coordinates(user, currency)) {
+      throw new DomainError('not_found', `no cash-out request ${id}`);
+    }
+    const shop = await findShop(sql, redemption.shop_account_id);
+    if (shop === undefined) throw new DomainError('not_found', 'the shop of this request is gone');
+    const result = await decideRedemption(sql, currency, redemption, decision === 'approve' ? 'approved' : 'rejected', actorOf(c), {
+      euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
+      reference: `${currency.code}-${redemption.id.slice(0, 8).toUpperCase()}`,
+      shop,
+    });
+    return c.json({
+      redemption: presentRedemption(result.redemption, currency),
+      payout: result.payout === undefined ? null : presentPayout(result.payout),
+    }, 200);
+  });
+}
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/payouts', tags: ['shops'],
+  summary: 'Payouts of a currency; `unexported=true` for those not sent to the bank yet',
+  request: { params: CodeParam, query: z.object({ unexported: z.enum(['true', 'false']).optional() }) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(PayoutOut) }), 'Payouts'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const rows = await listPayouts(c.get('deps').sql, currency.id, { unexported: c.req.valid('query').unexported === 'true' });
+  return c.json({ items: rows.map(presentPayout) }, 200);
+});
+
+const ExportOut = z.object({
+  id: Uuid, message_id: z.string(), payouts_count: z.number().int(), total_euros: EuroAmount, created_at: z.string(),
+  csv_url: z.string(), xml_url: z.string(),
+}).openapi('PayoutExport');
+
+function presentExport(currency: Currency, exported: PayoutExport) {
+  const base = `/api/v1/currencies/${currency.code}/payouts`;
+  return {
+    id: exported.id, message_id: exported.message_id, payouts_count: exported.payouts_count,
+    total_euros: exported.total_euros, created_at: exported.created_at.toISOString(),
+    csv_url: `${base}.csv?export=${exported.id}`, xml_url: `${base}.xml?export=${exported.id}`,
+  };
+}
+
+async function exportNow(c: AppContext, currency: Currency): Promise<PayoutExport> {
+  if (currency.payer_name === null || currency.payer_iban === null) {
+    throw new DomainError('payer_missing', 'set the paying account (payer_name, payer_iban) of this currency first');
+  }
+  const exported = await createPayoutExport(c.get('deps').sql, currency, actorOf(c),
+    (id) => `WM-${currency.code}-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`);
+  if (exported === undefined) throw new DomainError('nothing_to_export', 'every payout was already exported');
+  return exported;
+}
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'post', path: '/currencies/{code}/payout-exports', tags: ['shops'],
+  summary: 'Put every payout not exported yet into one bank export (each payout is exported once)',
+  request: { params: CodeParam },
+  responses: { 201: jsonResponse(ExportOut, 'Created'), ...problems(401, 403, 404, 409, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  return c.json(presentExport(currency, await exportNow(c, currency)), 201);
+});
+
+async function exportFor(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
+  if (id === undefined) return undefined;
+  const found = uuid_pattern.test(id) ? await findPayoutExport(c.get('deps').sql, currency.id, id) : undefined;
+  if (found === undefined) throw new DomainError('not_found', `no payout export ${id}`);
+  return found;
+}
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/payouts.csv', tags: ['shops'],
+  summary: 'Payouts as CSV: those of one export (`export=`), or all of the currency',
+  request: { params: CodeParam, query: z.object({ export: z.string().max(100).optional() }) },
+  responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problems(401, 403, 404) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const exported = await exportFor(c, currency, c.req.valid('query').export);
+  const payouts = await listPayouts(c.get('deps').sql, currency.id, { export_id: exported?.id });
+  const csv = csvDocument(
+    ['payout_id', 'shop', 'iban', 'euro_amount', 'reference', 'redemption_id', 'created_at', 'export_id', 'exported_at'],
+    payouts.map((p) => [p.id, p.shop_name, p.iban, p.euro_amount, p.reference, p.redemption_id, p.created_at.toISOString(), p.export_id, p.exported_at?.toISOString() ?? null]),
+  );
+  c.header('Content-Type', 'text/csv; charset=utf-8');
+  c.header('Content-Disposition', `attachment; filename="payouts-${currency.code}${exported === undefined ? '' : `-${exported.message_id}`}.csv"`);
+  return c.body(csv, 200) as never;
+});
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/payouts.xml', tags: ['shops'],
+  summary: 'SEPA credit transfer file (pain.001.001.03) of one export (`export=`); without it, '
+    + 'exports every payout not exported yet and returns that file',
+  request: { params: CodeParam, query: z.object({ export: z.string().max(100).optional() }) },
+  responses: { 200: { description: 'pain.001 XML', content: { 'application/xml': { schema: z.string() } } }, ...problems(401, 403, 404, 409, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const exported = (await exportFor(c, currency, c.req.valid('query').export)) ?? await exportNow(c, currency);
+  const payouts = await listPayouts(c.get('deps').sql, currency.id, { export_id: exported.id });
+  if (currency.payer_name === null || currency.payer_iban === null) {
+    throw new DomainError('payer_missing', 'set the paying account (payer_name, payer_iban) of this currency first');
+  }
+  const tomorrow = new Date(exported.created_at.getTime() + 86_400_000).toISOString().slice(0, 10);
+  const xml = renderPain001({
+    message_id: exported.message_id,
+    created_at: exported.created_at,
+    execution_date: tomorrow,
+    initiator_name: currency.payer_name,
+    debtor_name: currency.payer_name,
+    debtor_iban: currency.payer_iban,
+    ...(currency.payer_bic === null ? {} : { debtor_bic: currency.payer_bic }),
+    payment_info_id: exported.message_id,
+    payments: payouts.map((p) => {
+      if (p.iban === null) throw new Error(`payout ${p.id} has no IBAN`);
+      return {
+        end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_name: p.shop_name, creditor_iban: p.iban,
+        remittance: `${currency.name} ${p.reference} cash-out ${p.redemption_id}`,
+      };
+    }),
+  });
+  c.header('Content-Type', 'application/xml; charset=utf-8');
+  c.header('Content-Disposition', `attachment; filename="${exported.message_id}.xml"`);
+  c.header('Wijkmunt-Export-Id', exported.id);
+  return c.body(xml, 200) as never;
+});
+
+// Currency settings for shops -----------------------------------------------------------------
+
+shopAdminRoutes.openapi(createRoute({
+  method: 'patch', path: '/currencies/{code}', tags: ['currencies'],
+  summary: 'Change a currency\'s name, payment request expiry, or paying account for SEPA files (admin)',
+  request: {
+    params: CodeParam,
+    body: jsonBody(z.object({
+      name: Text.trim().min(1).max(200).optional(),
+      payment_request_ttl_s: z.number().int().min(10).max(86_400).optional(),
+      payer_name: Text.trim().min(1).max(70).optional(),
+      payer_iban: Iban.optional(),
+      payer_bic: z.string().regex(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'a BIC of 8 or 11 characters').optional(),
+    })),
+  },
+  responses: { 200: jsonResponse(CurrencyOut, 'The currency'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  requireAdmin(c);
+  const code = c.req.valid('param').code;
+  const currency = await findCurrency(c.get('deps').sql, code);
+  if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
+  const input = c.req.valid('json');
+  if (Object.keys(input).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  const updated = await updateCurrencySettings(c.get('deps').sql, currency, input);
+  return c.json(presentCurrency(updated), 200);
+});

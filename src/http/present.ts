@@ -1,8 +1,15 @@
+import { Decimal } from 'decimal.js';
 import { formatAmount } from '../ledger/amount.js';
 import { balanceOf, availableOf, statusOf } from '../ledger/model.js';
 import type { Account, Currency, Entry, Transfer } from '../ledger/model.js';
 
 /** JSON shapes of the API: amounts as decimal strings with exactly the currency's scale. */
+
+/** An exact rate without the storage's trailing zeros, but with at least cents: "0.10", "0.125". */
+function formatRate(rate: string): string {
+  const value = new Decimal(rate);
+  return value.decimalPlaces() < 2 ? value.toFixed(2) : value.toFixed();
+}
 
 function optionalAmount(minor: bigint | null, scale: number): string | null {
   return minor === null ? null : formatAmount(minor, scale);
@@ -14,7 +21,7 @@ export function presentCurrency(currency: Currency) {
     code: currency.code,
     name: currency.name,
     scale: currency.scale,
-    euro_per_unit: currency.euro_per_unit,
+    euro_per_unit: formatRate(currency.euro_per_unit),
     wallet_balance_max: optionalAmount(currency.wallet_balance_max, currency.scale),
     volunteer_cap_day: optionalAmount(currency.volunteer_cap_day, currency.scale),
     volunteer_cap_year: optionalAmount(currency.volunteer_cap_year, currency.scale),

@@ -6,12 +6,19 @@ import type { Queryable } from '../db/client.js';
 
 const key_length_max = 255;
 
+/** What a value-moving handler answers, and the transfers it committed (for the metrics). */
+export interface Outcome<T, S> {
+  status: S;
+  body: T;
+  transfers: Array<{ code: string }>;
+}
+
 /**
  * Runs a value-moving request at most once per Idempotency-Key of the caller (`scope`). The
  * same key with the same body replays the first response with `Idempotency-Replayed: true`.
  */
 export async function idempotent<T extends object, S extends 200 | 201>(
-  c: AppContext, scope: string, body: unknown, run: (tx: Queryable) => Promise<{ status: S; body: T }>,
+  c: AppContext, scope: string, body: unknown, run: (tx: Queryable) => Promise<Outcome<T, S>>,
 ) {
   const key = c.req.header('Idempotency-Key');
   if (key === undefined || key.length === 0) {
@@ -23,8 +30,18 @@ export async function idempotent<T extends object, S extends 200 | 201>(
   const request_hash = createHash('sha256')
     .update(`${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`)
     .digest('hex');
-  const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, run);
-  if (outcome.replayed) c.header('Idempotency-Replayed', 'true');
+  // Reassigned on every attempt: a retried transaction counts only what finally committed.
+  let committed: Array<{ code: string }> = [];
+  const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, async (tx) => {
+    const result = await run(tx);
+    committed = result.transfers;
+    return result;
+  });
+  if (outcome.replayed) {
+    c.header('Idempotency-Replayed', 'true');
+  } else {
+    for (const transfer of committed) c.get('deps').metrics.transfers.inc({ code: transfer.code });
+  }
   // A replay carries the body recorded for this very request: the same shape T.
   return c.json(outcome.response.body as T, outcome.response.status as S);
 }

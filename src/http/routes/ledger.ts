@@ -182,7 +182,6 @@ async function commitOne(c: AppContext, tx: Queryable, currency: Currency, reque
   try {
     const [result] = await postTransfers(tx, currency.id, [request], true);
     assert(result !== undefined && result.ok, 'an atomic post raises instead of returning a failure');
-    c.get('deps').metrics.transfers.inc({ code: result.transfer.code });
     return result.transfer;
   } catch (error) {
     if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
@@ -203,7 +202,7 @@ ledgerRoutes.openapi(createRoute({
     const problem = (await checkAccounts(tx, currency, [request])).get(request.id);
     if (problem !== undefined) throw failure(problem);
     const transfer = await commitOne(c, tx, currency, request);
-    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
   });
 });
 
@@ -274,11 +273,11 @@ ledgerRoutes.openapi(createRoute({
             : failureError(result.code, result.detail, currency.scale);
           return { id: p.request.id, status: 'failed' as const, error: { code: cause.code, detail: cause.message } };
         }
-        c.get('deps').metrics.transfers.inc({ code: result.transfer.code });
         return { id: p.request.id, status: 'created' as const };
       }),
     };
-    return { status: 200 as const, body };
+    const transfers = results.flatMap((r) => (r.ok ? [r.transfer] : []));
+    return { status: 200 as const, body, transfers };
   });
 });
 
@@ -304,7 +303,7 @@ ledgerRoutes.openapi(createRoute({
       debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
   });
 });
 
@@ -331,7 +330,7 @@ ledgerRoutes.openapi(createRoute({
       id: randomUUID(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
-    return { status: 201 as const, body: presentTransfer(reversal, currency) };
+    return { status: 201 as const, body: presentTransfer(reversal, currency), transfers: [reversal] };
   });
 });
 
@@ -352,7 +351,7 @@ for (const phase of ['post', 'void'] as const) {
         id: randomUUID(), phase, code: transfer.code, pending_id: transfer.id, amount,
         memo: input.memo ?? null, created_by: actorOf(c),
       });
-      return { status: 201 as const, body: presentTransfer(resolution, currency) };
+      return { status: 201 as const, body: presentTransfer(resolution, currency), transfers: [resolution] };
     });
   });
 }

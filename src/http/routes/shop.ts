@@ -258,7 +258,7 @@ shopRoutes.openapi(createRoute({
   }
   return idempotent(c, actorOf(c), { pay: request.id }, async (tx) => {
     const { transfer } = await payPaymentRequest(tx, currency, request.id, wallet.account_id, actorOf(c));
-    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
   });
 });
 
@@ -298,7 +298,7 @@ shopRoutes.openapi(createRoute({
       credit_account_id: shop.account_id, amount, memo: input.memo ?? null, created_by: actorOf(c),
       metadata: { device_id: device.id, via: 'card' },
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
   });
 });
 
@@ -320,7 +320,7 @@ shopRoutes.openapi(createRoute({
   }
   return idempotent(c, actorOf(c), input, async (tx) => {
     const refund = await refundPayment(tx, currency, shop, payment, amount, actorOf(c), device.id);
-    return { status: 201 as const, body: presentTransfer(refund, currency) };
+    return { status: 201 as const, body: presentTransfer(refund, currency), transfers: [refund] };
   });
 });
 
@@ -336,7 +336,7 @@ shopRoutes.openapi(createRoute({
   if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
   return idempotent(c, actorOf(c), input, async (tx) => {
     const redemption = await requestRedemption(tx, currency, shop, amount, actorOf(c));
-    return { status: 201 as const, body: presentRedemption(redemption, currency) };
+    return { status: 201 as const, body: presentRedemption(redemption, currency), transfers: [{ code: 'redemption' }] };
   });
 });
 

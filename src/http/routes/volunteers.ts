@@ -443,6 +443,6 @@ volunteerRoutes.openapi(createRoute({
       currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card',
       created_by: actorOf(c), periods: capPeriods(new Date()),
     });
-    return { status: 201 as const, body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } } };
+    return { status: 201 as const, body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } }, transfers: [transfer] };
   });
 });

@@ -173,6 +173,6 @@ walletRoutes.openapi(createRoute({
       currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr',
       created_by: actorOf(c), periods: capPeriods(new Date()),
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency) };
+    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
   });
 });

@@ -274,6 +274,10 @@ export async function rewardVolunteer(tx: Queryable, input: RewardInput): Promis
       AND claims_count < max_claims AND expires_at > now()
     RETURNING id`;
   if (slot === undefined) {
+    // A volunteer who already has this session's reward hears that, not that it is now full.
+    const [mine] = await tx`SELECT 1 FROM claims
+                            WHERE currency_id = ${currency.id} AND session_id = ${session.id} AND account_id = ${input.account_id}`;
+    if (mine !== undefined) throw new DomainError('already_claimed', 'this volunteer was already rewarded for this session');
     const [now] = await tx<{ expired: boolean }[]>`SELECT ${session.expires_at}::timestamptz <= now() AS expired`;
     if (now?.expired === true) throw new DomainError('expired', 'this session has ended; ask the coordinator for a new QR code');
     throw new DomainError('session_full', `this session already rewarded its maximum of ${session.max_claims} volunteers`);

@@ -62,6 +62,8 @@ export function rewardFor(activity: Pick<Activity, 'rate_per_hour' | 'amount'>, 
     throw new ValidationError([{ path: 'hours', message: 'this activity pays per hour: give the hours' }]);
   }
   const minor = new Decimal(activity.rate_per_hour.toString()).mul(hours).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  // A reward must move something: a few minutes at a low rate can round to 0 minor units.
+  if (minor.lte(0)) throw new ValidationError([{ path: 'hours', message: 'too few hours: the reward rounds to nothing' }]);
   return BigInt(minor.toFixed(0));
 }
 

@@ -23,7 +23,7 @@ import { signClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
   currentCard, findActivity, findActivitySession, findCard, findWallet, insertActivity, insertActivitySession,
-  insertWallet, listActivities, reissueCard, rewardVolunteer, setCardBlocked, unlockCard, updateActivity,
+  insertWallet, isLocked, listActivities, reissueCard, rewardVolunteer, setCardBlocked, unlockCard, updateActivity,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
 import { assert } from '../../ledger/errors.js';
@@ -434,6 +434,9 @@ volunteerRoutes.openapi(createRoute({
   if (card === undefined) throw new DomainError('not_found', 'no such card: scan it again or type its code');
   if (card.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   if (card.status !== 'active') throw new DomainError('card_replaced', 'this card is blocked or was replaced; use the volunteer\'s current card');
+  if (isLocked(card, c.get('deps').config.PIN_FAILURES_MAX)) {
+    throw new DomainError('card_locked', 'this card is locked after too many wrong PINs; unlock it first');
+  }
   const wallet = await findWallet(sql, card.account_id);
   assert(wallet !== undefined, 'a card has its wallet');
   const hours = activity.rate_per_hour === null ? null : (input.hours === undefined ? session.hours : parseHours(input.hours));

@@ -227,6 +227,10 @@ describe('PIN lockout', () => {
     const shown = await t.request('GET', `/api/v1/wallets/${v.account}`, { token: coord_tor });
     expect(shown.body.card).toMatchObject({ locked: true, status: 'active' });
     expect((await cardRow(v.code))?.pin_failures).toBe(5);
+    // Nor in event mode: the coordinator cannot award to it until it is unlocked.
+    const session = await openSession(t, activity_id, { hours: '1' });
+    expectProblem(await award(t, session.id, { card: v.code }), 423, 'card_locked');
+    expect(await balanceOf(t, v.account)).toBe('0');
 
     const unlocked = await t.request('POST', `/api/v1/cards/${v.code}/unlock`, { token: coord_tor });
     expect(unlocked.status, JSON.stringify(unlocked.body)).toBe(200);

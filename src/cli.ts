@@ -6,7 +6,8 @@ import type { Database } from './service.js';
 import { runService } from './main.js';
 import { hashSecret } from './security/passwords.js';
 import { findUserByEmail, insertUser } from './db/users.js';
-import { findCurrency } from './db/ledger.js';
+import { findCurrency, listCurrencies } from './db/ledger.js';
+import { sealCurrency } from './db/seals.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
 
@@ -16,7 +17,8 @@ Commands:
   serve                                   run the service (same as npm start)
   migrate                                 apply pending database migrations and exit
   create-admin --email E --password P     create an admin user
-  verify --currency CODE                  check the ledger invariants; exit 1 if one fails
+  verify --currency CODE                  check the ledger invariants and seals; exit 1 if one fails
+  seal [--currency CODE]                  seal the transfers committed since the last seal
 
 Environment: see the README (DATABASE_URL, DATA_DIR, PORT, ...).`;
 
@@ -84,6 +86,23 @@ async function main(argv: string[]): Promise<number> {
         return checks.every((check) => check.ok) ? 0 : 1;
       });
     }
+    case 'seal':
+      return withDatabase(async (db) => {
+        const currencies = values.currency === undefined
+          ? await listCurrencies(db.sql)
+          : [await findCurrency(db.sql, values.currency)].filter((c) => c !== undefined);
+        if (currencies.length === 0) {
+          process.stderr.write(values.currency === undefined ? 'no currencies yet\n' : `no currency ${values.currency}\n`);
+          return values.currency === undefined ? 0 : 2;
+        }
+        for (const currency of currencies) {
+          const seal = await sealCurrency(db.sql, currency);
+          process.stdout.write(seal === undefined
+            ? `${currency.code}: nothing new to seal\n`
+            : `${currency.code}: seal ${seal.seq} covers ${seal.transfers_count} transfers, hash ${seal.hash}\n`);
+        }
+        return 0;
+      });
     default:
       process.stdout.write(`${usage}\n`);
       return command === undefined || values.help === true ? 0 : 2;

@@ -2,6 +2,10 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { loadConfig, scrubSecrets } from './config.js';
 import { createLogger, openDatabase } from './service.js';
+import type { Database } from './service.js';
+import type { Logger } from 'pino';
+import { listCurrencies } from './db/ledger.js';
+import { sealCurrency } from './db/seals.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { loadTokenKeys } from './security/keys.js';
@@ -35,6 +39,8 @@ export async function runService(): Promise<void> {
     '',
   ].join('\n'));
 
+  const sealer = startSealer(database, config.SEAL_INTERVAL_S, logger);
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -47,12 +53,37 @@ export async function runService(): Promise<void> {
       server.closeIdleConnections();
     });
     clearTimeout(forced);
+    await sealer.stop();
     await database.close();
     logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * Seals new transfers of every currency at an interval. Several processes may run it: the
+ * per-currency advisory lock lets one seal at a time, the others find nothing new.
+ */
+function startSealer(database: Database, interval_s: number, logger: Logger): { stop(): Promise<void> } {
+  if (interval_s === 0) return { stop: async () => {} };
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = (async () => {
+      for (const currency of await listCurrencies(database.sql)) {
+        const seal = await sealCurrency(database.sql, currency);
+        if (seal !== undefined) logger.info({ currency: currency.code, seq: seal.seq.toString(), transfers: seal.transfers_count.toString() }, 'sealed');
+      }
+    })().catch((error: unknown) => logger.error({ err: error }, 'sealing failed'));
+  }, interval_s * 1000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {

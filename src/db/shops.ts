@@ -389,13 +389,15 @@ export interface PayoutExport {
 }
 
 /**
- * Puts every payout not exported yet into a new export, once: concurrent exports lock the
- * payout rows, so no payout lands in two exports. Undefined when there is nothing to export.
+ * Puts every payable payout (with an IBAN and a positive amount) not exported yet into a new
+ * export, once: concurrent exports lock the payout rows, so no payout lands in two exports.
+ * Undefined when there is nothing to export.
  */
 export async function createPayoutExport(sql: Sql, currency: Currency, actor: string, message_id: (id: string) => string): Promise<PayoutExport | undefined> {
   return transaction(sql, async (tx) => {
     const pending = await tx<{ id: string; euro_amount: string }[]>`
-      SELECT id, euro_amount FROM payouts WHERE currency_id = ${currency.id} AND export_id IS NULL
+      SELECT id, euro_amount FROM payouts
+      WHERE currency_id = ${currency.id} AND export_id IS NULL AND iban IS NOT NULL AND euro_amount > 0
       ORDER BY created_at, id FOR UPDATE`;
     if (pending.length === 0) return undefined;
     const id = randomUUID();

@@ -1,5 +1,6 @@
 import type { Queryable } from './client.js';
 import type { CheckResult, Currency } from '../ledger/model.js';
+import { verifySeals } from './seals.js';
 
 /** Offenders named in a check's detail, at most. */
 const offenders_shown_max = 5;
@@ -12,8 +13,8 @@ function check(name: string, offenders: string[], ok_detail: string): CheckResul
 }
 
 /**
- * Recomputes the invariants of the ledger on live data for one currency (DESIGN.md 1–4 and 6),
- * from the transfers themselves, without trusting the stored balances.
+ * Recomputes the invariants of the ledger on live data for one currency (DESIGN.md 1–6) from
+ * the transfers themselves, without trusting the stored balances, and every seal of history.
  */
 export async function verifyCurrency(sql: Queryable, currency: Currency): Promise<CheckResult[]> {
   const c = currency.id;
@@ -24,6 +25,8 @@ export async function verifyCurrency(sql: Queryable, currency: Currency): Promis
     noAccountBelowZero(sql, currency),
     appendOnly(sql, c),
     noCrossCurrency(sql, c),
+    atMostOnce(sql, c),
+    verifySeals(sql, currency),
   ]);
 }
 
@@ -102,6 +105,7 @@ async function noAccountBelowZero(sql: Queryable, currency: Currency): Promise<C
 
 const append_only_triggers = [
   'transfers_append_only', 'transfers_no_truncate', 'entries_append_only', 'entries_no_truncate',
+  'seals_append_only', 'seals_no_truncate', 'audit_log_append_only', 'audit_log_no_truncate', 'claims_append_only',
 ];
 
 async function appendOnly(sql: Queryable, c: number): Promise<CheckResult> {
@@ -137,4 +141,25 @@ async function noCrossCurrency(sql: Queryable, c: number): Promise<CheckResult> 
         OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.currency_id = t.currency_id AND a.id = t.credit_account_id))`;
   return check('no_cross_currency', rows.map((r) => `transfer ${r.id} names an account of another currency`),
     'every transfer stays within its currency');
+}
+
+/** Invariant 5, recomputed: what the unique keys promise, in case a key was dropped. */
+async function atMostOnce(sql: Queryable, c: number): Promise<CheckResult> {
+  const rows = await sql<{ problem: string }[]>`
+    SELECT format('transfer %s was resolved %s times', pending_id, count(*)) AS problem
+      FROM transfers WHERE currency_id = ${c} AND pending_id IS NOT NULL GROUP BY pending_id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('transfer %s was reversed %s times', reverses_id, count(*))
+      FROM transfers WHERE currency_id = ${c} AND reverses_id IS NOT NULL GROUP BY reverses_id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('transfer id %s is used %s times', id, count(*))
+      FROM transfers WHERE currency_id = ${c} GROUP BY id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('wallet %s claimed session %s %s times', account_id, session_id, count(*))
+      FROM claims WHERE currency_id = ${c} GROUP BY session_id, account_id HAVING count(*) > 1
+    UNION ALL
+    SELECT format('payment request %s was paid %s times', id, count(*))
+      FROM payment_requests WHERE currency_id = ${c} AND transfer_id IS NOT NULL GROUP BY id HAVING count(*) > 1`;
+  return check('at_most_once', rows.map((r) => r.problem),
+    'every transfer id, reversal, resolution, claim and payment happened at most once');
 }

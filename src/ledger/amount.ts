@@ -38,7 +38,10 @@ export function formatAmount(minor: bigint, scale: number): string {
   return new Decimal(minor.toString()).div(new Decimal(10).pow(scale)).toFixed(scale);
 }
 
-/** Euros for `minor` coin units at `euro_per_unit`, exact, written with two decimals. */
+/**
+ * Euros for `minor` coin units at `euro_per_unit`, computed exactly in decimal and rounded to
+ * the cent (half to even) only when the product has more decimals than a bank can pay.
+ */
 export function euroValue(minor: bigint, scale: number, euro_per_unit: string): string {
   const units = new Decimal(minor.toString()).div(new Decimal(10).pow(scale));
   return units.mul(new Decimal(euro_per_unit)).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2);

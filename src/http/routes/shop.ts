@@ -10,7 +10,7 @@ import { presentEntry, presentTransfer } from '../present.js';
 import { decodeCursor, encodeCursor } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
 import { checkCardPin } from './wallet.js';
-import { DomainError, assert } from '../../ledger/errors.js';
+import { DomainError, ValidationError, assert } from '../../ledger/errors.js';
 import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
 import { availableOf, balanceOf } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
@@ -217,6 +217,7 @@ shopRoutes.openapi(createRoute({
   return streamSSE(c, async (stream) => {
     let wake: () => void = () => {};
     const changed = () => wake();
+    stream.onAbort(() => wake());
     const unsubscribe = await events.subscribe(request.id, changed);
     try {
       const started_ms = Date.now();
@@ -235,7 +236,6 @@ shopRoutes.openapi(createRoute({
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(heartbeat_interval_ms, until_expiry_ms));
           wake = () => { clearTimeout(timer); resolve(); };
-          stream.onAbort(() => { clearTimeout(timer); resolve(); });
         });
         if (!stream.aborted) await stream.write(': keep-alive\n\n');
       }
@@ -333,6 +333,10 @@ shopRoutes.openapi(createRoute({
   const { shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
+  // A payout must be at least one cent: a €0.00 credit transfer would make the SEPA file invalid.
+  if (euroValue(amount, currency.scale, currency.euro_per_unit) === '0.00') {
+    throw new ValidationError([{ path: 'amount', message: 'worth less than one euro cent; cash out a larger amount' }]);
+  }
   if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
   return idempotent(c, actorOf(c), input, async (tx) => {
     const redemption = await requestRedemption(tx, currency, shop, amount, actorOf(c));

@@ -211,9 +211,14 @@ for (const decision of ['approve', 'reject'] as const) {
     }
     const shop = await findShop(sql, redemption.shop_account_id);
     if (shop === undefined) throw new DomainError('not_found', 'the shop of this request is gone');
+    // The payout goes to the shop's IBAN: without one it could never be exported.
+    if (decision === 'approve' && redemption.status === 'pending' && shop.iban === null) {
+      throw new DomainError('iban_missing', 'this shop has no IBAN any more; add it before approving the cash-out');
+    }
     const result = await decideRedemption(sql, currency, redemption, decision === 'approve' ? 'approved' : 'rejected', actorOf(c), {
       euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
-      reference: `${currency.code}-${redemption.id.slice(0, 8).toUpperCase()}`,
+      // Also the SEPA EndToEndId (≤ 35 characters): as much of the redemption id as fits.
+      reference: `${currency.code}-${redemption.id.replace(/-/g, '').slice(0, 34 - currency.code.length).toUpperCase()}`,
       shop,
     });
     return c.json({

@@ -3,6 +3,8 @@ import type { AppContext } from './context.js';
 import { DomainError } from '../ledger/errors.js';
 import { runIdempotent } from '../db/idempotency.js';
 import type { Queryable } from '../db/client.js';
+import { audit } from './audit.js';
+import type { AuditInput } from './audit.js';
 
 const key_length_max = 255;
 
@@ -11,6 +13,8 @@ export interface Outcome<T, S> {
   status: S;
   body: T;
   transfers: Array<{ code: string }>;
+  /** What to record in the audit log once committed (not on replays). */
+  audit?: AuditInput;
 }
 
 /**
@@ -31,16 +35,16 @@ export async function idempotent<T extends object, S extends 200 | 201>(
     .update(`${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`)
     .digest('hex');
   // Reassigned on every attempt: a retried transaction counts only what finally committed.
-  let committed: Array<{ code: string }> = [];
+  let committed: Outcome<T, S> | undefined;
   const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, async (tx) => {
-    const result = await run(tx);
-    committed = result.transfers;
-    return result;
+    committed = await run(tx);
+    return committed;
   });
   if (outcome.replayed) {
     c.header('Idempotency-Replayed', 'true');
-  } else {
-    for (const transfer of committed) c.get('deps').metrics.transfers.inc({ code: transfer.code });
+  } else if (committed !== undefined) {
+    for (const transfer of committed.transfers) c.get('deps').metrics.transfers.inc({ code: transfer.code });
+    if (committed.audit !== undefined) await audit(c, committed.audit);
   }
   // A replay carries the body recorded for this very request: the same shape T.
   return c.json(outcome.response.body as T, outcome.response.status as S);

@@ -11,6 +11,7 @@ import { presentAccount, presentEntry, presentTransfer } from '../present.js';
 import { idempotent } from '../idempotency.js';
 import { DomainError, ValidationError, assert, isErrorCode } from '../../ledger/errors.js';
 import { failureError } from '../../ledger/failures.js';
+import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
 import { account_kinds, account_statuses, transfer_codes } from '../../ledger/model.js';
 import type { Currency, Transfer as TransferModel, TransferRequest, TransferResult } from '../../ledger/model.js';
@@ -47,6 +48,7 @@ ledgerRoutes.openapi(createRoute({
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const { kind, name } = c.req.valid('json');
   const account = await insertAccount(c.get('deps').sql, currency, kind, name);
+  await audit(c, { action: 'account.create', currency_id: currency.id, object: { kind: 'account', id: account.id }, changes: { kind, name } });
   return c.json(presentAccount(account, currency), 201);
 });
 
@@ -96,6 +98,10 @@ ledgerRoutes.openapi(createRoute({
     throw new DomainError('account_closed', 'a closed account stays closed');
   }
   const updated = await setAccountStatus(c.get('deps').sql, account, status);
+  await audit(c, {
+    action: 'account.update', currency_id: currency.id, object: { kind: 'account', id: account.id },
+    changes: { status: { from: account.status, to: status } },
+  });
   return c.json(presentAccount(updated, currency), 200);
 });
 
@@ -202,7 +208,10 @@ ledgerRoutes.openapi(createRoute({
     const problem = (await checkAccounts(tx, currency, [request])).get(request.id);
     if (problem !== undefined) throw failure(problem);
     const transfer = await commitOne(c, tx, currency, request);
-    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
+    return {
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      audit: { action: 'transfer.create', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id }, changes: input },
+    };
   });
 });
 
@@ -277,7 +286,10 @@ ledgerRoutes.openapi(createRoute({
       }),
     };
     const transfers = results.flatMap((r) => (r.ok ? [r.transfer] : []));
-    return { status: 200 as const, body, transfers };
+    return {
+      status: 200 as const, body, transfers,
+      audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created: transfers.length } },
+    };
   });
 });
 
@@ -303,7 +315,10 @@ ledgerRoutes.openapi(createRoute({
       debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
+    return {
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      audit: { action: 'transfer.issue', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id }, changes: input },
+    };
   });
 });
 
@@ -330,7 +345,13 @@ ledgerRoutes.openapi(createRoute({
       id: randomUUID(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
-    return { status: 201 as const, body: presentTransfer(reversal, currency), transfers: [reversal] };
+    return {
+      status: 201 as const, body: presentTransfer(reversal, currency), transfers: [reversal],
+      audit: {
+        action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
+        changes: { reversal: reversal.id, memo: input.memo ?? null },
+      },
+    };
   });
 });
 
@@ -351,7 +372,13 @@ for (const phase of ['post', 'void'] as const) {
         id: randomUUID(), phase, code: transfer.code, pending_id: transfer.id, amount,
         memo: input.memo ?? null, created_by: actorOf(c),
       });
-      return { status: 201 as const, body: presentTransfer(resolution, currency), transfers: [resolution] };
+      return {
+        status: 201 as const, body: presentTransfer(resolution, currency), transfers: [resolution],
+        audit: {
+          action: `transfer.${phase}`, currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
+          changes: { resolution: resolution.id, amount: input.amount ?? null },
+        },
+      };
     });
   });
 }

@@ -9,6 +9,7 @@ import {
 import { presentEntry, presentTransfer } from '../present.js';
 import { decodeCursor, encodeCursor } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
+import { audit } from '../audit.js';
 import { checkCardPin } from './wallet.js';
 import { DomainError, ValidationError, assert } from '../../ledger/errors.js';
 import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
@@ -94,11 +95,18 @@ shopRoutes.openapi(createRoute({
   const input = c.req.valid('json');
   const code = normalizePairingCode(input.pairing_code);
   const device = code === undefined ? undefined : await pairDevice(deps.sql, code, input.device_name);
+  if (device === undefined) {
+    await audit(c, { action: 'device.pair_failed', currency_id: null, changes: { device_name: input.device_name } });
+  }
   if (device === undefined) throw new DomainError('unauthenticated', 'this pairing code is wrong, used or expired; ask the coordinator for a new one');
   const shop = await findShop(deps.sql, device.shop_account_id);
   const currency = await findCurrencyById(deps.sql, device.currency_id);
   assert(shop !== undefined && currency !== undefined, 'a device has its shop and currency');
   const { token, expires_at } = await signToken(deps.keys, device_audience, { sub: device.id, sid: device.id }, deps.config.DEVICE_TOKEN_TTL_S);
+  await audit(c, {
+    action: 'device.pair', currency_id: device.currency_id, actor: { kind: 'device', id: device.id },
+    object: { kind: 'shop', id: shop.account_id }, changes: { device: device.id, name: device.name },
+  });
   return c.json({
     token, expires_at: expires_at.toISOString(),
     shop: { account: shop.account_id, name: shop.name, currency: currency.code },
@@ -272,6 +280,7 @@ shopRoutes.openapi(createRoute({
   const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
   if (request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
   const cancelled = await cancelPaymentRequest(c.get('deps').sql, request);
+  await audit(c, { action: 'payment_request.cancel', currency_id: currency.id, object: { kind: 'payment_request', id: request.id } });
   return c.json(presentPaymentRequest(c, cancelled, currency, shop.name), 200);
 });
 
@@ -320,7 +329,10 @@ shopRoutes.openapi(createRoute({
   }
   return idempotent(c, actorOf(c), input, async (tx) => {
     const refund = await refundPayment(tx, currency, shop, payment, amount, actorOf(c), device.id);
-    return { status: 201 as const, body: presentTransfer(refund, currency), transfers: [refund] };
+    return {
+      status: 201 as const, body: presentTransfer(refund, currency), transfers: [refund],
+      audit: { action: 'payment.refund', currency_id: currency.id, object: { kind: 'transfer', id: payment.id }, changes: { amount: input.amount, refund: refund.id } },
+    };
   });
 });
 
@@ -340,7 +352,9 @@ shopRoutes.openapi(createRoute({
   if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
   return idempotent(c, actorOf(c), input, async (tx) => {
     const redemption = await requestRedemption(tx, currency, shop, amount, actorOf(c));
-    return { status: 201 as const, body: presentRedemption(redemption, currency), transfers: [{ code: 'redemption' }] };
+    return { status: 201 as const, body: presentRedemption(redemption, currency), transfers: [{ code: 'redemption' }],
+      audit: { action: 'redemption.request', currency_id: currency.id, object: { kind: 'redemption', id: redemption.id }, changes: { amount: input.amount } },
+    };
   });
 });
 

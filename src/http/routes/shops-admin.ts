@@ -13,6 +13,7 @@ import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
 import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js';
 import { renderPain001 } from '../../ledger/sepa.js';
 import { csvDocument } from '../../ledger/csv.js';
+import { audit } from '../audit.js';
 import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
 import {
   createPayoutExport, decideRedemption, findPayoutExport, findRedemption, findShop, insertPairingCode, insertShop,
@@ -74,6 +75,7 @@ shopAdminRoutes.openapi(createRoute({
     name: input.name, iban: input.iban ?? null, address: input.address ?? null, contact: input.contact ?? null,
   });
   const pairing = await newPairingCode(c, shop);
+  await audit(c, { action: 'shop.create', currency_id: currency.id, object: { kind: 'shop', id: shop.account_id }, changes: input });
   return c.json({ ...(await presentShop(c, shop, currency)), pairing_code: pairing.pairing_code, pairing_expires_at: pairing.expires_at }, 201);
 });
 
@@ -121,6 +123,7 @@ shopAdminRoutes.openapi(createRoute({
   const { shop, currency } = await shopForStaff(c, c.req.valid('param').id);
   const input = c.req.valid('json');
   const updated = await updateShop(c.get('deps').sql, shop, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
+  await audit(c, { action: 'shop.update', currency_id: currency.id, object: { kind: 'shop', id: shop.account_id }, changes: input });
   return c.json(await presentShop(c, updated, currency), 200);
 });
 
@@ -131,7 +134,10 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(z.object({ pairing_code: z.string(), expires_at: z.string() }), 'Created'), ...problems(401, 403, 404) },
 }), async (c) => {
   const { shop } = await shopForStaff(c, c.req.valid('param').id);
-  return c.json(await newPairingCode(c, shop), 201);
+  const pairing = await newPairingCode(c, shop);
+  // The code itself is a secret until used: only its expiry is recorded.
+  await audit(c, { action: 'pairing_code.create', currency_id: shop.currency_id, object: { kind: 'shop', id: shop.account_id }, changes: { expires_at: pairing.expires_at } });
+  return c.json(pairing, 201);
 });
 
 shopAdminRoutes.openapi(createRoute({
@@ -160,6 +166,7 @@ shopAdminRoutes.openapi(createRoute({
   const { shop } = await shopForStaff(c, id);
   const revoked = uuid_pattern.test(device) && await revokeDevice(c.get('deps').sql, shop, device);
   if (!revoked) throw new DomainError('not_found', `no paired device ${device} of this shop`);
+  await audit(c, { action: 'device.revoke', currency_id: shop.currency_id, object: { kind: 'device', id: device }, changes: { shop: shop.account_id } });
   return c.body(null, 204);
 });
 
@@ -221,6 +228,10 @@ for (const decision of ['approve', 'reject'] as const) {
       reference: `${currency.code}-${redemption.id.replace(/-/g, '').slice(0, 34 - currency.code.length).toUpperCase()}`,
       shop,
     });
+    await audit(c, {
+      action: `redemption.${decision}`, currency_id: currency.id, object: { kind: 'redemption', id: redemption.id },
+      changes: { amount: presentRedemption(redemption, currency).amount, payout: result.payout?.id ?? null, euro_amount: result.payout?.euro_amount ?? null },
+    });
     return c.json({
       redemption: presentRedemption(result.redemption, currency),
       payout: result.payout === undefined ? null : presentPayout(result.payout),
@@ -260,6 +271,10 @@ async function exportNow(c: AppContext, currency: Currency): Promise<PayoutExpor
   const exported = await createPayoutExport(c.get('deps').sql, currency, actorOf(c),
     (id) => `WM-${currency.code}-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`);
   if (exported === undefined) throw new DomainError('nothing_to_export', 'every payout was already exported');
+  await audit(c, {
+    action: 'payout.export', currency_id: currency.id, object: { kind: 'payout_export', id: exported.id },
+    changes: { message_id: exported.message_id, payouts: exported.payouts_count, total_euros: exported.total_euros },
+  });
   return exported;
 }
 
@@ -359,5 +374,6 @@ shopAdminRoutes.openapi(createRoute({
   const input = c.req.valid('json');
   if (Object.keys(input).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
   const updated = await updateCurrencySettings(c.get('deps').sql, currency, input);
+  await audit(c, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: input });
   return c.json(presentCurrency(updated), 200);
 });

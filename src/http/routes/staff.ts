@@ -16,6 +16,7 @@ import {
 import { findCurrency, insertCurrency, listCurrencies, supplyOf } from '../../db/ledger.js';
 import { verifyCurrency } from '../../db/verify.js';
 import { insertDefaultCatalogue } from '../../db/volunteers.js';
+import { audit } from '../audit.js';
 import type { User } from '../../db/users.js';
 
 const UserOut = z.object({
@@ -49,11 +50,16 @@ staffRoutes.openapi(createRoute({
   // Compare against a dummy hash for unknown users, so the answer time does not tell.
   const ok = await verifySecret(password, user?.password_hash ?? await dummyHash(deps.config.SCRYPT_COST_LOG2));
   if (user === undefined || !ok || user.disabled_at !== null) {
+    await audit(c, {
+      action: 'auth.login_failed', currency_id: null, actor: { kind: 'anonymous', id: null },
+      changes: { email, reason: user === undefined ? 'unknown email' : user.disabled_at !== null ? 'disabled' : 'wrong password' },
+    });
     throw new DomainError('unauthenticated', 'email or password is wrong');
   }
   const ttl_s = deps.config.STAFF_TOKEN_TTL_S;
   const session_id = await insertSession(deps.sql, user.id, new Date(Date.now() + ttl_s * 1000));
   const { token, expires_at } = await signToken(deps.keys, staff_audience, { sub: user.id, sid: session_id }, ttl_s);
+  await audit(c, { action: 'auth.login', currency_id: null, actor: { kind: 'user', id: user.id }, object: { kind: 'user', id: user.id } });
   return c.json({ token, expires_at: expires_at.toISOString(), user: presentUser(user) }, 200);
 });
 
@@ -65,6 +71,7 @@ staffRoutes.openapi(createRoute({
   requireStaff(c);
   const principal = c.get('principal');
   if (principal !== undefined) await revokeSession(c.get('deps').sql, principal.session_id);
+  await audit(c, { action: 'auth.logout', currency_id: null });
   return c.body(null, 204);
 });
 
@@ -102,6 +109,10 @@ staffRoutes.openapi(createRoute({
     email: input.email, role: input.role, currency_ids,
     password_hash: await hashSecret(input.password, deps.config.SCRYPT_COST_LOG2),
   });
+  await audit(c, {
+    action: 'user.create', currency_id: null, object: { kind: 'user', id: user.id },
+    changes: { email: user.email, role: user.role, currencies: user.currencies },
+  });
   return c.json(presentUser(user), 201);
 });
 
@@ -134,6 +145,7 @@ staffRoutes.openapi(createRoute({
     volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
     volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
   }, insertDefaultCatalogue);
+  await audit(c, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: input });
   return c.json(presentCurrency(currency), 201);
 });
 

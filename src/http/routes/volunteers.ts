@@ -10,6 +10,7 @@ import {
 import { presentAccount, presentTransfer } from '../present.js';
 import { idempotent } from '../idempotency.js';
 import { renderCardSheet } from '../card-sheet.js';
+import { audit } from '../audit.js';
 import { DomainError, ValidationError } from '../../ledger/errors.js';
 import { formatAmount, parseAmount } from '../../ledger/amount.js';
 import { cardCodeFromBytes, formatCardCode, normalizeCardCode } from '../../ledger/cards.js';
@@ -114,6 +115,10 @@ volunteerRoutes.openapi(createRoute({
     pin_hash: await hashSecret(input.pin, deps.config.SCRYPT_COST_LOG2),
     card_code: newCardCode(),
   });
+  await audit(c, {
+    action: 'wallet.register', currency_id: currency.id, object: { kind: 'wallet', id: account.id },
+    changes: { display_name: wallet.display_name, language: input.language, card: card.code },
+  });
   return c.json({
     account: presentAccount(account, currency), card: presentCard(c, card),
     display_name: wallet.display_name, language: input.language,
@@ -148,6 +153,7 @@ volunteerRoutes.openapi(createRoute({
 }), async (c) => {
   const { wallet } = await walletForStaff(c, c.req.valid('param').id);
   const card = await reissueCard(c.get('deps').sql, wallet, newCardCode());
+  await audit(c, { action: 'card.reissue', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id }, changes: { card: card.code } });
   return c.json(presentCard(c, card), 201);
 });
 
@@ -171,6 +177,10 @@ for (const action of ['block', 'unblock', 'unlock'] as const) {
     if (action === 'unblock' && card.status === 'replaced') {
       throw new DomainError('card_replaced', 'this card was replaced by a new one and cannot be used again');
     }
+    await audit(c, {
+      action: `card.${action}`, currency_id: card.currency_id, object: { kind: 'card', id: card.code },
+      changes: { wallet: card.account_id, status: { from: card.status, to: updated.status }, pin_failures: { from: card.pin_failures, to: updated.pin_failures } },
+    });
     return c.json(presentCard(c, updated), 200);
   });
 }
@@ -279,6 +289,7 @@ volunteerRoutes.openapi(createRoute({
     name: toName(input.name), category: input.category, ...rateOrAmount(input, currency),
     programme_account_id: await programmeIn(c, currency, input.programme_account),
   });
+  await audit(c, { action: 'activity.create', currency_id: currency.id, object: { kind: 'activity', id: activity.id }, changes: input });
   return c.json(presentActivity(activity, currency), 201);
 });
 
@@ -327,6 +338,7 @@ volunteerRoutes.openapi(createRoute({
     ...(input.programme_account === undefined ? {} : { programme_account_id: await programmeIn(c, currency, input.programme_account) }),
     ...pay,
   });
+  await audit(c, { action: 'activity.update', currency_id: currency.id, object: { kind: 'activity', id: activity.id }, changes: input });
   return c.json(presentActivity(updated, currency), 200);
 });
 
@@ -375,6 +387,10 @@ volunteerRoutes.openapi(createRoute({
   const session = await insertActivitySession(c.get('deps').sql, activity, {
     hours: activity.rate_per_hour === null ? null : hours, max_claims: input.max_claims ?? max_claims_default,
     expires_at, created_by: actorOf(c),
+  });
+  await audit(c, {
+    action: 'session.create', currency_id: currency.id, object: { kind: 'session', id: session.id },
+    changes: { activity: activity.id, hours: session.hours, max_claims: session.max_claims, expires_at: session.expires_at.toISOString() },
   });
   return c.json(await presentSession(c, session, activity, currency), 201);
 });
@@ -446,6 +462,14 @@ volunteerRoutes.openapi(createRoute({
       currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card',
       created_by: actorOf(c), periods: capPeriods(new Date()),
     });
-    return { status: 201 as const, body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } }, transfers: [transfer] };
+    return {
+      status: 201 as const,
+      body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } },
+      transfers: [transfer],
+      audit: {
+        action: 'session.award', currency_id: currency.id, object: { kind: 'session', id: session.id },
+        changes: { wallet: wallet.account_id, card: card.code, hours, transfer: transfer.id },
+      },
+    };
   });
 });

@@ -5,6 +5,7 @@ import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, 
 import { presentEntry, presentTransfer } from '../present.js';
 import { decodeCursor, encodeCursor } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
+import { audit } from '../audit.js';
 import { Pin } from './volunteers.js';
 import { DomainError, assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
@@ -42,10 +43,15 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
   if (card === undefined || card.status !== 'active') {
     // Same work as a real comparison, so the time does not tell a card exists.
     await verifySecret(pin, await dummyHash(deps.config.SCRYPT_COST_LOG2));
+    await audit(c, {
+      action: 'card.pin_failed', currency_id: card?.currency_id ?? null, object: { kind: 'card', id: code ?? typed_card },
+      changes: { reason: card === undefined ? 'unknown card' : `card ${card.status}` },
+    });
     throw new DomainError('unauthenticated', wrong_card_or_pin);
   }
   const attempt = await takePinAttempt(deps.sql, card, failures_max);
   if (attempt === undefined) {
+    await audit(c, { action: 'card.pin_failed', currency_id: card.currency_id, object: { kind: 'card', id: card.code }, changes: { reason: 'locked' } });
     throw new DomainError('card_locked', 'too many wrong PINs: this card is locked for a while, or until a coordinator unlocks it');
   }
   const wallet = await findWallet(deps.sql, card.account_id);
@@ -53,6 +59,10 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
   const right = await verifySecret(pin, wallet.pin_hash);
   await settlePinAttempt(deps.sql, card, right, failures_max, lock_s);
   if (!right) {
+    await audit(c, {
+      action: attempt.pin_failures >= failures_max ? 'card.locked' : 'card.pin_failed', currency_id: card.currency_id,
+      object: { kind: 'card', id: card.code }, changes: { reason: 'wrong PIN', pin_failures: attempt.pin_failures },
+    });
     if (attempt.pin_failures >= failures_max) {
       throw new DomainError('card_locked', 'too many wrong PINs: this card is now locked for a while, or until a coordinator unlocks it');
     }
@@ -95,6 +105,10 @@ walletRoutes.openapi(createRoute({
   const deps = c.get('deps');
   const ttl_s = deps.config.WALLET_TOKEN_TTL_S;
   const session_id = await insertWalletSession(deps.sql, card, new Date(Date.now() + ttl_s * 1000));
+  await audit(c, {
+    action: 'wallet.login', currency_id: wallet.currency_id, actor: { kind: 'wallet', id: wallet.account_id },
+    object: { kind: 'card', id: card.code },
+  });
   const { token, expires_at } = await signToken(deps.keys, wallet_audience, { sub: wallet.account_id, sid: session_id }, ttl_s);
   const currency = await findCurrencyById(deps.sql, wallet.currency_id);
   assert(currency !== undefined, 'a wallet has its currency');

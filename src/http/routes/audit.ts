@@ -1,0 +1,72 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppContext, AppEnv } from '../context.js';
+import { requireAdmin } from '../auth.js';
+import { currencyForStaff, decodeCursor, encodeCursor } from '../lookup.js';
+import { PageQuery, Text, jsonResponse, pageOf, problems } from '../schemas.js';
+import { listAudit } from '../../db/audit.js';
+import type { AuditQuery, AuditRow } from '../../db/audit.js';
+import { listCurrencies } from '../../db/ledger.js';
+
+export const auditRoutes = new OpenAPIHono<AppEnv>();
+
+const AuditEntryOut = z.object({
+  id: z.string(), at: z.string(), currency: z.string().nullable(),
+  actor: z.object({ kind: z.enum(['user', 'wallet', 'device', 'anonymous', 'system']), id: z.string().nullable() }),
+  action: z.string(), object: z.object({ kind: z.string(), id: z.string() }).nullable(),
+  ip: z.string().nullable(), request_id: z.string().nullable(), changes: z.record(z.string(), z.unknown()),
+}).openapi('AuditEntry');
+
+const AuditFilter = PageQuery.extend({
+  actor: Text.max(100).optional().openapi({ description: 'A user, wallet or device id' }),
+  object: Text.max(100).optional().openapi({ description: 'An object id (account, card, transfer, …)' }),
+  action: z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/).max(60).optional().openapi({ description: 'An action, or a prefix such as "card"' }),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+});
+type AuditFilterIn = z.infer<typeof AuditFilter>;
+
+const isIdCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+
+async function page(c: AppContext, filter: AuditFilterIn, currency_id: number | undefined) {
+  const before = decodeCursor(filter.cursor, isIdCursor);
+  const query: AuditQuery = {
+    currency_id, actor: filter.actor, object: filter.object, action: filter.action,
+    from: filter.from === undefined ? undefined : new Date(filter.from),
+    to: filter.to === undefined ? undefined : new Date(filter.to),
+    limit: filter.limit + 1,
+    before_id: before === undefined ? undefined : BigInt(before),
+  };
+  const rows = await listAudit(c.get('deps').sql, query);
+  const codes = new Map((await listCurrencies(c.get('deps').sql)).map((cur) => [cur.id, cur.code]));
+  const items = rows.slice(0, filter.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map((r: AuditRow) => ({
+      id: r.id.toString(), at: r.at.toISOString(), currency: r.currency_id === null ? null : codes.get(r.currency_id) ?? null,
+      actor: { kind: r.actor_kind, id: r.actor_id }, action: r.action,
+      object: r.object_kind === null || r.object_id === null ? null : { kind: r.object_kind, id: r.object_id },
+      ip: r.ip, request_id: r.request_id, changes: r.changes,
+    })),
+    next_cursor: rows.length > filter.limit && last !== undefined ? encodeCursor(last.id.toString()) : null,
+  };
+}
+
+auditRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/audit-log', tags: ['audit'],
+  summary: 'Who did what in a currency, newest first (filter by actor, object, action, time)',
+  request: { params: z.object({ code: z.string().max(20) }), query: AuditFilter },
+  responses: { 200: jsonResponse(pageOf(AuditEntryOut), 'A page of the audit log'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  return c.json(await page(c, c.req.valid('query'), currency.id), 200);
+});
+
+auditRoutes.openapi(createRoute({
+  method: 'get', path: '/audit-log', tags: ['audit'],
+  summary: 'The whole audit log, logins included (admin)',
+  request: { query: AuditFilter },
+  responses: { 200: jsonResponse(pageOf(AuditEntryOut), 'A page of the audit log'), ...problems(401, 403, 422) },
+}), async (c) => {
+  requireAdmin(c);
+  return c.json(await page(c, c.req.valid('query'), undefined), 200);
+});

@@ -10,6 +10,7 @@ import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
+import { forgetPreviousTokenKeys, rotateTokenKeyFile } from './security/keys.js';
 
 const usage = `Usage: wijkmunt <command> [options]
 
@@ -19,6 +20,8 @@ Commands:
   create-admin --email E --password P     create an admin user
   verify --currency CODE                  check the ledger invariants and seals; exit 1 if one fails
   seal [--currency CODE]                  seal the transfers committed since the last seal
+  rotate-key [--forget-previous]          new token signing key in DATA_DIR (restart to use it); the old
+                                          one still verifies until --forget-previous removes old keys
 
 Environment: see the README (DATABASE_URL, DATA_DIR, PORT, ...).`;
 
@@ -37,7 +40,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: 'string' }, password: { type: 'string' }, currency: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      email: { type: 'string' }, password: { type: 'string' }, currency: { type: 'string' }, help: { type: 'boolean' },
+      'forget-previous': { type: 'boolean' },
+    },
     strict: true,
   });
   switch (command) {
@@ -103,6 +109,24 @@ async function main(argv: string[]): Promise<number> {
         }
         return 0;
       });
+    case 'rotate-key': {
+      const config = loadConfig();
+      if (config.JWT_SECRET !== undefined) {
+        process.stderr.write('JWT_SECRET is set, so the key is not in DATA_DIR: to rotate, add the current JWT_SECRET to '
+          + 'JWT_SECRETS_PREVIOUS, set a new JWT_SECRET, and restart\n');
+        return 2;
+      }
+      if (values['forget-previous'] === true) {
+        const forgotten = await forgetPreviousTokenKeys(config.DATA_DIR);
+        process.stdout.write(`${forgotten} previous key(s) removed: the tokens they signed no longer work once the service restarts\n`);
+        return 0;
+      }
+      const rotated = await rotateTokenKeyFile(config.DATA_DIR);
+      process.stdout.write(`new signing key ${rotated.current_kid}; still accepted: ${rotated.previous_kids.join(', ') || 'none'}\n`
+        + 'restart the service to sign with the new key; once the longest token lifetime has passed, run '
+        + '`wijkmunt rotate-key --forget-previous`\n');
+      return 0;
+    }
     default:
       process.stdout.write(`${usage}\n`);
       return command === undefined || values.help === true ? 0 : 2;

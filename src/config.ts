@@ -4,6 +4,17 @@ import { z } from 'zod';
  * Every setting of the service, read from the environment once and validated. Each limit has
  * a name with its unit and a default; the README's configuration table lists them all.
  */
+const rate_max = z.coerce.number().int().min(1).max(1_000_000);
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -16,6 +27,14 @@ const schema = z.object({
   DATA_DIR: z.string().default('./.data'),
   /** Signing key for tokens (≥ 32 bytes); without it one is generated once into DATA_DIR. */
   JWT_SECRET: z.string().min(32).optional(),
+  /**
+   * Older signing keys, comma-separated: tokens they signed (named by their `kid`) are still
+   * accepted until they expire, but nothing new is signed with them. Remove a key once the
+   * longest token lifetime has passed since it was replaced.
+   */
+  JWT_SECRETS_PREVIOUS: z.string().optional()
+    .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .refine((secrets) => secrets.every((s) => s.length >= 32), 'each previous secret must be at least 32 characters'),
   STAFF_TOKEN_TTL_S: z.coerce.number().int().min(60).max(7 * 86400).default(8 * 3600),
   /** A phone stays opened this long; the session is revocable at any moment. */
   WALLET_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86400).default(30 * 86400),
@@ -36,6 +55,25 @@ const schema = z.object({
   /** How often new transfers are sealed into the hash chain (0: only by `wijkmunt seal`). */
   SEAL_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * Brute-force brakes, per client address and per target, over a sliding minute. They count
+   * failed attempts (a success gives its attempt back); above the limit the answer is 429 with
+   * Retry-After, before any password or PIN is compared.
+   */
+  LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(10),
+  LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: rate_max.default(5),
+  /** Wrong card + PIN (wallet login and shop charges together). Lockout per card: PIN_FAILURES_MAX. */
+  PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(10),
+  PIN_FAILURES_PER_CARD_PER_MINUTE_MAX: rate_max.default(5),
+  PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(5),
+  /** Wrong pairing codes from all addresses together: the code space is the target. */
+  PAIRING_FAILURES_PER_MINUTE_MAX: rate_max.default(30),
+  /** How many addresses, emails, cards the rate limiter tracks at most; the oldest go first. */
+  RATE_LIMIT_KEYS_MAX: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** Browser origins allowed to call the API cross-origin, comma-separated; none by default. */
+  CORS_ORIGINS: z.string().optional()
+    .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
 });
 
 export type Config = z.infer<typeof schema> & { public_base_url: string };
@@ -54,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Removes secrets from the environment once read, so no child process or dump sees them. */
 export function scrubSecrets(env: NodeJS.ProcessEnv = process.env): void {
   delete env.JWT_SECRET;
+  delete env.JWT_SECRETS_PREVIOUS;
   delete env.DATABASE_URL;
 }

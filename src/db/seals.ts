@@ -51,6 +51,8 @@ export async function sealCurrency(sql: Sql, currency: Currency): Promise<Seal |
     const [snapshot] = await tx<{ xmin: string }[]>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`;
     assert(snapshot !== undefined, 'a snapshot has an xmin');
     const from = last?.txid_to ?? '0';
+    // Only after a logical restore into another server: its transaction ids are behind the data's.
+    if (BigInt(snapshot.xmin) < BigInt(from)) throw new Error(transactionIdsBehind(currency, snapshot.xmin, last?.seq ?? 0n, from));
     const seq = (last?.seq ?? 0n) + 1n;
     const previous_hash = last?.hash ?? genesis_hash;
     const hasher = new SealHasher(currency.code, seq, previous_hash);
@@ -66,6 +68,26 @@ export async function sealCurrency(sql: Sql, currency: Currency): Promise<Seal |
       RETURNING currency_id, seq, txid_from::text, txid_to::text, transfers_count, previous_hash, hash, created_at`;
     return seal;
   });
+}
+
+function transactionIdsBehind(currency: Pick<Currency, 'code'>, next: string, seq: bigint, txid_to: string): string {
+  return `${currency.code}: this server's transaction ids (at ${next}) are behind the end of seal ${seq} (${txid_to}), `
+    + 'so new transfers would fall into sealed history: the database was restored into another server; '
+    + 'advance its transaction ids as docs/operations.md explains before writing';
+}
+
+/**
+ * A message when this server's transaction ids are behind the end of a seal, which only happens
+ * after a logical restore (pg_dump) into another server: new transfers would then fall into
+ * sealed ranges. Undefined when all is well.
+ */
+export async function transactionIdsBehindSeals(sql: Queryable): Promise<string | undefined> {
+  const [row] = await sql<{ code: string; seq: bigint; txid_to: string; next: string }[]>`
+    SELECT c.code, s.seq, s.txid_to::text, pg_snapshot_xmax(pg_current_snapshot())::text AS next
+    FROM seals s JOIN currencies c ON c.id = s.currency_id
+    WHERE s.txid_to > pg_snapshot_xmax(pg_current_snapshot())
+    ORDER BY s.txid_to DESC LIMIT 1`;
+  return row === undefined ? undefined : transactionIdsBehind({ code: row.code }, row.next, row.seq, row.txid_to);
 }
 
 /**
@@ -100,6 +122,13 @@ export async function verifySeals(sql: Queryable, currency: Currency): Promise<C
     previous = seal.hash;
     expected_from = seal.txid_to;
     expected_seq = seal.seq + 1n;
+  }
+  const last = seals.at(-1);
+  if (last !== undefined) {
+    // New transactions get ids from xmax on; they must not fall below the end of the last seal.
+    const [server] = await sql<{ next: string }[]>`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next`;
+    assert(server !== undefined, 'a snapshot has an xmax');
+    if (BigInt(server.next) < BigInt(last.txid_to)) problems.push(transactionIdsBehind(currency, server.next, last.seq, last.txid_to));
   }
   if (problems.length > 0) {
     const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
-import { BatchItemError, postTransfers } from './ledger.js';
+import { postTransfer } from './ledger.js';
 import { DomainError, assert } from '../ledger/errors.js';
-import { failureError } from '../ledger/failures.js';
-import type { Account, Currency, Transfer, TransferRequest } from '../ledger/model.js';
+import type { Account, Currency, Transfer } from '../ledger/model.js';
 
 export interface Shop {
   currency_id: number;
@@ -50,18 +49,6 @@ export function effectiveStatus(request: PaymentRequest, now = new Date()): Paym
 
 /** Channel of payment request status changes (LISTEN/NOTIFY): payload "<id>:<status>". */
 export const payment_request_channel = 'wm_payment_request';
-
-/** Runs one transfer inside `tx`, turning a ledger failure into its domain error. */
-export async function postOne(tx: Queryable, currency: Currency, request: TransferRequest): Promise<Transfer> {
-  try {
-    const [result] = await postTransfers(tx, currency.id, [request], true);
-    assert(result !== undefined && result.ok, 'an atomic post raises instead of returning a failure');
-    return result.transfer;
-  } catch (error) {
-    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
-    throw error;
-  }
-}
 
 // Shops, pairing codes, devices ------------------------------------------------------------
 
@@ -188,7 +175,7 @@ export async function payPaymentRequest(tx: Queryable, currency: Currency, reque
     SELECT * FROM payment_requests WHERE currency_id = ${currency.id} AND id = ${request_id} FOR UPDATE`;
   assert(request !== undefined, 'the payment request exists');
   refuseUnpayable(request);
-  const transfer = await postOne(tx, currency, {
+  const transfer = await postTransfer(tx, currency, {
     id: randomUUID(), phase: 'single', code: 'payment',
     debit_account_id: wallet_account_id, credit_account_id: request.shop_account_id, amount: request.amount,
     memo: request.memo, created_by: actor,
@@ -244,7 +231,7 @@ export async function refundPayment(
     const left = payment.amount - (total?.refunded ?? 0n);
     throw new DomainError('refund_exceeds_payment', 'a refund cannot exceed what is left of the payment', { left_minor: left.toString() });
   }
-  return postOne(tx, currency, {
+  return postTransfer(tx, currency, {
     id: randomUUID(), phase: 'single', code: 'refund',
     debit_account_id: shop.account_id, credit_account_id: payment.debit_account_id, amount,
     memo: `refund ${payment.id}`, created_by: actor, metadata: { refund_of: payment.id, device_id },
@@ -310,7 +297,7 @@ export interface Payout {
 /** Reserves coins of the shop for a cash-out: a pending transfer shop → issuance. */
 export async function requestRedemption(tx: Queryable, currency: Currency, shop: Shop, amount: bigint, actor: string): Promise<Redemption> {
   const id = randomUUID();
-  const transfer = await postOne(tx, currency, {
+  const transfer = await postTransfer(tx, currency, {
     id: randomUUID(), phase: 'pending', code: 'redemption',
     debit_account_id: shop.account_id, credit_account_id: currency.issuance_account_id, amount,
     memo: 'cash-out', created_by: actor, metadata: { redemption_id: id },
@@ -354,7 +341,7 @@ export async function decideRedemption(
       WHERE currency_id = ${currency.id} AND id = ${redemption.id} AND status = 'pending'
       RETURNING *`;
     if (decided === undefined) throw new DomainError('already_resolved', 'this cash-out request was already decided');
-    await postOne(tx, currency, {
+    await postTransfer(tx, currency, {
       id: randomUUID(), phase: decision === 'approved' ? 'post' : 'void', code: 'redemption',
       pending_id: redemption.transfer_id, created_by: actor, metadata: { redemption_id: redemption.id },
     });

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
-import { postTransfers, BatchItemError } from './ledger.js';
+import { postTransfer } from './ledger.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import type { Account, Currency, Transfer } from '../ledger/model.js';
 import { default_activities } from '../ledger/volunteering.js';
 import type { Activity, ActivityCategory, ActivitySession, LocalizedName } from '../ledger/volunteering.js';
-import { failureError } from '../ledger/failures.js';
 import { formatAmount } from '../ledger/amount.js';
 
 export type CardStatus = 'active' | 'blocked' | 'replaced';
@@ -290,25 +289,14 @@ export async function rewardVolunteer(tx: Queryable, input: RewardInput): Promis
   await raiseEarnings(tx, input, input.periods.day, currency.volunteer_cap_day, 'day');
   await raiseEarnings(tx, input, input.periods.year, currency.volunteer_cap_year, 'year');
 
-  const transfer_id = randomUUID();
-  try {
-    await postTransfers(tx, currency.id, [{
-      id: transfer_id, phase: 'single', code: 'reward',
-      debit_account_id: input.activity.programme_account_id, credit_account_id: input.account_id,
-      amount: input.amount, memo: input.activity.name.nl, created_by: input.created_by,
-      metadata: { activity_id: input.activity.id, session_id: session.id, hours: input.hours, via: input.via, category: input.activity.category },
-    }], true);
-  } catch (error) {
-    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
-    throw error;
-  }
-  const [transfer] = await tx<Transfer[]>`
-    WITH c AS (
-      INSERT INTO claims (currency_id, session_id, account_id, transfer_id, hours, via)
-      VALUES (${currency.id}, ${session.id}, ${input.account_id}, ${transfer_id}, ${input.hours}, ${input.via})
-    )
-    SELECT t.*, NULL AS resolved_by_phase FROM transfers t WHERE t.currency_id = ${currency.id} AND t.id = ${transfer_id}`;
-  assert(transfer !== undefined, 'the reward transfer exists');
+  const transfer = await postTransfer(tx, currency, {
+    id: randomUUID(), phase: 'single', code: 'reward',
+    debit_account_id: input.activity.programme_account_id, credit_account_id: input.account_id,
+    amount: input.amount, memo: input.activity.name.nl, created_by: input.created_by,
+    metadata: { activity_id: input.activity.id, session_id: session.id, hours: input.hours, via: input.via, category: input.activity.category },
+  });
+  await tx`INSERT INTO claims (currency_id, session_id, account_id, transfer_id, hours, via)
+           VALUES (${currency.id}, ${session.id}, ${input.account_id}, ${transfer.id}, ${input.hours}, ${input.via})`;
   return transfer;
 }
 

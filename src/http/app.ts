@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
@@ -16,9 +14,14 @@ import { volunteerRoutes } from './routes/volunteers.js';
 import { walletRoutes } from './routes/wallet.js';
 import { shopRoutes } from './routes/shop.js';
 import { shopAdminRoutes } from './routes/shops-admin.js';
+import { auditRoutes } from './routes/audit.js';
+import { reportRoutes } from './routes/reports.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
+import { serveWebClient } from './web-client.js';
 import { createPaymentEvents } from '../db/events.js';
+import { apiCors, securityHeaders, serveApiDocs } from './hardening.js';
+import { createRateLimiter } from './rate-limit.js';
 
 export const api_base_path = '/api/v1';
 
@@ -29,8 +32,11 @@ export const api_base_path = '/api/v1';
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const events = createPaymentEvents(deps.sql);
+  const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
 
+  app.use('*', securityHeaders());
   app.use('*', requestId({ limitLength: 100 }));
+  app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
   app.use('*', methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) => {
@@ -41,6 +47,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('events', events);
+    c.set('rate_limiter', rate_limiter);
     c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
     const started_ns = process.hrtime.bigint();
     await next();
@@ -52,8 +59,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
   });
 
-  const home_page = readFileSync(path.join(projectRoot(), 'web', 'index.html'), 'utf8');
-  app.get('/', (c) => c.html(home_page));
+  // The web client (web/dist): index.html for its pages and deep links, its assets, manifest and service worker.
+  serveWebClient(app, path.join(projectRoot(), 'web', 'dist'));
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     if (deps.lifecycle.shutting_down) return problemResponse(c, 503, 'unavailable', 'shutting down');
@@ -92,6 +99,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', walletRoutes);
   api.route('/', shopAdminRoutes);
   api.route('/', shopRoutes);
+  api.route('/', auditRoutes);
+  api.route('/', reportRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -104,7 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     security: [{ bearer: [] }],
   });
   app.route(api_base_path, api);
-  app.get('/api/docs', swaggerUI({ url: `${api_base_path}/openapi.json` }));
+  serveApiDocs(app, `${api_base_path}/openapi.json`);
 
   app.notFound((c) => problemResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

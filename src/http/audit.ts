@@ -6,10 +6,14 @@ import type { ActorKind } from '../db/audit.js';
 /** Longest text kept from a client-supplied field in the log (e.g. a mistyped email). */
 const field_length_max = 200;
 
-/** Where the request came from: the forwarded client when a proxy is trusted, else the socket. */
+/**
+ * Where the request came from: the forwarded client when a proxy is trusted, else the socket.
+ * The last X-Forwarded-For entry is the one our proxy added; earlier ones are whatever the
+ * client sent, so believing them would let anyone choose their address (and dodge rate limits).
+ */
 export function clientAddress(c: AppContext): string | null {
   if (c.get('deps').config.TRUST_PROXY) {
-    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim();
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim();
     if (forwarded !== undefined && forwarded !== '') return forwarded.slice(0, 100);
   }
   try {

@@ -11,6 +11,7 @@ import type { PaymentEvents } from '../db/events.js';
 /** A wallet as seen through a live session: with the card it was opened with. */
 export type SessionWallet = Wallet & { card_code: string };
 import type { Metrics } from './metrics.js';
+import type { SlidingWindowLimiter } from './rate-limit.js';
 
 /** Everything the HTTP layer needs from outside, given once to createApp. */
 export interface AppDeps {
@@ -35,6 +36,8 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     events: PaymentEvents;
+    /** Failed login, PIN and pairing attempts of this app instance (see rate-limit.ts). */
+    rate_limiter: SlidingWindowLimiter;
   };
 }
 

@@ -1,7 +1,8 @@
 import type { AppContext } from './context.js';
 import { requireStaff, coordinates } from './auth.js';
 import { DomainError } from '../ledger/errors.js';
-import { findAccount, findCurrency, findCurrencyById, findTransfer } from '../db/ledger.js';
+import { findAccount, findCurrency, findCurrencyById, findTransfer, listEntries } from '../db/ledger.js';
+import { presentEntry } from './present.js';
 import type { Account, Currency, Transfer } from '../ledger/model.js';
 import type { User } from '../db/users.js';
 import { assert } from '../ledger/errors.js';
@@ -62,4 +63,18 @@ export function decodeCursor<T>(cursor: string | undefined, guard: (v: unknown) 
   }
   if (!guard(value)) throw new DomainError('validation_failed', 'cursor is not valid', { errors: [{ path: 'cursor', message: 'not a cursor from this list' }] });
   return value;
+}
+
+const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+
+/** One page of an account's statement, newest first, with the cursor of the next page. */
+export async function entriesPage(c: AppContext, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined }) {
+  const before = decodeCursor(query.cursor, isVersionCursor);
+  const rows = await listEntries(c.get('deps').sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((e) => presentEntry(e, currency)),
+    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
+  };
 }

@@ -68,5 +68,6 @@ export function errorToProblem(c: Context, error: unknown): Response {
     const detail = status >= 500 ? 'The service could not handle this request.' : (error.message || titles[status] || 'Error');
     return problemResponse(c, status, code, detail);
   }
-  return problemResponse(c, 500, 'internal_error', 'Something went wrong on our side; the request was not applied.');
+  return problemResponse(c, 500, 'internal_error',
+    'Something went wrong on our side. Retry with the same Idempotency-Key: a request that moves value is applied at most once.');
 }

@@ -95,6 +95,8 @@ export const Entry = z.object({
   code: z.enum(transfer_codes),
   memo: z.string().nullable(),
   counterparty: z.object({ id: Uuid, name: z.string() }),
+  activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable()
+    .openapi({ description: 'For rewards: the activity, named per language' }),
   created_at: z.string(),
 }).openapi('Entry');
 

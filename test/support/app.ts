@@ -15,6 +15,19 @@ import type { TokenKeys } from '../../src/security/tokens.js';
 /** scrypt cost for tests: real hashing, just cheap. */
 const test_scrypt_cost_log2 = 10;
 
+/**
+ * In-process requests have no client address, so every test of a file shares one rate-limit
+ * key: the limits are out of the way unless a test sets them (test/rate-limit.test.ts).
+ */
+const relaxed_rate_limits: Record<string, string> = {
+  LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
+  LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: '1000000',
+  PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
+  PIN_FAILURES_PER_CARD_PER_MINUTE_MAX: '1000000',
+  PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
+  PAIRING_FAILURES_PER_MINUTE_MAX: '1000000',
+};
+
 export interface Reply {
   status: number;
   headers: Headers;
@@ -62,11 +75,12 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     : { url: options.database_url, drop: async () => {} };
   const sql = createSql({ url: database.url, pool_size_max: 30, statement_timeout_ms: 30_000 });
   await migrate(sql);
-  const config = loadConfig({ SCRYPT_COST_LOG2: String(test_scrypt_cost_log2), LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ SCRYPT_COST_LOG2: String(test_scrypt_cost_log2), LOG_LEVEL: 'silent', ...relaxed_rate_limits, ...env });
   const keys: TokenKeys = options.keys
     ?? { current_kid: 'test', keys: new Map([['test', new Uint8Array(randomBytes(32))]]) };
   const deps: AppDeps = {
-    sql, config, keys, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), metrics: createMetrics(false), lifecycle: { shutting_down: false },
+    sql, config, keys, // Errors (5xx) are printed by default: a failing test then shows what went wrong inside.
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'error' }), metrics: createMetrics(false), lifecycle: { shutting_down: false },
   };
   const app = createApp(deps);
 

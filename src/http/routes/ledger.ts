@@ -2,21 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { actorOf } from '../auth.js';
-import { accountForStaff, currencyForStaff, decodeCursor, encodeCursor, transferForStaff } from '../lookup.js';
+import { accountForStaff, currencyForStaff, decodeCursor, encodeCursor, entriesPage, transferForStaff } from '../lookup.js';
 import {
   Account, Amount, Entry, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, batch_size_max, jsonBody,
   jsonResponse, memo_length_max, name_length_max, pageOf, problems,
 } from '../schemas.js';
-import { presentAccount, presentEntry, presentTransfer } from '../present.js';
+import { presentAccount, presentTransfer } from '../present.js';
 import { idempotent } from '../idempotency.js';
-import { DomainError, ValidationError, assert, isErrorCode } from '../../ledger/errors.js';
+import { DomainError, ValidationError, isErrorCode } from '../../ledger/errors.js';
 import { failureError } from '../../ledger/failures.js';
 import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
 import { account_kinds, account_statuses, transfer_codes } from '../../ledger/model.js';
-import type { Currency, Transfer as TransferModel, TransferRequest, TransferResult } from '../../ledger/model.js';
+import type { Currency, TransferRequest, TransferResult } from '../../ledger/model.js';
 import {
-  BatchItemError, findAccountsIn, insertAccount, listAccounts, listEntries, postTransfers, setAccountStatus,
+  BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, postTransfers, setAccountStatus,
   takenTransferIds,
 } from '../../db/ledger.js';
 import type { Queryable } from '../../db/client.js';
@@ -31,7 +31,6 @@ const isAccountCursor = (v: unknown): v is { n: string; i: string } =>
   typeof v === 'object' && v !== null && typeof (v as { n: unknown }).n === 'string'
   && typeof (v as { i: unknown }).i === 'string' && /^[0-9a-f-]{36}$/.test((v as { i: string }).i)
   && !(v as { n: string }).n.includes('\u0000');
-const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
 
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/currencies/{code}/accounts', tags: ['accounts'],
@@ -112,15 +111,7 @@ ledgerRoutes.openapi(createRoute({
   responses: { 200: jsonResponse(pageOf(Entry), 'A page of entries'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { account, currency } = await accountForStaff(c, c.req.valid('param').id);
-  const query = c.req.valid('query');
-  const before = decodeCursor(query.cursor, isVersionCursor);
-  const rows = await listEntries(c.get('deps').sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return c.json({
-    items: page.map((e) => presentEntry(e, currency)),
-    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
-  }, 200);
+  return c.json(await entriesPage(c, account, currency, c.req.valid('query')), 200);
 });
 
 // Transfers -------------------------------------------------------------------------------
@@ -184,17 +175,6 @@ function failure(problem: string): DomainError {
   return new DomainError(isErrorCode(code) ? code : 'invalid_transfer', detail);
 }
 
-async function commitOne(c: AppContext, tx: Queryable, currency: Currency, request: TransferRequest): Promise<TransferModel> {
-  try {
-    const [result] = await postTransfers(tx, currency.id, [request], true);
-    assert(result !== undefined && result.ok, 'an atomic post raises instead of returning a failure');
-    return result.transfer;
-  } catch (error) {
-    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
-    throw error;
-  }
-}
-
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/currencies/{code}/transfers', tags: ['transfers'],
   summary: 'Move value between two accounts of a currency',
@@ -207,7 +187,7 @@ ledgerRoutes.openapi(createRoute({
   return idempotent(c, actorOf(c), input, async (tx) => {
     const problem = (await checkAccounts(tx, currency, [request])).get(request.id);
     if (problem !== undefined) throw failure(problem);
-    const transfer = await commitOne(c, tx, currency, request);
+    const transfer = await postTransfer(tx, currency, request);
     return {
       status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
       audit: { action: 'transfer.create', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id }, changes: input },
@@ -310,7 +290,7 @@ ledgerRoutes.openapi(createRoute({
     if (target === undefined) throw new DomainError('account_not_found', `no account ${input.to_account}`);
     if (target.currency_id !== currency.id) throw new DomainError('cross_currency', `account ${target.id} is not in ${currency.code}`);
     if (target.kind === 'issuance') throw new DomainError('same_account', 'coins cannot be issued to the issuance account');
-    const transfer = await commitOne(c, tx, currency, {
+    const transfer = await postTransfer(tx, currency, {
       id: randomUUID(), phase: 'single', code: target.kind === 'programme' ? 'budget' : 'issue',
       debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount,
       memo: input.memo ?? null, created_by: actorOf(c),
@@ -341,7 +321,7 @@ ledgerRoutes.openapi(createRoute({
   const { transfer, currency } = await transferForStaff(c, c.req.valid('param').id);
   const input = await optionalJson(c, z.object({ memo: Memo.optional() }));
   return idempotent(c, actorOf(c), input, async (tx) => {
-    const reversal = await commitOne(c, tx, currency, {
+    const reversal = await postTransfer(tx, currency, {
       id: randomUUID(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
@@ -368,7 +348,7 @@ for (const phase of ['post', 'void'] as const) {
     const input = await optionalJson(c, z.object({ amount: Amount.optional(), memo: Memo.optional() }));
     const amount = phase === 'post' && input.amount !== undefined ? parseAmount(input.amount, currency.scale) : undefined;
     return idempotent(c, actorOf(c), input, async (tx) => {
-      const resolution = await commitOne(c, tx, currency, {
+      const resolution = await postTransfer(tx, currency, {
         id: randomUUID(), phase, code: transfer.code, pending_id: transfer.id, amount,
         memo: input.memo ?? null, created_by: actorOf(c),
       });

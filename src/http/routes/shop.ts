@@ -6,10 +6,11 @@ import {
   Amount, Entry, EuroAmount, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, jsonBody, jsonResponse,
   memo_length_max, pageOf, problems,
 } from '../schemas.js';
-import { presentEntry, presentTransfer } from '../present.js';
-import { decodeCursor, encodeCursor } from '../lookup.js';
+import { presentTransfer } from '../present.js';
+import { entriesPage } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
 import { audit } from '../audit.js';
+import { takeAttempt } from '../rate-limit.js';
 import { checkCardPin } from './wallet.js';
 import { DomainError, ValidationError, assert } from '../../ledger/errors.js';
 import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
@@ -17,10 +18,10 @@ import { availableOf, balanceOf } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import { normalizePairingCode } from '../../ledger/pairing.js';
 import { signToken } from '../../security/tokens.js';
-import { findAccount, findCurrencyById, findTransfer, listEntries } from '../../db/ledger.js';
+import { findAccount, findCurrencyById, findTransfer, postTransfer } from '../../db/ledger.js';
 import {
   cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
-  pairDevice, payPaymentRequest, postOne, refundPayment, requestRedemption, takingsToday,
+  pairDevice, payPaymentRequest, refundPayment, requestRedemption, takingsToday,
 } from '../../db/shops.js';
 import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
 import { randomUUID } from 'node:crypto';
@@ -88,17 +89,19 @@ shopRoutes.openapi(createRoute({
       shop: z.object({ account: Uuid, name: z.string(), currency: z.string() }),
       device: z.object({ id: Uuid, name: z.string() }),
     }), 'Paired'),
-    ...problems(401, 422),
+    ...problems(401, 422, 429),
   },
 }), async (c) => {
   const deps = c.get('deps');
   const input = c.req.valid('json');
   const code = normalizePairingCode(input.pairing_code);
+  const attempt = takeAttempt(c, 'pairing', undefined);
   const device = code === undefined ? undefined : await pairDevice(deps.sql, code, input.device_name);
   if (device === undefined) {
     await audit(c, { action: 'device.pair_failed', currency_id: null, changes: { device_name: input.device_name } });
   }
   if (device === undefined) throw new DomainError('unauthenticated', 'this pairing code is wrong, used or expired; ask the coordinator for a new one');
+  attempt.release();
   const shop = await findShop(deps.sql, device.shop_account_id);
   const currency = await findCurrencyById(deps.sql, device.currency_id);
   assert(shop !== undefined && currency !== undefined, 'a device has its shop and currency');
@@ -145,7 +148,6 @@ shopRoutes.openapi(createRoute({
   }, 200);
 });
 
-const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
 
 shopRoutes.openapi(createRoute({
   method: 'get', path: '/shop/entries', tags: ['shop'],
@@ -157,15 +159,7 @@ shopRoutes.openapi(createRoute({
   const sql = c.get('deps').sql;
   const account = await findAccount(sql, shop.account_id);
   assert(account !== undefined, 'a shop has its account');
-  const query = c.req.valid('query');
-  const before = decodeCursor(query.cursor, isVersionCursor);
-  const rows = await listEntries(sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return c.json({
-    items: page.map((e) => presentEntry(e, currency)),
-    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
-  }, 200);
+  return c.json(await entriesPage(c, account, currency, c.req.valid('query')), 200);
 });
 
 // Payment requests ---------------------------------------------------------------------------
@@ -181,6 +175,10 @@ shopRoutes.openapi(createRoute({
   const amount = parseAmount(input.amount, currency.scale);
   const request = await insertPaymentRequest(c.get('deps').sql, device, {
     amount, memo: input.memo ?? null, expires_at: new Date(Date.now() + currency.payment_request_ttl_s * 1000),
+  });
+  await audit(c, {
+    action: 'payment_request.create', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
+    changes: { amount: input.amount, memo: input.memo ?? null },
   });
   return c.json(presentPaymentRequest(c, request, currency, shop.name), 201);
 });
@@ -266,7 +264,13 @@ shopRoutes.openapi(createRoute({
   }
   return idempotent(c, actorOf(c), { pay: request.id }, async (tx) => {
     const { transfer } = await payPaymentRequest(tx, currency, request.id, wallet.account_id, actorOf(c));
-    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
+    return {
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      audit: {
+        action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
+        changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
+      },
+    };
   });
 });
 
@@ -293,21 +297,28 @@ shopRoutes.openapi(createRoute({
     headers: IdempotencyHeader,
     body: jsonBody(z.object({ card: z.string().max(64), pin: z.string().regex(/^[0-9]{4,6}$/, '4 to 6 digits'), amount: Amount, memo: Memo.optional() })),
   },
-  responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 409, 422, 423) },
+  responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 409, 422, 423, 429) },
 }), async (c) => {
   const { device, shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  const { wallet } = await checkCardPin(c, input.card, input.pin);
+  const { card, wallet } = await checkCardPin(c, input.card, input.pin);
   if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   const { pin: _pin, ...fingerprint } = input;
   return idempotent(c, actorOf(c), fingerprint, async (tx) => {
-    const transfer = await postOne(tx, currency, {
+    const transfer = await postTransfer(tx, currency, {
       id: randomUUID(), phase: 'single', code: 'payment', debit_account_id: wallet.account_id,
       credit_account_id: shop.account_id, amount, memo: input.memo ?? null, created_by: actorOf(c),
       metadata: { device_id: device.id, via: 'card' },
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
+    return {
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      // Never the PIN: only which card paid how much.
+      audit: {
+        action: 'payment.charge', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
+        changes: { card: card.code, wallet: wallet.account_id, amount: input.amount, memo: input.memo ?? null },
+      },
+    };
   });
 });
 

@@ -17,6 +17,7 @@ import { findCurrency, insertCurrency, listCurrencies, supplyOf } from '../../db
 import { verifyCurrency } from '../../db/verify.js';
 import { insertDefaultCatalogue } from '../../db/volunteers.js';
 import { audit } from '../audit.js';
+import { takeAttempt } from '../rate-limit.js';
 import type { User } from '../../db/users.js';
 
 const UserOut = z.object({
@@ -41,11 +42,12 @@ staffRoutes.openapi(createRoute({
   request: { body: jsonBody(z.object({ email: Email, password: Password })) },
   responses: {
     200: jsonResponse(z.object({ token: z.string(), expires_at: z.string(), user: UserOut }), 'Logged in'),
-    ...problems(401, 422),
+    ...problems(401, 422, 429),
   },
 }), async (c) => {
   const deps = c.get('deps');
   const { email, password } = c.req.valid('json');
+  const attempt = takeAttempt(c, 'login', email);
   const user = await findUserByEmail(deps.sql, email);
   // Compare against a dummy hash for unknown users, so the answer time does not tell.
   const ok = await verifySecret(password, user?.password_hash ?? await dummyHash(deps.config.SCRYPT_COST_LOG2));
@@ -56,6 +58,7 @@ staffRoutes.openapi(createRoute({
     });
     throw new DomainError('unauthenticated', 'email or password is wrong');
   }
+  attempt.release();
   const ttl_s = deps.config.STAFF_TOKEN_TTL_S;
   const session_id = await insertSession(deps.sql, user.id, new Date(Date.now() + ttl_s * 1000));
   const { token, expires_at } = await signToken(deps.keys, staff_audience, { sub: user.id, sid: session_id }, ttl_s);

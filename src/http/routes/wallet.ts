@@ -2,10 +2,11 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { actorOf, requireWallet, wallet_audience } from '../auth.js';
 import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
-import { presentEntry, presentTransfer } from '../present.js';
-import { decodeCursor, encodeCursor } from '../lookup.js';
+import { presentTransfer } from '../present.js';
+import { entriesPage } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
 import { audit } from '../audit.js';
+import { takeAttempt } from '../rate-limit.js';
 import { Pin } from './volunteers.js';
 import { DomainError, assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
@@ -15,9 +16,9 @@ import { normalizeCardCode } from '../../ledger/cards.js';
 import { capPeriods, rewardFor } from '../../ledger/volunteering.js';
 import { dummyHash, verifySecret } from '../../security/passwords.js';
 import { signToken, verifyClaimToken } from '../../security/tokens.js';
-import { findAccount, findCurrencyById, listEntries } from '../../db/ledger.js';
+import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
-  findActivity, findActivitySession, findCard, findWallet, insertWalletSession, isLocked, revokeWalletSession,
+  findActivity, findActivitySession, findCard, findWallet, insertWalletSession, revokeWalletSession,
   rewardVolunteer, settlePinAttempt, takePinAttempt,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
@@ -39,6 +40,7 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
   const deps = c.get('deps');
   const { PIN_FAILURES_MAX: failures_max, PIN_LOCK_S: lock_s } = deps.config;
   const code = normalizeCardCode(typed_card);
+  const guess = takeAttempt(c, 'pin', code);
   const card = code === undefined ? undefined : await findCard(deps.sql, code);
   if (card === undefined || card.status !== 'active') {
     // Same work as a real comparison, so the time does not tell a card exists.
@@ -68,6 +70,7 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
     }
     throw new DomainError('unauthenticated', wrong_card_or_pin);
   }
+  guess.release();
   return { card, wallet };
 }
 
@@ -97,7 +100,7 @@ walletRoutes.openapi(createRoute({
       token: z.string(), expires_at: z.string(),
       wallet: z.object({ account: Uuid, currency: z.string(), display_name: z.string(), language: z.string() }),
     }), 'Opened'),
-    ...problems(401, 422, 423),
+    ...problems(401, 422, 423, 429),
   },
 }), async (c) => {
   const input = c.req.valid('json');
@@ -123,9 +126,10 @@ walletRoutes.openapi(createRoute({
   summary: 'Close this wallet session',
   responses: { 204: { description: 'Closed' }, ...problems(401, 403) },
 }), async (c) => {
-  requireWallet(c);
+  const wallet = requireWallet(c);
   const principal = c.get('principal');
   if (principal !== undefined) await revokeWalletSession(c.get('deps').sql, principal.session_id);
+  await audit(c, { action: 'wallet.logout', currency_id: wallet.currency_id, object: { kind: 'card', id: wallet.card_code } });
   return c.body(null, 204);
 });
 
@@ -138,27 +142,18 @@ walletRoutes.openapi(createRoute({
   return c.json(presentWallet(wallet, account, currency), 200);
 });
 
-const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
 
 walletRoutes.openapi(createRoute({
   method: 'get', path: '/wallet/entries', tags: ['wallet'],
   summary: 'My history, newest first, with who paid or was paid and for which activity',
   request: { query: PageQuery },
   responses: {
-    200: jsonResponse(pageOf(Entry.extend({ activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable() })), 'A page of entries'),
+    200: jsonResponse(pageOf(Entry), 'A page of entries'),
     ...problems(401, 403, 422),
   },
 }), async (c) => {
   const { account, currency } = await walletContext(c);
-  const query = c.req.valid('query');
-  const before = decodeCursor(query.cursor, isVersionCursor);
-  const rows = await listEntries(c.get('deps').sql, account, query.limit + 1, before === undefined ? undefined : BigInt(before));
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return c.json({
-    items: page.map((e) => ({ ...presentEntry(e, currency), activity: e.activity_id === null ? null : { id: e.activity_id, name: e.activity_name ?? {} } })),
-    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
-  }, 200);
+  return c.json(await entriesPage(c, account, currency, c.req.valid('query')), 200);
 });
 
 walletRoutes.openapi(createRoute({
@@ -187,6 +182,12 @@ walletRoutes.openapi(createRoute({
       currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr',
       created_by: actorOf(c), periods: capPeriods(new Date()),
     });
-    return { status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer] };
+    return {
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      audit: {
+        action: 'session.claim', currency_id: currency.id, object: { kind: 'session', id: session.id },
+        changes: { wallet: wallet.account_id, hours: session.hours, transfer: transfer.id },
+      },
+    };
   });
 });

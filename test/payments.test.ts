@@ -395,11 +395,11 @@ describe('card + PIN charges', () => {
     expect((await ledgerOf(t, shop_account)).balance - shop_before).toBe(1300n);
   });
 
-  it('a wrong PIN or an unknown card is 401 and moves nothing; the right PIN afterwards clears the count', async () => {
+  it('a wrong PIN or an unknown card is 422 invalid_card_or_pin (the tablet stays signed in) and moves nothing; the right PIN afterwards clears the count', async () => {
     const lea = await fundedWallet(t, 'PAY', '10.00');
     const before = await shopCounts(t);
-    expectProblem(await charge(t, tablet, { card: lea.code, pin: '0000', amount: '1.00' }), 401, 'unauthenticated');
-    expectProblem(await charge(t, tablet, { card: 'ZZZZZZZZZZZZZZZZZ', pin: lea.pin, amount: '1.00' }), 401, 'unauthenticated');
+    expectProblem(await charge(t, tablet, { card: lea.code, pin: '0000', amount: '1.00' }), 422, 'invalid_card_or_pin');
+    expectProblem(await charge(t, tablet, { card: 'ZZZZZZZZZZZZZZZZZ', pin: lea.pin, amount: '1.00' }), 422, 'invalid_card_or_pin');
     const after = await shopCounts(t);
     expect({ ...after, pin_failures: before.pin_failures }).toEqual(before);
     expect(after.pin_failures).toBe(before.pin_failures + 1);
@@ -411,9 +411,9 @@ describe('card + PIN charges', () => {
   it('5 wrong PINs lock the card, counted across the tablet and the wallet login: then 423 on both routes, even with the right PIN', async () => {
     const max = await fundedWallet(t, 'PAY', '10.00');
     const before = await shopCounts(t);
-    expectProblem(await charge(t, tablet, { card: max.code, pin: '1111', amount: '1.00' }), 401, 'unauthenticated');
+    expectProblem(await charge(t, tablet, { card: max.code, pin: '1111', amount: '1.00' }), 422, 'invalid_card_or_pin');
     expectProblem(await walletSession(t, max.code, '2222'), 401, 'unauthenticated');
-    expectProblem(await charge(t, tablet, { card: max.code, pin: '3333', amount: '1.00' }), 401, 'unauthenticated');
+    expectProblem(await charge(t, tablet, { card: max.code, pin: '3333', amount: '1.00' }), 422, 'invalid_card_or_pin');
     expectProblem(await walletSession(t, max.code, '4444'), 401, 'unauthenticated');
     // The fifth wrong PIN, on the tablet, locks the card.
     expectProblem(await charge(t, tablet, { card: max.code, pin: '5555', amount: '1.00' }), 423, 'card_locked');
@@ -445,10 +445,12 @@ describe('card + PIN charges', () => {
     expect(await balanceOf(t, stranger.account)).toBe('100');
   });
 
-  it('too little on the card is 422 insufficient_funds', async () => {
+  it('too little on the card is 422 insufficient_funds, saying what is available', async () => {
     const olga = await fundedWallet(t, 'PAY', '0.99');
     const before = await shopCounts(t);
-    expectProblem(await charge(t, tablet, { card: olga.code, pin: olga.pin, amount: '1.00' }), 422, 'insufficient_funds');
+    const refused = await charge(t, tablet, { card: olga.code, pin: olga.pin, amount: '1.00' });
+    expectProblem(refused, 422, 'insufficient_funds');
+    expect(refused.body.available).toBe('0.99');
     expect(await shopCounts(t)).toEqual(before);
   });
 

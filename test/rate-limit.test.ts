@@ -230,7 +230,7 @@ describe('card + PIN', () => {
   it('per address, across wallet logins and shop charges: after 3 failures even the right PIN is 429, with nothing written', async () => {
     const [a, b, c] = cards as [Volunteer, Volunteer, Volunteer];
     expectProblem(await walletSession('10.5.0.1', a.code, '0000'), 401, 'unauthenticated');
-    expectProblem(await charge('10.5.0.1', b.code, '0000'), 401, 'unauthenticated');
+    expectProblem(await charge('10.5.0.1', b.code, '0000'), 422, 'invalid_card_or_pin');
     expectProblem(await walletSession('10.5.0.1', 'ZZZZZZZZZZZZZZZZZ', '1357'), 401, 'unauthenticated');
     const before = { ...(await counts()), ...(await shopCounts(t)) };
     expectLimited(await walletSession('10.5.0.1', c.code, c.pin));
@@ -245,7 +245,7 @@ describe('card + PIN', () => {
   it('per card: failures from several addresses add up; then the card is 429 before any PIN comparison, other cards are not', async () => {
     const [, , , d, e] = cards as [Volunteer, Volunteer, Volunteer, Volunteer, Volunteer];
     expectProblem(await walletSession('10.6.0.1', d.code, '0000'), 401, 'unauthenticated');
-    expectProblem(await charge('10.6.0.2', d.display_code.toLowerCase(), '1111'), 401, 'unauthenticated');
+    expectProblem(await charge('10.6.0.2', d.display_code.toLowerCase(), '1111'), 422, 'invalid_card_or_pin');
     expect(await pinFailuresOf(d.code)).toBe(2);
     const before = { ...(await counts()), ...(await shopCounts(t)) };
     expectLimited(await walletSession('10.6.0.3', d.code, '2222'));

@@ -213,6 +213,21 @@ describe('pairing tablets', () => {
     expectProblem(await t.request('DELETE', `/api/v1/shops/${shop.account}/devices/nope`, { token: coord_tor }), 404, 'not_found');
     expect((await t.request('GET', '/api/v1/shop', { token: other.tablet.token })).status).toBe(200);
   });
+
+  it('a tablet unpairs itself: its token dies at once, the shop\'s other tablet keeps working, the euro rate is shown', async () => {
+    const shop = await createShop(t, 'TOR', { name: 'Self unpair' });
+    const leaving = await pairTablet(t, shop.pairing_code, 'Leaving');
+    const staying = await pairTablet(t, await newPairingCode(t, shop.account, coord_tor), 'Staying');
+    const view = await t.request('GET', '/api/v1/shop', { token: leaving.token });
+    expect(view.body.euro_per_unit).toBe('0.10');
+
+    expect((await t.request('DELETE', '/api/v1/shop/device', { token: leaving.token })).status).toBe(204);
+    expectProblem(await t.request('GET', '/api/v1/shop', { token: leaving.token }), 401, 'unauthenticated');
+    expectProblem(await t.request('DELETE', '/api/v1/shop/device', { token: leaving.token }), 401, 'unauthenticated');
+    expect((await t.request('GET', '/api/v1/shop', { token: staying.token })).status).toBe(200);
+    const listed = await t.request('GET', `/api/v1/shops/${shop.account}/devices`, { token: coord_tor });
+    expect(listed.body.items.map((d: { name: string }) => d.name)).toEqual(['Staying']);
+  });
 });
 
 describe('who may call what', () => {

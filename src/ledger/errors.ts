@@ -34,6 +34,7 @@ export const error_status = {
   conflict: 409,
   batch_item_failed: 422,
   card_locked: 423,
+  invalid_card_or_pin: 422,
   rate_limited: 429,
   card_replaced: 409,
   already_claimed: 409,

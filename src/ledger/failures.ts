@@ -56,5 +56,8 @@ export function failureError(code: string, detail: FailureDetail, scale: number)
   const known = isErrorCode(code) ? code : 'invalid_transfer';
   const extra: Record<string, unknown> = {};
   if (typeof detail.account_id === 'string') extra.account_id = detail.account_id;
+  // Machine-readable amounts, for screens that say what is still possible.
+  if (code === 'insufficient_funds') extra.available = amountIn(detail, 'available', scale);
+  if (code === 'balance_max_exceeded') extra.room = amountIn(detail, 'room', scale);
   return new DomainError(known, describeFailure(code, detail, scale), extra);
 }

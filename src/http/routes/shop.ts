@@ -6,7 +6,7 @@ import {
   Amount, Entry, EuroAmount, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, jsonBody, jsonResponse,
   memo_length_max, pageOf, problems,
 } from '../schemas.js';
-import { presentTransfer } from '../present.js';
+import { presentCurrency, presentTransfer } from '../present.js';
 import { entriesPage } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
 import { audit } from '../audit.js';
@@ -21,7 +21,7 @@ import { signToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById, findTransfer, postTransfer } from '../../db/ledger.js';
 import {
   cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
-  pairDevice, payPaymentRequest, refundPayment, requestRedemption, takingsToday,
+  pairDevice, payPaymentRequest, refundPayment, revokeDevice, requestRedemption, takingsToday,
 } from '../../db/shops.js';
 import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
 import { randomUUID } from 'node:crypto';
@@ -124,7 +124,8 @@ shopRoutes.openapi(createRoute({
   summary: 'This shop: balance, pending cash-outs, and today\'s takings per tablet',
   responses: {
     200: jsonResponse(z.object({
-      account: Uuid, name: z.string(), currency: z.string(), scale: z.number().int(), balance: Amount, available: Amount,
+      account: Uuid, name: z.string(), currency: z.string(), scale: z.number().int(), euro_per_unit: z.string(),
+      balance: Amount, available: Amount,
       pending_redemptions: Amount, device: z.object({ id: Uuid, name: z.string() }),
       today: z.array(z.object({ device: z.object({ id: Uuid, name: z.string() }).nullable(), payments: Amount, payments_count: z.number().int(), refunds: Amount })),
     }), 'The shop'),
@@ -139,6 +140,7 @@ shopRoutes.openapi(createRoute({
   const takings = await takingsToday(sql, shop);
   return c.json({
     account: shop.account_id, name: shop.name, currency: currency.code, scale: currency.scale,
+    euro_per_unit: presentCurrency(currency).euro_per_unit,
     balance: f(balanceOf(account)), available: f(availableOf(account)), pending_redemptions: f(account.debits_pending),
     device: { id: device.id, name: device.name },
     today: takings.map((t) => ({
@@ -160,6 +162,17 @@ shopRoutes.openapi(createRoute({
   const account = await findAccount(sql, shop.account_id);
   assert(account !== undefined, 'a shop has its account');
   return c.json(await entriesPage(c, account, currency, c.req.valid('query')), 200);
+});
+
+shopRoutes.openapi(createRoute({
+  method: 'delete', path: '/shop/device', tags: ['shop'],
+  summary: 'Unpair this tablet: its token stops working at once',
+  responses: { 204: { description: 'Unpaired' }, ...problems(401, 403) },
+}), async (c) => {
+  const { device, shop } = await deviceContext(c);
+  await revokeDevice(c.get('deps').sql, shop, device.id);
+  await audit(c, { action: 'device.revoke', currency_id: shop.currency_id, object: { kind: 'device', id: device.id }, changes: { shop: shop.account_id, by: 'itself' } });
+  return c.body(null, 204);
 });
 
 // Payment requests ---------------------------------------------------------------------------
@@ -302,7 +315,7 @@ shopRoutes.openapi(createRoute({
   const { device, shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  const { card, wallet } = await checkCardPin(c, input.card, input.pin);
+  const { card, wallet } = await checkCardPin(c, input.card, input.pin, 'invalid_card_or_pin');
   if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   const { pin: _pin, ...fingerprint } = input;
   return idempotent(c, actorOf(c), fingerprint, async (tx) => {

@@ -34,9 +34,12 @@ const wrong_card_or_pin = 'the card or the PIN is wrong';
 /**
  * Checks card + PIN with the lockout rules: every attempt is counted before the comparison,
  * the answer never tells whether the card or the PIN was wrong, and a locked card says so.
- * Used by the wallet session and, later, by shop charges.
+ * Opening a wallet answers a wrong card or PIN with 401; a shop charge with 422
+ * `invalid_card_or_pin`, because there the tablet itself is authenticated and must stay so.
  */
-export async function checkCardPin(c: AppContext, typed_card: string, pin: string): Promise<{ card: Card; wallet: Wallet }> {
+export async function checkCardPin(
+  c: AppContext, typed_card: string, pin: string, wrong: 'unauthenticated' | 'invalid_card_or_pin' = 'unauthenticated',
+): Promise<{ card: Card; wallet: Wallet }> {
   const deps = c.get('deps');
   const { PIN_FAILURES_MAX: failures_max, PIN_LOCK_S: lock_s } = deps.config;
   const code = normalizeCardCode(typed_card);
@@ -49,7 +52,7 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
       action: 'card.pin_failed', currency_id: card?.currency_id ?? null, object: { kind: 'card', id: code ?? typed_card },
       changes: { reason: card === undefined ? 'unknown card' : `card ${card.status}` },
     });
-    throw new DomainError('unauthenticated', wrong_card_or_pin);
+    throw new DomainError(wrong, wrong_card_or_pin);
   }
   const attempt = await takePinAttempt(deps.sql, card, failures_max);
   if (attempt === undefined) {
@@ -68,7 +71,7 @@ export async function checkCardPin(c: AppContext, typed_card: string, pin: strin
     if (attempt.pin_failures >= failures_max) {
       throw new DomainError('card_locked', 'too many wrong PINs: this card is now locked for a while, or until a coordinator unlocks it');
     }
-    throw new DomainError('unauthenticated', wrong_card_or_pin);
+    throw new DomainError(wrong, wrong_card_or_pin);
   }
   guess.release();
   return { card, wallet };

@@ -1,13 +1,14 @@
 # syntax=docker/dockerfile:1
 
-# Build: compile TypeScript with the dev dependencies.
+# Build: compile TypeScript and the web client with the dev dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p .
+COPY web ./web
+RUN npm run build
 
 # Run: compiled JavaScript, production dependencies only, as an unprivileged user.
 FROM node:20-bookworm-slim AS runtime
@@ -21,7 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
-COPY web ./web
+COPY --from=build /app/web/dist ./web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -10,7 +10,10 @@ import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
-import { forgetPreviousTokenKeys, rotateTokenKeyFile } from './security/keys.js';
+import { forgetPreviousTokenKeys, loadTokenKeys, rotateTokenKeyFile } from './security/keys.js';
+import { DemoRefused, describeDemo, fillDemo } from './demo.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 
 const usage = `Usage: wijkmunt <command> [options]
 
@@ -20,6 +23,7 @@ Commands:
   create-admin --email E --password P     create an admin user
   verify --currency CODE                  check the ledger invariants and seals; exit 1 if one fails
   seal [--currency CODE]                  seal the transfers committed since the last seal
+  demo                                    fill an EMPTY database with a demo neighbourhood and print how to try it
   rotate-key [--forget-previous]          new token signing key in DATA_DIR (restart to use it); the old
                                           one still verifies until --forget-previous removes old keys
 
@@ -109,6 +113,24 @@ async function main(argv: string[]): Promise<number> {
         }
         return 0;
       });
+    case 'demo': {
+      // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
+      const config = loadConfig();
+      const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
+      return withDatabase(async (db) => {
+        const logger = createLogger({ ...config, LOG_LEVEL: 'warn' });
+        const app = createApp({ sql: db.sql, config, keys, logger, metrics: createMetrics(false), lifecycle: { shutting_down: false } });
+        try {
+          const demo = await fillDemo(app, db.sql, { scrypt_cost_log2: config.SCRYPT_COST_LOG2, base_url: config.public_base_url });
+          process.stdout.write(describeDemo(demo));
+          return 0;
+        } catch (error) {
+          if (!(error instanceof DemoRefused)) throw error;
+          process.stderr.write(`wijkmunt demo: ${error.message}\n`);
+          return 1;
+        }
+      });
+    }
     case 'rotate-key': {
       const config = loadConfig();
       if (config.JWT_SECRET !== undefined) {

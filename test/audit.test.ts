@@ -474,7 +474,7 @@ describe('what the audit log records', () => {
     expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toEqual({ kind: 'transfer', id: charged.body.id });
     await recorded(() => t.request('POST', '/api/v1/shop/charges', {
       token: tablet.token, idempotencyKey: newKey(), body: { ...charge_body, pin: pin_wrong },
-    }), 401, {
+    }), 422, {
       action: 'card.pin_failed', actor: device, currency: 'AUA', object: { kind: 'card', id: payer.code }, changes: { reason: 'wrong PIN', pin_failures: 1 },
     });
 

@@ -1,0 +1,170 @@
+import { useEffect, useId, useState } from 'preact/hooks';
+import { consoleApi } from '../api.js';
+import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { Alert } from '../ui/Alert.js';
+import { Loading } from '../ui/Layout.js';
+import { ProblemAlert } from '../ui/problem.js';
+import { Amount, Btn, ConfirmDialog, Field } from './ui.js';
+import type { Entry } from './state.js';
+
+const page_size = 25;
+
+/** The activity of a reward and the memo, without saying the same name twice. */
+function describe(entry: Entry): string {
+  const activity = entry.activity == null ? undefined : localizedName(entry.activity.name);
+  const memo = entry.memo ?? undefined;
+  const same = memo !== undefined && entry.activity != null && Object.values(entry.activity.name).includes(memo);
+  return [activity, same ? undefined : memo].filter((part) => part !== undefined && part !== '').join(' · ');
+}
+
+/**
+ * An account's statement, newest first, with the running balance; each transfer can be
+ * corrected (reversed) after a confirmation. `onChanged` runs after a reversal.
+ */
+export function Statement({ account, currency, onChanged, reversible = true }: {
+  account: string; currency: string; onChanged?: () => void; reversible?: boolean;
+}) {
+  const [entries, setEntries] = useState<Entry[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const [more, setMore] = useState(false);
+  const [reversing, setReversing] = useState<Entry | undefined>(undefined);
+  const [memo, setMemo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [reverseError, setReverseError] = useState<unknown>(undefined);
+  const [reversed, setReversed] = useState<string | undefined>(undefined);
+  const caption = useId();
+
+  const load = async () => {
+    setError(undefined);
+    try {
+      const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size } });
+      setEntries(page.items as Entry[]);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  const loadMore = async () => {
+    if (cursor === null) return;
+    setMore(true);
+    try {
+      const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size, cursor } });
+      setEntries([...(entries ?? []), ...(page.items as Entry[])]);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setMore(false);
+    }
+  };
+  useEffect(() => { void load(); }, [account]);
+
+  const reverse = async () => {
+    if (reversing === undefined) return;
+    setBusy(true);
+    setReverseError(undefined);
+    try {
+      await consoleApi.post('/transfers/{id}/reverse', {
+        path: { id: reversing.transfer_id }, body: memo.trim() === '' ? {} : { memo: memo.trim() },
+        idempotent: `reverse:${reversing.transfer_id}`,
+      });
+      setReversed(reversing.transfer_id);
+      setReversing(undefined);
+      setMemo('');
+      await load();
+      onChanged?.();
+    } catch (caught) {
+      setReverseError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error !== undefined && entries === undefined) return <ProblemAlert error={error} onRetry={() => void load()} />;
+  if (entries === undefined) return <Loading />;
+
+  return (
+    <div class="statement" data-testid="statement">
+      {reversed !== undefined && <Alert kind="success" data-testid="reverse-success">{t('console.reverse_done')}</Alert>}
+      {entries.length === 0 ? (
+        <p class="muted" data-testid="statement-empty">{t('console.statement_empty')}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <caption id={caption} class="sr-only">{t('console.statement')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('console.col_date')}</th>
+                <th scope="col">{t('console.col_kind')}</th>
+                <th scope="col">{t('console.col_counterparty')}</th>
+                <th scope="col">{t('console.col_memo')}</th>
+                <th scope="col" class="num">{t('console.col_amount')}</th>
+                <th scope="col" class="num">{t('console.col_balance_after')}</th>
+                {reversible && <th scope="col"><span class="sr-only">{t('console.col_actions')}</span></th>}
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => (
+                <tr key={`${entry.transfer_id}:${entry.amount}`} data-testid="entry-row" data-transfer={entry.transfer_id} data-code={entry.code}>
+                  <td class="nowrap"><time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time></td>
+                  <td>{tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code}</td>
+                  <td><a href={`/console/accounts/${entry.counterparty.id}`}>{entry.counterparty.name}</a></td>
+                  <td>{describe(entry)}</td>
+                  <td class="num"><Amount value={entry.amount} currency={currency} signed /></td>
+                  <td class="num"><Amount value={entry.balance_after} currency={currency} /></td>
+                  {reversible && (
+                    <td class="row-actions">
+                      <div class="row-buttons">
+                        {entry.code !== 'reversal' && (
+                          <Btn small variant="ghost" icon="undo" data-testid="reverse" onClick={() => {
+                            setReverseError(undefined);
+                            setReversed(undefined);
+                            setReversing(entry);
+                          }}>
+                            {t('console.reverse')}
+                          </Btn>
+                        )}
+                      </div>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {error !== undefined && <ProblemAlert error={error} />}
+      {cursor !== null && (
+        <Btn variant="secondary" icon="refresh" disabled={more} onClick={() => void loadMore()} data-testid="statement-more">{t('console.load_more')}</Btn>
+      )}
+      <ConfirmDialog
+        open={reversing !== undefined}
+        title={t('console.reverse_title')}
+        confirmLabel={t('console.reverse_confirm')}
+        confirmIcon="undo"
+        danger
+        busy={busy}
+        onCancel={() => setReversing(undefined)}
+        onConfirm={() => void reverse()}
+        testid="reverse-dialog"
+      >
+        {reversing !== undefined && (
+          <>
+            <p>
+              {t('console.reverse_body', {
+                amount: formatAmount(reversing.amount.replace(/^-/, ''), currency),
+                counterparty: reversing.counterparty.name,
+                date: formatDate(reversing.created_at, 'datetime'),
+              })}
+            </p>
+            <Field label={t('console.reverse_memo')} hint={t('console.reverse_memo_hint')}>
+              {(attrs) => <input {...attrs} type="text" maxLength={500} value={memo} data-testid="reverse-memo" onInput={(e) => setMemo(e.currentTarget.value)} />}
+            </Field>
+            {reverseError !== undefined && <ProblemAlert error={reverseError} testid="reverse-error" />}
+          </>
+        )}
+      </ConfirmDialog>
+    </div>
+  );
+}

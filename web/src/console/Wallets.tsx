@@ -1,0 +1,399 @@
+import { useEffect, useState } from 'preact/hooks';
+import { useRoute } from 'preact-iso';
+import { consoleApi, fetchRaw } from '../api.js';
+import { formatDate, locales, t } from '../i18n/index.js';
+import { Alert } from '../ui/Alert.js';
+import { Loading } from '../ui/Layout.js';
+import { ProblemAlert } from '../ui/problem.js';
+import { QrCode } from '../ui/QrCode.js';
+import { ConsolePage } from './Shell.js';
+import { Statement } from './Statement.js';
+import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
+import { currency } from './state.js';
+import type { Account, Currency, WalletDetail as Wallet } from './state.js';
+
+const page_size = 50;
+
+/**
+ * Opens the printable card sheet of `wallets` in a new window. The sheet needs the console's
+ * token, so it is fetched here and shown from a blob: URL. The window is opened before the
+ * request, while the click still counts as the user's, so no popup blocker stops it.
+ */
+export async function printCards(code: string, wallets: string[]): Promise<void> {
+  const target = window.open('', '_blank');
+  try {
+    const query = wallets.map((id) => `wallet=${encodeURIComponent(id)}`).join('&');
+    const response = await fetchRaw('console', `/currencies/${encodeURIComponent(code)}/cards/sheet?${query}`);
+    const html = await response.text();
+    const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
+    if (target === null) {
+      window.open(url, '_blank');
+    } else {
+      target.location.href = url;
+      void adoptSheetStyles(target, url, html);
+    }
+    setTimeout(() => URL.revokeObjectURL(url), 10 * 60_000);
+  } catch (error) {
+    target?.close();
+    throw error;
+  }
+}
+
+/**
+ * A blob: page inherits this page's Content-Security-Policy, which allows no inline <style>: the
+ * sheet's own print styles are blocked there. Once it has loaded, give them to it as a
+ * constructed stylesheet (not an inline style), so it prints as designed.
+ */
+async function adoptSheetStyles(target: Window, url: string, html: string): Promise<void> {
+  const css = [...new DOMParser().parseFromString(html, 'text/html').querySelectorAll('style')].map((s) => s.textContent ?? '').join('\n');
+  if (css.trim() === '') return;
+  for (let tries = 0; tries < 100; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      if (target.closed) return;
+      if (target.location.href !== url || target.document.readyState !== 'complete') continue;
+      const View = target as Window & typeof globalThis;
+      const sheet = new View.CSSStyleSheet();
+      sheet.replaceSync(css);
+      target.document.adoptedStyleSheets = [...target.document.adoptedStyleSheets, sheet];
+      return;
+    } catch {
+      // Not reachable yet (still about:blank of another origin during navigation): try again.
+    }
+  }
+}
+
+export function accountStatusTag(account: Pick<Account, 'status'>) {
+  const kind = account.status === 'active' ? 'ok' : account.status === 'frozen' ? 'warn' : 'bad';
+  return <StatusTag kind={kind} testid="account-status">{t(`console.account_status_${account.status}`)}</StatusTag>;
+}
+
+function WalletList({ cur }: { cur: Currency }) {
+  const [q, setQ] = useState('');
+  const [query, setQuery] = useState('');
+  const [items, setItems] = useState<Account[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [printing, setPrinting] = useState(false);
+  const [printError, setPrintError] = useState<unknown>(undefined);
+
+  const load = async (more = false) => {
+    setError(undefined);
+    try {
+      const page = await consoleApi.get('/currencies/{code}/accounts', {
+        path: { code: cur.code },
+        query: { kind: 'wallet', q: query === '' ? undefined : query, limit: page_size, cursor: more && cursor !== null ? cursor : undefined },
+      });
+      setItems(more ? [...(items ?? []), ...page.items] : page.items);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  useEffect(() => { void load(); }, [cur.code, query]);
+
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    setSelected(next);
+  };
+  const all_selected = items !== undefined && items.length > 0 && items.every((w) => selected.has(w.id));
+
+  const print = async () => {
+    setPrinting(true);
+    setPrintError(undefined);
+    try {
+      await printCards(cur.code, [...selected]);
+    } catch (caught) {
+      setPrintError(caught);
+    } finally {
+      setPrinting(false);
+    }
+  };
+
+  return (
+    <>
+      <form class="toolbar" role="search" onSubmit={(event) => {
+        event.preventDefault();
+        setQuery(q.trim());
+      }}>
+        <Field label={t('console.wallet_search')}>
+          {(attrs) => <input {...attrs} type="search" value={q} data-testid="wallet-search" placeholder={t('console.wallet_search_placeholder')} onInput={(e) => setQ(e.currentTarget.value)} />}
+        </Field>
+        <Btn type="submit" icon="search" data-testid="wallet-search-submit">{t('console.search')}</Btn>
+        <Btn icon="print" variant="secondary" disabled={selected.size === 0 || printing} onClick={() => void print()} data-testid="print-cards">
+          {t('console.print_selected', { count: selected.size })}
+        </Btn>
+      </form>
+      {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
+      {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} />}
+      {items === undefined ? (error === undefined && <Loading />) : items.length === 0 ? (
+        <p class="muted" data-testid="wallets-empty">{query === '' ? t('console.wallets_none') : t('console.wallets_none_found', { q: query })}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="wallet-list">
+            <thead>
+              <tr>
+                <th scope="col" class="check">
+                  <input type="checkbox" checked={all_selected} aria-label={t('console.select_all')} data-testid="wallet-select-all"
+                    onChange={(e) => setSelected(e.currentTarget.checked ? new Set(items.map((w) => w.id)) : new Set())} />
+                </th>
+                <th scope="col">{t('console.col_name')}</th>
+                <th scope="col" class="num">{t('console.col_balance')}</th>
+                <th scope="col">{t('console.col_status')}</th>
+                <th scope="col">{t('console.col_registered')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((w) => (
+                <tr key={w.id} data-testid="wallet-row" data-id={w.id} data-name={w.name}>
+                  <td class="check">
+                    <input type="checkbox" checked={selected.has(w.id)} aria-label={t('console.select_wallet', { name: w.name })} data-testid="wallet-select"
+                      onChange={(e) => toggle(w.id, e.currentTarget.checked)} />
+                  </td>
+                  <td><a href={`/console/wallets/${w.id}`} data-testid="wallet-open">{w.name}</a></td>
+                  <td class="num"><Amount value={w.balance} currency={cur.code} /></td>
+                  <td>{accountStatusTag(w)}</td>
+                  <td><time dateTime={w.created_at}>{formatDate(w.created_at, 'date')}</time></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {cursor !== null && <Btn variant="secondary" icon="refresh" onClick={() => void load(true)} data-testid="wallets-more">{t('console.load_more')}</Btn>}
+    </>
+  );
+}
+
+export function Wallets() {
+  const cur = currency.value;
+  return (
+    <ConsolePage title={t('console.wallets_title')} testid="console-wallets"
+      actions={<BtnLink href="/console/wallets/new" icon="user-plus" data-testid="wallet-new">{t('console.wallet_register')}</BtnLink>}>
+      <p class="lead">{t('console.wallets_intro')}</p>
+      {cur === undefined ? <p>{t('console.no_currency')}</p> : <WalletList cur={cur} />}
+    </ConsolePage>
+  );
+}
+
+// Register -------------------------------------------------------------------------------------
+
+type Registered = { account: Account; card: Wallet['card']; display_name: string };
+
+export function RegisterWallet() {
+  const cur = currency.value;
+  const [name, setName] = useState('');
+  const [pin, setPin] = useState('');
+  const [pin2, setPin2] = useState('');
+  const [language, setLanguage] = useState('nl');
+  const [errors, setErrors] = useState<{ name?: string; pin?: string; pin2?: string }>({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [done, setDone] = useState<Registered | undefined>(undefined);
+  const [printError, setPrintError] = useState<unknown>(undefined);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (cur === undefined) return;
+    const found: typeof errors = {};
+    if (name.trim() === '') found.name = t('console.register_name_missing');
+    if (!/^[0-9]{4,6}$/.test(pin)) found.pin = t('console.register_pin_format');
+    else if (pin !== pin2) found.pin2 = t('console.register_pin_mismatch');
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await consoleApi.post('/currencies/{code}/wallets', {
+        path: { code: cur.code }, body: { display_name: name.trim(), pin, language: language as 'nl' | 'en' | 'fr' },
+      });
+      setDone({ account: answer.account, card: answer.card as Wallet['card'], display_name: answer.display_name });
+      setName('');
+      setPin('');
+      setPin2('');
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <ConsolePage title={t('console.register_title')} testid="console-register">
+      {done !== undefined && (
+        <Alert kind="success" title={t('console.register_done', { name: done.display_name })} data-testid="register-success">
+          <p>
+            {t('console.register_card')}{' '}
+            <strong class="card-code" data-testid="register-card" data-card={done.card?.code}>{done.card?.display_code}</strong>
+          </p>
+          <div class="button-row">
+            <Btn icon="print" variant="secondary" data-testid="register-print" onClick={() => {
+              setPrintError(undefined);
+              printCards(cur?.code ?? '', [done.account.id]).catch(setPrintError);
+            }}>{t('console.print_card')}</Btn>
+            <BtnLink href={`/console/wallets/${done.account.id}`} icon="wallet" variant="secondary" data-testid="register-open">{t('console.open_wallet')}</BtnLink>
+          </div>
+          {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
+        </Alert>
+      )}
+      <form class="form-grid" onSubmit={(event) => void submit(event)} noValidate>
+        <p class="form-intro">{t('console.register_intro')}</p>
+        <Field label={t('console.register_name')} hint={t('console.register_name_hint')} error={errors.name} required>
+          {(attrs) => <input {...attrs} type="text" maxLength={100} autoComplete="off" value={name} data-testid="register-name" onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field label={t('console.register_language')} hint={t('console.register_language_hint')}>
+          {(attrs) => (
+            <select {...attrs} value={language} data-testid="register-language" onChange={(e) => setLanguage(e.currentTarget.value)}>
+              {Object.entries(locales).map(([code, info]) => <option key={code} value={code} lang={info.intl}>{info.name}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t('console.register_pin')} hint={t('console.register_pin_hint')} error={errors.pin} required>
+          {(attrs) => <input {...attrs} type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={pin} data-testid="register-pin" onInput={(e) => setPin(e.currentTarget.value.replace(/[^0-9]/g, ''))} />}
+        </Field>
+        <Field label={t('console.register_pin_again')} error={errors.pin2} required>
+          {(attrs) => <input {...attrs} type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={pin2} data-testid="register-pin-again" onInput={(e) => setPin2(e.currentTarget.value.replace(/[^0-9]/g, ''))} />}
+        </Field>
+        {error !== undefined && <div class="form-wide"><ProblemAlert error={error} testid="register-error" /></div>}
+        <div class="form-wide button-row">
+          <Btn type="submit" icon="user-plus" disabled={busy || cur === undefined} data-testid="register-submit">{t('console.register_submit')}</Btn>
+          <BtnLink href="/console/wallets" variant="ghost" icon="back">{t('console.back_to_wallets')}</BtnLink>
+        </div>
+      </form>
+    </ConsolePage>
+  );
+}
+
+// One wallet -------------------------------------------------------------------------------------
+
+type CardAction = 'block' | 'unblock' | 'unlock' | 'reissue';
+
+export function WalletDetail() {
+  const { params } = useRoute();
+  const id = params.id ?? '';
+  const [wallet, setWallet] = useState<Wallet | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [confirming, setConfirming] = useState<CardAction | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<unknown>(undefined);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [printError, setPrintError] = useState<unknown>(undefined);
+
+  const load = async () => {
+    setError(undefined);
+    try {
+      setWallet(await consoleApi.get('/wallets/{id}', { path: { id } }) as Wallet);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  useEffect(() => { void load(); }, [id]);
+
+  const act = async (action: CardAction) => {
+    if (wallet === undefined) return;
+    setBusy(true);
+    setActionError(undefined);
+    setMessage(undefined);
+    try {
+      if (action === 'reissue') {
+        const card = await consoleApi.post('/wallets/{id}/cards', { path: { id } });
+        setMessage(t('console.card_reissued', { code: card.display_code }));
+      } else if (wallet.card !== null) {
+        const path = ({ block: '/cards/{code}/block', unblock: '/cards/{code}/unblock', unlock: '/cards/{code}/unlock' } as const)[action];
+        await consoleApi.post(path, { path: { code: wallet.card.code } });
+        setMessage(t(`console.card_done_${action}`));
+      }
+      setConfirming(undefined);
+      await load();
+    } catch (caught) {
+      setActionError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const cur = currency.value;
+  const card = wallet?.card ?? null;
+  const name = wallet?.display_name ?? '';
+  const confirm_texts = {
+    reissue: { title: t('console.reissue_title'), body: t('console.reissue_body', { name }), ok: t('console.reissue_confirm'), icon: 'card' as const },
+    block: { title: t('console.block_title'), body: t('console.block_body', { name }), ok: t('console.block_confirm'), icon: 'ban' as const },
+    unblock: { title: t('console.unblock_title'), body: t('console.unblock_body', { name }), ok: t('console.unblock_confirm'), icon: 'check' as const },
+    unlock: { title: t('console.unlock_title'), body: t('console.unlock_body', { name }), ok: t('console.unlock_confirm'), icon: 'unlock' as const },
+  };
+
+  return (
+    <ConsolePage title={wallet?.display_name ?? t('console.wallet_title')} testid="console-wallet"
+      actions={<BtnLink href="/console/wallets" variant="ghost" icon="back">{t('console.back_to_wallets')}</BtnLink>}>
+      {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} />}
+      {wallet === undefined ? (error === undefined && <Loading />) : (
+        <>
+          {message !== undefined && <Alert kind="success" data-testid="card-action-done">{message}</Alert>}
+          <div class="detail-grid">
+            <Panel title={t('console.wallet_account')} icon="wallet" testid="wallet-detail">
+              <dl class="facts">
+                <div><dt>{t('console.col_name')}</dt><dd data-testid="wallet-name">{wallet.display_name}</dd></div>
+                <div><dt>{t('console.col_balance')}</dt><dd><Amount value={wallet.account.balance} currency={wallet.account.currency} testid="wallet-balance" /></dd></div>
+                <div><dt>{t('console.col_status')}</dt><dd>{accountStatusTag(wallet.account)}</dd></div>
+                <div><dt>{t('console.register_language')}</dt><dd>{(locales as Record<string, { name: string }>)[wallet.language]?.name ?? wallet.language}</dd></div>
+                <div><dt>{t('console.col_registered')}</dt><dd>{formatDate(wallet.account.created_at, 'date')}</dd></div>
+              </dl>
+            </Panel>
+            <Panel title={t('console.card_title')} icon="card" testid="wallet-card">
+              {card === null ? <p>{t('console.card_none')}</p> : (
+                <div class="card-panel">
+                  <QrCode text={card.url} size={150} label={t('console.card_qr', { name: wallet.display_name })} testid="wallet-card-qr" />
+                  <dl class="facts">
+                    <div><dt>{t('console.card_code')}</dt><dd class="card-code" data-testid="wallet-card-code" data-card={card.code}>{card.display_code}</dd></div>
+                    <div>
+                      <dt>{t('console.col_status')}</dt>
+                      <dd data-testid="card-status" data-status={card.status} data-locked={String(card.locked)}>
+                        {card.status === 'active' && !card.locked && <StatusTag kind="ok">{t('console.card_active')}</StatusTag>}
+                        {card.status === 'blocked' && <StatusTag kind="bad">{t('console.card_blocked')}</StatusTag>}
+                        {card.status === 'replaced' && <StatusTag kind="neutral">{t('console.card_replaced')}</StatusTag>}
+                        {card.locked && <StatusTag kind="warn" icon="lock">{t('console.card_locked')}</StatusTag>}
+                      </dd>
+                    </div>
+                    <div><dt>{t('console.card_since')}</dt><dd>{formatDate(card.created_at, 'date')}</dd></div>
+                  </dl>
+                </div>
+              )}
+              <div class="button-row">
+                <Btn icon="print" variant="secondary" data-testid="print-card" disabled={cur === undefined || card === null} onClick={() => {
+                  setPrintError(undefined);
+                  printCards(cur?.code ?? '', [wallet.account.id]).catch(setPrintError);
+                }}>{t('console.print_card')}</Btn>
+                <Btn icon="card" variant="secondary" data-testid="reissue-card" onClick={() => setConfirming('reissue')}>{t('console.reissue')}</Btn>
+                {card !== null && card.locked && <Btn icon="unlock" variant="secondary" data-testid="unlock-card" onClick={() => setConfirming('unlock')}>{t('console.unlock')}</Btn>}
+                {card !== null && card.status === 'active' && <Btn icon="ban" variant="danger" data-testid="block-card" onClick={() => setConfirming('block')}>{t('console.block')}</Btn>}
+                {card !== null && card.status === 'blocked' && <Btn icon="check" variant="secondary" data-testid="unblock-card" onClick={() => setConfirming('unblock')}>{t('console.unblock')}</Btn>}
+              </div>
+              {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
+            </Panel>
+          </div>
+          <Panel title={t('console.statement')} icon="list">
+            <Statement account={wallet.account.id} currency={wallet.account.currency} onChanged={() => void load()} />
+          </Panel>
+          <BtnLink href={`/console/accounts/${wallet.account.id}`} variant="ghost" icon="book">{t('console.open_account')}</BtnLink>
+          <ConfirmDialog
+            open={confirming !== undefined}
+            title={confirming === undefined ? '' : confirm_texts[confirming].title}
+            confirmLabel={confirming === undefined ? '' : confirm_texts[confirming].ok}
+            confirmIcon={confirming === undefined ? 'check' : confirm_texts[confirming].icon}
+            danger={confirming === 'block' || confirming === 'reissue'}
+            busy={busy}
+            onCancel={() => setConfirming(undefined)}
+            onConfirm={() => confirming !== undefined && void act(confirming)}
+            testid="card-dialog"
+          >
+            {confirming !== undefined && <p>{confirm_texts[confirming].body}</p>}
+            {actionError !== undefined && <ProblemAlert error={actionError} testid="card-action-error" />}
+          </ConfirmDialog>
+        </>
+      )}
+    </ConsolePage>
+  );
+}

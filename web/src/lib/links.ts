@@ -1,0 +1,52 @@
+import { normalizeCardCode } from '../../../src/ledger/cards.js';
+
+/**
+ * What a scanned or typed code is. QR contents are URLs so that a phone's own camera app opens
+ * the right page: `<base>/c/<card>`, `<base>/p/<payment request>`, `<base>/claim#<token>`.
+ * Bare codes (a card code, a payment request id, a claim token) are understood too.
+ */
+export type Scanned =
+  | { kind: 'claim'; token: string }
+  | { kind: 'pay'; id: string }
+  | { kind: 'card'; code: string }
+  | { kind: 'unknown' };
+
+const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const token_pattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+export { normalizeCardCode };
+
+/** "K7QM3D9XP2RT8HWVZ" → "K7QM-3D9X-P2RT-8HWV-Z". */
+export function groupCardCode(code: string): string {
+  return code.match(/.{1,4}/g)?.join('-') ?? code;
+}
+
+export function parseScanned(input: string): Scanned {
+  const text = input.trim();
+  // A link, with or without its scheme and host.
+  const link = /(?:^|\/)(claim)\/?#(.+)$|(?:^|\/)p\/([0-9a-f-]{36})\/?(?:[?#].*)?$|(?:^|\/)c\/([A-Za-z0-9-]{17,40})\/?(?:[?#].*)?$/i.exec(text);
+  if (link !== null) {
+    if (link[1] !== undefined && link[2] !== undefined) {
+      const token = decode(link[2]).trim();
+      return token === '' ? { kind: 'unknown' } : { kind: 'claim', token };
+    }
+    if (link[3] !== undefined && uuid_pattern.test(link[3])) return { kind: 'pay', id: link[3].toLowerCase() };
+    if (link[4] !== undefined) {
+      const code = normalizeCardCode(link[4]);
+      return code === undefined ? { kind: 'unknown' } : { kind: 'card', code };
+    }
+  }
+  if (uuid_pattern.test(text)) return { kind: 'pay', id: text.toLowerCase() };
+  if (token_pattern.test(text)) return { kind: 'claim', token: text };
+  const code = normalizeCardCode(text);
+  if (code !== undefined) return { kind: 'card', code };
+  return { kind: 'unknown' };
+}

@@ -1,0 +1,344 @@
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { ApiError, shopApi } from '../api.js';
+import { formatAmount, formatDate, t, tMaybe } from '../i18n/index.js';
+import { compare, fromMinor, isNegative, toMinor } from '../lib/money.js';
+import { uuid } from '../lib/uuid.js';
+import { Alert } from '../ui/Alert.js';
+import { Button } from '../ui/Button.js';
+import { Icon } from '../ui/Icon.js';
+import { Loading } from '../ui/Layout.js';
+import { ProblemAlert, problemText } from '../ui/problem.js';
+import { addAmounts, amountForApi, cleanAmount, shownAmount } from './amount.js';
+import { ShopScreen } from './ShopLayout.js';
+import { refreshShop, shopInfo, shopState, unpairTablet } from './state.js';
+import type { ShopEntry, ShopState } from './state.js';
+
+const page_size = 20;
+const refund_memo = /^refund ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/**
+ * How much of each payment was refunded already, from the refunds in the list. A refund is always
+ * newer than its payment, so for every payment shown, its refunds are in the list too.
+ */
+function refundedByPayment(entries: ShopEntry[], scale: number): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const entry of entries) {
+    if (entry.code !== 'refund' || entry.memo === null) continue;
+    const match = refund_memo.exec(entry.memo);
+    if (match?.[1] === undefined) continue;
+    const id = match[1].toLowerCase();
+    const minor = toMinor(entry.amount, scale);
+    out.set(id, (out.get(id) ?? 0n) + (minor < 0n ? -minor : minor));
+  }
+  return out;
+}
+
+/** Refunding part or all of one payment (POST /shop/refunds); the server has the last word. */
+function RefundForm({ entry, left, scale, currency, onDone, onClose }: {
+  entry: ShopEntry; left: string; scale: number; currency: string;
+  onDone: (amount: string) => void; onClose: () => void;
+}) {
+  const [amount, setAmount] = useState(left);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  /** What the server says is left of the payment, when it refused a refund as too large. */
+  const [serverLeft, setServerLeft] = useState<string | undefined>(undefined);
+  /** One refund = one Idempotency-Key while its answer is unknown; a second refund is a new action. */
+  const action = useRef(`refund:${entry.transfer_id}:${uuid()}`);
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
+
+  const most = serverLeft ?? left;
+  const to_refund = amountForApi(amount, scale);
+  const too_much = to_refund !== undefined && compare(to_refund, most) > 0;
+
+  const submit = async (value: string | undefined) => {
+    if (value === undefined) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await shopApi.post('/shop/refunds', { body: { transfer_id: entry.transfer_id, amount: value }, idempotent: action.current });
+      onDone(value);
+    } catch (caught) {
+      setError(caught);
+      if (caught instanceof ApiError && caught.code === 'refund_exceeds_payment'
+        && typeof caught.extra.left_minor === 'string' && /^[0-9]+$/.test(caught.extra.left_minor)) {
+        setServerLeft(fromMinor(BigInt(caught.extra.left_minor), scale));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exceeds_left = error instanceof ApiError && error.code === 'refund_exceeds_payment' ? serverLeft : undefined;
+
+  return (
+    <form class="refund-form stack stack-tight" data-testid="refund-form" onSubmit={(event) => { event.preventDefault(); void submit(to_refund); }}>
+      <p class="refund-what">{t('shop.refund_of', { amount: formatAmount(entry.amount, currency), when: formatDate(entry.created_at, 'short') })}</p>
+      <label class="field-label" for={id}>
+        <Icon name="back" />
+        <span>{t('shop.refund_amount_label')}</span>
+      </label>
+      <div class="inline-form">
+        <input
+          ref={input} id={id} type="text" inputMode="decimal" autoComplete="off" value={shownAmount(amount)}
+          aria-describedby={`${id}-hint`} aria-invalid={too_much || undefined} data-testid="refund-amount-input" disabled={busy}
+          onInput={(event) => {
+            const cleaned = cleanAmount(event.currentTarget.value, scale);
+            event.currentTarget.value = shownAmount(cleaned);
+            setAmount(cleaned);
+          }}
+        />
+        <span class="inline-unit" aria-hidden="true">{currency}</span>
+      </div>
+      <p class="hint" id={`${id}-hint`}>{t('shop.refund_at_most', { amount: formatAmount(most, currency) })}</p>
+      {too_much && exceeds_left === undefined && (
+        <Alert kind="warning" data-testid="refund-too-much">{t('shop.refund_too_much', { amount: formatAmount(most, currency) })}</Alert>
+      )}
+      {error !== undefined && (
+        <Alert kind="error" data-testid="refund-error">
+          <p data-code={error instanceof ApiError ? error.code : undefined}>
+            {problemText(error, {
+              refund_exceeds_payment: exceeds_left === undefined
+                ? t('shop.refund_exceeds')
+                : t('shop.refund_exceeds_left', { amount: formatAmount(exceeds_left, currency) }),
+              insufficient_funds: t('shop.refund_insufficient'),
+              not_refundable: t('shop.refund_not_refundable'),
+              transfer_not_found: t('shop.refund_not_refundable'),
+              balance_max_exceeded: t('shop.refund_wallet_full'),
+              account_frozen: t('shop.refund_wallet_frozen'),
+              account_closed: t('shop.refund_wallet_frozen'),
+            })}
+          </p>
+        </Alert>
+      )}
+      {busy && <Loading label={t('shop.refund_busy')} />}
+      <div class="refund-actions">
+        <Button type="submit" icon="back" disabled={busy || to_refund === undefined || too_much} data-testid="refund-submit">
+          {to_refund === undefined ? t('shop.refund_submit_empty') : t('shop.refund_submit', { amount: formatAmount(to_refund, currency) })}
+        </Button>
+        {amount !== most && compare(most, '0') > 0 && (
+          <Button variant="secondary" icon="refresh" disabled={busy} onClick={() => setAmount(most)} data-testid="refund-full">
+            {t('shop.refund_full', { amount: formatAmount(most, currency) })}
+          </Button>
+        )}
+        <Button variant="ghost" icon="x" disabled={busy} onClick={onClose} data-testid="refund-cancel">{t('common.cancel')}</Button>
+      </div>
+    </form>
+  );
+}
+
+function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, onRefunded }: {
+  entry: ShopEntry; currency: string; scale: number; refunded: bigint | undefined; open: boolean;
+  onRefund: () => void; onClose: () => void; onRefunded: (amount: string) => void;
+}) {
+  const out = isNegative(entry.amount);
+  const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
+  const refundable = entry.code === 'payment' && !out;
+  const paid_minor = refundable ? toMinor(entry.amount, scale) : 0n;
+  const left_minor = paid_minor - (refunded ?? 0n);
+  const left = fromMinor(left_minor > 0n ? left_minor : 0n, scale);
+  const memo = entry.memo !== null && entry.memo !== '' && !refund_memo.test(entry.memo) ? entry.memo : undefined;
+  return (
+    <li class="entry shop-entry" data-testid="shop-entry" data-code={entry.code} data-transfer={entry.transfer_id}>
+      <div class="shop-entry-row">
+        <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
+          <Icon name={out ? 'arrow-out' : 'arrow-in'} />
+        </span>
+        <span class="entry-text">
+          <span class="entry-title">{entry.counterparty.name}</span>
+          <span class="entry-meta">
+            {kind}
+            {' · '}
+            <time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time>
+            {memo !== undefined && <>{' · '}{memo}</>}
+          </span>
+          {refundable && refunded !== undefined && refunded > 0n && (
+            <span class="entry-refunded" data-testid="entry-refunded">
+              {left_minor > 0n
+                ? t('shop.refunded_part', { amount: formatAmount(fromMinor(refunded, scale), currency) })
+                : t('shop.refunded_all')}
+            </span>
+          )}
+        </span>
+        <span class={`entry-amount ${out ? 'amount-out' : 'amount-in'}`} data-amount={entry.amount}>
+          {formatAmount(entry.amount, currency, { signed: true })}
+        </span>
+        {refundable && left_minor > 0n && !open && (
+          <Button variant="secondary" icon="back" onClick={onRefund} data-testid="entry-refund"
+            aria-label={t('shop.refund_button_label', { amount: formatAmount(entry.amount, currency), when: formatDate(entry.created_at, 'short') })}>
+            {t('shop.refund_button')}
+          </Button>
+        )}
+      </div>
+      {open && <RefundForm entry={entry} left={left} scale={scale} currency={currency} onClose={onClose} onDone={onRefunded} />}
+    </li>
+  );
+}
+
+function Takings({ shop }: { shop: ShopState }) {
+  const zero = fromMinor(0n, shop.scale);
+  const total = shop.today.reduce(
+    (sum, row) => ({ payments: addAmounts(sum.payments, row.payments), count: sum.count + row.payments_count, refunds: addAmounts(sum.refunds, row.refunds) }),
+    { payments: zero, count: 0, refunds: zero },
+  );
+  return (
+    <section aria-labelledby="takings-title" data-testid="takings">
+      <h2 id="takings-title"><Icon name="coins" /><span>{t('shop.today_takings')}</span></h2>
+      {shop.today.length === 0 ? <p class="muted" data-testid="takings-empty">{t('shop.today_none')}</p> : (
+        <div class="table-wrap">
+          <table class="takings">
+            <thead>
+              <tr>
+                <th scope="col">{t('shop.today_device')}</th>
+                <th scope="col" class="num">{t('shop.today_count')}</th>
+                <th scope="col" class="num">{t('shop.today_received')}</th>
+                <th scope="col" class="num">{t('shop.today_refunded')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shop.today.map((row) => (
+                <tr key={row.device?.id ?? 'none'} data-testid="takings-row" data-device={row.device?.id ?? ''}>
+                  <th scope="row">
+                    {row.device?.name ?? t('shop.today_no_device')}
+                    {row.device?.id === shop.device.id && <span class="badge">{t('shop.today_this_device')}</span>}
+                  </th>
+                  <td class="num">{row.payments_count}</td>
+                  <td class="num" data-amount={row.payments}>{formatAmount(row.payments, shop.currency)}</td>
+                  <td class="num" data-amount={row.refunds}>{formatAmount(row.refunds, shop.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+            {shop.today.length > 1 && (
+              <tfoot>
+                <tr data-testid="takings-total">
+                  <th scope="row">{t('shop.today_total')}</th>
+                  <td class="num">{total.count}</td>
+                  <td class="num" data-amount={total.payments}>{formatAmount(total.payments, shop.currency)}</td>
+                  <td class="num" data-amount={total.refunds}>{formatAmount(total.refunds, shop.currency)}</td>
+                </tr>
+              </tfoot>
+            )}
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** Today: balance, today's takings per tablet, the history with refunds, and this tablet (unpair). */
+export function Today() {
+  const { route } = useLocation();
+  const [entries, setEntries] = useState<ShopEntry[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [refunding, setRefunding] = useState<string | undefined>(undefined);
+  const [refunded, setRefunded] = useState<string | undefined>(undefined);
+  const [confirmUnpair, setConfirmUnpair] = useState(false);
+  const shop = shopState.value;
+  const info = shopInfo.value;
+
+  const load = async () => {
+    setError(undefined);
+    try {
+      const [, page] = await Promise.all([refreshShop(), shopApi.get('/shop/entries', { query: { limit: page_size } })]);
+      setEntries(page.items);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  const more = async () => {
+    if (cursor === null) return;
+    setLoadingMore(true);
+    try {
+      const page = await shopApi.get('/shop/entries', { query: { limit: page_size, cursor } });
+      setEntries([...(entries ?? []), ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  useEffect(() => { void load(); }, []);
+
+  const scale = shop?.scale ?? info?.scale ?? 0;
+  const currency = shop?.currency ?? info?.currency ?? '';
+  const refunds = entries === undefined ? new Map<string, bigint>() : refundedByPayment(entries, scale);
+
+  return (
+    <ShopScreen title={t('shop.today_title')} testid="shop-today">
+      {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} testid="today-error" />}
+      {shop === undefined ? (error === undefined && <Loading />) : (
+        <div class="shop-figures">
+          <div class="figure figure-main" data-testid="shop-balance" data-amount={shop.balance}>
+            <span class="figure-label">{t('shop.balance')}</span>
+            <span class="figure-value">{formatAmount(shop.balance, shop.currency)}</span>
+          </div>
+          <div class="figure" data-testid="shop-available" data-amount={shop.available}>
+            <span class="figure-label">{t('shop.available')}</span>
+            <span class="figure-value">{formatAmount(shop.available, shop.currency)}</span>
+          </div>
+          <div class="figure" data-testid="shop-pending" data-amount={shop.pending_redemptions}>
+            <span class="figure-label">{t('shop.pending_cashouts')}</span>
+            <span class="figure-value">{formatAmount(shop.pending_redemptions, shop.currency)}</span>
+          </div>
+        </div>
+      )}
+      {shop !== undefined && <Takings shop={shop} />}
+
+      <section aria-labelledby="history-title">
+        <h2 id="history-title"><Icon name="clock" /><span>{t('shop.history')}</span></h2>
+        {refunded !== undefined && <Alert kind="success" data-testid="refund-success">{t('shop.refund_done', { amount: formatAmount(refunded, currency) })}</Alert>}
+        {entries === undefined && error === undefined && <Loading />}
+        {entries !== undefined && entries.length === 0 && <p class="muted" data-testid="history-empty">{t('shop.history_empty')}</p>}
+        {entries !== undefined && entries.length > 0 && (
+          <ul class="entries" data-testid="history">
+            {entries.map((entry) => (
+              <EntryRow
+                key={entry.transfer_id} entry={entry} currency={currency} scale={scale}
+                refunded={refunds.get(entry.transfer_id.toLowerCase())} open={refunding === entry.transfer_id}
+                onRefund={() => { setRefunded(undefined); setRefunding(entry.transfer_id); }}
+                onClose={() => setRefunding(undefined)}
+                onRefunded={(amount) => {
+                  setRefunding(undefined);
+                  setRefunded(amount);
+                  void load();
+                }}
+              />
+            ))}
+          </ul>
+        )}
+        {cursor !== null && (
+          <Button variant="secondary" icon="refresh" disabled={loadingMore} onClick={() => void more()} data-testid="load-more">
+            {t('shop.load_more')}
+          </Button>
+        )}
+      </section>
+
+      <section aria-labelledby="device-title" class="device-section">
+        <h2 id="device-title"><Icon name="shop" /><span>{t('shop.device_title')}</span></h2>
+        <p data-testid="device-name">{t('shop.device_is', { device: shop?.device.name ?? info?.device.name ?? '', shop: shop?.name ?? info?.name ?? '' })}</p>
+        {!confirmUnpair ? (
+          <Button variant="ghost" icon="logout" onClick={() => setConfirmUnpair(true)} data-testid="unpair">{t('shop.unpair')}</Button>
+        ) : (
+          <Alert kind="warning" title={t('shop.unpair_confirm_title')} data-testid="unpair-confirm-box">
+            <p>{t('shop.unpair_confirm_body')}</p>
+            <div class="actions actions-row">
+              <Button variant="danger" icon="logout" onClick={() => { unpairTablet(); route('/shop', true); }} data-testid="unpair-confirm">
+                {t('shop.unpair_confirm')}
+              </Button>
+              <Button variant="secondary" icon="x" onClick={() => setConfirmUnpair(false)} data-testid="unpair-cancel">{t('common.cancel')}</Button>
+            </div>
+          </Alert>
+        )}
+      </section>
+    </ShopScreen>
+  );
+}

@@ -1,0 +1,134 @@
+import { useEffect, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { ApiError, walletApi } from '../api.js';
+import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { isNegative } from '../lib/money.js';
+import { online } from '../lib/online.js';
+import { Button, LinkButton } from '../ui/Button.js';
+import { Icon } from '../ui/Icon.js';
+import { Loading, Screen } from '../ui/Layout.js';
+import { ProblemAlert } from '../ui/problem.js';
+import { closeWallet, fetchWallet, lastKnown, walletInfo } from './state.js';
+import type { WalletEntry, WalletState } from './state.js';
+
+const page_size = 20;
+
+function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string }) {
+  const out = isNegative(entry.amount);
+  const title = entry.activity !== null ? localizedName(entry.activity.name) : entry.counterparty.name;
+  const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
+  return (
+    <li class="entry" data-testid="entry" data-code={entry.code}>
+      <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
+        <Icon name={out ? 'arrow-out' : 'arrow-in'} />
+      </span>
+      <span class="entry-text">
+        <span class="entry-title">{title}</span>
+        <span class="entry-meta">
+          {kind}
+          {' · '}
+          <time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time>
+        </span>
+      </span>
+      <span class={`entry-amount ${out ? 'amount-out' : 'amount-in'}`}>
+        {formatAmount(entry.amount, currency, { signed: true })}
+      </span>
+    </li>
+  );
+}
+
+/** The wallet's home: balance, Scan and My card, history, log out. */
+export function Home() {
+  const { route } = useLocation();
+  const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
+  const [entries, setEntries] = useState<WalletEntry[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loadingMore, setLoadingMore] = useState(false);
+
+  const load = async () => {
+    setError(undefined);
+    try {
+      const [fresh, page] = await Promise.all([fetchWallet(), walletApi.get('/wallet/entries', { query: { limit: page_size } })]);
+      setWallet(fresh);
+      setEntries(page.items);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  const more = async () => {
+    if (cursor === null) return;
+    setLoadingMore(true);
+    try {
+      const page = await walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } });
+      setEntries([...(entries ?? []), ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  useEffect(() => { void load(); }, []);
+  // Back online: fetch again instead of showing an old balance.
+  useEffect(() => {
+    if (online.value && error !== undefined) void load();
+  }, [online.value]);
+
+  const name = wallet?.display_name ?? walletInfo.value?.display_name ?? '';
+  const shown = wallet ?? (error !== undefined ? lastKnown.value : undefined);
+
+  return (
+    <Screen title={t('wallet.title')} area={{ icon: 'wallet', label: name }} testid="wallet-home">
+      <p class="greeting">{t('wallet.hello', { name })}</p>
+      <section class="balance-card" aria-labelledby="balance-label" data-testid="balance-card">
+        <p id="balance-label" class="balance-label">
+          {wallet === undefined && shown !== undefined
+            ? t('wallet.balance_last_known', { time: formatDate(lastKnown.value?.at ?? new Date(), 'datetime') })
+            : t('wallet.balance')}
+        </p>
+        {shown !== undefined
+          ? <p class="balance" data-testid="balance" data-amount={shown.balance}>{formatAmount(shown.balance, shown.currency)}</p>
+          : error === undefined && <Loading />}
+      </section>
+      {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
+        // Offline: the banner says so; a way to try again is enough here.
+        ? <Button variant="secondary" icon="refresh" onClick={() => void load()} data-testid="retry">{t('common.retry')}</Button>
+        : <ProblemAlert error={error} onRetry={() => void load()} />)}
+      <div class="actions">
+        <Button big icon="scan" onClick={() => route('/wallet/scan')} data-testid="scan">
+          {t('wallet.scan')}
+          <small class="btn-hint">{t('wallet.scan_hint')}</small>
+        </Button>
+        <LinkButton href="/wallet/card" big variant="secondary" icon="card" data-testid="my-card">
+          {t('wallet.my_card')}
+          <small class="btn-hint">{t('wallet.my_card_hint')}</small>
+        </LinkButton>
+      </div>
+      <section aria-labelledby="history-title">
+        <h2 id="history-title">
+          <Icon name="clock" />
+          <span>{t('wallet.history')}</span>
+        </h2>
+        {entries === undefined && error === undefined && <Loading />}
+        {entries !== undefined && entries.length === 0 && <p class="muted" data-testid="history-empty">{t('wallet.history_empty')}</p>}
+        {entries !== undefined && entries.length > 0 && wallet !== undefined && (
+          <ul class="entries" data-testid="history">
+            {entries.map((entry) => <EntryRow key={entry.transfer_id} entry={entry} currency={wallet.currency} />)}
+          </ul>
+        )}
+        {cursor !== null && (
+          <Button variant="secondary" icon="refresh" disabled={loadingMore} onClick={() => void more()} data-testid="load-more">
+            {t('wallet.load_more')}
+          </Button>
+        )}
+      </section>
+      <Button variant="ghost" icon="logout" onClick={() => void closeWallet().then(() => route('/wallet', true))} data-testid="logout">
+        {t('wallet.logout')}
+      </Button>
+    </Screen>
+  );
+}

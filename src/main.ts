@@ -4,6 +4,7 @@ import { loadConfig, scrubSecrets } from './config.js';
 import { createLogger, openDatabase } from './service.js';
 import type { Database } from './service.js';
 import type { Logger } from 'pino';
+import { isConnectionLost } from './db/client.js';
 import { listCurrencies } from './db/ledger.js';
 import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
 import { createApp } from './http/app.js';
@@ -18,6 +19,7 @@ export async function runService(): Promise<void> {
   const config = loadConfig();
   scrubSecrets();
   const logger = createLogger(config);
+  keepRunningOnLostConnections(logger);
   const database = await openDatabase(config, logger);
   // Writing now would put new transfers into sealed history, which cannot be undone.
   const behind = await transactionIdsBehindSeals(database.sql);
@@ -75,6 +77,20 @@ export async function runService(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * postgres.js 3.4.9 lets the error of a connection lost during its own startup query (the array
+ * types it fetches on each new connection) escape as an unhandled rejection, which would end the
+ * process (porsager/postgres#1192, #1223): a PostgreSQL restart or a terminated backend at the
+ * wrong moment. It concerns no request (each request's queries fail or succeed on their own), so
+ * it is logged; any other unhandled rejection still ends the process.
+ */
+function keepRunningOnLostConnections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    if (!isConnectionLost(reason)) throw reason;
+    logger.error({ err: reason }, 'database connection lost (an error the database driver left unhandled)');
+  });
 }
 
 /**

@@ -1,6 +1,5 @@
 /** Issue #5: the service serves the built web client — deep links, assets, manifest, service worker. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
@@ -9,18 +8,11 @@ import { projectRoot } from '../src/paths.js';
 import { serveWebClient } from '../src/http/web-client.js';
 import type { AppEnv } from '../src/http/context.js';
 import { createTestApp } from './support/app.js';
+import { ensureWebBuilt } from './support/web-build.js';
 import type { TestApp } from './support/app.js';
 
 const root = projectRoot();
 const dist = path.join(root, 'web', 'dist');
-
-/** Builds the client once when no build is there (a fresh clone that ran only `npm ci`). */
-function ensureBuilt(): void {
-  if (existsSync(path.join(dist, 'index.html')) && existsSync(path.join(dist, 'sw.js'))) return;
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: root, stdio: 'inherit', timeout: 240_000,
-  });
-}
 
 /** The hashed script and stylesheet that index.html loads. */
 function entryAssets(html: string): { script: string; style: string } {
@@ -35,7 +27,7 @@ describe('the web client, served by the service', () => {
   let html: string;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureWebBuilt();
     html = readFileSync(path.join(dist, 'index.html'), 'utf8');
     t = await createTestApp();
   }, 300_000);

@@ -12,6 +12,7 @@
  */
 import type postgres from 'postgres';
 import type { Queryable, Sql } from './client.js';
+import { isConnectionLost } from './client.js';
 import { assert } from '../ledger/errors.js';
 import type { AccountKind, AccountStatus, Currency, TransferCode, TransferPhase, TransferStatus } from '../ledger/model.js';
 
@@ -341,6 +342,7 @@ export async function* inBatches<T extends object>(
 ): AsyncGenerator<T[]> {
   const reserved = await sql.reserve();
   let open = false;
+  let lost = false;
   try {
     await reserved`BEGIN READ ONLY`;
     open = true;
@@ -348,9 +350,17 @@ export async function* inBatches<T extends object>(
     for await (const rows of query(reserved).cursor(batch_rows)) yield rows;
     open = false;
     await reserved`COMMIT`;
+  } catch (error) {
+    lost = isConnectionLost(error);
+    throw error;
   } finally {
-    if (open) await reserved`ROLLBACK`.catch(() => {});
-    reserved.release();
+    // A lost connection gets nothing more: postgres.js 3.4.9 would write to its null socket
+    // (and crash the process), and releasing it would put the dead connection back in the pool
+    // (see beginGuarded in client.ts). Unreleased, the pool reconnects it when needed.
+    if (!lost) {
+      if (open) await reserved`ROLLBACK`.catch(() => {});
+      reserved.release();
+    }
   }
 }
 

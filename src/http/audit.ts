@@ -2,6 +2,8 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
 import { insertAudit } from '../db/audit.js';
 import type { ActorKind } from '../db/audit.js';
+import type { Queryable } from '../db/client.js';
+import { lone_surrogate } from './schemas.js';
 
 /** Longest text kept from a client-supplied field in the log (e.g. a mistyped email). */
 const field_length_max = 200;
@@ -44,22 +46,35 @@ export interface AuditInput {
 }
 
 /**
+ * Client text as PostgreSQL can keep it: cut to field_length_max without splitting a character,
+ * NUL removed and lone surrogates replaced (text cannot hold the one, jsonb refuses the other).
+ * A typed card code that is no card at all, for example, is recorded as typed, minus those.
+ */
+function storable(text: string): string {
+  const cut = text.slice(0, field_length_max);
+  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut)
+    .replace(/\u0000/g, '')
+    .replace(new RegExp(lone_surrogate.source, 'g'), '\uFFFD');
+}
+
+/**
  * Records an action in the append-only audit log, after it succeeded: who, what, on which
  * object, when, from where, with the changed fields. Callers never pass secrets (PINs,
  * passwords, tokens, pairing codes). A failure to record is logged loudly, not hidden.
+ * Given the action's transaction (`sql`), the record commits with the action or not at all.
  */
-export async function audit(c: AppContext, input: AuditInput): Promise<void> {
+export async function audit(c: AppContext, input: AuditInput, sql: Queryable = c.get('deps').sql): Promise<void> {
   const actor = input.actor ?? actorOfPrincipal(c);
   const changes = Object.fromEntries(Object.entries(input.changes ?? {}).map(([k, v]) =>
-    [k, typeof v === 'string' ? v.slice(0, field_length_max) : v]));
+    [k, typeof v === 'string' ? storable(v) : v]));
   try {
-    await insertAudit(c.get('deps').sql, {
+    await insertAudit(sql, {
       currency_id: input.currency_id,
       actor_kind: actor.kind,
       actor_id: actor.id,
       action: input.action,
       object_kind: input.object?.kind ?? null,
-      object_id: input.object?.id ?? null,
+      object_id: input.object === undefined ? null : storable(input.object.id),
       ip: clientAddress(c),
       request_id: c.get('requestId') ?? null,
       changes,

@@ -13,7 +13,7 @@ export interface Outcome<T, S> {
   status: S;
   body: T;
   transfers: Array<{ code: string }>;
-  /** What to record in the audit log once committed (not on replays). */
+  /** What to record in the audit log, in the same transaction (not on replays). */
   audit?: AuditInput;
 }
 
@@ -38,13 +38,15 @@ export async function idempotent<T extends object, S extends 200 | 201>(
   let committed: Outcome<T, S> | undefined;
   const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, async (tx) => {
     committed = await run(tx);
+    // In the same transaction: a crash or a lost connection after the commit must not leave an
+    // action without its record, since a retry only replays the response (the bank test found it).
+    if (committed.audit !== undefined) await audit(c, committed.audit, tx);
     return committed;
   });
   if (outcome.replayed) {
     c.header('Idempotency-Replayed', 'true');
   } else if (committed !== undefined) {
     for (const transfer of committed.transfers) c.get('deps').metrics.transfers.inc({ code: transfer.code });
-    if (committed.audit !== undefined) await audit(c, committed.audit);
   }
   // A replay carries the body recorded for this very request: the same shape T.
   return c.json(outcome.response.body as T, outcome.response.status as S);

@@ -65,7 +65,11 @@ export function decodeCursor<T>(cursor: string | undefined, guard: (v: unknown) 
   return value;
 }
 
-const isVersionCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+/** A positive bigint as a string, within PostgreSQL's bigint (19 digits can exceed it). */
+export const isBigintCursor = (v: unknown): v is string =>
+  typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v) && BigInt(v) <= 9223372036854775807n;
+
+const isVersionCursor = isBigintCursor;
 
 /** One page of an account's statement, newest first, with the cursor of the next page. */
 export async function entriesPage(c: AppContext, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined }) {

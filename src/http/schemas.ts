@@ -10,11 +10,26 @@ export const page_size_max = 500;
 export const page_size_default = 50;
 export const batch_size_max = 1000;
 
+/** A UTF-16 surrogate without its other half: not a character, and not valid in jsonb. */
+export const lone_surrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Client text that reaches the database. PostgreSQL text and jsonb cannot hold U+0000, so it
- * is refused here (422 naming the field) instead of failing in SQL (500).
+ * Client text that reaches the database. PostgreSQL text and jsonb cannot hold U+0000, and
+ * jsonb refuses a lone surrogate ("\ud800" in JSON), so both are refused here (422 naming the
+ * field) instead of failing in SQL (500).
  */
-export const Text = z.string().refine((s) => !s.includes('\u0000'), 'must not contain the NUL character');
+export const Text = z.string()
+  .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
+  .refine((s) => !lone_surrogate.test(s), 'must be valid Unicode text');
+
+/**
+ * An instant with its offset ("2025-01-31T12:00:00+01:00"), in the years 1 to 9999 (UTC):
+ * PostgreSQL has no year 0, and JavaScript writes years past 9999 in a form it cannot read.
+ */
+export const DateTime = z.string().datetime({ offset: true }).refine((s) => {
+  const year = new Date(s).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must lie in the years 1 to 9999');
 
 export const Amount = z.string().max(40).openapi({
   description: 'Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"',

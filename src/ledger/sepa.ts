@@ -129,7 +129,7 @@ function xmlText(text: string): string {
 
 const amount_pattern = /^\d+\.\d{2}$/;
 /** EPC rulebook AT-04: a single SCT is at most 999 999 999.99 euro. */
-const amount_max = new Decimal('999999999.99');
+export const amount_max = new Decimal('999999999.99');
 /** Ids are 1 to 35 characters of the SEPA set; assertId adds the slash rules. */
 const id_pattern = /^[A-Za-z0-9/\-?:().,'+ ]{1,35}$/;
 const date_pattern = /^(\d{4})-(\d{2})-(\d{2})$/;

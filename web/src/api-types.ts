@@ -1969,15 +1969,7 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              items: (components["schemas"]["Entry"] & ({
-                  activity: {
-                    /** Format: uuid */
-                    id: string;
-                    name: {
-                      [key: string]: string;
-                    };
-                  } | null;
-                }))[];
+              items: components["schemas"]["Entry"][];
               next_cursor: string | null;
             };
           };
@@ -2748,6 +2740,7 @@ export interface paths {
               name: string;
               currency: string;
               scale: number;
+              euro_per_unit: string;
               /**
                * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
                * @example 12.50
@@ -2837,6 +2830,29 @@ export interface paths {
         };
         /** @description Problem */
         422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/shop/device": {
+    /** Unpair this tablet: its token stops working at once */
+    delete: {
+      responses: {
+        /** @description Unpaired */
+        204: {
+          content: never;
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -3871,6 +3887,14 @@ export interface components {
         id: string;
         name: string;
       };
+      /** @description For rewards: the activity, named per language */
+      activity: {
+        /** Format: uuid */
+        id: string;
+        name: {
+          [key: string]: string;
+        };
+      } | null;
       created_at: string;
     };
     Transfer: {

@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { requireAdmin } from '../auth.js';
-import { currencyForStaff, decodeCursor, encodeCursor } from '../lookup.js';
-import { PageQuery, Text, jsonResponse, pageOf, problems } from '../schemas.js';
+import { currencyForStaff, decodeCursor, encodeCursor, isBigintCursor } from '../lookup.js';
+import { DateTime, PageQuery, Text, jsonResponse, pageOf, problems } from '../schemas.js';
 import { listAudit } from '../../db/audit.js';
 import type { AuditQuery, AuditRow } from '../../db/audit.js';
 import { listCurrencies } from '../../db/ledger.js';
@@ -20,12 +20,12 @@ const AuditFilter = PageQuery.extend({
   actor: Text.max(100).optional().openapi({ description: 'A user, wallet or device id' }),
   object: Text.max(100).optional().openapi({ description: 'An object id (account, card, transfer, …)' }),
   action: z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/).max(60).optional().openapi({ description: 'An action, or a prefix such as "card"' }),
-  from: z.string().datetime({ offset: true }).optional(),
-  to: z.string().datetime({ offset: true }).optional(),
+  from: DateTime.optional(),
+  to: DateTime.optional(),
 });
 type AuditFilterIn = z.infer<typeof AuditFilter>;
 
-const isIdCursor = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v);
+const isIdCursor = isBigintCursor;
 
 async function page(c: AppContext, filter: AuditFilterIn, currency_id: number | undefined) {
   const before = decodeCursor(filter.cursor, isIdCursor);

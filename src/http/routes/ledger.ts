@@ -29,7 +29,8 @@ const Memo = Text.max(memo_length_max);
 
 const isAccountCursor = (v: unknown): v is { n: string; i: string } =>
   typeof v === 'object' && v !== null && typeof (v as { n: unknown }).n === 'string'
-  && typeof (v as { i: unknown }).i === 'string' && /^[0-9a-f-]{36}$/.test((v as { i: string }).i)
+  && typeof (v as { i: unknown }).i === 'string'
+  && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test((v as { i: string }).i)
   && !(v as { n: string }).n.includes('\u0000');
 
 ledgerRoutes.openapi(createRoute({

@@ -14,6 +14,7 @@ import { takeAttempt } from '../rate-limit.js';
 import { checkCardPin } from './wallet.js';
 import { DomainError, ValidationError, assert } from '../../ledger/errors.js';
 import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
+import { amount_max as sepa_amount_max } from '../../ledger/sepa.js';
 import { availableOf, balanceOf } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import { normalizePairingCode } from '../../ledger/pairing.js';
@@ -370,8 +371,13 @@ shopRoutes.openapi(createRoute({
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
   // A payout must be at least one cent: a €0.00 credit transfer would make the SEPA file invalid.
-  if (euroValue(amount, currency.scale, currency.euro_per_unit) === '0.00') {
+  const euros = euroValue(amount, currency.scale, currency.euro_per_unit);
+  if (euros === '0.00') {
     throw new ValidationError([{ path: 'amount', message: 'worth less than one euro cent; cash out a larger amount' }]);
+  }
+  // And at most what one SEPA credit transfer can pay, or the payout could never be made.
+  if (sepa_amount_max.lt(euros)) {
+    throw new ValidationError([{ path: 'amount', message: `worth more than €${sepa_amount_max.toFixed(2)}, the most one bank transfer pays; cash out in parts` }]);
   }
   if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
   return idempotent(c, actorOf(c), input, async (tx) => {

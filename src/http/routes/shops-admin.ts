@@ -11,7 +11,7 @@ import { euroValue } from '../../ledger/amount.js';
 import type { Currency } from '../../ledger/model.js';
 import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
 import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js';
-import { renderPain001 } from '../../ledger/sepa.js';
+import { amount_max as sepa_amount_max, renderPain001, sepaText } from '../../ledger/sepa.js';
 import { csvDocument } from '../../ledger/csv.js';
 import { audit } from '../audit.js';
 import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
@@ -222,8 +222,13 @@ for (const decision of ['approve', 'reject'] as const) {
     if (decision === 'approve' && redemption.status === 'pending' && shop.iban === null) {
       throw new DomainError('iban_missing', 'this shop has no IBAN any more; add it before approving the cash-out');
     }
+    // Nor could a payout above what one SEPA credit transfer pays (nor would it fit its column).
+    const euro_amount = euroValue(redemption.amount, currency.scale, currency.euro_per_unit);
+    if (decision === 'approve' && redemption.status === 'pending' && sepa_amount_max.lt(euro_amount)) {
+      throw new ValidationError([{ path: '', message: `worth more than €${sepa_amount_max.toFixed(2)}, the most one bank transfer pays; reject it` }]);
+    }
     const result = await decideRedemption(sql, currency, redemption, decision === 'approve' ? 'approved' : 'rejected', actorOf(c), {
-      euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
+      euro_amount,
       // Also the SEPA EndToEndId (≤ 35 characters): as much of the redemption id as fits.
       reference: `${currency.code}-${redemption.id.replace(/-/g, '').slice(0, 34 - currency.code.length).toUpperCase()}`,
       shop,
@@ -339,7 +344,9 @@ shopAdminRoutes.openapi(createRoute({
     payments: payouts.map((p) => {
       if (p.iban === null) throw new Error(`payout ${p.id} has no IBAN`);
       return {
-        end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_name: p.shop_name, creditor_iban: p.iban,
+        end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_iban: p.iban,
+        // A name with nothing a bank can print (emoji, another script) would leave the field empty.
+        creditor_name: sepaText(p.shop_name, 70) === '' ? `Shop ${p.reference}` : p.shop_name,
         remittance: `${currency.name} ${p.reference} cash-out ${p.redemption_id}`,
       };
     }),
@@ -360,7 +367,7 @@ shopAdminRoutes.openapi(createRoute({
     body: jsonBody(z.object({
       name: Text.trim().min(1).max(200).optional(),
       payment_request_ttl_s: z.number().int().min(10).max(86_400).optional(),
-      payer_name: Text.trim().min(1).max(70).optional(),
+      payer_name: Text.trim().min(1).max(70).refine((s) => sepaText(s, 70) !== '', 'must hold letters or digits a bank can print (SEPA)').optional(),
       payer_iban: Iban.optional(),
       payer_bic: z.string().regex(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'a BIC of 8 or 11 characters').optional(),
     })),

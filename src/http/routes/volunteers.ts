@@ -5,7 +5,7 @@ import type { AppContext, AppEnv } from '../context.js';
 import { actorOf, coordinates, requireStaff } from '../auth.js';
 import { accountForStaff, currencyForStaff } from '../lookup.js';
 import {
-  Account, Amount, IdempotencyHeader, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
+  Account, Amount, DateTime, IdempotencyHeader, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
 import { idempotent } from '../idempotency.js';
@@ -370,7 +370,7 @@ volunteerRoutes.openapi(createRoute({
     params: IdParam,
     body: { content: { 'application/json': { schema: z.object({
       hours: Hours.optional(), max_claims: z.number().int().min(1).max(10_000).optional(),
-      expires_at: z.string().datetime({ offset: true }).optional(),
+      expires_at: DateTime.optional(),
     }) } } },
   },
   responses: { 201: jsonResponse(SessionOut, 'Created'), ...problems(401, 403, 404, 422) },

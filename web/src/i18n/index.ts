@@ -129,6 +129,12 @@ export function formatAmount(amount: string, currency: string, options: { signed
   return `${format.format(amount as unknown as number)}\u00a0${currency}`;
 }
 
+/** A plain decimal from the API (e.g. hours, "1.50") in the current language: "1,5" in nl-BE. */
+export function formatNumber(value: string, maximumFractionDigits = 2): string {
+  // Intl.NumberFormat.format takes a decimal string (ES2023); the lib types still say number.
+  return new Intl.NumberFormat(intlTag.value, { maximumFractionDigits }).format(value as unknown as number);
+}
+
 const date_styles = {
   date: { dateStyle: 'medium' },
   datetime: { dateStyle: 'medium', timeStyle: 'short' },

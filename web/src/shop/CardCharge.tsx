@@ -34,6 +34,8 @@ function chargeProblem(error: unknown, currency: string, scale: number): string 
     }
   }
   return problemText(error, {
+    // The server answers a wrong card or PIN with 422 invalid_card_or_pin (the tablet stays signed in).
+    invalid_card_or_pin: t('shop.charge_wrong_pin'),
     unauthenticated: t('shop.charge_wrong_pin'),
     card_locked: t('shop.charge_locked'),
     card_replaced: t('shop.charge_card_blocked'),

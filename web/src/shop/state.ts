@@ -63,6 +63,8 @@ export async function refreshShop(): Promise<ShopState> {
 
 /** Forgets the pairing on this tablet (a new code from the coordinator pairs it again). */
 export function unpairTablet(): void {
+  // Best effort: the server revokes this tablet's token at once; offline, it is only forgotten here.
+  if (tokens.value.shop !== undefined) void shopApi.delete('/shop/device').catch(() => {});
   clearToken('shop');
   local.removeItem(info_key);
   shopInfo.value = undefined;

@@ -7,7 +7,8 @@ import type { Account, Currency, Transfer } from '../ledger/model.js';
 import type { User } from '../db/users.js';
 import { assert } from '../ledger/errors.js';
 
-const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A well-formed uuid: anything else cannot name a row and is not looked up. */
+export const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const currency_code_pattern = /^[A-Z][A-Z0-9]{1,9}$/;
 
 /** The currency named in the path, if the staff user coordinates it (403 otherwise). */

@@ -16,8 +16,9 @@
  * what the response said; every key applied at most once and every transfer in the database
  * belongs to exactly one acknowledged key; claims, payments and refunds happened at most once
  * and within their limits; balances equal the sum of entries and what the clients were told;
- * every acknowledged transfer has its audit record; verify passes, seals included; and no 5xx
- * came back that no fault explains.
+ * every acknowledged transfer has its audit record; verify passes, seals included; no 5xx
+ * came back that no fault explains; and none of the PINs, passwords, tokens, pairing codes or
+ * keys the run used is in the service's log (written at info level: every request's line).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -430,6 +431,8 @@ class ServiceProcess {
   readonly errors: Array<{ at: number; message: string; code: string | undefined; request_id: string | undefined }> = [];
   readonly #tail: string[] = [];
   #expect_exit = false;
+  /** Per process started: its 'close' (after 'exit', once stdout and stderr are read to the end). */
+  readonly #closed: Array<Promise<unknown>> = [];
   /** Called with the new port when the service had to be started again after dying on its own. */
   on_restart: ((port: number) => void) | undefined;
 
@@ -463,6 +466,7 @@ class ServiceProcess {
       cwd: this.service_root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.#closed.push(once(child, 'close').catch(() => undefined));
     this.starts += 1;
     // Should this process die first (a crash, a vitest timeout), the service must not outlive it.
     const killOnExit = () => child.kill('SIGKILL');
@@ -501,6 +505,13 @@ class ServiceProcess {
     });
     this.port = port;
     return port;
+  }
+
+  /** Once every process started has exited and all its output is recorded (at most 10 s). */
+  async drained(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.#closed), new Promise((resolve) => { timer = setTimeout(resolve, 10_000); })]);
+    clearTimeout(timer);
   }
 
   /** SIGKILL: no chance to finish anything. */
@@ -614,6 +625,8 @@ export interface BankReport {
   /** 5xx answers by what explains them (a fault kind, connection_lost_late, or unexplained). */
   five_xx: { total: number; by_cause: Record<string, number> };
   service_errors_logged: number;
+  /** service.log after the run: its size, its request lines, and how many secrets were looked for in it. */
+  service_log: { bytes: number; request_lines: number; secrets_checked: number };
   violations: string[];
   /** The slowest requests from first attempt to answer, with their attempts (for diagnosis). */
   slowest: Array<{ seq: number; op: string; kind: string; key: string; ms: number; attempts: string[] }>;
@@ -632,6 +645,7 @@ export function summarize(report: BankReport): string {
     `  proxy ${JSON.stringify(report.proxy)}`,
     `  snapshots ok ${report.snapshots.ok} (deep ${report.snapshots.deep}), failed while faults ${report.snapshots.failed}`,
     `  5xx ${report.five_xx.total} ${JSON.stringify(report.five_xx.by_cause)}; errors logged by the service ${report.service_errors_logged}`,
+    `  service.log ${(report.service_log.bytes / 1e6).toFixed(1)} MB, ${report.service_log.request_lines} request lines, searched for ${report.service_log.secrets_checked} secrets (PINs, passwords, tokens, pairing codes, JWT_SECRET, database password)`,
   ];
   const slowest = report.slowest[0];
   if (slowest !== undefined) lines.push(`  slowest request #${slowest.seq} (${slowest.kind}): ${(slowest.ms / 1000).toFixed(1)} s over ${slowest.attempts.length} attempts`);
@@ -640,6 +654,97 @@ export function summarize(report: BankReport): string {
   if (report.violations.length > 40) lines.push(`   … and ${report.violations.length - 40} more`);
   if (report.work_dir !== undefined) lines.push(`  work folder kept: ${report.work_dir} (service.log, report.json)`);
   return lines.join('\n');
+}
+
+// Secrets in the service's log ---------------------------------------------------------------
+
+/** A secret the run used: PINs, passwords, tokens, pairing codes, the signing key, the database password. */
+export interface Secret {
+  kind: string;
+  /** The forms it may take in a log (a pairing code is shown with a dash and stored without). */
+  forms: string[];
+}
+
+/** Short all-digit secrets (PINs) are looked for as a word of their own, see `wordIn`. */
+function isShortNumber(form: string): boolean {
+  return /^[0-9]{1,8}$/.test(form);
+}
+
+/**
+ * A PIN could hide in any number, id or time, so it counts only as a word of its own in a
+ * string of the log: not inside a longer number or an id (`1234-…`), and not a stack frame's
+ * `:line:column` or a decimal.
+ */
+function wordIn(text: string, form: string): boolean {
+  for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) {
+    const before = text.slice(Math.max(0, at - 1), at);
+    const after = text.slice(at + form.length, at + form.length + 2);
+    if (!/[\w.:-]/.test(before) && !/^([\w:-]|\.\d)/.test(after)) return true;
+  }
+  return false;
+}
+
+/** The strings of a JSON log line (its message and every field's text, stack traces left out), or the line itself. */
+function stringsOf(line: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return [line];
+  }
+  const texts: string[] = [];
+  const walk = (value: unknown, key: string): void => {
+    if (typeof value === 'string') {
+      // A stack repeats the error's message (which is searched) and adds line:column numbers.
+      if (key !== 'stack') texts.push(value);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, k);
+    }
+  };
+  walk(parsed, '');
+  return texts;
+}
+
+function maskSecrets(line: string, secrets: Secret[]): string {
+  let masked = line;
+  for (const secret of secrets) {
+    for (const form of secret.forms) {
+      if (!masked.includes(form)) continue;
+      if (!isShortNumber(form)) masked = masked.split(form).join(`[${secret.kind}]`);
+      else masked = masked.replace(new RegExp(`(?<![\\w.:-])${form}(?![\\w:-]|\\.\\d)`, 'g'), `[${secret.kind}]`);
+    }
+  }
+  return masked;
+}
+
+/**
+ * Every secret that occurs in the service's log, with the first line it occurs in (secrets
+ * masked). Lines the test itself wrote (`--- bank: …`) are skipped.
+ */
+export function findSecrets(log: string, secrets: Secret[]): Array<{ secret: Secret; line_no: number; line: string }> {
+  const found: Array<{ secret: Secret; line_no: number; line: string }> = [];
+  const pending = new Set(secrets);
+  const lines = log.split('\n');
+  for (let i = 0; i < lines.length && pending.size > 0; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('--- bank:')) continue;
+    let texts: string[] | undefined;
+    for (const secret of pending) {
+      const hit = secret.forms.some((form) => {
+        if (!line.includes(form)) return false;
+        if (!isShortNumber(form)) return true;
+        texts ??= stringsOf(line);
+        return texts.some((text) => wordIn(text, form));
+      });
+      if (!hit) continue;
+      pending.delete(secret);
+      const masked = maskSecrets(line, secrets);
+      const at = Math.max(0, masked.indexOf(`[${secret.kind}]`));
+      const excerpt = masked.length <= 400 ? masked : `${at > 150 ? '…' : ''}${masked.slice(Math.max(0, at - 150), at + 250)}…`;
+      found.push({ secret, line_no: i + 1, line: excerpt });
+    }
+  }
+  return found;
 }
 
 // The run ------------------------------------------------------------------------------------
@@ -692,6 +797,8 @@ class BankRun {
     service_starts: 0, pg_backends_terminated: 0, db_connections_cut: 0,
   };
   readonly snapshots = { ok: 0, deep: 0, failed: 0 };
+  /** Every secret the run used or was given, which the service must never log. */
+  readonly secrets = new Map<string, Secret>();
   other_attempts = 0;
   seq = 0;
   stop_workers = false;
@@ -711,6 +818,27 @@ class BankRun {
 
   get base(): string {
     return `http://127.0.0.1:${this.http_proxy.port}`;
+  }
+
+  /** Remembers a secret for the log check at the end; returns it. */
+  secret<T extends string>(kind: string, value: T, ...other_forms: string[]): T {
+    if (value !== '' && !this.secrets.has(value)) this.secrets.set(value, { kind, forms: [value, ...other_forms.filter((f) => f !== '' && f !== value)] });
+    return value;
+  }
+
+  /**
+   * After the service's last output reached service.log: none of the secrets may be in it. The
+   * service logs at info, so every request it handled has its line there.
+   */
+  async checkLog(log_path: string): Promise<BankReport['service_log']> {
+    const text = await readFile(log_path, 'utf8');
+    const request_lines = text.split('\n').filter((line) => line.includes('"msg":"request"')).length;
+    if (request_lines === 0) this.violation('service.log has no request lines (is LOG_LEVEL above info?): the secrets check would prove nothing');
+    const secrets = [...this.secrets.values()];
+    for (const { secret, line_no, line } of findSecrets(text, secrets)) {
+      this.violation(`a ${secret.kind} is in service.log, first on line ${line_no}: ${line}`);
+    }
+    return { bytes: Buffer.byteLength(text), request_lines, secrets_checked: secrets.length };
   }
 
   violation(message: string): void {
@@ -816,10 +944,10 @@ class BankRun {
   async seedWorld(admin_sql: Sql): Promise<void> {
     const rng = new Rng(deriveSeed(this.options.seed, 'setup'));
     const profile = this.options.profile;
-    const admin_password = 'bank admin password';
+    const admin_password = this.secret('staff password', 'bank admin password');
     await insertUser(admin_sql, { email: 'admin@bank.test', role: 'admin', currency_ids: [], password_hash: await hashSecret(admin_password, 10) });
     const admin = await this.must('POST', '/auth/login', { body: { email: 'admin@bank.test', password: admin_password } }, 200);
-    const as_admin = { token: admin.token as string };
+    const as_admin = { token: this.secret('staff token', admin.token as string) };
     const seed_transfers: TransferBody[] = [];
     let setup_key = 0;
     const key = () => `bank-setup-${(setup_key += 1)}`;
@@ -834,10 +962,10 @@ class BankRun {
         body: { code: spec.code, name: spec.name, scale: spec.scale, euro_per_unit: spec.euro_per_unit, ...(spec.wallet_balance_max === undefined ? {} : { wallet_balance_max: spec.wallet_balance_max }) },
       }, 201);
     }
-    const coordinator_password = 'bank coordinator password';
+    const coordinator_password = this.secret('staff password', 'bank coordinator password');
     await this.must('POST', '/users', { ...as_admin, body: { email: 'coordinator@bank.test', password: coordinator_password, role: 'coordinator', currencies: specs.map((s) => s.code) } }, 201);
     const login = await this.must('POST', '/auth/login', { body: { email: 'coordinator@bank.test', password: coordinator_password } }, 200);
-    const coordinator = { token: login.token as string, scope: `user:${login.user.id as string}` };
+    const coordinator = { token: this.secret('staff token', login.token as string), scope: `user:${login.user.id as string}` };
     const as_coordinator = { token: coordinator.token };
 
     const currencies: CurrencyWorld[] = [];
@@ -863,16 +991,16 @@ class BankRun {
         for (const max_claims of [2, 5, 1000]) {
           const body = activity.rate_per_hour === null ? { max_claims } : { max_claims, hours: '2' };
           const session = await this.must('POST', `/activities/${activity.id as string}/sessions`, { ...as_coordinator, body }, 201);
-          world.sessions.push({ id: session.id, token: session.claim_token, max_claims });
+          world.sessions.push({ id: session.id, token: this.secret('claim token', session.claim_token as string), max_claims });
         }
       }
       for (let i = 0; i < profile.wallets_per_currency; i++) {
-        const pin = String(1000 + index(rng.next(), 9000));
+        const pin = this.secret('wallet PIN', String(1000 + index(rng.next(), 9000)));
         const wallet = await this.must('POST', `/currencies/${spec.code}/wallets`, { ...as_coordinator, body: { display_name: `${spec.code} volunteer ${i}`, pin } }, 201);
         const account = wallet.account.id as string;
         seed_transfers.push(await this.must('POST', `/currencies/${spec.code}/issue`, { ...as_coordinator, key: key(), body: { to_account: account, amount: spec.opening } }, 201));
         const session = await this.must('POST', '/wallet/session', { body: { card: wallet.card.code, pin } }, 200);
-        world.wallets.push({ account, card: wallet.card.code as string, pin, token: session.token as string, scope: `wallet:${account}` });
+        world.wallets.push({ account, card: wallet.card.code as string, pin, token: this.secret('wallet token', session.token as string), scope: `wallet:${account}` });
       }
       for (let i = 0; i < profile.shops_per_currency; i++) {
         const shop = await this.must('POST', `/currencies/${spec.code}/shops`, { ...as_coordinator, body: { name: `${spec.code} shop ${i}` } }, 201);
@@ -880,8 +1008,10 @@ class BankRun {
         let pairing_code = shop.pairing_code as string;
         for (let d = 0; d < 2; d++) {
           if (d > 0) pairing_code = (await this.must('POST', `/shops/${actor.account}/pairing-codes`, as_coordinator, 201)).pairing_code as string;
+          // Shown as K7QM-3D9X, stored as K7QM3D9X.
+          this.secret('pairing code', pairing_code, pairing_code.replace(/-/g, ''));
           const device = await this.must('POST', '/shop/devices', { body: { pairing_code, device_name: `till ${d}` } }, 201);
-          actor.devices.push({ id: device.device.id as string, token: device.token as string, scope: `device:${device.device.id as string}` });
+          actor.devices.push({ id: device.device.id as string, token: this.secret('device token', device.token as string), scope: `device:${device.device.id as string}` });
         }
         world.shops.push(actor);
       }
@@ -996,7 +1126,7 @@ class BankRun {
         const session = await this.callUntilAnswered('POST', `/activities/${activity.id}/sessions`, {
           token: this.world.coordinator.token, body: activity.per_hour ? { max_claims, hours: '1.5' } : { max_claims },
         });
-        if (session?.status === 201) currency.sessions.push({ id: session.body.id as string, token: session.body.claim_token as string, max_claims });
+        if (session?.status === 201) currency.sessions.push({ id: session.body.id as string, token: this.secret('claim token', session.body.claim_token as string), max_claims });
         else if (session !== undefined) this.violation(`opening a session got ${session.status} ${JSON.stringify(session.body)}`);
         return;
       }
@@ -1381,10 +1511,13 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       ...process.env,
       ...relaxed_limits,
       PORT: '0', HOST: '127.0.0.1', DATABASE_URL: pg.url('bank'), DATA_DIR: path.join(work_dir, 'data'),
-      JWT_SECRET: jwt_secret, LOG_LEVEL: 'warn', SCRYPT_COST_LOG2: '10', SEAL_INTERVAL_S: '1',
+      // info: every request has its line, so the secrets check at the end searches real request logs.
+      JWT_SECRET: jwt_secret, LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', SEAL_INTERVAL_S: '1',
       PIN_FAILURES_MAX: '20', DB_POOL_SIZE_MAX: '10', REQUEST_TIMEOUT_MS: '20000', SHUTDOWN_TIMEOUT_MS: '2000',
     }, log_file, options.service_root ?? root);
     run = new BankRun(options, pg, service);
+    run.secret('JWT_SECRET', jwt_secret);
+    run.secret('database password', decodeURIComponent(new URL(pg.url('bank')).password));
     const current = run;
     await run.http_proxy.listen();
     run.http_proxy.target = await service.start();
@@ -1451,7 +1584,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       proxy: { ...run.http_proxy.stats },
       snapshots: { ...run.snapshots },
       five_xx: { total: run.five_xx.length, by_cause: five_xx_by },
-      service_errors_logged: service.errors.length,
+      service_errors_logged: service.errors.length, service_log: { bytes: 0, request_lines: 0, secrets_checked: 0 },
       violations: run.violations, work_dir: undefined,
       slowest: run.records
         .filter((r) => r.attempts.length > 0)
@@ -1474,7 +1607,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       faults: { ...(run?.faults_injected ?? { server_kill: 0, pg_restart_fast: 0, pg_restart_immediate: 0, pg_terminate: 0, db_tcp_cut: 0, pg_backends_terminated: 0, db_connections_cut: 0 }), service_starts: service?.starts ?? 0 },
       proxy: run?.http_proxy.stats ?? { connections: 0, refused: 0, delayed_chunks: 0, cut_requests: 0, cut_responses: 0, cut_all: 0 },
       snapshots: run?.snapshots ?? { ok: 0, deep: 0, failed: 0 }, five_xx: { total: 0, by_cause: {} },
-      service_errors_logged: service?.errors.length ?? 0, violations: run?.violations ?? [message], slowest: [], work_dir: undefined,
+      service_errors_logged: service?.errors.length ?? 0, service_log: { bytes: 0, request_lines: 0, secrets_checked: 0 }, violations: run?.violations ?? [message], slowest: [], work_dir: undefined,
     };
   } finally {
     if (run !== undefined) {
@@ -1488,13 +1621,17 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     await admin_sql?.end({ timeout: 1 }).catch(() => {});
     await run?.http_proxy.close().catch(() => {});
     await pg.stop().catch(() => {});
+    // Everything every service process printed, to its last line, then flushed to the file.
+    await service?.drained();
     await new Promise<void>((resolve) => log_file.end(() => resolve()));
   }
+  // Secrets: none of the PINs, passwords, tokens, pairing codes or keys the run used is in the log.
+  if (run !== undefined) report.service_log = await run.checkLog(path.join(work_dir, 'service.log'));
   report.duration_ms = Date.now() - started;
   if (report.violations.length > 0 || options.keep_work_dir === true) {
     report.work_dir = work_dir;
     await writeFile(path.join(work_dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    if (service !== undefined && report.violations.length > 0) log(`service log tail:\n${service.tail(40)}`);
+    if (service !== undefined && report.violations.length > 0) log(`service log tail:\n${maskSecrets(service.tail(40), [...(run?.secrets.values() ?? [])])}`);
   } else {
     await rm(pg.handle?.clusterDir ?? path.join(work_dir, 'pg'), { recursive: true, force: true });
     await rm(work_dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import {
   memo_length_max, pageOf, problems,
 } from '../schemas.js';
 import { presentCurrency, presentTransfer } from '../present.js';
-import { entriesPage } from '../lookup.js';
+import { uuid_pattern, entriesPage } from '../lookup.js';
 import { idempotent } from '../idempotency.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
@@ -30,7 +30,6 @@ import { randomUUID } from 'node:crypto';
 export const shopRoutes = new OpenAPIHono<AppEnv>();
 
 const IdParam = z.object({ id: z.string().max(100) });
-const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const Memo = Text.max(memo_length_max);
 
 async function deviceContext(c: AppContext): Promise<{ device: Device; shop: Shop; currency: Currency }> {

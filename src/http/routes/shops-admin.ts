@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { actorOf, coordinates, requireAdmin, requireStaff } from '../auth.js';
-import { accountForStaff, currencyForStaff } from '../lookup.js';
+import { uuid_pattern, accountForStaff, currencyForStaff } from '../lookup.js';
 import { Account, Currency as CurrencyOut, EuroAmount, Text, Uuid, jsonBody, jsonResponse, problems } from '../schemas.js';
 import { presentAccount, presentCurrency } from '../present.js';
 import { RedemptionOut, presentRedemption } from './shop.js';
@@ -25,7 +25,6 @@ export const shopAdminRoutes = new OpenAPIHono<AppEnv>();
 
 const CodeParam = z.object({ code: z.string().max(20) });
 const IdParam = z.object({ id: z.string().max(100) });
-const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const Iban = z.string().max(50).transform(normalizeIban).refine(isValidIban, 'not a valid IBAN (ISO 13616 check failed)');
 

@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import QRCode from 'qrcode';
 import type { AppContext, AppEnv } from '../context.js';
 import { actorOf, coordinates, requireStaff } from '../auth.js';
-import { accountForStaff, currencyForStaff } from '../lookup.js';
+import { uuid_pattern, accountForStaff, currencyForStaff } from '../lookup.js';
 import {
   Account, Amount, DateTime, IdempotencyHeader, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
@@ -38,7 +38,6 @@ export const Pin = z.string().regex(/^[0-9]{4,6}$/, '4 to 6 digits');
 const Language = z.enum(languages);
 const Hours = z.string().max(10).openapi({ example: '2.5', description: 'Decimal string, at most two decimals' });
 
-const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function cardUrl(c: AppContext, code: string): string {
   return `${c.get('deps').config.public_base_url}/c/${code}`;

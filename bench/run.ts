@@ -8,16 +8,18 @@
  *    creates a database, seeds history past the append-only triggers and runs CHECKPOINT).
  * 2. Compiles src/ with tsc into bench/.build and runs the real service as a child process
  *    (`node bench/.build/src/main.js`, as `npm start` runs it; `--tsx` runs src/main.ts through
- *    tsx instead) and seeds through its API: a currency, 4 coordinators, 20 shops with paired tablets, 1,000 wallets with card,
- *    PIN, session token and funds. PINs are hashed with SCRYPT_COST_LOG2=10 during seeding only;
- *    the service is restarted with the default cost before anything is measured.
+ *    tsx instead) and seeds through its API: a currency, 4 coordinators, 20 shops with paired
+ *    tablets, 1,000 wallets with card, PIN, session token and funds. PINs are hashed with
+ *    SCRYPT_COST_LOG2=10 during seeding only; the service is restarted with the default cost
+ *    before anything is measured.
  * 3. Seeds history with SQL (generate_series; balances, versions and entries consistent), the
  *    small history over the 100 wallets whose reads are measured.
  * 4. Scenarios over HTTP from 64 keep-alive connections (undici, 2 worker threads in this
  *    process): reads with a small history, payments, payments at half their maximum rate, hot
- *    shop, batch, claims; then the baselines on the same database (textbook row-locking transfer
- *    from postgres.js, floor CTE from pgbench at 8/16/32/64 clients); then a large history
- *    (1,000,000 transfers), start-up time to /readyz, reads (and payments) again.
+ *    shop, batches (and, full mode, wm_transfers alone at 1–1,000 per call), claims; then the
+ *    baselines on the same database (textbook row-locking transfer from postgres.js, floor CTE
+ *    from pgbench at 8/16/32/64 clients); then a large history (1,000,000 transfers), start-up
+ *    time to /readyz, reads (and payments) again; `verify` at the end.
  * 5. Prints a table and writes the JSON summary to bench/results/<timestamp>.json.
  *
  * `--profile` instead runs the setup and the payments scenario with the service under
@@ -25,11 +27,15 @@
  * EXPLAIN (ANALYZE, BUFFERS) of every statement of one payment (auto_explain, nested statements).
  *
  * Every figure is reported with the CPU it took: this process (the load generator), the service,
- * PostgreSQL, and whatever else ran on the machine. Linux only (reads /proc).
+ * PostgreSQL, and whatever else ran on the machine; with the WAL and buffers per transfer and the
+ * wait events of the database backends. Linux only (reads /proc). docs/performance.md explains
+ * the method and the results.
  *
  * Environment: BENCH_DATABASE_URL (use that server), PGBENCH (path of pgbench; default
  * /usr/lib/postgresql/15/bin/pgbench or the one on PATH), BENCH_SERVER_<NAME>=value (passes
- * <NAME>=value to the service, e.g. BENCH_SERVER_DB_POOL_SIZE_MAX=40, for experiments).
+ * <NAME>=value to the service, e.g. BENCH_SERVER_DB_POOL_SIZE_MAX=40), BENCH_PG_<name>=value (a
+ * setting of the embedded PostgreSQL, e.g. BENCH_PG_shared_buffers=1GB), BENCH_BATCH_SCALING=1
+ * (the wm_transfers scaling test in quick mode too). Experiments only; all are recorded in the JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -905,15 +911,21 @@ async function explainReads(url: string, fixture: Fixture, label: string) {
 async function batchScaling(sql: Sql, fixture: Fixture): Promise<Array<{ size: number; shape: string; ms: number; us_per_transfer: number }>> {
   const rows: Array<{ size: number; shape: string; ms: number; us_per_transfer: number }> = [];
   const c = fixture.currency_id;
-  for (const size of [1, 10, 100, 1000]) {
+  // One connection throughout, warmed up first: a connection's first call plans every statement
+  // of the function (a few milliseconds), which is not the cost of a transfer.
+  const connection = await sql.reserve();
+  const sizes = [1, 1, 10, 100, 1000];
+  for (const [round_index, size] of sizes.entries()) {
     for (const shape of ['distinct', 'hot debit', 'hot credit'] as const) {
       const times: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
-        await sql.begin(async (tx) => {
-          await tx`SET LOCAL statement_timeout = 0`;
-          const [shop] = await tx<{ id: string }[]>`
+        // A transaction on the reserved connection, always rolled back: nothing stays.
+        await connection`BEGIN`;
+        try {
+          await connection`SET LOCAL statement_timeout = 0`;
+          const [shop] = await connection<{ id: string }[]>`
             INSERT INTO accounts (currency_id, id, kind, name) VALUES (${c}, gen_random_uuid(), 'shop', 'scaling shop') RETURNING id`;
-          const made = await tx<{ id: string }[]>`
+          const made = await connection<{ id: string }[]>`
             INSERT INTO accounts (currency_id, id, kind, name, credits_posted)
             SELECT ${c}, gen_random_uuid(), 'wallet', 'scaling ' || g, 1000000 FROM generate_series(1, ${2 * size}) g RETURNING id`;
           const items = Array.from({ length: size }, (_, k) => ({
@@ -922,15 +934,17 @@ async function batchScaling(sql: Sql, fixture: Fixture): Promise<Array<{ size: n
             credit_account_id: shape === 'hot credit' ? shop?.id : made[2 * k + 1]?.id,
           }));
           const started = now();
-          await tx`SELECT wm_transfers(${c}, ${tx.json(items as never)}, true)`;
+          await connection`SELECT wm_transfers(${c}, ${connection.json(items as never)}, true)`;
           times.push(now() - started);
-          throw new Error('rollback');
-        }).catch((error: unknown) => { if ((error as Error).message !== 'rollback') throw error; });
+        } finally {
+          await connection`ROLLBACK`;
+        }
       }
       const ms = [...times].sort((a, b) => a - b)[1] ?? 0;
-      rows.push({ size, shape, ms: round(ms, 2), us_per_transfer: round((ms * 1000) / size, 0) });
+      if (round_index > 0) rows.push({ size, shape, ms: round(ms, 2), us_per_transfer: round((ms * 1000) / size, 0) });
     }
   }
+  connection.release();
   log('  wm_transfers alone, one call per batch (median of 3, rolled back), µs per transfer:', true);
   for (const size of [1, 10, 100, 1000]) {
     log(`    ${String(size).padStart(5)} per batch: ${rows.filter((r) => r.size === size).map((r) => `${r.shape} ${r.us_per_transfer}`).join(', ')}`);

@@ -165,31 +165,6 @@ function refuseUnpayable(request: PaymentRequest): void {
   if (status === 'expired') throw new DomainError('expired', 'this payment request has expired; ask the shop for a new one');
 }
 
-/**
- * Pays a request from a wallet, inside the caller's transaction: the request row is locked
- * first (so 20 wallets racing pay it once), then the ledger moves, then the status changes and
- * the tablet is notified on commit.
- */
-export async function payPaymentRequest(tx: Queryable, currency: Currency, request_id: string, wallet_account_id: string, actor: string): Promise<{ transfer: Transfer; request: PaymentRequest }> {
-  const [request] = await tx<PaymentRequest[]>`
-    SELECT * FROM payment_requests WHERE currency_id = ${currency.id} AND id = ${request_id} FOR UPDATE`;
-  assert(request !== undefined, 'the payment request exists');
-  refuseUnpayable(request);
-  const transfer = await postTransfer(tx, currency, {
-    id: randomUUID(), phase: 'single', code: 'payment',
-    debit_account_id: wallet_account_id, credit_account_id: request.shop_account_id, amount: request.amount,
-    memo: request.memo, created_by: actor,
-    metadata: { payment_request_id: request.id, device_id: request.device_id },
-  });
-  const [paid] = await tx<PaymentRequest[]>`
-    UPDATE payment_requests SET status = 'paid', transfer_id = ${transfer.id}, paid_by = ${wallet_account_id}, updated_at = now()
-    WHERE currency_id = ${currency.id} AND id = ${request.id}
-    RETURNING *`;
-  assert(paid !== undefined, 'the locked request is updated');
-  await tx`SELECT pg_notify(${payment_request_channel}, ${`${request.id}:paid`})`;
-  return { transfer, request: paid };
-}
-
 /** Cancels an open request; paid or expired ones cannot be cancelled. */
 export async function cancelPaymentRequest(sql: Sql, request: PaymentRequest): Promise<PaymentRequest> {
   return transaction(sql, async (tx) => {

@@ -6,6 +6,7 @@ import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context.js';
+import { createBatcher } from '../db/batch.js';
 import { authenticate } from './auth.js';
 import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
@@ -33,6 +34,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const events = createPaymentEvents(deps.sql);
   const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
+  const batcher = createBatcher(deps.sql, {
+    size_max: deps.config.BATCH_SIZE_MAX, inflight_max: deps.config.BATCH_INFLIGHT_MAX,
+    onBatch: (size) => deps.metrics.batch_size.observe(size),
+    onBatchFailure: (error, size) => {
+      deps.metrics.batch_failures.inc();
+      deps.logger.warn({ err: error, size }, 'batch failed as a whole; retrying its requests one by one');
+    },
+  });
 
   app.use('*', securityHeaders());
   app.use('*', requestId({ limitLength: 100 }));
@@ -47,6 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('events', events);
+    c.set('batcher', batcher);
     c.set('rate_limiter', rate_limiter);
     c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
     const started_ns = process.hrtime.bigint();

@@ -1,7 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
 import { insertAudit } from '../db/audit.js';
-import type { ActorKind } from '../db/audit.js';
+import type { ActorKind, AuditEntry } from '../db/audit.js';
 import type { Queryable } from '../db/client.js';
 import { lone_surrogate } from './schemas.js';
 
@@ -57,6 +57,24 @@ function storable(text: string): string {
     .replace(new RegExp(lone_surrogate.source, 'g'), '\uFFFD');
 }
 
+/** The audit record of an action by this request, to be written with the action. */
+export function auditEntry(c: AppContext, input: AuditInput): AuditEntry {
+  const actor = input.actor ?? actorOfPrincipal(c);
+  const changes = Object.fromEntries(Object.entries(input.changes ?? {}).map(([k, v]) =>
+    [k, typeof v === 'string' ? storable(v) : v]));
+  return {
+    currency_id: input.currency_id,
+    actor_kind: actor.kind,
+    actor_id: actor.id,
+    action: input.action,
+    object_kind: input.object?.kind ?? null,
+    object_id: input.object === undefined ? null : storable(input.object.id),
+    ip: clientAddress(c),
+    request_id: c.get('requestId') ?? null,
+    changes,
+  };
+}
+
 /**
  * Records an action in the append-only audit log, after it succeeded: who, what, on which
  * object, when, from where, with the changed fields. Callers never pass secrets (PINs,
@@ -64,21 +82,8 @@ function storable(text: string): string {
  * Given the action's transaction (`sql`), the record commits with the action or not at all.
  */
 export async function audit(c: AppContext, input: AuditInput, sql: Queryable = c.get('deps').sql): Promise<void> {
-  const actor = input.actor ?? actorOfPrincipal(c);
-  const changes = Object.fromEntries(Object.entries(input.changes ?? {}).map(([k, v]) =>
-    [k, typeof v === 'string' ? storable(v) : v]));
   try {
-    await insertAudit(sql, {
-      currency_id: input.currency_id,
-      actor_kind: actor.kind,
-      actor_id: actor.id,
-      action: input.action,
-      object_kind: input.object?.kind ?? null,
-      object_id: input.object === undefined ? null : storable(input.object.id),
-      ip: clientAddress(c),
-      request_id: c.get('requestId') ?? null,
-      changes,
-    });
+    await insertAudit(sql, auditEntry(c, input));
   } catch (error) {
     c.get('log').error({ err: error, action: input.action }, 'audit record failed');
     throw error;

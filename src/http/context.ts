@@ -7,6 +7,7 @@ import type { User } from '../db/users.js';
 import type { Wallet } from '../db/volunteers.js';
 import type { Device } from '../db/shops.js';
 import type { PaymentEvents } from '../db/events.js';
+import type { Batcher } from '../db/batch.js';
 
 /** A wallet as seen through a live session: with the card it was opened with. */
 export type SessionWallet = Wallet & { card_code: string };
@@ -36,6 +37,8 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     events: PaymentEvents;
+    /** Combines concurrent value-moving requests into shared transactions. */
+    batcher: Batcher;
     /** Failed login, PIN and pairing attempts of this app instance (see rate-limit.ts). */
     rate_limiter: SlidingWindowLimiter;
   };

@@ -1,12 +1,30 @@
 import { createHash } from 'node:crypto';
 import type { AppContext } from './context.js';
-import { DomainError } from '../ledger/errors.js';
+import { DomainError, assert } from '../ledger/errors.js';
+import { failureError } from '../ledger/failures.js';
+import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
+import type { Currency, Transfer } from '../ledger/model.js';
 import { runIdempotent } from '../db/idempotency.js';
 import type { Queryable } from '../db/client.js';
-import { audit } from './audit.js';
+import { audit, auditEntry } from './audit.js';
 import type { AuditInput } from './audit.js';
 
 const key_length_max = 255;
+
+/** The Idempotency-Key of a value-moving request and the fingerprint of what it asks. */
+function idempotencyOf(c: AppContext, scope: string, body: unknown): Idempotency {
+  const key = c.req.header('Idempotency-Key');
+  if (key === undefined || key.length === 0) {
+    throw new DomainError('idempotency_key_missing', 'this request moves value and needs an Idempotency-Key header');
+  }
+  if (key.length > key_length_max) {
+    throw new DomainError('idempotency_key_invalid', `Idempotency-Key must be 1–${key_length_max} characters`);
+  }
+  const request_hash = createHash('sha256')
+    .update(`${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`)
+    .digest('hex');
+  return { scope, key, request_hash };
+}
 
 /** What a value-moving handler answers, and the transfers it committed (for the metrics). */
 export interface Outcome<T, S> {
@@ -24,16 +42,7 @@ export interface Outcome<T, S> {
 export async function idempotent<T extends object, S extends 200 | 201>(
   c: AppContext, scope: string, body: unknown, run: (tx: Queryable) => Promise<Outcome<T, S>>,
 ) {
-  const key = c.req.header('Idempotency-Key');
-  if (key === undefined || key.length === 0) {
-    throw new DomainError('idempotency_key_missing', 'this request moves value and needs an Idempotency-Key header');
-  }
-  if (key.length > key_length_max) {
-    throw new DomainError('idempotency_key_invalid', `Idempotency-Key must be 1–${key_length_max} characters`);
-  }
-  const request_hash = createHash('sha256')
-    .update(`${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`)
-    .digest('hex');
+  const { key, request_hash } = idempotencyOf(c, scope, body);
   // Reassigned on every attempt: a retried transaction counts only what finally committed.
   let committed: Outcome<T, S> | undefined;
   const outcome = await runIdempotent(c.get('deps').sql, scope, key, request_hash, async (tx) => {
@@ -50,4 +59,40 @@ export async function idempotent<T extends object, S extends 200 | 201>(
   }
   // A replay carries the body recorded for this very request: the same shape T.
   return c.json(outcome.response.body as T, outcome.response.status as S);
+}
+
+/**
+ * A single-phase transfer of `currency` (a payment, a charge), run at most once per
+ * Idempotency-Key like `idempotent`, but combined with the concurrent ones into one database
+ * transaction by the batcher. The answer leaves after that transaction committed.
+ */
+export async function idempotentPosting<T extends object, S extends 200 | 201>(
+  c: AppContext, scope: string, body: unknown, currency: Currency,
+  command: Omit<Command, 'idempotency'>,
+  respond: (transfer: Transfer, request: HeldRequest | undefined) => Outcome<T, S>,
+) {
+  const idempotency = idempotencyOf(c, scope, body);
+  const result = await c.get('batcher').submit(currency.id, {
+    ...command, idempotency,
+    respond: (transfer, request) => {
+      const outcome = respond(transfer, request);
+      return { status: outcome.status, body: outcome.body, ...(outcome.audit === undefined ? {} : { audit: auditEntry(c, outcome.audit) }) };
+    },
+  });
+  switch (result.kind) {
+    case 'posted': {
+      assert(result.response !== undefined, 'a posted command has its response');
+      c.get('deps').metrics.transfers.inc({ code: result.transfer.code });
+      return c.json(result.response.body as T, result.response.status as S);
+    }
+    case 'replayed':
+      c.header('Idempotency-Replayed', 'true');
+      return c.json(result.body as T, result.status as S);
+    case 'key_in_flight':
+      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
+    case 'key_reused':
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
+    case 'failed':
+      throw failureError(result.code, result.detail, currency.scale);
+  }
 }

@@ -6,6 +6,8 @@ export interface Metrics {
   http_requests: Counter<'method' | 'route' | 'status'>;
   http_request_duration: Histogram<'method' | 'route'>;
   transfers: Counter<'code'>;
+  batch_size: Histogram;
+  batch_failures: Counter;
 }
 
 export function createMetrics(collect_process_metrics: boolean): Metrics {
@@ -25,6 +27,14 @@ export function createMetrics(collect_process_metrics: boolean): Metrics {
     transfers: new Counter({
       name: 'wijkmunt_transfers_total', help: 'Transfers committed, by code',
       labelNames: ['code'], registers: [registry],
+    }),
+    batch_size: new Histogram({
+      name: 'wijkmunt_batch_commands', help: 'Value-moving requests per database transaction',
+      registers: [registry], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    }),
+    batch_failures: new Counter({
+      name: 'wijkmunt_batch_failures_total', help: 'Batches that failed as a whole and were retried request by request',
+      registers: [registry],
     }),
   };
 }

@@ -44,6 +44,14 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
       return `at most the pending amount ${amountIn(detail, 'pending_amount', scale)} can be posted`;
     case 'transfer_not_found':
       return `no transfer ${String(detail.transfer_id ?? '')}`;
+    case 'already_paid':
+      return 'this payment request was already paid';
+    case 'cancelled':
+      return 'the shop cancelled this payment request';
+    case 'expired':
+      return 'this payment request has expired; ask the shop for a new one';
+    case 'not_found':
+      return 'no such payment request';
     case 'amount_too_large':
       return 'the amount would take a balance beyond what the ledger can hold';
     default:

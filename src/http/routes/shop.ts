@@ -8,7 +8,8 @@ import {
 } from '../schemas.js';
 import { presentCurrency, presentTransfer } from '../present.js';
 import { uuid_pattern, entriesPage } from '../lookup.js';
-import { idempotent } from '../idempotency.js';
+import { idempotent, idempotentPosting } from '../idempotency.js';
+import { newTransferId } from '../../ledger/ids.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
 import { checkCardPin } from './wallet.js';
@@ -22,7 +23,7 @@ import { signToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById, findTransfer, postTransfer } from '../../db/ledger.js';
 import {
   cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
-  pairDevice, payPaymentRequest, refundPayment, revokeDevice, requestRedemption, takingsToday,
+  pairDevice, refundPayment, revokeDevice, requestRedemption, takingsToday,
 } from '../../db/shops.js';
 import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
 import { randomUUID } from 'node:crypto';
@@ -275,16 +276,19 @@ shopRoutes.openapi(createRoute({
   if (request.currency_id !== wallet.currency_id) {
     throw new DomainError('wrong_currency', `this shop asks for ${currency.name}; your wallet holds another currency`);
   }
-  return idempotent(c, actorOf(c), { pay: request.id }, async (tx) => {
-    const { transfer } = await payPaymentRequest(tx, currency, request.id, wallet.account_id, actorOf(c));
-    return {
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      audit: {
-        action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
-        changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
-      },
-    };
-  });
+  return idempotentPosting(c, actorOf(c), { pay: request.id }, currency, {
+    pays_request: request.id,
+    posting: {
+      id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id, created_by: actorOf(c),
+      metadata: { payment_request_id: request.id, device_id: request.device_id },
+    },
+  }, (transfer) => ({
+    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+    audit: {
+      action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
+      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
+    },
+  }));
 });
 
 shopRoutes.openapi(createRoute({
@@ -318,21 +322,20 @@ shopRoutes.openapi(createRoute({
   const { card, wallet } = await checkCardPin(c, input.card, input.pin, 'invalid_card_or_pin');
   if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   const { pin: _pin, ...fingerprint } = input;
-  return idempotent(c, actorOf(c), fingerprint, async (tx) => {
-    const transfer = await postTransfer(tx, currency, {
-      id: randomUUID(), phase: 'single', code: 'payment', debit_account_id: wallet.account_id,
+  return idempotentPosting(c, actorOf(c), fingerprint, currency, {
+    posting: {
+      id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id,
       credit_account_id: shop.account_id, amount, memo: input.memo ?? null, created_by: actorOf(c),
       metadata: { device_id: device.id, via: 'card' },
-    });
-    return {
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      // Never the PIN: only which card paid how much.
-      audit: {
-        action: 'payment.charge', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
-        changes: { card: card.code, wallet: wallet.account_id, amount: input.amount, memo: input.memo ?? null },
-      },
-    };
-  });
+    },
+  }, (transfer) => ({
+    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+    // Never the PIN: only which card paid how much.
+    audit: {
+      action: 'payment.charge', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
+      changes: { card: card.code, wallet: wallet.account_id, amount: input.amount, memo: input.memo ?? null },
+    },
+  }));
 });
 
 shopRoutes.openapi(createRoute({

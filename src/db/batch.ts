@@ -1,0 +1,238 @@
+import type { Queryable, Sql } from './client.js';
+import { isConnectionLost, transaction } from './client.js';
+import type { AuditEntry } from './audit.js';
+import { assert } from '../ledger/errors.js';
+import { decideBatch, keyOf } from '../ledger/batch.js';
+import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey } from '../ledger/batch.js';
+import type { Transfer } from '../ledger/model.js';
+
+/** What a posted command answers, recorded for its idempotency key, and its audit record. */
+export interface Response {
+  status: number;
+  body: unknown;
+  audit?: AuditEntry;
+}
+
+export interface BatchCommand extends Command {
+  /** Builds the response of a posted command (pure: a retried transaction calls it again). */
+  respond?: (transfer: Transfer, request: HeldRequest | undefined) => Response;
+}
+
+export type CommandResult =
+  | { kind: 'posted'; transfer: Transfer; response?: Response }
+  | Exclude<Decision, { kind: 'posted' }>;
+
+interface LockedJson {
+  now: string;
+  keys: Array<{ locked: boolean; request_hash: string | null; status: number | null; body: unknown }>;
+  requests: Array<Omit<HeldRequest, 'amount' | 'expires_at'> & { amount: string; expires_at: string }>;
+  accounts: Array<Record<keyof HeldAccount, string | null>>;
+}
+
+function accountFromJson(row: Record<keyof HeldAccount, string | null>): HeldAccount {
+  const big = (value: string | null) => BigInt(value ?? '0');
+  return {
+    id: row.id ?? '', kind: row.kind as HeldAccount['kind'], name: row.name ?? '', status: row.status as HeldAccount['status'],
+    debits_pending: big(row.debits_pending), debits_posted: big(row.debits_posted),
+    credits_pending: big(row.credits_pending), credits_posted: big(row.credits_posted),
+    balance_max: row.balance_max === null ? null : BigInt(row.balance_max), version: big(row.version),
+  };
+}
+
+/**
+ * First statement of a batch: claims the idempotency keys, locks the payment requests and the
+ * accounts (see migrations/0006_batching.sql) and returns their state.
+ */
+export async function lockBatch(
+  tx: Queryable, currency_id: number,
+  input: { request_ids: string[]; account_ids: string[]; keys: Array<{ scope: string; key: string }> },
+): Promise<BatchState> {
+  const [row] = await tx<{ state: LockedJson }[]>`
+    SELECT wm_batch_lock(${currency_id}, ${input.request_ids}::uuid[], ${input.account_ids}::uuid[],
+                         ${input.keys.map((k) => k.scope)}::text[], ${input.keys.map((k) => k.key)}::text[]) AS state`;
+  assert(row !== undefined && row.state.keys.length === input.keys.length, 'one state per key');
+  const keys = new Map<string, HeldKey>();
+  input.keys.forEach((k, i) => {
+    const held = row.state.keys[i];
+    assert(held !== undefined, 'one state per key');
+    keys.set(keyOf(k.scope, k.key), {
+      locked: held.locked,
+      stored: held.request_hash === null ? null : { request_hash: held.request_hash, status: held.status ?? 200, body: held.body },
+    });
+  });
+  return {
+    currency_id,
+    now: new Date(row.state.now),
+    keys,
+    requests: new Map(row.state.requests.map((r) => [r.id, { ...r, amount: BigInt(r.amount), expires_at: new Date(r.expires_at) }])),
+    accounts: new Map(row.state.accounts.map((a) => [a.id ?? '', accountFromJson(a)])),
+  };
+}
+
+/** Second statement: everything the batch decided, written set-wise. */
+export async function writeBatch(
+  tx: Queryable, currency_id: number, write: BatchWrite,
+  records: { keys: Array<{ scope: string; key: string; request_hash: string; status: number; body: unknown }>; audit: AuditEntry[] },
+): Promise<void> {
+  const text = (value: bigint) => value.toString();
+  const json = (value: unknown) => tx.json(value as never);
+  await tx`
+    SELECT wm_batch_write(${currency_id},
+      ${json(write.transfers.map((t) => ({ ...t, amount: text(t.amount) })))},
+      ${json(write.entries.map((e) => ({ ...e, version: text(e.version), amount: text(e.amount), balance_after: text(e.balance_after) })))},
+      ${json(write.accounts.map((a) => ({ id: a.id, debits: text(a.debits), credits: text(a.credits), entries: text(a.entries), version_after: text(a.version_after) })))},
+      ${json(write.paid)}, ${json(records.keys)}, ${json(records.audit)})`;
+}
+
+/**
+ * Runs commands of one currency in the caller's transaction: two statements, whatever their
+ * number. Atomic: the first failure is reported by its index and nothing is written.
+ */
+export async function runCommands(
+  tx: Queryable, currency_id: number, commands: BatchCommand[], atomic = false,
+): Promise<{ results: CommandResult[]; failed_index?: number }> {
+  const request_ids = new Set<string>();
+  const account_ids = new Set<string>();
+  const keys = new Map<string, { scope: string; key: string }>();
+  for (const command of commands) {
+    if (command.pays_request !== undefined) request_ids.add(command.pays_request);
+    account_ids.add(command.posting.debit_account_id);
+    if (command.posting.credit_account_id !== undefined) account_ids.add(command.posting.credit_account_id);
+    const k = command.idempotency;
+    if (k !== undefined) keys.set(keyOf(k.scope, k.key), { scope: k.scope, key: k.key });
+  }
+  const state = await lockBatch(tx, currency_id, {
+    request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()],
+  });
+  const decided = decideBatch(state, commands, { atomic });
+  if (decided.failed_index !== undefined) {
+    return { results: decided.decisions, failed_index: decided.failed_index };
+  }
+  const records = { keys: [] as Array<{ scope: string; key: string; request_hash: string; status: number; body: unknown }>, audit: [] as AuditEntry[] };
+  const results: CommandResult[] = decided.decisions.map((decision, i) => {
+    if (decision.kind !== 'posted') return decision;
+    const command = commands[i];
+    assert(command !== undefined, 'one decision per command');
+    const response = command.respond?.(decision.transfer, decision.request);
+    if (response !== undefined) {
+      if (command.idempotency !== undefined) {
+        records.keys.push({ ...command.idempotency, status: response.status, body: response.body });
+      }
+      if (response.audit !== undefined) records.audit.push(response.audit);
+    }
+    return response === undefined ? { kind: 'posted', transfer: decision.transfer } : { kind: 'posted', transfer: decision.transfer, response };
+  });
+  if (decided.write.transfers.length > 0 || records.keys.length > 0 || records.audit.length > 0) {
+    await writeBatch(tx, currency_id, decided.write, records);
+  }
+  return { results };
+}
+
+/** Runs commands in their own (retried) transaction; answers only after it committed. */
+export async function executeCommands(sql: Sql, currency_id: number, commands: BatchCommand[]): Promise<CommandResult[]> {
+  const { results } = await transaction(sql, (tx) => runCommands(tx, currency_id, commands));
+  return results;
+}
+
+export interface BatcherOptions {
+  /** Most commands in one transaction. */
+  size_max: number;
+  /** Most transactions of one currency in flight at once. */
+  inflight_max: number;
+  /** Told about a batch that failed as a whole and was retried command by command. */
+  onBatchFailure?: (error: unknown, size: number) => void;
+  /** Told about every committed batch (for the metrics). */
+  onBatch?: (size: number, duration_s: number) => void;
+}
+
+/**
+ * Combines concurrent commands into shared transactions (group commit, as TigerBeetle batches
+ * requests): a command waits only while `inflight_max` batches of its currency are being
+ * written, so an idle service runs each command at once and a busy one runs many per
+ * transaction. Every command's promise settles after its transaction committed.
+ */
+export interface Batcher {
+  submit(currency_id: number, command: BatchCommand): Promise<CommandResult>;
+}
+
+interface Waiting {
+  command: BatchCommand;
+  resolve: (result: CommandResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
+  const queues = new Map<number, Waiting[]>();
+  const inflight = new Map<number, number>();
+  const scheduled = new Set<number>();
+
+  const schedule = (currency_id: number) => {
+    if (scheduled.has(currency_id) || (inflight.get(currency_id) ?? 0) >= options.inflight_max) return;
+    scheduled.add(currency_id);
+    // After the I/O of this turn of the event loop: requests that arrived together go together.
+    setImmediate(() => {
+      scheduled.delete(currency_id);
+      flush(currency_id);
+    });
+  };
+
+  const settle = (batch: Waiting[], results: CommandResult[]) => {
+    batch.forEach((waiting, i) => {
+      const result = results[i];
+      if (result === undefined) waiting.reject(new Error('batch: no result for a command'));
+      else waiting.resolve(result);
+    });
+  };
+
+  const run = async (currency_id: number, batch: Waiting[]) => {
+    const started = process.hrtime.bigint();
+    try {
+      settle(batch, await executeCommands(sql, currency_id, batch.map((w) => w.command)));
+      options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (error) {
+      // A lost connection leaves the outcome unknown: the clients retry with their keys.
+      if (batch.length === 1 || isConnectionLost(error)) {
+        for (const waiting of batch) waiting.reject(error);
+        return;
+      }
+      // Nothing was written: one bad command must not fail the others, so each runs alone.
+      options.onBatchFailure?.(error, batch.length);
+      await Promise.all(batch.map(async (waiting) => {
+        try {
+          settle([waiting], await executeCommands(sql, currency_id, [waiting.command]));
+        } catch (alone) {
+          waiting.reject(alone);
+        }
+      }));
+    }
+  };
+
+  const flush = (currency_id: number) => {
+    const queue = queues.get(currency_id);
+    if (queue === undefined || queue.length === 0) return;
+    const batch = queue.splice(0, options.size_max);
+    if (queue.length === 0) queues.delete(currency_id);
+    inflight.set(currency_id, (inflight.get(currency_id) ?? 0) + 1);
+    void run(currency_id, batch).finally(() => {
+      const left = (inflight.get(currency_id) ?? 1) - 1;
+      if (left === 0) inflight.delete(currency_id);
+      else inflight.set(currency_id, left);
+      schedule(currency_id);
+    });
+    schedule(currency_id);
+  };
+
+  return {
+    submit(currency_id, command) {
+      return new Promise<CommandResult>((resolve, reject) => {
+        let queue = queues.get(currency_id);
+        if (queue === undefined) {
+          queue = [];
+          queues.set(currency_id, queue);
+        }
+        queue.push({ command, resolve, reject });
+        schedule(currency_id);
+      });
+    },
+  };
+}

@@ -1,10 +1,11 @@
-import type { Queryable, Sql } from './client.js';
+import type { Queryable, Sql, TransactionSql } from './client.js';
+import { BatchItemError, postTransfers } from './ledger.js';
 import { isConnectionLost, transaction } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
 import { decideBatch, keyOf } from '../ledger/batch.js';
-import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey } from '../ledger/batch.js';
-import type { Transfer } from '../ledger/model.js';
+import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Posting } from '../ledger/batch.js';
+import type { Transfer, TransferRequest, TransferResult } from '../ledger/model.js';
 
 /** What a posted command answers, recorded for its idempotency key, and its audit record. */
 export interface Response {
@@ -235,4 +236,43 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
       });
     },
   };
+}
+
+/**
+ * Posts single-phase transfers set-wise (two statements for the whole list) in the caller's
+ * transaction, with the same results as wm_transfers: per item, or atomic with the first
+ * failure raised as BatchItemError. Lists with pending, post, void or reversal items, and a
+ * list that meets a transfer id committed meanwhile, go through wm_transfers.
+ */
+export async function postSingleTransfers(
+  tx: TransactionSql, currency_id: number, items: TransferRequest[], atomic: boolean,
+): Promise<TransferResult[]> {
+  const postings: Posting[] = [];
+  for (const item of items) {
+    if (item.phase !== 'single' || item.reverses_id !== undefined || item.pending_id !== undefined
+      || item.debit_account_id === undefined || item.credit_account_id === undefined || item.amount === undefined) {
+      return postTransfers(tx, currency_id, items, atomic);
+    }
+    postings.push({
+      id: item.id, code: item.code, debit_account_id: item.debit_account_id, credit_account_id: item.credit_account_id,
+      amount: item.amount, memo: item.memo ?? null, metadata: item.metadata ?? {}, created_by: item.created_by,
+    });
+  }
+  let outcome: Awaited<ReturnType<typeof runCommands>>;
+  try {
+    outcome = await tx.savepoint((sp) => runCommands(sp, currency_id, postings.map((posting) => ({ posting })), atomic));
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    return postTransfers(tx, currency_id, items, atomic);
+  }
+  if (outcome.failed_index !== undefined) {
+    const failed = outcome.results[outcome.failed_index];
+    assert(failed !== undefined && failed.kind === 'failed', 'the failed index names a failure');
+    throw new BatchItemError(outcome.failed_index, failed.code, failed.detail);
+  }
+  return outcome.results.map((result): TransferResult => {
+    if (result.kind === 'posted') return { ok: true, transfer: result.transfer };
+    assert(result.kind === 'failed', 'commands without keys are posted or failed');
+    return { ok: false, code: result.code, detail: result.detail };
+  });
 }

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql<{ bigint: bigint }>;
 /** A transaction or the pool: anything that runs a query. */
 export type Queryable = Sql | postgres.TransactionSql<{ bigint: bigint }>;
+export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
 
 export interface SqlOptions {
   url: string;

@@ -1,4 +1,4 @@
-import type { Sql, Queryable } from './client.js';
+import type { Sql, TransactionSql } from './client.js';
 import { transaction } from './client.js';
 import { DomainError } from '../ledger/errors.js';
 
@@ -20,7 +20,7 @@ export type IdempotentOutcome =
  */
 export async function runIdempotent(
   sql: Sql, scope: string, key: string, request_hash: string,
-  fn: (tx: Queryable) => Promise<StoredResponse>,
+  fn: (tx: TransactionSql) => Promise<StoredResponse>,
 ): Promise<IdempotentOutcome> {
   return transaction(sql, async (tx) => {
     const [lock] = await tx<{ locked: boolean }[]>`

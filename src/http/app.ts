@@ -7,6 +7,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context.js';
 import { createBatcher } from '../db/batch.js';
+import { createLoaders } from '../db/loaders.js';
 import { authenticate } from './auth.js';
 import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const events = createPaymentEvents(deps.sql);
   const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
+  const loaders = createLoaders(deps.sql, { pin_failures_max: deps.config.PIN_FAILURES_MAX, batch_size_max: deps.config.BATCH_SIZE_MAX });
   const batcher = createBatcher(deps.sql, {
     size_max: deps.config.BATCH_SIZE_MAX, inflight_max: deps.config.BATCH_INFLIGHT_MAX,
     onBatch: (size) => deps.metrics.batch_size.observe(size),
@@ -57,6 +59,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('deps', deps);
     c.set('events', events);
     c.set('batcher', batcher);
+    c.set('loaders', loaders);
     c.set('rate_limiter', rate_limiter);
     c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
     const started_ns = process.hrtime.bigint();

@@ -3,7 +3,6 @@ import type { AppEnv, AppContext, Principal, SessionWallet } from './context.js'
 import { DomainError } from '../ledger/errors.js';
 import { verifyToken } from '../security/tokens.js';
 import { findSessionUser } from '../db/users.js';
-import { findSessionWallet } from '../db/volunteers.js';
 import { findLiveDevice } from '../db/shops.js';
 import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
@@ -34,7 +33,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: string; aud: string }): Promise<Principal> {
   const deps = c.get('deps');
   if (claims.aud === wallet_audience) {
-    const wallet = await findSessionWallet(deps.sql, claims.sid, deps.config.PIN_FAILURES_MAX);
+    const wallet = await c.get('loaders').sessionWallet.load(claims.sid);
     if (wallet === undefined || wallet.account_id !== claims.sub) {
       throw new DomainError('unauthenticated', 'the session has ended; open your wallet again with card and PIN');
     }

@@ -8,6 +8,7 @@ import type { Wallet } from '../db/volunteers.js';
 import type { Device } from '../db/shops.js';
 import type { PaymentEvents } from '../db/events.js';
 import type { Batcher } from '../db/batch.js';
+import type { Loaders } from '../db/loaders.js';
 
 /** A wallet as seen through a live session: with the card it was opened with. */
 export type SessionWallet = Wallet & { card_code: string };
@@ -39,6 +40,8 @@ export interface AppEnv {
     events: PaymentEvents;
     /** Combines concurrent value-moving requests into shared transactions. */
     batcher: Batcher;
+    /** Lookups shared by concurrent requests. */
+    loaders: Loaders;
     /** Failed login, PIN and pairing attempts of this app instance (see rate-limit.ts). */
     rate_limiter: SlidingWindowLimiter;
   };

@@ -5,7 +5,7 @@ import { failureError } from '../ledger/failures.js';
 import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { runIdempotent } from '../db/idempotency.js';
-import type { Queryable } from '../db/client.js';
+import type { TransactionSql } from '../db/client.js';
 import { audit, auditEntry } from './audit.js';
 import type { AuditInput } from './audit.js';
 
@@ -40,7 +40,7 @@ export interface Outcome<T, S> {
  * same key with the same body replays the first response with `Idempotency-Replayed: true`.
  */
 export async function idempotent<T extends object, S extends 200 | 201>(
-  c: AppContext, scope: string, body: unknown, run: (tx: Queryable) => Promise<Outcome<T, S>>,
+  c: AppContext, scope: string, body: unknown, run: (tx: TransactionSql) => Promise<Outcome<T, S>>,
 ) {
   const { key, request_hash } = idempotencyOf(c, scope, body);
   // Reassigned on every attempt: a retried transaction counts only what finally committed.

@@ -15,6 +15,7 @@ import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
 import { account_kinds, account_statuses, transfer_codes } from '../../ledger/model.js';
 import type { Currency, TransferRequest, TransferResult } from '../../ledger/model.js';
+import { postSingleTransfers } from '../../db/batch.js';
 import {
   BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, postTransfers, setAccountStatus,
   takenTransferIds,
@@ -240,7 +241,7 @@ ledgerRoutes.openapi(createRoute({
     const valid = requests.filter((r) => !problems.has(r.id));
     let results: TransferResult[];
     try {
-      results = await postTransfers(tx, currency.id, valid, input.atomic);
+      results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
     } catch (error) {
       if (!(error instanceof BatchItemError)) throw error;
       const cause = failureError(error.code, error.detail, currency.scale);

@@ -198,13 +198,9 @@ shopRoutes.openapi(createRoute({
 });
 
 async function paymentRequestById(c: AppContext, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
-  const sql = c.get('deps').sql;
-  const request = uuid_pattern.test(id) ? await findPaymentRequest(sql, id) : undefined;
-  if (request === undefined) throw new DomainError('not_found', 'no such payment request');
-  const currency = await findCurrencyById(sql, request.currency_id);
-  const shop = await findShop(sql, request.shop_account_id);
-  assert(currency !== undefined && shop !== undefined, 'a payment request has its currency and shop');
-  return { request, currency, shop };
+  const found = uuid_pattern.test(id) ? await c.get('loaders').paymentRequest.load(id.toLowerCase()) : undefined;
+  if (found === undefined) throw new DomainError('not_found', 'no such payment request');
+  return found;
 }
 
 shopRoutes.openapi(createRoute({

@@ -1,0 +1,52 @@
+import DataLoader from 'dataloader';
+import type { Sql } from './client.js';
+import type { Wallet } from './volunteers.js';
+import type { PaymentRequest, Shop } from './shops.js';
+import type { Currency } from '../ledger/model.js';
+
+/**
+ * Lookups that every value-moving request makes first (its session, the payment request it
+ * pays), combined across concurrent requests: the requests that arrive in one turn of the
+ * event loop share one query. Nothing is cached — each request reads the rows as they are
+ * when its query runs, so a revoked session or a cancelled request is seen at once.
+ */
+export interface Loaders {
+  sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;
+  paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
+}
+
+/** Waits for the rest of this turn of the event loop (the other requests read meanwhile). */
+const nextTurn = (callback: () => void) => { setImmediate(callback); };
+
+export function createLoaders(sql: Sql, options: { pin_failures_max: number; batch_size_max: number }): Loaders {
+  const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
+  return {
+    sessionWallet: new DataLoader(async (ids) => {
+      const rows = await sql<(Wallet & { card_code: string; session_id: string })[]>`
+        SELECT w.*, s.card_code, s.id AS session_id FROM wallet_sessions s
+        JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
+        JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
+        WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND c.status = 'active'
+          AND NOT (c.pin_failures >= ${options.pin_failures_max} AND (c.locked_until IS NULL OR c.locked_until > now()))`;
+      const by_id = new Map(rows.map(({ session_id, ...wallet }) => [session_id, wallet]));
+      return ids.map((id) => by_id.get(id));
+    }, shared),
+    paymentRequest: new DataLoader(async (ids) => {
+      const requests = await sql<PaymentRequest[]>`SELECT * FROM payment_requests WHERE id = ANY(${ids as string[]}::uuid[])`;
+      if (requests.length === 0) return ids.map(() => undefined);
+      const [currencies, shops] = await Promise.all([
+        sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${[...new Set(requests.map((r) => r.currency_id))]}::int[])`,
+        sql<Shop[]>`SELECT * FROM shops WHERE account_id = ANY(${[...new Set(requests.map((r) => r.shop_account_id))]}::uuid[])`,
+      ]);
+      const currency_by_id = new Map(currencies.map((c) => [c.id, c]));
+      const shop_by_key = new Map(shops.map((s) => [`${s.currency_id}:${s.account_id}`, s]));
+      const by_id = new Map(requests.map((request) => {
+        const currency = currency_by_id.get(request.currency_id);
+        const shop = shop_by_key.get(`${request.currency_id}:${request.shop_account_id}`);
+        return [request.id, currency === undefined || shop === undefined ? undefined : { request, currency, shop }];
+      }));
+      return ids.map((id) => by_id.get(id));
+    }, shared),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The pure core of request batching: commands decided in order against the locked state, the
+ * rows to write, one balance change per account.
+ */
+import { describe, expect, it } from 'vitest';
+import { decideBatch, keyOf } from '../src/ledger/batch.js';
+import type { BatchState, Command, HeldAccount, HeldRequest } from '../src/ledger/batch.js';
+
+const now = new Date('2026-11-26T12:00:00Z');
+
+function account(id: string, kind: HeldAccount['kind'], balance: bigint, extra: Partial<HeldAccount> = {}): HeldAccount {
+  return {
+    id, kind, name: id.toUpperCase(), status: 'active', debits_pending: 0n, debits_posted: 0n,
+    credits_pending: 0n, credits_posted: balance, balance_max: null, version: 3n, ...extra,
+  };
+}
+
+function request(id: string, shop: string, amount: bigint, extra: Partial<HeldRequest> = {}): HeldRequest {
+  return { id, shop_account_id: shop, device_id: null, amount, memo: `memo ${id}`, status: 'open', expires_at: new Date(now.getTime() + 60_000), ...extra };
+}
+
+function state(accounts: HeldAccount[], requests: HeldRequest[] = [], keys: BatchState['keys'] = new Map()): BatchState {
+  return {
+    currency_id: 7, now,
+    accounts: new Map(accounts.map((a) => [a.id, a])),
+    requests: new Map(requests.map((r) => [r.id, r])),
+    keys,
+  };
+}
+
+let n = 0;
+function pay(from: string, to: string, amount: bigint, extra: Partial<Command> = {}): Command {
+  n += 1;
+  return { posting: { id: `t${n}`, code: 'payment', debit_account_id: from, credit_account_id: to, amount, created_by: 'test' }, ...extra };
+}
+
+describe('decideBatch', () => {
+  it('decides in order against the balance left by earlier commands; a failure changes nothing', () => {
+    const s = state([account('ann', 'wallet', 500n), account('bak', 'shop', 0n)]);
+    const { decisions, write } = decideBatch(s, [pay('ann', 'bak', 300n), pay('ann', 'bak', 300n), pay('ann', 'bak', 200n)]);
+    expect(decisions.map((d) => d.kind)).toEqual(['posted', 'failed', 'posted']);
+    expect(decisions[1]).toMatchObject({ code: 'insufficient_funds', detail: { account_id: 'ann', account_name: 'ANN', available: '200' } });
+    expect(write.transfers.map((t) => t.amount)).toEqual([300n, 200n]);
+    // One change per account for the whole batch, versions counted per entry.
+    expect(write.accounts).toEqual([
+      { id: 'ann', debits: 500n, credits: 0n, entries: 2n, version_after: 5n },
+      { id: 'bak', debits: 0n, credits: 500n, entries: 2n, version_after: 5n },
+    ]);
+    expect(write.entries.map((e) => [e.account_id, e.version, e.amount, e.balance_after])).toEqual([
+      ['ann', 4n, -300n, 200n], ['bak', 4n, 300n, 300n], ['ann', 5n, -200n, 0n], ['bak', 5n, 200n, 500n],
+    ]);
+    // The locked state itself is not changed: a retried transaction decides from scratch.
+    expect(s.accounts.get('ann')?.credits_posted).toBe(500n);
+    expect(s.accounts.get('ann')?.debits_posted).toBe(0n);
+  });
+
+  it('the issuance account may go below zero; reserved debits count against a wallet', () => {
+    const s = state([account('iss', 'issuance', 0n), account('ann', 'wallet', 100n, { debits_pending: 60n }), account('bak', 'shop', 0n)]);
+    const { decisions } = decideBatch(s, [pay('iss', 'ann', 1000n), pay('ann', 'bak', 1000n), pay('ann', 'bak', 1041n)]);
+    expect(decisions.map((d) => d.kind)).toEqual(['posted', 'posted', 'failed']);
+    expect(decisions[2]).toMatchObject({ code: 'insufficient_funds', detail: { available: '40' } });
+  });
+
+  it('refuses what wm_apply refuses, with the same codes', () => {
+    const s = state([
+      account('ann', 'wallet', 100n, { balance_max: 150n }), account('bea', 'wallet', 100n),
+      account('frz', 'wallet', 100n, { status: 'frozen' }), account('cls', 'shop', 0n, { status: 'closed' }),
+    ]);
+    const { decisions } = decideBatch(s, [
+      pay('ann', 'ann', 1n), pay('ann', 'nobody', 1n), pay('nobody', 'ann', 1n), pay('frz', 'ann', 1n),
+      pay('ann', 'cls', 1n), pay('bea', 'ann', 51n), pay('bea', 'ann', 50n), pay('bea', 'ann', 0n),
+    ]);
+    expect(decisions.map((d) => (d.kind === 'failed' ? d.code : d.kind))).toEqual([
+      'same_account', 'account_not_found', 'account_not_found', 'account_frozen', 'account_closed',
+      'balance_max_exceeded', 'posted', 'invalid_transfer',
+    ]);
+    expect(decisions[5]).toMatchObject({ detail: { account_id: 'ann', room: '50' } });
+  });
+
+  it('a payment request is paid at most once, with its own amount, shop and memo; expired and cancelled ones are refused', () => {
+    const s = state(
+      [account('ann', 'wallet', 1000n), account('bob', 'wallet', 1000n), account('bak', 'shop', 0n)],
+      [request('r1', 'bak', 250n), request('r2', 'bak', 10n, { expires_at: now }), request('r3', 'bak', 10n, { status: 'cancelled' }), request('r4', 'bak', 10n, { status: 'paid' })],
+    );
+    const payRequest = (from: string, id: string): Command => ({ pays_request: id, posting: { id: `p-${from}-${id}`, code: 'payment', debit_account_id: from, created_by: 'test' } });
+    const { decisions, write } = decideBatch(s, [
+      payRequest('ann', 'r1'), payRequest('bob', 'r1'), payRequest('ann', 'r2'), payRequest('ann', 'r3'), payRequest('ann', 'r4'), payRequest('ann', 'r9'),
+    ]);
+    expect(decisions.map((d) => (d.kind === 'failed' ? d.code : d.kind))).toEqual(['posted', 'already_paid', 'expired', 'cancelled', 'already_paid', 'not_found']);
+    expect(write.transfers).toHaveLength(1);
+    expect(write.transfers[0]).toMatchObject({ amount: 250n, credit_account_id: 'bak', memo: 'memo r1', created_at: now });
+    expect(write.paid).toEqual([{ id: 'r1', transfer_id: 'p-ann-r1', paid_by: 'ann' }]);
+  });
+
+  it('idempotency: a key held elsewhere or used twice in the batch is in flight; a recorded one replays or is reused', () => {
+    const keys = new Map([
+      [keyOf('w', 'fresh'), { locked: true, stored: null }],
+      [keyOf('w', 'busy'), { locked: false, stored: null }],
+      [keyOf('w', 'done'), { locked: true, stored: { request_hash: 'h-done', status: 201, body: { id: 'old' } } }],
+    ]);
+    const s = state([account('ann', 'wallet', 1000n), account('bak', 'shop', 0n)], [], keys);
+    const k = (key: string, request_hash = `h-${key}`) => ({ idempotency: { scope: 'w', key, request_hash } });
+    const { decisions, write } = decideBatch(s, [
+      pay('ann', 'bak', 1n, k('fresh')), pay('ann', 'bak', 1n, k('fresh')), pay('ann', 'bak', 1n, k('busy')),
+      pay('ann', 'bak', 1n, k('done')), pay('ann', 'bak', 1n, k('done', 'other')), pay('ann', 'bak', 1n, k('unknown')),
+    ]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ kind: 'posted' }), { kind: 'key_in_flight' }, { kind: 'key_in_flight' },
+      { kind: 'replayed', status: 201, body: { id: 'old' } }, { kind: 'key_in_flight' }, { kind: 'key_in_flight' },
+    ]);
+    expect(write.transfers).toHaveLength(1);
+  });
+
+  it('atomic: the first failure is named and nothing is written', () => {
+    const s = state([account('ann', 'wallet', 100n), account('bak', 'shop', 0n)]);
+    const result = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 60n), pay('ann', 'bak', 1n)], { atomic: true });
+    expect(result.failed_index).toBe(1);
+    expect(result.write).toEqual({ transfers: [], entries: [], accounts: [], paid: [] });
+    const ok = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 40n)], { atomic: true });
+    expect(ok.failed_index).toBeUndefined();
+    expect(ok.write.transfers).toHaveLength(2);
+  });
+
+  it('refuses sums a bigint column cannot hold', () => {
+    const s = state([account('iss', 'issuance', 0n, { debits_posted: 2n ** 63n - 10n }), account('ann', 'wallet', 0n)]);
+    const { decisions } = decideBatch(s, [pay('iss', 'ann', 100n)]);
+    expect(decisions[0]).toMatchObject({ kind: 'failed', code: 'amount_too_large' });
+  });
+});

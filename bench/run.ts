@@ -505,6 +505,8 @@ interface LoadResult {
   blocks_per_item?: { hit: number; read: number };
   waits?: Awaited<ReturnType<ReturnType<typeof startWaitSampler>['stop']>>;
   target_rate_per_s?: number;
+  /** Request batching: database transactions that moved value, and requests per transaction. */
+  batching?: { transactions: number; requests_per_transaction: number };
 }
 
 function latencyOf(values: Float64Array | number[]): Latency {
@@ -531,7 +533,21 @@ interface WorkerAnswer {
 
 const context: { database_url: string; probe: Probe } = { database_url: '', probe: {} };
 
+/** Value-moving requests combined so far: transactions and requests (the service's /metrics). */
+async function batchCounters(service: Service): Promise<{ batches: number; commands: number } | undefined> {
+  try {
+    const text = await (await fetch(`${service.origin}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? 'NaN');
+    const batches = value('wijkmunt_batch_commands_count');
+    const commands = value('wijkmunt_batch_commands_sum');
+    return Number.isFinite(batches) && Number.isFinite(commands) ? { batches, commands } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & { collected?: unknown[][] }> {
+  const batch_before = await batchCounters(service);
   const connections = spec.connections ?? concurrency;
   const threads = Math.min(load_threads, connections);
   const workers: Worker[] = [];
@@ -608,6 +624,11 @@ async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & {
   }
   const window_s = Math.max(0.001, (window_end - start_at) / 1000);
   const throughput = in_window / window_s;
+  const batch_after = await batchCounters(service);
+  const batches = batch_before === undefined || batch_after === undefined ? 0 : batch_after.batches - batch_before.batches;
+  const batching = batches > 0 && batch_before !== undefined && batch_after !== undefined
+    ? { transactions: batches, requests_per_transaction: round((batch_after.commands - batch_before.commands) / batches, 1) }
+    : undefined;
   let collected: unknown[][] | undefined;
   if (spec.collect !== undefined) {
     collected = new Array(spec.count);
@@ -622,6 +643,7 @@ async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & {
     blocks_per_item: blocksPerItem(blocks_before, blocks_after, requests * (spec.items_per_request ?? 1)),
     ...(wait_report === undefined ? {} : { waits: wait_report }),
     ...(spec.rate_per_s === undefined ? {} : { target_rate_per_s: round(spec.rate_per_s, 1) }),
+    ...(batching === undefined ? {} : { batching }),
     ...(collected === undefined ? {} : { collected }),
   };
 }
@@ -630,7 +652,8 @@ function brief(r: LoadResult): string {
   const items = r.items_per_s === undefined ? '' : ` (${Math.round(r.items_per_s).toLocaleString('en')} items/s)`;
   return `${r.label}: ${Math.round(r.throughput_per_s).toLocaleString('en')}/s${items}, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, `
     + `${r.errors} errors, CPU client ${r.cpu_cores.client} / service ${r.cpu_cores.server} / PostgreSQL ${r.cpu_cores.postgres} / other ${r.cpu_cores.other}, `
-    + `service RSS peak ${r.server_rss_peak_mib} MiB`;
+    + `service RSS peak ${r.server_rss_peak_mib} MiB`
+    + (r.batching === undefined ? '' : `, ${r.batching.requests_per_transaction} requests per transaction`);
 }
 
 /** Drops the per-job data before a result goes into the summary. */

@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp } from './support/app.js';
 import type { Reply, TestApp } from './support/app.js';
 import { createCurrency, expectProblem } from './support/http-fixtures.js';
@@ -23,6 +23,7 @@ import {
   forgetPreviousTokenKeys, keyId, loadTokenKeys, previous_key_file_name, key_file_name, rotateTokenKeyFile,
 } from '../src/security/keys.js';
 import type { TokenKeys } from '../src/security/tokens.js';
+import { signToken, verifyToken } from '../src/security/tokens.js';
 import { loadConfig, scrubSecrets } from '../src/config.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -295,3 +296,26 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe('verified tokens are remembered only while valid', () => {
+  it('a remembered token still expires on time; a changed byte is verified afresh and refused', async () => {
+    const keys: TokenKeys = { current_kid: 'k', keys: new Map([['k', new Uint8Array(32).fill(7)]]) };
+    const { token } = await signToken(keys, 'wallet', { sub: 'w1', sid: 's1' }, 60);
+    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ sub: 'w1', sid: 's1', aud: 'wallet' });
+    // Remembered: the same answer again, and only for the audiences it was checked against.
+    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ sub: 'w1', sid: 's1', aud: 'wallet' });
+    expect(await verifyToken(keys, ['staff'], token)).toBeUndefined();
+    const flipped = token.slice(0, -2) + (token.endsWith('A') ? 'B' : 'A') + token.slice(-1);
+    expect(await verifyToken(keys, ['wallet'], flipped)).toBeUndefined();
+    // Other keys (a restart after --forget-previous) verify afresh.
+    const other: TokenKeys = { current_kid: 'k', keys: new Map([['k', new Uint8Array(32).fill(8)]]) };
+    expect(await verifyToken(other, ['wallet'], token)).toBeUndefined();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(await verifyToken(keys, ['wallet'], token)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -53,11 +53,43 @@ function keyFor(keys: TokenKeys) {
   };
 }
 
+type VerifiedClaims = TokenClaims & { aud: string };
+
+/** Most verified tokens remembered per key set (the oldest is forgotten first). */
+const verified_max = 10_000;
+const verified_cache = new WeakMap<TokenKeys, Map<string, { claims: VerifiedClaims; expires_ms: number }>>();
+
 /**
  * Verifies signature (algorithm pinned), kid, exp, iss and one of `audiences`; undefined when
  * anything fails. Returns the audience the token was made for.
+ *
+ * A token that verified once is remembered until it expires: the same string under the same
+ * keys always verifies the same way, and checking an HMAC was a tenth of the service's CPU per
+ * payment. Expiry is checked on every use, and callers still check the session behind the
+ * token on every request, so a revoked session ends at once.
  */
-export async function verifyToken(keys: TokenKeys, audiences: string[], token: string): Promise<(TokenClaims & { aud: string }) | undefined> {
+export async function verifyToken(keys: TokenKeys, audiences: string[], token: string): Promise<VerifiedClaims | undefined> {
+  let cache = verified_cache.get(keys);
+  if (cache === undefined) {
+    cache = new Map();
+    verified_cache.set(keys, cache);
+  }
+  const cache_key = `${audiences.join(' ')}\n${token}`;
+  const known = cache.get(cache_key);
+  if (known !== undefined) {
+    if (Date.now() < known.expires_ms) return known.claims;
+    cache.delete(cache_key);
+    return undefined;
+  }
+  const verified = await verifySignedToken(keys, audiences, token);
+  if (verified !== undefined) {
+    if (cache.size >= verified_max) cache.delete(cache.keys().next().value as string);
+    cache.set(cache_key, verified);
+  }
+  return verified?.claims;
+}
+
+async function verifySignedToken(keys: TokenKeys, audiences: string[], token: string): Promise<{ claims: VerifiedClaims; expires_ms: number } | undefined> {
   try {
     const { payload } = await jwtVerify(token, keyFor(keys), {
       algorithms: [algorithm],
@@ -66,8 +98,8 @@ export async function verifyToken(keys: TokenKeys, audiences: string[], token: s
       requiredClaims: ['exp', 'iss', 'aud', 'sub', 'sid'],
     });
     const aud = Array.isArray(payload.aud) ? undefined : payload.aud;
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || aud === undefined) return undefined;
-    return { sub: payload.sub, sid: payload.sid, aud };
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || aud === undefined || payload.exp === undefined) return undefined;
+    return { claims: { sub: payload.sub, sid: payload.sid, aud }, expires_ms: payload.exp * 1000 };
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { Queryable, Sql, TransactionSql } from './client.js';
 import { BatchItemError, postTransfers } from './ledger.js';
-import { isConnectionLost, transaction } from './client.js';
+import { isConnectionLost } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
 import { decideBatch, keyOf } from '../ledger/batch.js';
@@ -44,13 +44,24 @@ function accountFromJson(row: Record<keyof HeldAccount, string | null>): HeldAcc
  * First statement of a batch: claims the idempotency keys, locks the payment requests and the
  * accounts (see migrations/0006_batching.sql) and returns their state.
  */
-export async function lockBatch(
-  tx: Queryable, currency_id: number,
-  input: { request_ids: string[]; account_ids: string[]; keys: Array<{ scope: string; key: string }> },
-): Promise<BatchState> {
-  const [row] = await tx<{ state: LockedJson }[]>`
+export async function lockBatch(tx: Queryable, currency_id: number, input: LockInput): Promise<BatchState> {
+  return stateOf(currency_id, input, await lockQuery(tx, currency_id, input));
+}
+
+interface LockInput {
+  request_ids: string[];
+  account_ids: string[];
+  keys: Array<{ scope: string; key: string }>;
+}
+
+function lockQuery(tx: Queryable, currency_id: number, input: LockInput) {
+  return tx<{ state: LockedJson }[]>`
     SELECT wm_batch_lock(${currency_id}, ${input.request_ids}::uuid[], ${input.account_ids}::uuid[],
                          ${input.keys.map((k) => k.scope)}::text[], ${input.keys.map((k) => k.key)}::text[]) AS state`;
+}
+
+function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: LockedJson }>): BatchState {
+  const [row] = rows;
   assert(row !== undefined && row.state.keys.length === input.keys.length, 'one state per key');
   const keys = new Map<string, HeldKey>();
   input.keys.forEach((k, i) => {
@@ -71,13 +82,13 @@ export async function lockBatch(
 }
 
 /** Second statement: everything the batch decided, written set-wise. */
-export async function writeBatch(
+export function writeBatch(
   tx: Queryable, currency_id: number, write: BatchWrite,
   records: { keys: Array<{ scope: string; key: string; request_hash: string; status: number; body: unknown }>; audit: AuditEntry[] },
-): Promise<void> {
+) {
   const text = (value: bigint) => value.toString();
   const json = (value: unknown) => tx.json(value as never);
-  await tx`
+  return tx`
     SELECT wm_batch_write(${currency_id},
       ${json(write.transfers.map((t) => ({ ...t, amount: text(t.amount) })))},
       ${json(write.entries.map((e) => ({ ...e, version: text(e.version), amount: text(e.amount), balance_after: text(e.balance_after) })))},
@@ -85,13 +96,10 @@ export async function writeBatch(
       ${json(write.paid)}, ${json(records.keys)}, ${json(records.audit)})`;
 }
 
-/**
- * Runs commands of one currency in the caller's transaction: two statements, whatever their
- * number. Atomic: the first failure is reported by its index and nothing is written.
- */
-export async function runCommands(
-  tx: Queryable, currency_id: number, commands: BatchCommand[], atomic = false,
-): Promise<{ results: CommandResult[]; failed_index?: number }> {
+type KeyRecord = { scope: string; key: string; request_hash: string; status: number; body: unknown };
+
+/** What the first statement must lock and read for these commands. */
+function lockInput(commands: BatchCommand[]) {
   const request_ids = new Set<string>();
   const account_ids = new Set<string>();
   const keys = new Map<string, { scope: string; key: string }>();
@@ -102,37 +110,84 @@ export async function runCommands(
     const k = command.idempotency;
     if (k !== undefined) keys.set(keyOf(k.scope, k.key), { scope: k.scope, key: k.key });
   }
-  const state = await lockBatch(tx, currency_id, {
-    request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()],
-  });
+  return { request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()] };
+}
+
+/** Decides the commands and builds their responses, idempotency records and audit rows. */
+function decide(state: BatchState, commands: BatchCommand[], atomic: boolean) {
   const decided = decideBatch(state, commands, { atomic });
+  const records = { keys: [] as KeyRecord[], audit: [] as AuditEntry[] };
   if (decided.failed_index !== undefined) {
-    return { results: decided.decisions, failed_index: decided.failed_index };
+    return { results: decided.decisions as CommandResult[], failed_index: decided.failed_index, write: decided.write, records, writes: false };
   }
-  const records = { keys: [] as Array<{ scope: string; key: string; request_hash: string; status: number; body: unknown }>, audit: [] as AuditEntry[] };
   const results: CommandResult[] = decided.decisions.map((decision, i) => {
     if (decision.kind !== 'posted') return decision;
     const command = commands[i];
     assert(command !== undefined, 'one decision per command');
     const response = command.respond?.(decision.transfer, decision.request);
     if (response !== undefined) {
-      if (command.idempotency !== undefined) {
-        records.keys.push({ ...command.idempotency, status: response.status, body: response.body });
-      }
+      if (command.idempotency !== undefined) records.keys.push({ ...command.idempotency, status: response.status, body: response.body });
       if (response.audit !== undefined) records.audit.push(response.audit);
     }
     return response === undefined ? { kind: 'posted', transfer: decision.transfer } : { kind: 'posted', transfer: decision.transfer, response };
   });
-  if (decided.write.transfers.length > 0 || records.keys.length > 0 || records.audit.length > 0) {
-    await writeBatch(tx, currency_id, decided.write, records);
-  }
-  return { results };
+  const writes = decided.write.transfers.length > 0 || records.keys.length > 0 || records.audit.length > 0;
+  return { results, write: decided.write, records, writes, failed_index: undefined };
 }
 
-/** Runs commands in their own (retried) transaction; answers only after it committed. */
+/**
+ * Runs commands of one currency in the caller's transaction: two statements, whatever their
+ * number. Atomic: the first failure is reported by its index and nothing is written.
+ */
+export async function runCommands(
+  tx: Queryable, currency_id: number, commands: BatchCommand[], atomic = false,
+): Promise<{ results: CommandResult[]; failed_index?: number }> {
+  const state = await lockBatch(tx, currency_id, lockInput(commands));
+  const decided = decide(state, commands, atomic);
+  if (decided.failed_index !== undefined) return { results: decided.results, failed_index: decided.failed_index };
+  if (decided.writes) await writeBatch(tx, currency_id, decided.write, decided.records);
+  return { results: decided.results };
+}
+
+const retryable_states = new Set(['40001', '40P01']);
+const attempts_max = 5;
+
+/**
+ * Runs commands in their own transaction and answers only after it committed. Two round trips
+ * whatever the number of commands: BEGIN goes out with the first statement and COMMIT with the
+ * second (pipelined on one connection). Retried on deadlocks and serialization failures, which
+ * leave nothing written.
+ */
 export async function executeCommands(sql: Sql, currency_id: number, commands: BatchCommand[]): Promise<CommandResult[]> {
-  const { results } = await transaction(sql, (tx) => runCommands(tx, currency_id, commands));
-  return results;
+  const input = lockInput(commands);
+  for (let attempt = 1; ; attempt++) {
+    const connection = await sql.reserve();
+    let open = false;
+    try {
+      open = true;
+      // Handed to the driver in this order (execute), so they leave in this order.
+      const begin = connection`BEGIN`.execute();
+      const lock = lockQuery(connection, currency_id, input).execute();
+      const [, locked] = await Promise.all([begin, lock]);
+      const decided = decide(stateOf(currency_id, input, locked), commands, false);
+      if (decided.writes) {
+        // A failed write turns the COMMIT behind it into a rollback; its error rejects here.
+        const write = writeBatch(connection, currency_id, decided.write, decided.records).execute();
+        await Promise.all([write, connection`COMMIT`.execute()]);
+      } else {
+        await connection`COMMIT`;
+      }
+      open = false;
+      return decided.results;
+    } catch (error) {
+      if (open && !isConnectionLost(error)) await connection`ROLLBACK`.catch(() => {});
+      const state = (error as { code?: string }).code;
+      if (attempt >= attempts_max || state === undefined || !retryable_states.has(state)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    } finally {
+      connection.release();
+    }
+  }
 }
 
 export interface BatcherOptions {

@@ -1,0 +1,175 @@
+/**
+ * Issue #7, request batching: concurrent payments share database transactions (lock, decide in
+ * order, write set-wise) and keep every guarantee — at most once per key and per payment
+ * request, no negative balance, answers only after commit, the same answers as one by one.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, newKey } from './support/app.js';
+import type { TestApp } from './support/app.js';
+import { createCurrency, expectProblem, issue, openAccount } from './support/http-fixtures.js';
+import { expectVerified, fundedWallet, pay, requestPayment, shopWithTablet } from './support/shop-fixtures.js';
+import type { Payer, Tablet } from './support/shop-fixtures.js';
+import { createBatcher } from '../src/db/batch.js';
+import type { BatchCommand } from '../src/db/batch.js';
+import { findCurrency } from '../src/db/ledger.js';
+
+let t: TestApp;
+let tablet: Tablet;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await createCurrency(t, 'BAT', 2);
+  ({ tablet } = await shopWithTablet(t, 'BAT'));
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Requests and transactions of the batcher so far (its Prometheus histogram). */
+async function batchCounters(): Promise<{ transactions: number; requests: number }> {
+  const text = String((await t.request('GET', '/metrics')).body);
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? 'NaN');
+  return { transactions: value('wijkmunt_batch_commands_count'), requests: value('wijkmunt_batch_commands_sum') };
+}
+
+describe('payments combined into shared transactions', () => {
+  it('200 concurrent payments to one shop: each wallet pays exactly what it can, in shared transactions; the ledger verifies', async () => {
+    const wallets: Payer[] = [];
+    for (let i = 0; i < 50; i++) wallets.push(await fundedWallet(t, 'BAT', '2.50', `Payer ${i}`));
+    // Four requests of 1.00 per wallet: each can pay two of them.
+    const requests = await Promise.all(Array.from({ length: 200 }, () => requestPayment(t, tablet, '1.00')));
+    const before = await batchCounters();
+    const replies = await Promise.all(requests.map((r, i) => pay(t, wallets[i % 50]!.token, r.id)));
+    const after = await batchCounters();
+
+    const by_wallet = new Map<number, number[]>();
+    replies.forEach((reply, i) => by_wallet.set(i % 50, [...(by_wallet.get(i % 50) ?? []), reply.status]));
+    for (const [w, statuses] of by_wallet) {
+      expect(statuses.filter((s) => s === 201), `wallet ${w}: ${statuses.join(',')}`).toHaveLength(2);
+      expect(statuses.filter((s) => s === 422)).toHaveLength(2);
+    }
+    for (const reply of replies.filter((r) => r.status === 422)) {
+      expectProblem(reply, 422, 'insufficient_funds');
+      expect(reply.body.available).toBe('0.50');
+    }
+    // Batched for real: fewer transactions than payments.
+    expect(after.requests - before.requests).toBe(200);
+    expect(after.transactions - before.transactions).toBeLessThan(200);
+
+    const [sums] = await t.sql<{ paid: bigint; transfers: bigint; open: bigint; audit: bigint; keys: bigint }[]>`
+      SELECT (SELECT count(*) FROM payment_requests WHERE status = 'paid' AND id = ANY(${requests.map((r) => r.id)}::uuid[])) AS paid,
+             (SELECT count(*) FROM transfers WHERE code = 'payment') AS transfers,
+             (SELECT count(*) FROM payment_requests WHERE status = 'open' AND id = ANY(${requests.map((r) => r.id)}::uuid[])) AS open,
+             (SELECT count(*) FROM audit_log WHERE action = 'payment.pay') AS audit,
+             (SELECT count(*) FROM idempotency_keys WHERE scope LIKE 'wallet:%') AS keys`;
+    expect(sums).toEqual({ paid: 100n, transfers: 100n, open: 100n, audit: 100n, keys: 100n });
+    for (const wallet of wallets.slice(0, 5)) {
+      const view = await t.request('GET', '/api/v1/wallet', { token: wallet.token });
+      expect(view.body.balance).toBe('0.50');
+    }
+    await expectVerified(t, 'BAT');
+  });
+
+  it('a payment answers with the transfer exactly as committed (same transaction time, same id)', async () => {
+    const wallet = await fundedWallet(t, 'BAT', '5.00');
+    const request = await requestPayment(t, tablet, '1.25', 'koffie');
+    const reply = await pay(t, wallet.token, request.id);
+    expect(reply.status).toBe(201);
+    const [row] = await t.sql<{ created_at: Date; amount: bigint; memo: string }[]>`
+      SELECT created_at, amount, memo FROM transfers WHERE id = ${reply.body.id}`;
+    expect(row).toEqual({ created_at: new Date(reply.body.created_at), amount: 125n, memo: 'koffie' });
+    // Time-ordered transfer ids (UUIDv7).
+    expect(reply.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+
+  it('the same Idempotency-Key 10 times at once: one payment; the others replay it or are told it is in flight', async () => {
+    const wallet = await fundedWallet(t, 'BAT', '5.00');
+    const request = await requestPayment(t, tablet, '1.00');
+    const key = newKey();
+    const replies = await Promise.all(Array.from({ length: 10 }, () => pay(t, wallet.token, request.id, key)));
+    const created = replies.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+    for (const reply of replies.filter((r) => r.status !== 201)) expectProblem(reply, 409, 'idempotency_key_in_flight');
+    expect(created.filter((r) => r.headers.get('idempotency-replayed') !== 'true')).toHaveLength(1);
+    const [count] = await t.sql<{ n: bigint }[]>`SELECT count(*) AS n FROM transfers WHERE metadata->>'payment_request_id' = ${request.id}`;
+    expect(count?.n).toBe(1n);
+    // Afterwards the key replays the payment, in a batch of its own.
+    const again = await pay(t, wallet.token, request.id, key);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body.id).toBe(created[0]?.body.id);
+  });
+
+  it('ten wallets racing for one request in one batch: exactly one pays', async () => {
+    const wallets = await Promise.all(Array.from({ length: 10 }, (_, i) => fundedWallet(t, 'BAT', '5.00', `Racer ${i}`)));
+    const request = await requestPayment(t, tablet, '2.00');
+    const replies = await Promise.all(wallets.map((w) => pay(t, w.token, request.id)));
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const reply of replies.filter((r) => r.status !== 201)) expectProblem(reply, 409, 'already_paid');
+  });
+});
+
+describe('the batcher itself', () => {
+  it('a batch that fails as a whole is retried command by command: the good ones post, the bad one fails alone', async () => {
+    const bat = await findCurrency(t.sql, 'BAT');
+    const source = await openAccount(t, 'BAT', 'programme', 'Batch source');
+    const target = await openAccount(t, 'BAT', 'wallet', 'Batch target');
+    await issue(t, 'BAT', source, '10.00');
+    const taken = (await t.sql<{ id: string }[]>`SELECT id FROM transfers WHERE currency_id = ${bat!.id} LIMIT 1`)[0]!.id;
+    const failures: number[] = [];
+    const batcher = createBatcher(t.sql, { size_max: 100, inflight_max: 1, onBatchFailure: (_, size) => failures.push(size) });
+    const command = (id: string): BatchCommand => ({
+      posting: { id, code: 'budget', debit_account_id: source, credit_account_id: target, amount: 100n, created_by: 'test' },
+    });
+    const ids = [randomUUID(), randomUUID(), taken, randomUUID()];
+    const outcomes = await Promise.allSettled(ids.map((id) => batcher.submit(bat!.id, command(id))));
+    expect(failures).toEqual([4]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ kind: string }>).value.kind))
+      .toEqual(['posted', 'posted', 'posted']);
+    const [balance] = await t.sql<{ balance: bigint }[]>`
+      SELECT credits_posted - debits_posted AS balance FROM accounts WHERE id = ${target}`;
+    expect(balance?.balance).toBe(300n);
+    await expectVerified(t, 'BAT');
+  });
+});
+
+describe('POST /transfers/batch, applied set-wise', () => {
+  it('1,000 issues in one atomic batch; a batch with one impossible item writes nothing and names it', async () => {
+    const wallets = await Promise.all(Array.from({ length: 20 }, (_, i) => openAccount(t, 'BAT', 'wallet', `Batch ${i}`)));
+    const programme = await openAccount(t, 'BAT', 'programme', 'Batch budget');
+    const currency = (await t.request('GET', '/api/v1/currencies/BAT', { token: t.adminToken })).body;
+    const transfers = Array.from({ length: 1000 }, (_, i) => ({
+      debit_account: currency.issuance_account, credit_account: wallets[i % 20], amount: '0.01', code: 'issue',
+    }));
+    const ok = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+      token: t.adminToken, idempotencyKey: newKey(), body: { atomic: true, transfers },
+    });
+    expect(ok.status, JSON.stringify(ok.body).slice(0, 300)).toBe(200);
+    expect(ok.body.results.filter((r: { status: string }) => r.status === 'created')).toHaveLength(1000);
+    const [entries] = await t.sql<{ n: bigint; top: bigint }[]>`
+      SELECT count(*) AS n, max(version) AS top FROM entries WHERE account_id = ${wallets[0]!}`;
+    expect(entries).toEqual({ n: 50n, top: 50n });
+
+    const before = await t.sql<{ n: bigint }[]>`SELECT count(*) AS n FROM transfers`;
+    const bad = [...transfers.slice(0, 10), { debit_account: wallets[1], credit_account: programme, amount: '1000.00', code: 'adjustment' }];
+    const refused = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+      token: t.adminToken, idempotencyKey: newKey(), body: { atomic: true, transfers: bad },
+    });
+    expectProblem(refused, 422, 'batch_item_failed');
+    expect(refused.body.index).toBe(10);
+    expect(refused.body.item_code).toBe('insufficient_funds');
+    expect(await t.sql<{ n: bigint }[]>`SELECT count(*) AS n FROM transfers`).toEqual(before);
+
+    const mixed = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+      token: t.adminToken, idempotencyKey: newKey(), body: { atomic: false, transfers: bad },
+    });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.results.map((r: { status: string }) => r.status)).toEqual([...Array(10).fill('created'), 'failed']);
+    expect(mixed.body.results[10].error.code).toBe('insufficient_funds');
+    await expectVerified(t, 'BAT');
+  });
+});

@@ -13,8 +13,11 @@
 -- accounts still refuse any negative balance, and wm_batch_write checks that every account's
 -- version is the one the service computed.
 
+-- Both functions touch rows by key only, so they are planned without sequential scans: right
+-- after a burst of new rows (payment requests, idempotency keys) and before autovacuum has
+-- analysed them, the planner believes those tables tiny and would scan them on every batch.
 CREATE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[])
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   v_locked   boolean[];
   v_keys     jsonb;
@@ -29,12 +32,14 @@ BEGIN
   INTO v_locked
   FROM unnest(p_scopes, p_keys) WITH ORDINALITY AS k(scope, key, n);
 
+  -- One index lookup per key (LATERAL … LIMIT 1 cannot be turned into a join, which the planner
+  -- would hash against a scan of the whole table).
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'locked', v_locked[k.n::integer], 'request_hash', i.request_hash,
            'status', i.response_status, 'body', i.response_body) ORDER BY k.n), '[]'::jsonb)
   INTO v_keys
   FROM unnest(p_scopes, p_keys) WITH ORDINALITY AS k(scope, key, n)
-  LEFT JOIN idempotency_keys i ON i.scope = k.scope AND i.key = k.key;
+  LEFT JOIN LATERAL (SELECT * FROM idempotency_keys WHERE scope = k.scope AND key = k.key LIMIT 1) i ON true;
 
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', r.id, 'shop_account_id', r.shop_account_id, 'device_id', r.device_id,
@@ -66,9 +71,10 @@ END $$;
 
 CREATE FUNCTION wm_batch_write(p_currency integer, p_transfers jsonb, p_entries jsonb, p_accounts jsonb,
                                p_paid jsonb, p_keys jsonb, p_audit jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   v_count integer;
+  v_ids   uuid[];
 BEGIN
   INSERT INTO transfers (currency_id, id, debit_account_id, credit_account_id, amount, code, phase,
                          memo, metadata, created_by)
@@ -78,13 +84,15 @@ BEGIN
     AS t(id uuid, debit_account_id uuid, credit_account_id uuid, amount bigint, code text, memo text,
          metadata jsonb, created_by text);
 
-  -- One UPDATE per account for the whole batch; the versions must come out as computed.
+  -- One UPDATE per account for the whole batch; the versions must come out as computed. The
+  -- rows are found by their ids (id = ANY), never by joining the whole table to the batch.
+  SELECT coalesce(array_agg(d.id), '{}') INTO v_ids FROM jsonb_to_recordset(p_accounts) AS d(id uuid);
   WITH changed AS (
     UPDATE accounts a SET debits_posted = a.debits_posted + d.debits,
                           credits_posted = a.credits_posted + d.credits,
                           version = a.version + d.entries
     FROM jsonb_to_recordset(p_accounts) AS d(id uuid, debits bigint, credits bigint, entries bigint, version_after bigint)
-    WHERE a.currency_id = p_currency AND a.id = d.id
+    WHERE a.currency_id = p_currency AND a.id = ANY(v_ids) AND a.id = d.id
     RETURNING a.version = d.version_after AS as_computed
   )
   SELECT count(*) FILTER (WHERE as_computed) INTO v_count FROM changed;
@@ -97,9 +105,10 @@ BEGIN
   SELECT p_currency, e.account_id, e.version, e.transfer_id, e.amount, e.balance_after
   FROM jsonb_to_recordset(p_entries) AS e(account_id uuid, version bigint, transfer_id uuid, amount bigint, balance_after bigint);
 
+  SELECT coalesce(array_agg(p.id), '{}') INTO v_ids FROM jsonb_to_recordset(p_paid) AS p(id uuid);
   UPDATE payment_requests r SET status = 'paid', transfer_id = p.transfer_id, paid_by = p.paid_by, updated_at = now()
   FROM jsonb_to_recordset(p_paid) AS p(id uuid, transfer_id uuid, paid_by uuid)
-  WHERE r.currency_id = p_currency AND r.id = p.id AND r.status = 'open';
+  WHERE r.currency_id = p_currency AND r.id = ANY(v_ids) AND r.id = p.id AND r.status = 'open';
   GET DIAGNOSTICS v_count = ROW_COUNT;
   IF v_count <> jsonb_array_length(p_paid) THEN
     RAISE EXCEPTION 'batch: % of % payment requests were open', v_count, jsonb_array_length(p_paid)

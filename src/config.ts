@@ -52,7 +52,7 @@ const schema = z.object({
   /** Most value-moving requests combined into one database transaction (see docs/performance.md). */
   BATCH_SIZE_MAX: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Most such transactions of one currency in flight at once; a request waits only for these. */
-  BATCH_INFLIGHT_MAX: z.coerce.number().int().min(1).max(64).default(2),
+  BATCH_INFLIGHT_MAX: z.coerce.number().int().min(1).max(64).default(1),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   BODY_SIZE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),

@@ -345,7 +345,7 @@ describe('payout exports', () => {
 
   it('only an admin sets the paying account, with a valid IBAN (normalised) and BIC', async () => {
     expectProblem(await t.request('PATCH', '/api/v1/currencies/EXP', { token: coord_exp, body: payer }), 403, 'forbidden');
-    for (const bad of [{ payer_iban: 'BE71 0961 2345 6760' }, { payer_bic: 'GKCC' }, { payer_bic: 'gkccbebb' }, { payer_name: 'x'.repeat(71) }, {}]) {
+    for (const bad of [{ payer_iban: 'BE71 0961 2345 6760' }, { payer_bic: 'GKCC' }, { payer_bic: 'gkccbebb' }, { payer_bic: 'GKCCBE0B' }, { payer_name: 'x'.repeat(71) }, {}]) {
       expectProblem(await t.request('PATCH', '/api/v1/currencies/EXP', { token: t.adminToken, body: bad }), 422, 'validation_failed');
     }
     const [unchanged] = await t.sql<{ payer_iban: string | null }[]>`SELECT payer_iban FROM currencies WHERE code = 'EXP'`;

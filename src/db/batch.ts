@@ -163,6 +163,7 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
   for (let attempt = 1; ; attempt++) {
     const connection = await sql.reserve();
     let open = false;
+    let lost = false;
     try {
       open = true;
       // Handed to the driver in this order (execute), so they leave in this order.
@@ -180,12 +181,16 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
       open = false;
       return decided.results;
     } catch (error) {
-      if (open && !isConnectionLost(error)) await connection`ROLLBACK`.catch(() => {});
+      lost = isConnectionLost(error);
+      if (open && !lost) await connection`ROLLBACK`.catch(() => {});
       const state = (error as { code?: string }).code;
       if (attempt >= attempts_max || state === undefined || !retryable_states.has(state)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     } finally {
-      connection.release();
+      // A lost connection is not handed back: the driver has moved it (or will, once its socket
+      // closes) to its closed connections, and releasing it would put a dead socket back into
+      // the pool, which postgres.js 3.4.9 then writes to and crashes the process.
+      if (!lost) connection.release();
     }
   }
 }

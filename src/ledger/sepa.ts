@@ -134,7 +134,7 @@ export const amount_max = new Decimal('999999999.99');
 const id_pattern = /^[A-Za-z0-9/\-?:().,'+ ]{1,35}$/;
 const date_pattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** BICIdentifier pattern of the pain.001.001.03 XSD. */
-const bic_pattern = /^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$/;
+export const bic_pattern = /^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$/;
 
 /**
  * Throws unless `id` is 1 to 35 SEPA characters without edge spaces; the EPC guidelines also

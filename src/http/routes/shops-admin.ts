@@ -11,7 +11,7 @@ import { euroValue } from '../../ledger/amount.js';
 import type { Currency } from '../../ledger/model.js';
 import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
 import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js';
-import { amount_max as sepa_amount_max, renderPain001, sepaText } from '../../ledger/sepa.js';
+import { amount_max as sepa_amount_max, bic_pattern, renderPain001, sepaText } from '../../ledger/sepa.js';
 import { csvDocument } from '../../ledger/csv.js';
 import { audit } from '../audit.js';
 import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
@@ -368,7 +368,7 @@ shopAdminRoutes.openapi(createRoute({
       payment_request_ttl_s: z.number().int().min(10).max(86_400).optional(),
       payer_name: Text.trim().min(1).max(70).refine((s) => sepaText(s, 70) !== '', 'must hold letters or digits a bank can print (SEPA)').optional(),
       payer_iban: Iban.optional(),
-      payer_bic: z.string().regex(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'a BIC of 8 or 11 characters').optional(),
+      payer_bic: z.string().regex(bic_pattern, 'a BIC of 8 or 11 characters (ISO 9362, as SEPA files accept it)').optional(),
     })),
   },
   responses: { 200: jsonResponse(CurrencyOut, 'The currency'), ...problems(401, 403, 404, 422) },

@@ -352,8 +352,9 @@ function compileService(): { seconds: number; note?: string } | undefined {
     log(`could not compile the service (${(result.stdout ?? '').split('\n')[0] ?? ''}); running it through tsx`);
     return undefined;
   }
-  service_command.args = [path.relative(projectRoot(), entry)];
-  service_command.description = `node ${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
+  // As `npm start` and the Dockerfile run it.
+  service_command.args = ['--max-semi-space-size=4', path.relative(projectRoot(), entry)];
+  service_command.description = `node --max-semi-space-size=4 ${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
   const note = result.status === 0 ? undefined : `tsc reported type errors (${(result.stdout ?? '').split('\n')[0] ?? ''}); its output was used`;
   return { seconds: round((now() - started) / 1000, 1), ...(note === undefined ? {} : { note }) };
 }

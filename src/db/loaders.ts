@@ -13,14 +13,25 @@ import type { Currency } from '../ledger/model.js';
 export interface Loaders {
   sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;
   paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
+  /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
+  currency: DataLoader<number, Currency | undefined>;
 }
 
 /** Waits for the rest of this turn of the event loop (the other requests read meanwhile). */
 const nextTurn = (callback: () => void) => { setImmediate(callback); };
 
+/** How long a currency row is reused by the payment path (its name may be that much out of date). */
+const currency_ttl_ms = 5_000;
+
 export function createLoaders(sql: Sql, options: { pin_failures_max: number; batch_size_max: number }): Loaders {
   const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
+  const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
+    const rows = await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${ids as number[]}::int[])`;
+    return ids.map((id) => rows.find((row) => row.id === id));
+  }, { batchScheduleFn: nextTurn });
+  setInterval(() => currency.clearAll(), currency_ttl_ms).unref();
   return {
+    currency,
     sessionWallet: new DataLoader(async (ids) => {
       const rows = await sql<(Wallet & { card_code: string; session_id: string })[]>`
         SELECT w.*, s.card_code, s.id AS session_id FROM wallet_sessions s

@@ -217,6 +217,10 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
       amount = request.amount;
       memo = request.memo;
     }
+    // A payment of a request records which request, and which tablet asked for it.
+    const metadata = request === undefined
+      ? p.metadata ?? {}
+      : { ...p.metadata, payment_request_id: request.id, device_id: request.device_id };
     if (credit_id === undefined || amount === undefined || amount <= 0n) return { kind: 'failed', ...fail('invalid_transfer') };
     const debit = accounts.get(p.debit_account_id);
     const credit = accounts.get(credit_id);
@@ -228,7 +232,7 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
     const transfer: Transfer = {
       id: p.id, currency_id: state.currency_id, debit_account_id: debit.id, credit_account_id: credit.id,
       amount, code: p.code, phase: 'single', pending_id: null, reverses_id: null, memo,
-      metadata: p.metadata ?? {}, created_by: p.created_by, created_at: state.now,
+      metadata, created_by: p.created_by, created_at: state.now,
     };
     debit.debits_posted += amount;
     debit.version += 1n;

@@ -268,23 +268,32 @@ shopRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const wallet = requireWallet(c);
-  const { request, currency } = await paymentRequestById(c, c.req.valid('param').id);
-  if (request.currency_id !== wallet.currency_id) {
-    throw new DomainError('wrong_currency', `this shop asks for ${currency.name}; your wallet holds another currency`);
+  const id = c.req.valid('param').id.toLowerCase();
+  if (!uuid_pattern.test(id)) throw new DomainError('not_found', 'no such payment request');
+  // No lookup first: the batch locks the request in the wallet's currency and refuses what it
+  // cannot pay; only then is a missing request told apart from one of another currency.
+  const currency = await c.get('loaders').currency.load(wallet.currency_id);
+  assert(currency !== undefined, 'a wallet has its currency');
+  try {
+    return await idempotentPosting(c, actorOf(c), { pay: id }, currency, {
+      pays_request: id,
+      posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id, created_by: actorOf(c) },
+    }, (transfer) => ({
+      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+      audit: {
+        action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id },
+        changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
+      },
+    }));
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') {
+      const elsewhere = await c.get('loaders').paymentRequest.load(id);
+      if (elsewhere !== undefined && elsewhere.request.currency_id !== wallet.currency_id) {
+        throw new DomainError('wrong_currency', `this shop asks for ${elsewhere.currency.name}; your wallet holds another currency`);
+      }
+    }
+    throw error;
   }
-  return idempotentPosting(c, actorOf(c), { pay: request.id }, currency, {
-    pays_request: request.id,
-    posting: {
-      id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id, created_by: actorOf(c),
-      metadata: { payment_request_id: request.id, device_id: request.device_id },
-    },
-  }, (transfer) => ({
-    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-    audit: {
-      action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
-      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
-    },
-  }));
 });
 
 shopRoutes.openapi(createRoute({

@@ -4,7 +4,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+COPY patches ./patches
+RUN npm ci --ignore-scripts && npx patch-package
 COPY tsconfig.json ./
 COPY src ./src
 COPY web ./web
@@ -20,6 +21,8 @@ COPY package.json package-lock.json ./
 # Install scripts are skipped: in a container the service talks to DATABASE_URL, never to the
 # embedded PostgreSQL whose binaries those scripts prepare.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# The fix of patches/ (postgres.js' internal queue), applied in the build stage.
+COPY --from=build /app/node_modules/postgres/src/queue.js ./node_modules/postgres/src/queue.js
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY --from=build /app/web/dist ./web/dist

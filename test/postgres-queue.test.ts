@@ -48,7 +48,7 @@ describe('postgres.js connection queue (patched)', () => {
     expect(searched_max).toBeLessThan(4096);
     // Still first in, first out, and remove takes out the one asked for.
     expect(open.shift()).toBe(connections[0]);
-    expect(open.remove(connections[5])).toBe(connections[5]);
+    expect(open.remove(connections[5]!)).toBe(connections[5]);
     expect(Array.from({ length: 18 }, () => open.shift().id)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
     expect(open.length).toBe(0);
   });

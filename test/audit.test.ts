@@ -528,6 +528,23 @@ describe('what the audit log records', () => {
       object: { kind: 'payout_export', id: exported.body.id },
       changes: { message_id: exported.body.message_id, payouts: 1, total_euros: '0.20' },
     });
+
+    // A cash-out decision and its audit record commit together: when the record cannot be
+    // written, the decision is not made either (no payout, the coins still reserved).
+    const third = (await t.request('POST', '/api/v1/shop/redemptions', { token: tablet.token, idempotencyKey: newKey(), body: { amount: '1.00' } })).body;
+    await t.sql`ALTER TABLE audit_log ADD CONSTRAINT test_no_approvals CHECK (action <> 'redemption.approve') NOT VALID`;
+    try {
+      const refused = await t.request('POST', `/api/v1/redemptions/${third.id}/approve`, { token: coord.token });
+      expect(refused.status).toBe(500);
+    } finally {
+      await t.sql`ALTER TABLE audit_log DROP CONSTRAINT test_no_approvals`;
+    }
+    const [state] = await t.sql<{ status: string; payouts: bigint }[]>`
+      SELECT status, (SELECT count(*) FROM payouts WHERE redemption_id = ${third.id}) AS payouts FROM redemptions WHERE id = ${third.id}`;
+    expect(state).toEqual({ status: 'pending', payouts: 0n });
+    await recorded(() => t.request('POST', `/api/v1/redemptions/${third.id}/approve`, { token: coord.token }), 200, {
+      action: 'redemption.approve', actor: user(coord.id), currency: 'AUA', object: { kind: 'redemption', id: third.id }, changes: expect.anything(),
+    });
   });
 
   it('records where a request came from: X-Forwarded-For only behind a trusted proxy', async () => {

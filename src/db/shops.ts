@@ -309,6 +309,7 @@ export async function listRedemptions(
 export async function decideRedemption(
   sql: Sql, currency: Currency, redemption: Redemption, decision: 'approved' | 'rejected', actor: string,
   payout?: { euro_amount: string; reference: string; shop: Shop },
+  also: (tx: Queryable, decided: { redemption: Redemption; payout: Payout | undefined }) => Promise<void> = async () => {},
 ): Promise<{ redemption: Redemption; payout: Payout | undefined }> {
   return transaction(sql, async (tx) => {
     const [decided] = await tx<Redemption[]>`
@@ -320,14 +321,19 @@ export async function decideRedemption(
       id: randomUUID(), phase: decision === 'approved' ? 'post' : 'void', code: 'redemption',
       pending_id: redemption.transfer_id, created_by: actor, metadata: { redemption_id: redemption.id },
     });
-    if (decision === 'rejected') return { redemption: decided, payout: undefined };
-    assert(payout !== undefined, 'an approval carries its payout');
-    const [row] = await tx<Payout[]>`
-      INSERT INTO payouts (currency_id, id, redemption_id, shop_account_id, shop_name, iban, euro_amount, reference)
-      VALUES (${currency.id}, ${randomUUID()}, ${redemption.id}, ${payout.shop.account_id}, ${payout.shop.name},
-              ${payout.shop.iban}, ${payout.euro_amount}, ${payout.reference})
-      RETURNING *`;
-    return { redemption: decided, payout: row };
+    let row: Payout | undefined;
+    if (decision === 'approved') {
+      assert(payout !== undefined, 'an approval carries its payout');
+      [row] = await tx<Payout[]>`
+        INSERT INTO payouts (currency_id, id, redemption_id, shop_account_id, shop_name, iban, euro_amount, reference)
+        VALUES (${currency.id}, ${randomUUID()}, ${redemption.id}, ${payout.shop.account_id}, ${payout.shop.name},
+                ${payout.shop.iban}, ${payout.euro_amount}, ${payout.reference})
+        RETURNING *`;
+    }
+    const result = { redemption: decided, payout: row };
+    // In the same transaction (the audit record): the decision commits with it or not at all.
+    await also(tx, result);
+    return result;
   });
 }
 

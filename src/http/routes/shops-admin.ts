@@ -231,11 +231,10 @@ for (const decision of ['approve', 'reject'] as const) {
       // Also the SEPA EndToEndId (≤ 35 characters): as much of the redemption id as fits.
       reference: `${currency.code}-${redemption.id.replace(/-/g, '').slice(0, 34 - currency.code.length).toUpperCase()}`,
       shop,
-    });
-    await audit(c, {
+    }, (tx, decided) => audit(c, {
       action: `redemption.${decision}`, currency_id: currency.id, object: { kind: 'redemption', id: redemption.id },
-      changes: { amount: presentRedemption(redemption, currency).amount, payout: result.payout?.id ?? null, euro_amount: result.payout?.euro_amount ?? null },
-    });
+      changes: { amount: presentRedemption(redemption, currency).amount, payout: decided.payout?.id ?? null, euro_amount: decided.payout?.euro_amount ?? null },
+    }, tx));
     return c.json({
       redemption: presentRedemption(result.redemption, currency),
       payout: result.payout === undefined ? null : presentPayout(result.payout),

@@ -6,21 +6,10 @@
  * however many commands touch it. Pure: the caller reads the state and writes the result in
  * one transaction, holding the row locks in between.
  */
-import type { AccountKind, AccountStatus, Transfer, TransferCode } from './model.js';
+import type { Account, Transfer, TransferCode } from './model.js';
 
-/** An account as locked for the batch. */
-export interface HeldAccount {
-  id: string;
-  kind: AccountKind;
-  name: string;
-  status: AccountStatus;
-  debits_pending: bigint;
-  debits_posted: bigint;
-  credits_pending: bigint;
-  credits_posted: bigint;
-  balance_max: bigint | null;
-  version: bigint;
-}
+/** An account as locked for the batch, with the wallet limit the database enforces. */
+export type HeldAccount = Omit<Account, 'currency_id' | 'created_at'> & { balance_max: bigint | null };
 
 /** A payment request as locked for the batch. */
 export interface HeldRequest {

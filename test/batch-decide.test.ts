@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decideBatch, keyOf } from '../src/ledger/batch.js';
-import type { BatchState, Command, HeldAccount, HeldRequest } from '../src/ledger/batch.js';
+import type { BatchState, Command, HeldAccount, HeldRequest, HeldSession } from '../src/ledger/batch.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 
@@ -25,6 +25,9 @@ function state(accounts: HeldAccount[], requests: HeldRequest[] = [], keys: Batc
     accounts: new Map(accounts.map((a) => [a.id, a])),
     requests: new Map(requests.map((r) => [r.id, r])),
     keys,
+    sessions: new Map(),
+    claimed: new Set(),
+    earnings: new Map(),
   };
 }
 
@@ -115,10 +118,42 @@ describe('decideBatch', () => {
     const s = state([account('ann', 'wallet', 100n), account('bak', 'shop', 0n)]);
     const result = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 60n), pay('ann', 'bak', 1n)], { atomic: true });
     expect(result.failed_index).toBe(1);
-    expect(result.write).toEqual({ transfers: [], entries: [], accounts: [], paid: [] });
+    expect(result.write).toEqual({ transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [] });
     const ok = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 40n)], { atomic: true });
     expect(ok.failed_index).toBeUndefined();
     expect(ok.write.transfers).toHaveLength(2);
+  });
+
+  it('rewards: once per wallet and session, within max_claims and the caps, counted across the batch', () => {
+    const session = (id: string, extra: Partial<HeldSession> = {}): HeldSession => ({ id, claims_count: 0, max_claims: 3, expires_at: new Date(now.getTime() + 60_000), ...extra });
+    const s = state([account('prog', 'programme', 10_000n), account('ann', 'wallet', 0n), account('bob', 'wallet', 0n), account('cas', 'wallet', 0n), account('dee', 'wallet', 0n)]);
+    s.sessions = new Map([['s1', session('s1', { claims_count: 1 })], ['s2', session('s2')], ['old', session('old', { expires_at: now })]]);
+    s.claimed = new Set([keyOf('s2', 'dee')]);
+    s.earnings = new Map([[keyOf('bob', 'd2026-11-26'), 900n]]);
+    const reward = (wallet: string, session_id: string): Command => ({
+      claim: {
+        session_id, hours: '1', via: 'qr',
+        caps: [{ label: 'day', period: 'd2026-11-26', cap: 1000n }, { label: 'year', period: 'y2026', cap: null }],
+      },
+      posting: { id: `r-${wallet}-${session_id}-${n++}`, code: 'reward', debit_account_id: 'prog', credit_account_id: wallet, amount: 100n, created_by: 'test' },
+    });
+    const { decisions, write } = decideBatch(s, [
+      reward('ann', 's1'), reward('ann', 's1'), reward('bob', 's1'), reward('cas', 's1'), reward('dee', 's2'),
+      reward('bob', 's2'), reward('ann', 'old'), reward('ann', 'nope'), reward('ann', 's2'),
+    ]);
+    expect(decisions.map((d) => (d.kind === 'failed' ? d.code : d.kind))).toEqual([
+      'posted', 'already_claimed', 'posted', 'session_full', 'already_claimed',
+      'volunteer_cap_exceeded', 'expired', 'invalid_token', 'posted',
+    ]);
+    expect(decisions[5]).toMatchObject({ detail: { period: 'day', cap: '1000', left: '0', amount: '100' } });
+    expect(write.sessions).toEqual([{ id: 's1', claims: 2 }, { id: 's2', claims: 1 }]);
+    // Only capped periods are counted, per wallet, summed over the batch.
+    expect(write.earnings).toEqual([
+      { account_id: 'ann', period: 'd2026-11-26', amount: 200n, cap: 1000n },
+      { account_id: 'bob', period: 'd2026-11-26', amount: 100n, cap: 1000n },
+    ]);
+    expect(write.claims.map((c) => `${c.account_id}@${c.session_id}`)).toEqual(['ann@s1', 'bob@s1', 'ann@s2']);
+    expect(write.accounts.find((a) => a.id === 'prog')).toMatchObject({ debits: 300n, entries: 3n });
   });
 
   it('refuses sums a bigint column cannot hold', () => {

@@ -13,6 +13,7 @@ import type { Payer, Tablet } from './support/shop-fixtures.js';
 import { createBatcher } from '../src/db/batch.js';
 import type { BatchCommand } from '../src/db/batch.js';
 import { findCurrency } from '../src/db/ledger.js';
+import { activityOf, claim, fund, openSession, openWallet, programmeOf, registerVolunteer } from './support/volunteer-fixtures.js';
 
 let t: TestApp;
 let tablet: Tablet;
@@ -171,5 +172,35 @@ describe('POST /transfers/batch, applied set-wise', () => {
     expect(mixed.body.results.map((r: { status: string }) => r.status)).toEqual([...Array(10).fill('created'), 'failed']);
     expect(mixed.body.results[10].error.code).toBe('insufficient_funds');
     await expectVerified(t, 'BAT');
+  });
+});
+
+describe('rewards combined into shared transactions', () => {
+  it('two service processes racing one volunteer across 12 sessions stop exactly at the day cap; each session rewards once', async () => {
+    await createCurrency(t, 'RWD', 0, { volunteer_cap_day: '100' });
+    await fund(t, 'RWD', await programmeOf(t, 'RWD'), '10000');
+    const activity = await activityOf(t, 'RWD');
+    const v = await registerVolunteer(t, 'RWD');
+    const token = await openWallet(t, v);
+    const sessions = await Promise.all(Array.from({ length: 12 }, () => openSession(t, activity.id, { hours: '1' })));
+    // A second process on the same database: its own batcher, so the two race in PostgreSQL.
+    const second = await createTestApp({}, { database_url: t.database_url, keys: t.deps.keys });
+    try {
+      const replies = await Promise.all(sessions.flatMap((s, i) => [
+        claim(i % 2 === 0 ? t : second, token, s.claim_token), claim(i % 2 === 0 ? second : t, token, s.claim_token),
+      ]));
+      const created = replies.filter((r) => r.status === 201);
+      expect(created).toHaveLength(4);
+      for (const reply of replies.filter((r) => r.status !== 201)) {
+        expect(['volunteer_cap_exceeded', 'already_claimed']).toContain(reply.body.code);
+      }
+    } finally {
+      await second.close();
+    }
+    const [row] = await t.sql<{ earned: bigint; rewards: bigint }[]>`
+      SELECT (SELECT amount FROM volunteer_earnings WHERE account_id = ${v.account} AND period LIKE 'd%') AS earned,
+             (SELECT count(*) FROM claims WHERE account_id = ${v.account}) AS rewards`;
+    expect(row).toEqual({ earned: 100n, rewards: 4n });
+    await expectVerified(t, 'RWD');
   });
 });

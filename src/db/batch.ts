@@ -25,6 +25,9 @@ export type CommandResult =
 
 interface LockedJson {
   now: string;
+  sessions: Array<{ id: string; claims_count: number; max_claims: number; expires_at: string }>;
+  claimed: Array<{ session_id: string; account_id: string }>;
+  earnings: Array<{ account_id: string; period: string; amount: string }>;
   keys: Array<{ locked: boolean; request_hash: string | null; status: number | null; body: unknown }>;
   requests: Array<Omit<HeldRequest, 'amount' | 'expires_at'> & { amount: string; expires_at: string }>;
   accounts: Array<Record<keyof HeldAccount, string | null>>;
@@ -52,12 +55,18 @@ interface LockInput {
   request_ids: string[];
   account_ids: string[];
   keys: Array<{ scope: string; key: string }>;
+  session_ids: string[];
+  claims: Array<{ session_id: string; account_id: string }>;
+  earnings: Array<{ account_id: string; period: string }>;
 }
 
 function lockQuery(tx: Queryable, currency_id: number, input: LockInput) {
   return tx<{ state: LockedJson }[]>`
     SELECT wm_batch_lock(${currency_id}, ${input.request_ids}::uuid[], ${input.account_ids}::uuid[],
-                         ${input.keys.map((k) => k.scope)}::text[], ${input.keys.map((k) => k.key)}::text[]) AS state`;
+                         ${input.keys.map((k) => k.scope)}::text[], ${input.keys.map((k) => k.key)}::text[],
+                         ${input.session_ids}::uuid[], ${input.claims.map((c) => c.session_id)}::uuid[],
+                         ${input.claims.map((c) => c.account_id)}::uuid[], ${input.earnings.map((e) => e.account_id)}::uuid[],
+                         ${input.earnings.map((e) => e.period)}::text[]) AS state`;
 }
 
 function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: LockedJson }>): BatchState {
@@ -78,6 +87,9 @@ function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: Loc
     keys,
     requests: new Map(row.state.requests.map((r) => [r.id, { ...r, amount: BigInt(r.amount), expires_at: new Date(r.expires_at) }])),
     accounts: new Map(row.state.accounts.map((a) => [a.id ?? '', accountFromJson(a)])),
+    sessions: new Map(row.state.sessions.map((x) => [x.id, { ...x, expires_at: new Date(x.expires_at) }])),
+    claimed: new Set(row.state.claimed.map((c) => keyOf(c.session_id, c.account_id))),
+    earnings: new Map(row.state.earnings.map((e) => [keyOf(e.account_id, e.period), BigInt(e.amount)])),
   };
 }
 
@@ -93,7 +105,9 @@ export function writeBatch(
       ${json(write.transfers.map((t) => ({ ...t, amount: text(t.amount) })))},
       ${json(write.entries.map((e) => ({ ...e, version: text(e.version), amount: text(e.amount), balance_after: text(e.balance_after) })))},
       ${json(write.accounts.map((a) => ({ id: a.id, debits: text(a.debits), credits: text(a.credits), entries: text(a.entries), version_after: text(a.version_after) })))},
-      ${json(write.paid)}, ${json(records.keys)}, ${json(records.audit)})`;
+      ${json(write.paid)}, ${json(records.keys)}, ${json(records.audit)},
+      ${json(write.claims)}, ${json(write.sessions)},
+      ${json(write.earnings.map((e) => ({ ...e, amount: text(e.amount), cap: e.cap === null ? null : text(e.cap) })))})`;
 }
 
 type KeyRecord = { scope: string; key: string; request_hash: string; status: number; body: unknown };
@@ -103,14 +117,30 @@ function lockInput(commands: BatchCommand[]) {
   const request_ids = new Set<string>();
   const account_ids = new Set<string>();
   const keys = new Map<string, { scope: string; key: string }>();
+  const session_ids = new Set<string>();
+  const claims = new Map<string, { session_id: string; account_id: string }>();
+  const earnings = new Map<string, { account_id: string; period: string }>();
   for (const command of commands) {
     if (command.pays_request !== undefined) request_ids.add(command.pays_request);
+    const wallet = command.posting.credit_account_id;
+    if (command.claim !== undefined && wallet !== undefined) {
+      session_ids.add(command.claim.session_id);
+      claims.set(keyOf(command.claim.session_id, wallet), { session_id: command.claim.session_id, account_id: wallet });
+      for (const { period, cap } of command.claim.caps) {
+        if (cap !== null) earnings.set(keyOf(wallet, period), { account_id: wallet, period });
+      }
+    }
     account_ids.add(command.posting.debit_account_id);
     if (command.posting.credit_account_id !== undefined) account_ids.add(command.posting.credit_account_id);
     const k = command.idempotency;
     if (k !== undefined) keys.set(keyOf(k.scope, k.key), { scope: k.scope, key: k.key });
   }
-  return { request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()] };
+  // Counters in a fixed order, as they are locked (account, then period).
+  const earnings_sorted = [...earnings.values()].sort((a, b) => (a.account_id + a.period < b.account_id + b.period ? -1 : 1));
+  return {
+    request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()],
+    session_ids: [...session_ids], claims: [...claims.values()], earnings: earnings_sorted,
+  };
 }
 
 /** Decides the commands and builds their responses, idempotency records and audit rows. */

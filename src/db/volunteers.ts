@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
-import { postTransfer } from './ledger.js';
 import { DomainError, assert } from '../ledger/errors.js';
-import type { Account, Currency, Transfer } from '../ledger/model.js';
-import { default_activities } from '../ledger/volunteering.js';
+import type { Account, Currency } from '../ledger/model.js';
+import { capPeriods, default_activities } from '../ledger/volunteering.js';
+import { newTransferId } from '../ledger/ids.js';
+import type { Command } from '../ledger/batch.js';
 import type { Activity, ActivityCategory, ActivitySession, LocalizedName } from '../ledger/volunteering.js';
-import { formatAmount } from '../ledger/amount.js';
 
 export type CardStatus = 'active' | 'blocked' | 'replaced';
 
@@ -256,67 +256,28 @@ export interface RewardInput {
   hours: string | null;
   via: 'qr' | 'card';
   created_by: string;
-  /** The local day and year of the legal caps. */
-  periods: { day: string; year: string };
 }
 
 /**
- * Rewards a wallet for a session, inside the caller's transaction. Locks in a fixed order —
- * the session row, then the wallet's cap counters, then (in wm_transfers) the accounts — so
- * concurrent claims never deadlock, never exceed max_claims and never cross a legal cap.
+ * The batch command of a reward for a session (a claim or an award): the activity's programme
+ * pays the wallet, at most once per wallet and session, within max_claims and the legal caps
+ * of the local day and year (decided in src/ledger/batch.ts, written by wm_batch_write).
  */
-export async function rewardVolunteer(tx: Queryable, input: RewardInput): Promise<Transfer> {
-  const { currency, session } = input;
-  const [slot] = await tx<{ id: string }[]>`
-    UPDATE activity_sessions SET claims_count = claims_count + 1
-    WHERE currency_id = ${currency.id} AND id = ${session.id}
-      AND claims_count < max_claims AND expires_at > now()
-    RETURNING id`;
-  if (slot === undefined) {
-    // A volunteer who already has this session's reward hears that, not that it is now full.
-    const [mine] = await tx`SELECT 1 FROM claims
-                            WHERE currency_id = ${currency.id} AND session_id = ${session.id} AND account_id = ${input.account_id}`;
-    if (mine !== undefined) throw new DomainError('already_claimed', 'this volunteer was already rewarded for this session');
-    const [now] = await tx<{ expired: boolean }[]>`SELECT ${session.expires_at}::timestamptz <= now() AS expired`;
-    if (now?.expired === true) throw new DomainError('expired', 'this session has ended; ask the coordinator for a new QR code');
-    throw new DomainError('session_full', `this session already rewarded its maximum of ${session.max_claims} volunteers`);
-  }
-  // The session row lock serialises claims of this session, so this check cannot race.
-  const [claimed] = await tx`SELECT 1 FROM claims
-                             WHERE currency_id = ${currency.id} AND session_id = ${session.id} AND account_id = ${input.account_id}`;
-  if (claimed !== undefined) throw new DomainError('already_claimed', 'this volunteer was already rewarded for this session');
-
-  await raiseEarnings(tx, input, input.periods.day, currency.volunteer_cap_day, 'day');
-  await raiseEarnings(tx, input, input.periods.year, currency.volunteer_cap_year, 'year');
-
-  const transfer = await postTransfer(tx, currency, {
-    id: randomUUID(), phase: 'single', code: 'reward',
-    debit_account_id: input.activity.programme_account_id, credit_account_id: input.account_id,
-    amount: input.amount, memo: input.activity.name.nl, created_by: input.created_by,
-    metadata: { activity_id: input.activity.id, session_id: session.id, hours: input.hours, via: input.via, category: input.activity.category },
-  });
-  await tx`INSERT INTO claims (currency_id, session_id, account_id, transfer_id, hours, via)
-           VALUES (${currency.id}, ${session.id}, ${input.account_id}, ${transfer.id}, ${input.hours}, ${input.via})`;
-  return transfer;
-}
-
-async function raiseEarnings(tx: Queryable, input: RewardInput, period: string, cap: bigint | null, label: string): Promise<void> {
-  if (cap === null) return;
-  const { currency } = input;
-  const [raised] = await tx<{ amount: bigint }[]>`
-    INSERT INTO volunteer_earnings AS e (currency_id, account_id, period, amount)
-    SELECT ${currency.id}, ${input.account_id}, ${period}, ${input.amount}::bigint
-    WHERE ${input.amount}::bigint <= ${cap}::bigint
-    ON CONFLICT (currency_id, account_id, period) DO UPDATE SET amount = e.amount + EXCLUDED.amount
-      WHERE e.amount + EXCLUDED.amount <= ${cap}::bigint
-    RETURNING e.amount`;
-  if (raised !== undefined) return;
-  const [current] = await tx<{ amount: bigint }[]>`
-    SELECT amount FROM volunteer_earnings
-    WHERE currency_id = ${currency.id} AND account_id = ${input.account_id} AND period = ${period}`;
-  const left = cap - (current?.amount ?? 0n);
-  throw new DomainError('volunteer_cap_exceeded',
-    `this reward of ${formatAmount(input.amount, currency.scale)} would cross the ${label} cap of ${formatAmount(cap, currency.scale)}; `
-    + `${formatAmount(left > 0n ? left : 0n, currency.scale)} left ${label === 'day' ? 'today' : 'this year'}`,
-    { cap: formatAmount(cap, currency.scale), left: formatAmount(left > 0n ? left : 0n, currency.scale), period: label });
+export function rewardCommand(input: RewardInput, now = new Date()): Omit<Command, 'idempotency'> {
+  const { currency, session, activity } = input;
+  const periods = capPeriods(now);
+  return {
+    claim: {
+      session_id: session.id, hours: input.hours, via: input.via,
+      caps: [
+        { label: 'day', period: periods.day, cap: currency.volunteer_cap_day },
+        { label: 'year', period: periods.year, cap: currency.volunteer_cap_year },
+      ],
+    },
+    posting: {
+      id: newTransferId(), code: 'reward', debit_account_id: activity.programme_account_id, credit_account_id: input.account_id,
+      amount: input.amount, memo: activity.name.nl, created_by: input.created_by,
+      metadata: { activity_id: activity.id, session_id: session.id, hours: input.hours, via: input.via, category: activity.category },
+    },
+  };
 }

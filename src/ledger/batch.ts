@@ -22,6 +22,14 @@ export interface HeldRequest {
   expires_at: Date;
 }
 
+/** An activity session as locked for the batch (claims and awards). */
+export interface HeldSession {
+  id: string;
+  claims_count: number;
+  max_claims: number;
+  expires_at: Date;
+}
+
 /** An idempotency key: whether this transaction holds it, and what it recorded before. */
 export interface HeldKey {
   locked: boolean;
@@ -36,6 +44,28 @@ export interface BatchState {
   requests: Map<string, HeldRequest>;
   /** By keyOf(scope, key). */
   keys: Map<string, HeldKey>;
+  sessions: Map<string, HeldSession>;
+  /** keyOf(session_id, account_id) of the rewards already given. */
+  claimed: Set<string>;
+  /** A wallet's earnings so far, by keyOf(account_id, period); absent is 0. */
+  earnings: Map<string, bigint>;
+}
+
+/** A legal cap on what a volunteer earns in a period ('d2026-11-26', 'y2026'). */
+export interface Cap {
+  label: 'day' | 'year';
+  period: string;
+  cap: bigint | null;
+}
+
+/** A reward for a session (a claim by QR or an award by card): at most once per wallet and
+ * session, at most max_claims per session, never across a legal cap. The posting pays it from
+ * the activity's programme to the wallet (its credit account). */
+export interface Claim {
+  session_id: string;
+  hours: string | null;
+  via: 'qr' | 'card';
+  caps: Cap[];
 }
 
 export interface Idempotency {
@@ -61,6 +91,8 @@ export interface Command {
   idempotency?: Idempotency;
   /** Pay this payment request (at most once) with the posting. */
   pays_request?: string;
+  /** Reward a session with the posting. */
+  claim?: Claim;
   posting: Posting;
 }
 
@@ -93,6 +125,11 @@ export interface BatchWrite {
   entries: EntryRow[];
   accounts: AccountChange[];
   paid: Array<{ id: string; transfer_id: string; paid_by: string }>;
+  claims: Array<{ session_id: string; account_id: string; transfer_id: string; hours: string | null; via: 'qr' | 'card' }>;
+  /** Claims added per session. */
+  sessions: Array<{ id: string; claims: number }>;
+  /** Added to a wallet's earnings of a period; the write refuses to pass `cap`. */
+  earnings: Array<{ account_id: string; period: string; amount: bigint; cap: bigint | null }>;
 }
 
 export interface BatchDecision {
@@ -139,6 +176,10 @@ function refusePosting(debit: HeldAccount | undefined, credit: HeldAccount | und
   return undefined;
 }
 
+function emptyWrite(): BatchWrite {
+  return { transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [] };
+}
+
 function refuseRequest(request: HeldRequest | undefined, now: Date, paid_in_batch: boolean): Failure | undefined {
   if (request === undefined) return fail('not_found', {});
   if (paid_in_batch || request.status === 'paid') return fail('already_paid', { payment_request_id: request.id });
@@ -159,8 +200,11 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
   for (const [id, account] of state.accounts) accounts.set(id, { ...account });
   const changes = new Map<string, AccountChange>();
   const keys_seen = new Set<string>();
+  const claimed = new Set(state.claimed);
   const requests_paid = new Set<string>();
-  const write: BatchWrite = { transfers: [], entries: [], accounts: [], paid: [] };
+  const write = emptyWrite();
+  const sessions_added = new Map<string, number>();
+  const earned = new Map<string, { account_id: string; period: string; amount: bigint; cap: bigint | null }>();
   const decisions: Decision[] = [];
 
   const change = (account: HeldAccount): AccountChange => {
@@ -176,11 +220,35 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
     const decision = decideOne(command);
     decisions.push(decision);
     if (options.atomic && decision.kind === 'failed') {
-      return { decisions, write: { transfers: [], entries: [], accounts: [], paid: [] }, failed_index: index };
+      return { decisions, write: emptyWrite(), failed_index: index };
     }
   }
   write.accounts = [...changes.values()];
+  write.sessions = [...sessions_added].map(([id, claims]) => ({ id, claims }));
+  write.earnings = [...earned.values()];
   return { decisions, write };
+
+  /** The checks of a reward, in the order one by one gave them: already rewarded, then the
+   * session's end and its maximum, then the day cap and the year cap. */
+  function refuseClaim(claim: Claim, account_id: string, amount: bigint): Failure | undefined {
+    const session = state.sessions.get(claim.session_id);
+    if (session === undefined) return fail('invalid_token', { session_id: claim.session_id });
+    if (claimed.has(keyOf(session.id, account_id))) return fail('already_claimed', { session_id: session.id });
+    if (session.expires_at <= state.now) return fail('expired', { session_id: session.id });
+    if (session.claims_count + (sessions_added.get(session.id) ?? 0) >= session.max_claims) {
+      return fail('session_full', { session_id: session.id, max_claims: session.max_claims });
+    }
+    for (const { label, period, cap } of claim.caps) {
+      if (cap === null) continue;
+      const k = keyOf(account_id, period);
+      const so_far = (state.earnings.get(k) ?? 0n) + (earned.get(k)?.amount ?? 0n);
+      if (so_far + amount > cap) {
+        const left = cap - so_far;
+        return fail('volunteer_cap_exceeded', { period: label, cap: cap.toString(), left: (left > 0n ? left : 0n).toString(), amount: amount.toString() });
+      }
+    }
+    return undefined;
+  }
 
   function decideOne(command: Command): Decision {
     if (command.idempotency !== undefined) {
@@ -211,6 +279,10 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
       ? p.metadata ?? {}
       : { ...p.metadata, payment_request_id: request.id, device_id: request.device_id };
     if (credit_id === undefined || amount === undefined || amount <= 0n) return { kind: 'failed', ...fail('invalid_transfer') };
+    if (command.claim !== undefined) {
+      const refused = refuseClaim(command.claim, credit_id, amount);
+      if (refused !== undefined) return { kind: 'failed', ...refused };
+    }
     const debit = accounts.get(p.debit_account_id);
     const credit = accounts.get(credit_id);
     const refused = refusePosting(debit, credit, p.debit_account_id, credit_id, amount);
@@ -243,6 +315,20 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
     if (request !== undefined) {
       requests_paid.add(request.id);
       write.paid.push({ id: request.id, transfer_id: transfer.id, paid_by: debit.id });
+    }
+    if (command.claim !== undefined) {
+      const { session_id, hours, via, caps } = command.claim;
+      claimed.add(keyOf(session_id, credit.id));
+      sessions_added.set(session_id, (sessions_added.get(session_id) ?? 0) + 1);
+      for (const { period, cap } of caps) {
+        // Without a cap there is nothing to count against (as one by one did).
+        if (cap === null) continue;
+        const k = keyOf(credit.id, period);
+        const e = earned.get(k) ?? { account_id: credit.id, period, amount: 0n, cap };
+        e.amount += amount;
+        earned.set(k, e);
+      }
+      write.claims.push({ session_id, account_id: credit.id, transfer_id: transfer.id, hours, via });
     }
     return request === undefined ? { kind: 'posted', transfer } : { kind: 'posted', transfer, request };
   }

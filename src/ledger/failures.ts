@@ -49,7 +49,20 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
     case 'cancelled':
       return 'the shop cancelled this payment request';
     case 'expired':
-      return 'this payment request has expired; ask the shop for a new one';
+      return detail.session_id === undefined
+        ? 'this payment request has expired; ask the shop for a new one'
+        : 'this session has ended; ask the coordinator for a new QR code';
+    case 'already_claimed':
+      return 'this volunteer was already rewarded for this session';
+    case 'session_full':
+      return `this session already rewarded its maximum of ${String(detail.max_claims ?? '?')} volunteers`;
+    case 'invalid_token':
+      return 'this claim QR code names no session';
+    case 'volunteer_cap_exceeded': {
+      const day = detail.period === 'day';
+      return `this reward of ${amountIn(detail, 'amount', scale)} would cross the ${day ? 'day' : 'year'} cap of ${amountIn(detail, 'cap', scale)}; `
+        + `${amountIn(detail, 'left', scale)} left ${day ? 'today' : 'this year'}`;
+    }
     case 'not_found':
       return 'no such payment request';
     case 'amount_too_large':
@@ -67,5 +80,8 @@ export function failureError(code: string, detail: FailureDetail, scale: number)
   // Machine-readable amounts, for screens that say what is still possible.
   if (code === 'insufficient_funds') extra.available = amountIn(detail, 'available', scale);
   if (code === 'balance_max_exceeded') extra.room = amountIn(detail, 'room', scale);
+  if (code === 'volunteer_cap_exceeded') {
+    Object.assign(extra, { cap: amountIn(detail, 'cap', scale), left: amountIn(detail, 'left', scale), period: detail.period });
+  }
   return new DomainError(known, describeFailure(code, detail, scale), extra);
 }

@@ -17,7 +17,7 @@ import { account_kinds, account_statuses, transfer_codes } from '../../ledger/mo
 import type { Currency, TransferRequest, TransferResult } from '../../ledger/model.js';
 import { postSingleTransfers } from '../../db/batch.js';
 import {
-  BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, postTransfers, setAccountStatus,
+  BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, setAccountStatus,
   takenTransferIds,
 } from '../../db/ledger.js';
 import type { Queryable } from '../../db/client.js';

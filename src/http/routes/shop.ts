@@ -20,13 +20,12 @@ import { availableOf, balanceOf } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import { normalizePairingCode } from '../../ledger/pairing.js';
 import { signToken } from '../../security/tokens.js';
-import { findAccount, findCurrencyById, findTransfer, postTransfer } from '../../db/ledger.js';
+import { findAccount, findCurrencyById, findTransfer } from '../../db/ledger.js';
 import {
   cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
   pairDevice, refundPayment, revokeDevice, requestRedemption, takingsToday,
 } from '../../db/shops.js';
 import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
-import { randomUUID } from 'node:crypto';
 
 export const shopRoutes = new OpenAPIHono<AppEnv>();
 

@@ -8,14 +8,14 @@ import {
   Account, Amount, DateTime, IdempotencyHeader, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
-import { idempotent } from '../idempotency.js';
+import { idempotentPosting } from '../idempotency.js';
 import { renderCardSheet } from '../card-sheet.js';
 import { audit } from '../audit.js';
 import { DomainError, ValidationError } from '../../ledger/errors.js';
 import { formatAmount, parseAmount } from '../../ledger/amount.js';
 import { cardCodeFromBytes, formatCardCode, normalizeCardCode } from '../../ledger/cards.js';
 import {
-  activity_categories, capPeriods, languages, parseHours, rewardFor,
+  activity_categories, languages, parseHours, rewardFor,
 } from '../../ledger/volunteering.js';
 import type { Activity, ActivitySession, LocalizedName } from '../../ledger/volunteering.js';
 import type { Currency } from '../../ledger/model.js';
@@ -24,7 +24,7 @@ import { signClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
   currentCard, findActivity, findActivitySession, findCard, findWallet, insertActivity, insertActivitySession,
-  insertWallet, isLocked, listActivities, reissueCard, rewardVolunteer, setCardBlocked, unlockCard, updateActivity,
+  insertWallet, isLocked, listActivities, reissueCard, rewardCommand, setCardBlocked, unlockCard, updateActivity,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
 import { assert } from '../../ledger/errors.js';
@@ -456,19 +456,15 @@ volunteerRoutes.openapi(createRoute({
   assert(wallet !== undefined, 'a card has its wallet');
   const hours = activity.rate_per_hour === null ? null : (input.hours === undefined ? session.hours : parseHours(input.hours));
   const amount = rewardFor(activity, hours);
-  return idempotent(c, actorOf(c), { session: session.id, ...input }, async (tx) => {
-    const transfer = await rewardVolunteer(tx, {
-      currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card',
-      created_by: actorOf(c), periods: capPeriods(new Date()),
-    });
-    return {
-      status: 201 as const,
-      body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } },
-      transfers: [transfer],
-      audit: {
-        action: 'session.award', currency_id: currency.id, object: { kind: 'session', id: session.id },
-        changes: { wallet: wallet.account_id, card: card.code, hours, transfer: transfer.id },
-      },
-    };
-  });
+  return idempotentPosting(c, actorOf(c), { session: session.id, ...input }, currency, rewardCommand({
+    currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card', created_by: actorOf(c),
+  }), (transfer) => ({
+    status: 201 as const,
+    body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } },
+    transfers: [transfer],
+    audit: {
+      action: 'session.award', currency_id: currency.id, object: { kind: 'session', id: session.id },
+      changes: { wallet: wallet.account_id, card: card.code, hours, transfer: transfer.id },
+    },
+  }));
 });

@@ -4,7 +4,7 @@ import { actorOf, requireWallet, wallet_audience } from '../auth.js';
 import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
 import { presentTransfer } from '../present.js';
 import { entriesPage } from '../lookup.js';
-import { idempotent } from '../idempotency.js';
+import { idempotentPosting } from '../idempotency.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
 import { Pin } from './volunteers.js';
@@ -13,13 +13,13 @@ import { formatAmount } from '../../ledger/amount.js';
 import { balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
 import { normalizeCardCode } from '../../ledger/cards.js';
-import { capPeriods, rewardFor } from '../../ledger/volunteering.js';
+import { rewardFor } from '../../ledger/volunteering.js';
 import { dummyHash, verifySecret } from '../../security/passwords.js';
 import { signToken, verifyClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
   findActivity, findActivitySession, findCard, findWallet, insertWalletSession, revokeWalletSession,
-  rewardVolunteer, settlePinAttempt, takePinAttempt,
+  rewardCommand, settlePinAttempt, takePinAttempt,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
 
@@ -180,17 +180,13 @@ walletRoutes.openapi(createRoute({
     throw new DomainError('invalid_token', 'this claim QR code names no session');
   }
   const amount = rewardFor(activity, session.hours);
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const transfer = await rewardVolunteer(tx, {
-      currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr',
-      created_by: actorOf(c), periods: capPeriods(new Date()),
-    });
-    return {
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      audit: {
-        action: 'session.claim', currency_id: currency.id, object: { kind: 'session', id: session.id },
-        changes: { wallet: wallet.account_id, hours: session.hours, transfer: transfer.id },
-      },
-    };
-  });
+  return idempotentPosting(c, actorOf(c), input, currency, rewardCommand({
+    currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr', created_by: actorOf(c),
+  }), (transfer) => ({
+    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
+    audit: {
+      action: 'session.claim', currency_id: currency.id, object: { kind: 'session', id: session.id },
+      changes: { wallet: wallet.account_id, hours: session.hours, transfer: transfer.id },
+    },
+  }));
 });

@@ -3,6 +3,7 @@ import type { Sql } from './client.js';
 import type { Wallet } from './volunteers.js';
 import type { PaymentRequest, Shop } from './shops.js';
 import type { Currency } from '../ledger/model.js';
+import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 
 /**
  * Lookups that every value-moving request makes first (its session, the payment request it
@@ -13,6 +14,8 @@ import type { Currency } from '../ledger/model.js';
 export interface Loaders {
   sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;
   paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
+  /** An activity session with its activity (what a claim QR names). */
+  activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
   /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
   currency: DataLoader<number, Currency | undefined>;
 }
@@ -32,6 +35,18 @@ export function createLoaders(sql: Sql, options: { pin_failures_max: number; bat
   setInterval(() => currency.clearAll(), currency_ttl_ms).unref();
   return {
     currency,
+    activitySession: new DataLoader(async (ids) => {
+      const sessions = await sql<(Omit<ActivitySession, 'hours'> & { hours: string | null })[]>`
+        SELECT * FROM activity_sessions WHERE id = ANY(${ids as string[]}::uuid[])`;
+      if (sessions.length === 0) return ids.map(() => undefined);
+      const activities = await sql<Activity[]>`
+        SELECT * FROM activities WHERE id = ANY(${[...new Set(sessions.map((s) => s.activity_id))]}::uuid[])`;
+      const by_id = new Map(sessions.map((session) => {
+        const activity = activities.find((a) => a.id === session.activity_id && a.currency_id === session.currency_id);
+        return [session.id, activity === undefined ? undefined : { session, activity }];
+      }));
+      return ids.map((id) => by_id.get(id));
+    }, shared),
     sessionWallet: new DataLoader(async (ids) => {
       const rows = await sql<(Wallet & { card_code: string; session_id: string })[]>`
         SELECT w.*, s.card_code, s.id AS session_id FROM wallet_sessions s

@@ -127,13 +127,38 @@ export async function signClaimToken(keys: TokenKeys, claims: ClaimClaims, expir
 }
 
 /** 'expired' for a well-signed token past its time; 'invalid' for anything tampered or foreign. */
+const claim_cache = new WeakMap<TokenKeys, Map<string, { claims: ClaimClaims; expires_ms: number }>>();
+
+/**
+ * Verifies a claim QR token. Like bearer tokens, one that verified is remembered until it
+ * expires: every volunteer of a session scans the same token.
+ */
 export async function verifyClaimToken(keys: TokenKeys, token: string): Promise<ClaimClaims | 'expired' | 'invalid'> {
+  let cache = claim_cache.get(keys);
+  if (cache === undefined) {
+    cache = new Map();
+    claim_cache.set(keys, cache);
+  }
+  const known = cache.get(token);
+  if (known !== undefined) {
+    if (Date.now() < known.expires_ms) return known.claims;
+    cache.delete(token);
+    return 'expired';
+  }
+  const verified = await verifySignedClaimToken(keys, token);
+  if (typeof verified === 'string') return verified;
+  if (cache.size >= verified_max) cache.delete(cache.keys().next().value as string);
+  cache.set(token, verified);
+  return verified.claims;
+}
+
+async function verifySignedClaimToken(keys: TokenKeys, token: string): Promise<{ claims: ClaimClaims; expires_ms: number } | 'expired' | 'invalid'> {
   try {
     const { payload } = await jwtVerify(token, keyFor(keys), {
       algorithms: [algorithm], issuer: token_issuer, audience: claim_audience, requiredClaims: ['exp', 'sub'],
     });
-    if (typeof payload.sub !== 'string' || typeof payload.cur !== 'string') return 'invalid';
-    return { session_id: payload.sub, currency: payload.cur };
+    if (typeof payload.sub !== 'string' || typeof payload.cur !== 'string' || payload.exp === undefined) return 'invalid';
+    return { claims: { session_id: payload.sub, currency: payload.cur }, expires_ms: payload.exp * 1000 };
   } catch (error) {
     return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
   }

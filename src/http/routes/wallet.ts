@@ -3,7 +3,7 @@ import type { AppContext, AppEnv } from '../context.js';
 import { actorOf, requireWallet, wallet_audience } from '../auth.js';
 import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
 import { presentTransfer } from '../present.js';
-import { entriesPage } from '../lookup.js';
+import { entriesPage, uuid_pattern } from '../lookup.js';
 import { idempotentPosting } from '../idempotency.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
@@ -18,7 +18,7 @@ import { dummyHash, verifySecret } from '../../security/passwords.js';
 import { signToken, verifyClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
-  findActivity, findActivitySession, findCard, findWallet, insertWalletSession, revokeWalletSession,
+  findCard, findWallet, insertWalletSession, revokeWalletSession,
   rewardCommand, settlePinAttempt, takePinAttempt,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
@@ -165,17 +165,20 @@ walletRoutes.openapi(createRoute({
   request: { headers: IdempotencyHeader, body: jsonBody(z.object({ token: z.string().min(1).max(2048) })) },
   responses: { 201: jsonResponse(Transfer, 'The reward'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
-  const { wallet, currency } = await walletContext(c);
+  const wallet = requireWallet(c);
   const input = c.req.valid('json');
   const deps = c.get('deps');
+  // Read fresh: the legal caps the reward is checked against are the currency's.
+  const currency = await findCurrencyById(deps.sql, wallet.currency_id);
+  assert(currency !== undefined, 'a wallet has its currency');
   const claim = await verifyClaimToken(deps.keys, input.token);
   if (claim === 'expired') throw new DomainError('expired', 'this QR code has expired; ask the coordinator for a new one');
   if (claim === 'invalid') throw new DomainError('invalid_token', 'this is not a valid claim QR code');
   if (claim.currency !== currency.code) {
     throw new DomainError('wrong_currency', `this QR code is for ${claim.currency}, your wallet holds ${currency.code}`);
   }
-  const session = await findActivitySession(deps.sql, claim.session_id);
-  const activity = session === undefined ? undefined : await findActivity(deps.sql, session.activity_id);
+  const found = uuid_pattern.test(claim.session_id) ? await c.get('loaders').activitySession.load(claim.session_id) : undefined;
+  const { session, activity } = found ?? {};
   if (session === undefined || activity === undefined || session.currency_id !== currency.id) {
     throw new DomainError('invalid_token', 'this claim QR code names no session');
   }

@@ -353,8 +353,8 @@ function compileService(): { seconds: number; note?: string } | undefined {
     return undefined;
   }
   // As `npm start` and the Dockerfile run it.
-  service_command.args = ['--max-semi-space-size=4', path.relative(projectRoot(), entry)];
-  service_command.description = `node --max-semi-space-size=4 ${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
+  service_command.args = ['--max-semi-space-size=4', '--max-old-space-size=192', path.relative(projectRoot(), entry)];
+  service_command.description = `node --max-semi-space-size=4 --max-old-space-size=192 ${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
   const note = result.status === 0 ? undefined : `tsc reported type errors (${(result.stdout ?? '').split('\n')[0] ?? ''}); its output was used`;
   return { seconds: round((now() - started) / 1000, 1), ...(note === undefined ? {} : { note }) };
 }

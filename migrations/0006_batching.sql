@@ -1,14 +1,16 @@
 -- Request batching: many value-moving requests in one transaction, applied set-wise.
 --
--- A batch runs in two statements inside one READ COMMITTED transaction:
+-- A batch (payments, card charges, rewards) runs in two statements inside one READ COMMITTED
+-- transaction:
 --   wm_batch_lock  claims the idempotency keys (try-locks), then reads what they recorded,
---                  locks the payment requests and then the accounts involved (non-issuance in
---                  ascending id order, the issuance account last — the order wm_transfers
---                  takes them in too, so the two paths cannot deadlock each other), and
+--                  locks the payment requests and the activity sessions, reads which rewards
+--                  were given, locks the volunteers' earnings counters, then the accounts
+--                  (non-issuance in ascending id order, the issuance account last — the order a
+--                  reward and wm_transfers take them in too, so no two paths deadlock), and
 --                  returns all of it;
 --   wm_batch_write writes what the service decided from that state: every transfer, entry,
 --                  balance change (one UPDATE per account, whatever the number of items that
---                  touch it), paid request, idempotency record and audit row, set-wise.
+--                  touch it), paid request, reward, idempotency record and audit row, set-wise.
 -- The rows stay locked between the two, so the decisions hold; the CHECK constraints of the
 -- accounts still refuse any negative balance, and wm_batch_write checks that every account's
 -- version is the one the service computed.
@@ -16,14 +18,18 @@
 -- Both functions touch rows by key only, so they are planned without sequential scans: right
 -- after a burst of new rows (payment requests, idempotency keys) and before autovacuum has
 -- analysed them, the planner believes those tables tiny and would scan them on every batch.
-CREATE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[])
+CREATE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[],
+                              p_sessions uuid[], p_claim_sessions uuid[], p_claim_accounts uuid[],
+                              p_earning_accounts uuid[], p_earning_periods text[])
 RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   v_locked   boolean[];
   v_keys     jsonb;
   v_requests jsonb;
+  v_sessions jsonb;
+  v_claimed  jsonb;
+  v_earnings jsonb;
   v_accounts jsonb;
-  v_issuance jsonb;
   v_ids      uuid[];
 BEGIN
   -- Claim the keys first, then read their records in a later statement (a new snapshot), so a
@@ -49,28 +55,45 @@ BEGIN
   FROM (SELECT * FROM payment_requests WHERE currency_id = p_currency AND id = ANY(p_requests)
         ORDER BY id FOR UPDATE) r;
 
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'id', s.id, 'claims_count', s.claims_count, 'max_claims', s.max_claims, 'expires_at', s.expires_at)), '[]'::jsonb)
+  INTO v_sessions
+  FROM (SELECT * FROM activity_sessions WHERE currency_id = p_currency AND id = ANY(p_sessions)
+        ORDER BY id FOR UPDATE) s;
+
+  -- Under the session locks no other transaction rewards these sessions meanwhile.
+  SELECT coalesce(jsonb_agg(jsonb_build_object('session_id', c.session_id, 'account_id', c.account_id)), '[]'::jsonb)
+  INTO v_claimed
+  FROM unnest(p_claim_sessions, p_claim_accounts) AS k(session_id, account_id)
+  JOIN LATERAL (SELECT * FROM claims WHERE currency_id = p_currency AND session_id = k.session_id
+                AND account_id = k.account_id LIMIT 1) c ON true;
+
+  -- The counters that exist are locked; one that does not yet is created by the write, whose
+  -- conditional upsert refuses to pass the cap if another transaction created it meanwhile.
+  SELECT coalesce(jsonb_agg(jsonb_build_object('account_id', e.account_id, 'period', e.period, 'amount', e.amount::text)), '[]'::jsonb)
+  INTO v_earnings
+  FROM (SELECT e.* FROM unnest(p_earning_accounts, p_earning_periods) AS k(account_id, period)
+        JOIN LATERAL (SELECT * FROM volunteer_earnings WHERE currency_id = p_currency AND account_id = k.account_id
+                      AND period = k.period LIMIT 1) e ON true
+        ORDER BY e.account_id, e.period FOR UPDATE OF e) e;
+
   v_ids := v_ids || p_accounts;
+  -- Non-issuance accounts in ascending id order, the issuance account last.
   SELECT coalesce(jsonb_agg(to_jsonb(a) - 'created_at' || jsonb_build_object(
            'debits_pending', a.debits_pending::text, 'debits_posted', a.debits_posted::text,
            'credits_pending', a.credits_pending::text, 'credits_posted', a.credits_posted::text,
            'balance_max', a.balance_max::text, 'version', a.version::text)), '[]'::jsonb)
   INTO v_accounts
-  FROM (SELECT * FROM accounts WHERE currency_id = p_currency AND id = ANY(v_ids) AND kind <> 'issuance'
-        ORDER BY id FOR UPDATE) a;
-  SELECT coalesce(jsonb_agg(to_jsonb(a) - 'created_at' || jsonb_build_object(
-           'debits_pending', a.debits_pending::text, 'debits_posted', a.debits_posted::text,
-           'credits_pending', a.credits_pending::text, 'credits_posted', a.credits_posted::text,
-           'balance_max', a.balance_max::text, 'version', a.version::text)), '[]'::jsonb)
-  INTO v_issuance
-  FROM (SELECT * FROM accounts WHERE currency_id = p_currency AND id = ANY(v_ids) AND kind = 'issuance'
-        FOR UPDATE) a;
+  FROM (SELECT * FROM accounts WHERE currency_id = p_currency AND id = ANY(v_ids)
+        ORDER BY kind = 'issuance', id FOR UPDATE) a;
 
-  RETURN jsonb_build_object('now', now(), 'keys', v_keys, 'requests', v_requests,
-                            'accounts', v_accounts || v_issuance);
+  RETURN jsonb_build_object('now', now(), 'keys', v_keys, 'requests', v_requests, 'sessions', v_sessions,
+                            'claimed', v_claimed, 'earnings', v_earnings, 'accounts', v_accounts);
 END $$;
 
 CREATE FUNCTION wm_batch_write(p_currency integer, p_transfers jsonb, p_entries jsonb, p_accounts jsonb,
-                               p_paid jsonb, p_keys jsonb, p_audit jsonb)
+                               p_paid jsonb, p_keys jsonb, p_audit jsonb,
+                               p_claims jsonb, p_sessions jsonb, p_earnings jsonb)
 RETURNS void LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   v_count integer;
@@ -116,6 +139,42 @@ BEGIN
   END IF;
   PERFORM pg_notify('wm_payment_request', p.id || ':paid')
   FROM jsonb_to_recordset(p_paid) AS p(id text);
+
+  -- Rewards: the CHECK of activity_sessions keeps claims_count within max_claims, the primary
+  -- key of claims keeps one reward per wallet and session.
+  SELECT coalesce(array_agg(s.id), '{}') INTO v_ids FROM jsonb_to_recordset(p_sessions) AS s(id uuid);
+  UPDATE activity_sessions a SET claims_count = a.claims_count + s.claims
+  FROM jsonb_to_recordset(p_sessions) AS s(id uuid, claims integer)
+  WHERE a.currency_id = p_currency AND a.id = ANY(v_ids) AND a.id = s.id;
+  INSERT INTO claims (currency_id, session_id, account_id, transfer_id, hours, via)
+  SELECT p_currency, c.session_id, c.account_id, c.transfer_id, c.hours, c.via
+  FROM jsonb_to_recordset(p_claims) AS c(session_id uuid, account_id uuid, transfer_id uuid, hours numeric, via text);
+  -- The counters locked by wm_batch_lock are raised, the missing ones created. One that another
+  -- transaction created since (or a cap that would be crossed) leaves a counter unraised: then
+  -- the batch fails, and its requests are retried one by one.
+  WITH raised AS (
+    UPDATE volunteer_earnings e SET amount = e.amount + r.amount
+    FROM jsonb_to_recordset(p_earnings) AS r(account_id uuid, period text, amount bigint, cap bigint)
+    WHERE e.currency_id = p_currency AND e.account_id = r.account_id AND e.period = r.period
+      AND (r.cap IS NULL OR e.amount + r.amount <= r.cap)
+    RETURNING 1
+  )
+  SELECT count(*) INTO v_count FROM raised;
+  WITH created AS (
+    INSERT INTO volunteer_earnings (currency_id, account_id, period, amount)
+    SELECT p_currency, r.account_id, r.period, r.amount
+    FROM jsonb_to_recordset(p_earnings) AS r(account_id uuid, period text, amount bigint, cap bigint)
+    WHERE (r.cap IS NULL OR r.amount <= r.cap)
+      AND NOT EXISTS (SELECT 1 FROM volunteer_earnings e
+                      WHERE e.currency_id = p_currency AND e.account_id = r.account_id AND e.period = r.period)
+    ON CONFLICT (currency_id, account_id, period) DO NOTHING
+    RETURNING 1
+  )
+  SELECT v_count + count(*) INTO v_count FROM created;
+  IF v_count <> jsonb_array_length(p_earnings) THEN
+    RAISE EXCEPTION 'batch: % of % earnings counters raised within their caps', v_count, jsonb_array_length(p_earnings)
+      USING ERRCODE = 'WM002';
+  END IF;
 
   INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
   SELECT k.scope, k.key, k.request_hash, k.status, k.body

@@ -1,6 +1,6 @@
 import type { Queryable, Sql, TransactionSql } from './client.js';
 import { BatchItemError, postTransfers } from './ledger.js';
-import { isConnectionLost } from './client.js';
+import { isConnectionLost, retried } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
 import { decideBatch, keyOf } from '../ledger/batch.js';
@@ -179,9 +179,6 @@ export async function runCommands(
   return { results: decided.results };
 }
 
-const retryable_states = new Set(['40001', '40P01']);
-const attempts_max = 5;
-
 /**
  * Runs commands in their own transaction and answers only after it committed. Two round trips
  * whatever the number of commands: BEGIN goes out with the first statement and COMMIT with the
@@ -190,7 +187,7 @@ const attempts_max = 5;
  */
 export async function executeCommands(sql: Sql, currency_id: number, commands: BatchCommand[]): Promise<CommandResult[]> {
   const input = lockInput(commands);
-  for (let attempt = 1; ; attempt++) {
+  return retried(async () => {
     const connection = await sql.reserve();
     let open = false;
     let lost = false;
@@ -213,16 +210,14 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
     } catch (error) {
       lost = isConnectionLost(error);
       if (open && !lost) await connection`ROLLBACK`.catch(() => {});
-      const state = (error as { code?: string }).code;
-      if (attempt >= attempts_max || state === undefined || !retryable_states.has(state)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      throw error;
     } finally {
       // A lost connection is not handed back: the driver has moved it (or will, once its socket
       // closes) to its closed connections, and releasing it would put a dead socket back into
       // the pool, which postgres.js 3.4.9 then writes to and crashes the process.
       if (!lost) connection.release();
     }
-  }
+  });
 }
 
 export interface BatcherOptions {

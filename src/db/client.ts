@@ -45,21 +45,26 @@ const retryable_states = new Set(['40001', '40P01']);
 const retry_attempts_max = 5;
 
 /**
- * Runs `fn` in a READ COMMITTED transaction, retrying a bounded number of times on
- * serialization failures and deadlocks (both leave nothing written).
+ * Runs `attempt` (a whole transaction), again a bounded number of times when it failed with a
+ * serialization failure or a deadlock (both leave nothing written).
  */
-export async function transaction<T>(sql: Sql, fn: (tx: postgres.TransactionSql<{ bigint: bigint }>) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      return await beginGuarded(sql, fn);
+      return await attempt();
     } catch (error) {
       const state = (error as { code?: string }).code;
-      if (attempt >= retry_attempts_max || state === undefined || !retryable_states.has(state)) {
+      if (n >= retry_attempts_max || state === undefined || !retryable_states.has(state)) {
         throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * n));
     }
   }
+}
+
+/** Runs `fn` in a READ COMMITTED transaction, retried on serialization failures and deadlocks. */
+export async function transaction<T>(sql: Sql, fn: (tx: postgres.TransactionSql<{ bigint: bigint }>) => Promise<T>): Promise<T> {
+  return retried(() => beginGuarded(sql, fn));
 }
 
 /**

@@ -54,39 +54,48 @@ function keyFor(keys: TokenKeys) {
 }
 
 type VerifiedClaims = TokenClaims & { aud: string };
+type Verified<C> = { claims: C; expires_ms: number };
 
 /** Most verified tokens remembered per key set (the oldest is forgotten first). */
 const verified_max = 10_000;
-const verified_cache = new WeakMap<TokenKeys, Map<string, { claims: VerifiedClaims; expires_ms: number }>>();
+
+/**
+ * Remembers tokens that verified, per key set, until they expire: the same string under the same
+ * keys always verifies the same way, and checking an HMAC was a tenth of the service's CPU per
+ * payment. A remembered token past its expiry answers `expired`; failures are not remembered.
+ */
+function rememberVerified<C, F>(expired: F) {
+  const caches = new WeakMap<TokenKeys, Map<string, Verified<C>>>();
+  return async (keys: TokenKeys, cache_key: string, verify: () => Promise<Verified<C> | F>): Promise<C | F> => {
+    let cache = caches.get(keys);
+    if (cache === undefined) {
+      cache = new Map();
+      caches.set(keys, cache);
+    }
+    const known = cache.get(cache_key);
+    if (known !== undefined) {
+      if (Date.now() < known.expires_ms) return known.claims;
+      cache.delete(cache_key);
+      return expired;
+    }
+    const verified = await verify();
+    if (typeof verified !== 'object' || verified === null || !('expires_ms' in verified)) return verified;
+    if (cache.size >= verified_max) cache.delete(cache.keys().next().value as string);
+    cache.set(cache_key, verified);
+    return verified.claims;
+  };
+}
+
+const bearer_tokens = rememberVerified<VerifiedClaims, undefined>(undefined);
 
 /**
  * Verifies signature (algorithm pinned), kid, exp, iss and one of `audiences`; undefined when
- * anything fails. Returns the audience the token was made for.
- *
- * A token that verified once is remembered until it expires: the same string under the same
- * keys always verifies the same way, and checking an HMAC was a tenth of the service's CPU per
- * payment. Expiry is checked on every use, and callers still check the session behind the
- * token on every request, so a revoked session ends at once.
+ * anything fails. Returns the audience the token was made for. Remembered once verified (see
+ * rememberVerified); callers still check the session behind the token on every request, so a
+ * revoked session ends at once.
  */
 export async function verifyToken(keys: TokenKeys, audiences: string[], token: string): Promise<VerifiedClaims | undefined> {
-  let cache = verified_cache.get(keys);
-  if (cache === undefined) {
-    cache = new Map();
-    verified_cache.set(keys, cache);
-  }
-  const cache_key = `${audiences.join(' ')}\n${token}`;
-  const known = cache.get(cache_key);
-  if (known !== undefined) {
-    if (Date.now() < known.expires_ms) return known.claims;
-    cache.delete(cache_key);
-    return undefined;
-  }
-  const verified = await verifySignedToken(keys, audiences, token);
-  if (verified !== undefined) {
-    if (cache.size >= verified_max) cache.delete(cache.keys().next().value as string);
-    cache.set(cache_key, verified);
-  }
-  return verified?.claims;
+  return bearer_tokens(keys, `${audiences.join(' ')}\n${token}`, () => verifySignedToken(keys, audiences, token));
 }
 
 async function verifySignedToken(keys: TokenKeys, audiences: string[], token: string): Promise<{ claims: VerifiedClaims; expires_ms: number } | undefined> {
@@ -126,30 +135,15 @@ export async function signClaimToken(keys: TokenKeys, claims: ClaimClaims, expir
     .sign(key);
 }
 
-/** 'expired' for a well-signed token past its time; 'invalid' for anything tampered or foreign. */
-const claim_cache = new WeakMap<TokenKeys, Map<string, { claims: ClaimClaims; expires_ms: number }>>();
+const claim_tokens = rememberVerified<ClaimClaims, 'expired' | 'invalid'>('expired');
 
 /**
- * Verifies a claim QR token. Like bearer tokens, one that verified is remembered until it
- * expires: every volunteer of a session scans the same token.
+ * Verifies a claim QR token: 'expired' for a well-signed token past its time; 'invalid' for
+ * anything tampered or foreign. Remembered once verified, like bearer tokens: every volunteer of
+ * a session scans the same token.
  */
 export async function verifyClaimToken(keys: TokenKeys, token: string): Promise<ClaimClaims | 'expired' | 'invalid'> {
-  let cache = claim_cache.get(keys);
-  if (cache === undefined) {
-    cache = new Map();
-    claim_cache.set(keys, cache);
-  }
-  const known = cache.get(token);
-  if (known !== undefined) {
-    if (Date.now() < known.expires_ms) return known.claims;
-    cache.delete(token);
-    return 'expired';
-  }
-  const verified = await verifySignedClaimToken(keys, token);
-  if (typeof verified === 'string') return verified;
-  if (cache.size >= verified_max) cache.delete(cache.keys().next().value as string);
-  cache.set(token, verified);
-  return verified.claims;
+  return claim_tokens(keys, token, () => verifySignedClaimToken(keys, token));
 }
 
 async function verifySignedClaimToken(keys: TokenKeys, token: string): Promise<{ claims: ClaimClaims; expires_ms: number } | 'expired' | 'invalid'> {

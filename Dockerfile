@@ -36,4 +36,4 @@ STOPSIGNAL SIGTERM
 # Exec form: node is PID 1 and receives SIGTERM itself, then drains requests and exits.
 # A young generation of 4 MB semi-spaces and an old generation of at most 192 MB keep the
 # service's memory under 250 MB under load (docs/performance.md).
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=192", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=160", "dist/src/main.js"]

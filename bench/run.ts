@@ -42,7 +42,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -333,6 +333,8 @@ async function freePort(): Promise<number> {
 }
 
 /** How the service is started: compiled JavaScript by default (see compileService), or tsx. */
+/** The Node flags of `npm start` and the Dockerfile. */
+const service_node_flags = ['--max-semi-space-size=16', '--max-old-space-size=160'];
 const service_command = { args: ['--import', 'tsx', 'src/main.ts'], description: 'node --import tsx src/main.ts' };
 
 /**
@@ -353,8 +355,10 @@ function compileService(): { seconds: number; note?: string } | undefined {
     return undefined;
   }
   // As `npm start` and the Dockerfile run it.
-  service_command.args = ['--max-semi-space-size=4', '--max-old-space-size=192', path.relative(projectRoot(), entry)];
-  service_command.description = `node --max-semi-space-size=4 --max-old-space-size=192 ${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
+  // As `npm start` and the Dockerfile run it; BENCH_NODE_FLAGS replaces the flags, for experiments.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? service_node_flags;
+  service_command.args = [...flags, path.relative(projectRoot(), entry)];
+  service_command.description = `node ${[...flags, ''].join(' ')}${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
   const note = result.status === 0 ? undefined : `tsc reported type errors (${(result.stdout ?? '').split('\n')[0] ?? ''}); its output was used`;
   return { seconds: round((now() - started) / 1000, 1), ...(note === undefined ? {} : { note }) };
 }
@@ -1003,6 +1007,8 @@ interface PaymentsOutcome {
   calibration: LoadResult;
   creation: LoadResult;
   measured: LoadResult;
+  /** CLOCK_MONOTONIC µs at the start and end of the measured run (the clock of V8's CPU profiles). */
+  window_us: [number, number];
 }
 
 /** Calibrates on a small pool, then creates enough requests for the measured run and pays them. */
@@ -1013,9 +1019,11 @@ async function paymentsScenario(service: Service, fixture: Fixture, label: strin
   const needed = Math.max(3000, Math.ceil(calibration.throughput_per_s * duration_s * 1.6));
   const pool = await createPaymentRequests(service, fixture, needed, hot);
   await checkpoint(setupSql);
+  const from_us = Number(process.hrtime.bigint() / 1000n);
   const measured = strip(await runLoad(paySpec(label, fixture, pool.ids, duration_s), service));
+  const window_us: [number, number] = [from_us, Number(process.hrtime.bigint() / 1000n)];
   log(`  ${brief(measured)}`, true);
-  return { calibration, creation: pool.result, measured };
+  return { calibration, creation: pool.result, measured, window_us };
 }
 
 async function halfRateScenario(service: Service, fixture: Fixture, max_rate: number, duration_s: number): Promise<LoadResult> {
@@ -1277,9 +1285,16 @@ interface CpuProfileNode {
 }
 
 /** Self time per function and per package from a V8 .cpuprofile. */
-function summariseCpuProfile(profile: { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[] }) {
+function summariseCpuProfile(profile: { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }, window_us?: [number, number]) {
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    // Only the samples of the measured run, when a window is given (seeding and set-up excluded).
+    if (window_us !== undefined && (at < window_us[0] || at > window_us[1])) return;
+    self.set(id, (self.get(id) ?? 0) + delta);
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const root = projectRoot();
   const where = (url: string) => {
@@ -1304,7 +1319,7 @@ function summariseCpuProfile(profile: { nodes: CpuProfileNode[]; samples: number
   }
   const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([name, t]) => ({ name, self_ms: round(t / 1000, 0), share: round(t / total, 3) }));
-  return { total_ms: round(total / 1000, 0), by_package: top(by_package, 20), by_function: top(by_function, 30) };
+  return { total_ms: round(total / 1000, 0), by_package: top(by_package, 20), by_function: top(by_function, 40) };
 }
 
 async function profileRun(sql: Sql, database_url: string, data_dir: string, work_dir: string, fixture: Fixture, pg_log: string[]) {
@@ -1322,7 +1337,9 @@ async function profileRun(sql: Sql, database_url: string, data_dir: string, work
     ORDER BY total_exec_time DESC LIMIT 25`;
   await service.stop();
   const file = (await readdir(prof_dir)).find((f) => f.endsWith('.cpuprofile'));
-  const cpu = file === undefined ? undefined : summariseCpuProfile(JSON.parse(await readFile(path.join(prof_dir, file), 'utf8')));
+  // Kept for a closer look (e.g. in Chrome's DevTools); bench/results is ignored by git.
+  if (file !== undefined) await copyFile(path.join(prof_dir, file), path.join(projectRoot(), 'bench', 'results', 'last-payments.cpuprofile'));
+  const cpu = file === undefined ? undefined : summariseCpuProfile(JSON.parse(await readFile(path.join(prof_dir, file), 'utf8')), payments.window_us);
 
   // EXPLAIN (ANALYZE, BUFFERS) of every statement of one payment, nested ones included.
   const [db] = await sql<{ name: string }[]>`SELECT current_database() AS name`;

@@ -21,7 +21,10 @@ export function createLogger(config: Config): Logger {
     base: { service: 'wijkmunt' },
     // Belt and braces: handlers never log bodies or headers, but should one ever try.
     redact: { paths: ['password', 'pin', 'token', '*.password', '*.pin', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
-  });
+  // Written asynchronously: a line waits only for the write in progress, and lines logged
+  // meanwhile leave together. Synchronous writes, one per request, cost the service a tenth of
+  // its CPU under load. pino flushes what is left when the process exits.
+  }, pino.destination({ dest: 1, sync: false }));
 }
 
 /**

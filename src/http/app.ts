@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
@@ -22,7 +21,7 @@ import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
 import { serveWebClient } from './web-client.js';
 import { createPaymentEvents } from '../db/events.js';
-import { apiCors, securityHeaders, serveApiDocs } from './hardening.js';
+import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.js';
 import { createRateLimiter } from './rate-limit.js';
 
 export const api_base_path = '/api/v1';
@@ -101,10 +100,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   api.use('*', timeout(deps.config.REQUEST_TIMEOUT_MS, () =>
     new HTTPException(503, { message: 'the request took too long' })));
-  api.use('*', bodyLimit({
-    maxSize: deps.config.BODY_SIZE_MAX_BYTES,
-    onError: (c) => problemResponse(c, 413, 'payload_too_large', `the body may be at most ${deps.config.BODY_SIZE_MAX_BYTES} bytes`),
-  }));
+  api.use('*', limitBody(deps.config.BODY_SIZE_MAX_BYTES,
+    (c) => problemResponse(c, 413, 'payload_too_large', `the body may be at most ${deps.config.BODY_SIZE_MAX_BYTES} bytes`)));
   api.use('*', authenticate());
   api.route('/', staffRoutes);
   api.route('/', ledgerRoutes);

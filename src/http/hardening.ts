@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './context.js';
@@ -181,4 +182,21 @@ export function serveApiDocs(app: Hono<AppEnv>, openapi_url: string): void {
       return c.body(await readFile(path.join(local, file)));
     });
   }
+}
+
+/**
+ * Refuses a body over `max_bytes`. A request that states its length (as HTTP/1.1 clients do,
+ * `Content-Length: 0` for a bodiless POST) is judged by it at once; any other is counted as it
+ * streams (hono's bodyLimit). Asking every request for its body stream would build a whole
+ * Fetch Request each time, bodiless payments included, which cost the service CPU under load.
+ */
+export function limitBody(max_bytes: number, onError: (c: Context<AppEnv>) => Response): MiddlewareHandler<AppEnv> {
+  const streamed = bodyLimit({ maxSize: max_bytes, onError });
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length === undefined || !/^[0-9]{1,15}$/.test(length) || c.req.header('transfer-encoding') !== undefined) {
+      return streamed(c, next);
+    }
+    return Number(length) > max_bytes ? onError(c) : next();
+  };
 }

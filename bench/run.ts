@@ -94,13 +94,15 @@ interface Plan {
   batch_sizes: number[];
   /** Also measure payments again with the large history. */
   payments_at_large: boolean;
+  /** Accounts added (with SQL) before payments are measured once more; 0: not measured. */
+  accounts_large: number;
 }
 
 const plan: Plan = profile_mode
-  ? { mode: 'profile', measure_s: 15, half_rate_s: 0, warmup_s: 2, calibrate_s: 5, reads_s: 0, floor_s: 0, floor_clients: [], history_small: 10_000, history_large: 0, batch_sizes: [], payments_at_large: false }
+  ? { mode: 'profile', measure_s: 15, half_rate_s: 0, warmup_s: 2, calibrate_s: 5, reads_s: 0, floor_s: 0, floor_clients: [], history_small: 10_000, history_large: 0, batch_sizes: [], payments_at_large: false, accounts_large: 0 }
   : quick
-    ? { mode: 'quick', measure_s: 3, half_rate_s: 3, warmup_s: 1, calibrate_s: 2, reads_s: 2, floor_s: 2, floor_clients: [8, 16, 32, 64], history_small: 10_000, history_large: 100_000, batch_sizes: [1000], payments_at_large: false }
-    : { mode: 'full', measure_s: 20, half_rate_s: 15, warmup_s: 3, calibrate_s: 5, reads_s: 10, floor_s: 10, floor_clients: [8, 16, 32, 64], history_small: 10_000, history_large: 1_000_000, batch_sizes: [10, 100, 1000], payments_at_large: true };
+    ? { mode: 'quick', measure_s: 3, half_rate_s: 3, warmup_s: 1, calibrate_s: 2, reads_s: 2, floor_s: 2, floor_clients: [8, 16, 32, 64], history_small: 10_000, history_large: 100_000, batch_sizes: [1000], payments_at_large: false, accounts_large: 100_000 }
+    : { mode: 'full', measure_s: 20, half_rate_s: 15, warmup_s: 3, calibrate_s: 5, reads_s: 10, floor_s: 10, floor_clients: [8, 16, 32, 64], history_small: 10_000, history_large: 1_000_000, batch_sizes: [10, 100, 1000], payments_at_large: true, accounts_large: 1_000_000 };
 
 const wallets_count = 1000;
 /**
@@ -771,6 +773,21 @@ async function seedThroughApi(service: Service, admin: { email: string; password
  * no wallet ever goes below what it has. Entries continue each account's versions and running
  * balances; the accounts' counters are raised to match, so `verify` holds afterwards.
  */
+/** Adds `count` wallet accounts (no wallets, cards or history: only what a payment's lookups see). */
+async function seedAccounts(sql: Sql, fixture: Fixture, count: number): Promise<number> {
+  const started = now();
+  const salt = randomUUID();
+  await sql.begin(async (tx) => {
+    await tx`SET LOCAL statement_timeout = 0`;
+    await tx`
+      INSERT INTO accounts (currency_id, id, kind, name)
+      SELECT ${fixture.currency_id}, md5(${salt} || g)::uuid, 'wallet', 'seeded account ' || g
+      FROM generate_series(1, ${count}::bigint) g`;
+  });
+  await sql`ANALYZE accounts`;
+  return round((now() - started) / 1000, 1);
+}
+
 async function seedHistory(sql: Sql, fixture: Fixture, count: number, wallets_used: number): Promise<number> {
   if (count <= 0) return 0;
   const started = now();
@@ -1570,6 +1587,20 @@ async function main(): Promise<void> {
       const payments_large = plan.payments_at_large
         ? await paymentsScenario(service_large, fixture, `payments, ${Math.round(history_large / 1000)}k history`, false, plan.measure_s)
         : undefined;
+      // How the cost of a payment grows with the number of accounts: the same payments, with that
+      // many more accounts in the currency (and in every index the payment path reads).
+      let accounts_growth: { accounts: number; seeding_s: number; accounts_index_mib: number; payments: PaymentsOutcome } | undefined;
+      if (plan.accounts_large > 0) {
+        log(`\nmany accounts (${plan.accounts_large.toLocaleString('en')} more)`);
+        const seeding_s = await seedAccounts(sql, fixture, plan.accounts_large);
+        const [counted] = await sql<{ accounts: number; index_mib: number }[]>`
+          SELECT count(*)::int AS accounts, round(pg_indexes_size('accounts') / 1048576.0, 1)::float8 AS index_mib FROM accounts`;
+        log(`  seeded with SQL in ${seeding_s} s: ${counted?.accounts.toLocaleString('en')} accounts, their indexes ${counted?.index_mib} MiB`, true);
+        await checkpoint(sql);
+        const accounts_payments = await paymentsScenario(service_large, fixture,
+          `payments, ${Math.round((counted?.accounts ?? 0) / 1000)}k accounts`, false, plan.measure_s);
+        accounts_growth = { accounts: counted?.accounts ?? 0, seeding_s, accounts_index_mib: counted?.index_mib ?? 0, payments: accounts_payments };
+      }
       const overall_rss_peak = mib(rss.overall_peak);
       await service_large.stop();
 
@@ -1595,6 +1626,7 @@ async function main(): Promise<void> {
         { name: `GET /wallet, ${Math.round(history_large / 1000)}k`, r: reads_large.wallet, unit: 'requests/s', per_s: reads_large.wallet.throughput_per_s },
         { name: `GET /wallet/entries, ${Math.round(history_large / 1000)}k`, r: reads_large.entries, unit: 'requests/s', per_s: reads_large.entries.throughput_per_s },
         ...(payments_large === undefined ? [] : [{ name: `payments, ${Math.round(history_large / 1000)}k`, r: payments_large.measured, unit: 'transfers/s', per_s: payments_large.measured.throughput_per_s }]),
+        ...(accounts_growth === undefined ? [] : [{ name: `payments, ${Math.round(accounts_growth.accounts / 1000)}k accounts`, r: accounts_growth.payments.measured, unit: 'transfers/s', per_s: accounts_growth.payments.measured.throughput_per_s }]),
         { name: 'textbook', r: textbook, unit: 'transfers/s', per_s: textbook.throughput_per_s },
         { name: 'textbook, one shop', r: textbook_hot, unit: 'transfers/s', per_s: textbook_hot.throughput_per_s },
         ...(floor === undefined ? [] : [{ name: `floor (best: ${floor.best.clients} clients)`, r: floor.best as LoadResult, unit: 'transfers/s', per_s: floor.best.throughput_per_s }]),
@@ -1620,7 +1652,8 @@ async function main(): Promise<void> {
       const reads_ratio = (k: 'wallet' | 'entries') => reads_large[k].latency_ms.p99 / Math.max(reads_small[k].latency_ms.p99, 0.001);
       // The item-by-item batch is an extra (not a scenario of the issue): its errors are shown, not judged.
       const all_errors = [payments.measured, half_rate, hot.measured, ...batches, claims.measured, reads_small.wallet,
-        reads_small.entries, reads_large.wallet, reads_large.entries, ...(payments_large === undefined ? [] : [payments_large.measured])]
+        reads_small.entries, reads_large.wallet, reads_large.entries, ...(payments_large === undefined ? [] : [payments_large.measured]),
+        ...(accounts_growth === undefined ? [] : [accounts_growth.payments.measured])]
         .reduce((n, r) => n + r.errors, 0);
       const targets: Target[] = [
         { target: 'payments ≥ 1.0× floor', measured: `${round(p, 0)}/s = ${ratio(p, floor_tps)}× floor (${floor_tps}/s)`, met: floor_tps === undefined ? null : p >= floor_tps },
@@ -1651,6 +1684,7 @@ async function main(): Promise<void> {
         scenarios: {
           payments, payments_half_rate: half_rate, hot_shop: hot, batch: batches, batch_item_by_item: batch_per_item, batch_scaling, claims,
           reads_small_history: reads_small, reads_large_history: reads_large, ...(payments_large === undefined ? {} : { payments_large_history: payments_large }),
+          ...(accounts_growth === undefined ? {} : { accounts_growth }),
         },
         baselines: {
           textbook: { ...textbook, tables: 'bench_tb_accounts / bench_tb_transfers / bench_tb_entries (own tables, foreign keys, no triggers)' },

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { consoleApi } from '../api.js';
 import { formatDate, t, tMaybe } from '../i18n/index.js';
+import { usePagedList } from '../lib/paging.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { ConsolePage } from './Shell.js';
@@ -28,32 +29,25 @@ export function AuditLog() {
   const cur = currency.value;
   const [typed, setTyped] = useState<Filter>(empty);
   const [filter, setFilter] = useState<Filter>(empty);
-  const [items, setItems] = useState<AuditEntry[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(undefined);
   const [actionError, setActionError] = useState<string | undefined>(undefined);
-
-  const load = async (more = false) => {
-    if (cur === undefined && !filter.all) return;
-    setError(undefined);
+  const list = usePagedList((cursor) => {
     const query = {
       limit: page_size,
-      cursor: more && cursor !== null ? cursor : undefined,
+      cursor,
       action: filter.action === '' ? undefined : filter.action,
       object: filter.object === '' ? undefined : filter.object,
       actor: filter.actor === '' ? undefined : filter.actor,
       from: dayBound(filter.from, false),
       to: dayBound(filter.to, true),
     };
-    try {
-      const page = filter.all
-        ? await consoleApi.get('/audit-log', { query })
-        : await consoleApi.get('/currencies/{code}/audit-log', { path: { code: cur?.code ?? '' }, query });
-      setItems(more ? [...(items ?? []), ...page.items] : page.items);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
+    return filter.all
+      ? consoleApi.get('/audit-log', { query })
+      : consoleApi.get('/currencies/{code}/audit-log', { path: { code: cur?.code ?? '' }, query });
+  });
+  const { items, error } = list;
+  // Only the console-wide log can be read without a currency.
+  const load = async () => {
+    if (cur !== undefined || filter.all) await list.reload();
   };
   useEffect(() => { void load(); }, [cur?.code, filter]);
 
@@ -73,7 +67,7 @@ export function AuditLog() {
           return;
         }
         setActionError(undefined);
-        setItems(undefined);
+        list.clear();
         setFilter({ ...typed, action, object: typed.object.trim(), actor: typed.actor.trim() });
       }}>
         <Field label={t('console.audit_action')} hint={t('console.audit_action_hint')} error={actionError}>
@@ -141,7 +135,7 @@ export function AuditLog() {
           </table>
         </div>
       )}
-      {cursor !== null && <Btn variant="secondary" icon="refresh" onClick={() => void load(true)} data-testid="audit-more">{t('console.load_more')}</Btn>}
+      {list.hasMore && <Btn variant="secondary" icon="refresh" onClick={() => void list.more()} data-testid="audit-more">{t('console.load_more')}</Btn>}
     </ConsolePage>
   );
 }

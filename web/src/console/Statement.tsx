@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { consoleApi } from '../api.js';
 import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
@@ -24,10 +25,6 @@ function describe(entry: Entry): string {
 export function Statement({ account, currency, onChanged, reversible = true }: {
   account: string; currency: string; onChanged?: () => void; reversible?: boolean;
 }) {
-  const [entries, setEntries] = useState<Entry[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(undefined);
-  const [more, setMore] = useState(false);
   const [reversing, setReversing] = useState<Entry | undefined>(undefined);
   const [memo, setMemo] = useState('');
   const [busy, setBusy] = useState(false);
@@ -35,29 +32,11 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
   const [reversed, setReversed] = useState<string | undefined>(undefined);
   const caption = useId();
 
-  const load = async () => {
-    setError(undefined);
-    try {
-      const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size } });
-      setEntries(page.items as Entry[]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  };
-  const loadMore = async () => {
-    if (cursor === null) return;
-    setMore(true);
-    try {
-      const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size, cursor } });
-      setEntries([...(entries ?? []), ...(page.items as Entry[])]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setMore(false);
-    }
-  };
+  const list = usePagedList(async (cursor) => {
+    const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size, cursor } });
+    return { items: page.items as Entry[], next_cursor: page.next_cursor };
+  });
+  const { items: entries, error, reload: load, loadingMore: more, more: loadMore } = list;
   useEffect(() => { void load(); }, [account]);
 
   const reverse = async () => {
@@ -135,7 +114,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
         </div>
       )}
       {error !== undefined && <ProblemAlert error={error} />}
-      {cursor !== null && (
+      {list.hasMore && (
         <Btn variant="secondary" icon="refresh" disabled={more} onClick={() => void loadMore()} data-testid="statement-more">{t('console.load_more')}</Btn>
       )}
       <ConfirmDialog

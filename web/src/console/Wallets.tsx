@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { consoleApi, fetchRaw } from '../api.js';
 import { formatDate, locales, t } from '../i18n/index.js';
+import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
@@ -71,26 +72,15 @@ export function accountStatusTag(account: Pick<Account, 'status'>) {
 function WalletList({ cur }: { cur: Currency }) {
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
-  const [items, setItems] = useState<Account[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(undefined);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [printing, setPrinting] = useState(false);
   const [printError, setPrintError] = useState<unknown>(undefined);
 
-  const load = async (more = false) => {
-    setError(undefined);
-    try {
-      const page = await consoleApi.get('/currencies/{code}/accounts', {
-        path: { code: cur.code },
-        query: { kind: 'wallet', q: query === '' ? undefined : query, limit: page_size, cursor: more && cursor !== null ? cursor : undefined },
-      });
-      setItems(more ? [...(items ?? []), ...page.items] : page.items);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  };
+  const list = usePagedList((cursor) => consoleApi.get('/currencies/{code}/accounts', {
+    path: { code: cur.code },
+    query: { kind: 'wallet', q: query === '' ? undefined : query, limit: page_size, cursor },
+  }));
+  const { items, error, reload: load } = list;
   useEffect(() => { void load(); }, [cur.code, query]);
 
   const toggle = (id: string, on: boolean) => {
@@ -163,7 +153,7 @@ function WalletList({ cur }: { cur: Currency }) {
           </table>
         </div>
       )}
-      {cursor !== null && <Btn variant="secondary" icon="refresh" onClick={() => void load(true)} data-testid="wallets-more">{t('console.load_more')}</Btn>}
+      {list.hasMore && <Btn variant="secondary" icon="refresh" onClick={() => void list.more()} data-testid="wallets-more">{t('console.load_more')}</Btn>}
     </>
   );
 }

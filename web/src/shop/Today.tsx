@@ -3,6 +3,7 @@ import { useLocation } from 'preact-iso';
 import { ApiError, shopApi } from '../api.js';
 import { formatAmount, formatDate, t, tMaybe } from '../i18n/index.js';
 import { compare, fromMinor, isNegative, toMinor } from '../lib/money.js';
+import { usePagedList } from '../lib/paging.js';
 import { uuid } from '../lib/uuid.js';
 import { Alert } from '../ui/Alert.js';
 import { Button } from '../ui/Button.js';
@@ -231,40 +232,16 @@ function Takings({ shop }: { shop: ShopState }) {
 /** Today: balance, today's takings per tablet, the history with refunds, and this tablet (unpair). */
 export function Today() {
   const { route } = useLocation();
-  const [entries, setEntries] = useState<ShopEntry[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(undefined);
-  const [loadingMore, setLoadingMore] = useState(false);
+  const history = usePagedList(
+    (cursor) => shopApi.get('/shop/entries', { query: { limit: page_size, cursor } }),
+    refreshShop,
+  );
+  const { items: entries, error, reload: load } = history;
   const [refunding, setRefunding] = useState<string | undefined>(undefined);
   const [refunded, setRefunded] = useState<string | undefined>(undefined);
   const [confirmUnpair, setConfirmUnpair] = useState(false);
   const shop = shopState.value;
   const info = shopInfo.value;
-
-  const load = async () => {
-    setError(undefined);
-    try {
-      const [, page] = await Promise.all([refreshShop(), shopApi.get('/shop/entries', { query: { limit: page_size } })]);
-      setEntries(page.items);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  };
-
-  const more = async () => {
-    if (cursor === null) return;
-    setLoadingMore(true);
-    try {
-      const page = await shopApi.get('/shop/entries', { query: { limit: page_size, cursor } });
-      setEntries([...(entries ?? []), ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   useEffect(() => { void load(); }, []);
 
@@ -315,8 +292,8 @@ export function Today() {
             ))}
           </ul>
         )}
-        {cursor !== null && (
-          <Button variant="secondary" icon="refresh" disabled={loadingMore} onClick={() => void more()} data-testid="load-more">
+        {history.hasMore && (
+          <Button variant="secondary" icon="refresh" disabled={history.loadingMore} onClick={() => void history.more()} data-testid="load-more">
             {t('shop.load_more')}
           </Button>
         )}

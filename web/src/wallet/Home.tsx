@@ -4,6 +4,7 @@ import { ApiError, walletApi } from '../api.js';
 import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
 import { isNegative } from '../lib/money.js';
 import { online } from '../lib/online.js';
+import { usePagedList } from '../lib/paging.js';
 import { Button, LinkButton } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
@@ -18,7 +19,7 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
   const title = entry.activity !== null ? localizedName(entry.activity.name) : entry.counterparty.name;
   const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
   return (
-    <li class="entry" data-testid="entry" data-code={entry.code}>
+    <li class="entry" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id}>
       <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
         <Icon name={out ? 'arrow-out' : 'arrow-in'} />
       </span>
@@ -41,36 +42,11 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
-  const [entries, setEntries] = useState<WalletEntry[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(undefined);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  const load = async () => {
-    setError(undefined);
-    try {
-      const [fresh, page] = await Promise.all([fetchWallet(), walletApi.get('/wallet/entries', { query: { limit: page_size } })]);
-      setWallet(fresh);
-      setEntries(page.items);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  };
-
-  const more = async () => {
-    if (cursor === null) return;
-    setLoadingMore(true);
-    try {
-      const page = await walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } });
-      setEntries([...(entries ?? []), ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const history = usePagedList(
+    (cursor) => walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } }),
+    async () => setWallet(await fetchWallet()),
+  );
+  const { items: entries, error, reload: load } = history;
 
   useEffect(() => { void load(); }, []);
   // Back online: fetch again instead of showing an old balance.
@@ -120,8 +96,8 @@ export function Home() {
             {entries.map((entry) => <EntryRow key={entry.transfer_id} entry={entry} currency={wallet.currency} />)}
           </ul>
         )}
-        {cursor !== null && (
-          <Button variant="secondary" icon="refresh" disabled={loadingMore} onClick={() => void more()} data-testid="load-more">
+        {history.hasMore && (
+          <Button variant="secondary" icon="refresh" disabled={history.loadingMore} onClick={() => void history.more()} data-testid="load-more">
             {t('wallet.load_more')}
           </Button>
         )}

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, consoleApi } from '../api.js';
 import { t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { ConsolePage } from './Shell.js';
@@ -20,10 +21,8 @@ function NewCurrency() {
   const [walletMax, setWalletMax] = useState('');
   const [capDay, setCapDay] = useState('');
   const [capYear, setCapYear] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, done, run } = useAction();
   const [invalid, setInvalid] = useState<Record<string, string>>({});
-  const [done, setDone] = useState<string | undefined>(undefined);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -45,10 +44,7 @@ function NewCurrency() {
     const volunteer_cap_year = optional(capYear, 'capYear');
     setInvalid(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+    const created_ok = await run(async () => {
       const created = await consoleApi.post('/currencies', {
         body: {
           code: upper, name: name.trim(), scale: decimals, euro_per_unit: euro_value,
@@ -59,14 +55,11 @@ function NewCurrency() {
       });
       await loadSession();
       chooseCurrency(created.code);
-      setDone(t('console.currency_created', { name: created.name, code: created.code }));
-      setCode('');
-      setName('');
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+      return t('console.currency_created', { name: created.name, code: created.code });
+    });
+    if (!created_ok) return;
+    setCode('');
+    setName('');
   };
 
   return (
@@ -161,10 +154,8 @@ function NewUser() {
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'coordinator' | 'admin'>('coordinator');
   const [chosen, setChosen] = useState<Set<string>>(new Set(currency.value === undefined ? [] : [currency.value.code]));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, done, run } = useAction();
   const [invalid, setInvalid] = useState<{ email?: string; password?: string }>({});
-  const [done, setDone] = useState<string | undefined>(undefined);
   const submit = async (event: Event) => {
     event.preventDefault();
     const found: typeof invalid = {};
@@ -172,19 +163,13 @@ function NewUser() {
     if (password.length < 10) found.password = t('console.user_password_short');
     setInvalid(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+    const created = await run(async () => {
       const user = await consoleApi.post('/users', { body: { email: email.trim(), password, role, currencies: [...chosen] } });
-      setDone(t('console.user_created', { email: user.email }));
-      setEmail('');
-      setPassword('');
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+      return t('console.user_created', { email: user.email });
+    });
+    if (!created) return;
+    setEmail('');
+    setPassword('');
   };
   return (
     <Panel title={t('console.user_create')} icon="user-plus" testid="user-new">

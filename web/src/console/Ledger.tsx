@@ -3,6 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { consoleApi } from '../api.js';
 import type { ResponseOf } from '../api.js';
 import { formatAmount, t, tMaybe } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { uuid } from '../lib/uuid.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -130,10 +131,8 @@ function Issue({ cur, programmes, onChanged }: { cur: Currency; programmes: Acco
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
   const [attempt, setAttempt] = useState(uuid);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, done, run } = useAction();
   const [amountError, setAmountError] = useState<string | undefined>(undefined);
-  const [done, setDone] = useState<string | undefined>(undefined);
   useEffect(() => {
     if (!programmes.some((p) => p.id === to)) setTo(programmes[0]?.id ?? '');
   }, [programmes]);
@@ -142,24 +141,18 @@ function Issue({ cur, programmes, onChanged }: { cur: Currency; programmes: Acco
     const value = amountInput(amount, cur.scale);
     setAmountError(value === undefined ? t('console.amount_invalid', { scale: cur.scale }) : undefined);
     if (value === undefined || to === '') return;
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+    const issued = await run(async () => {
       await consoleApi.post('/currencies/{code}/issue', {
         path: { code: cur.code }, body: { to_account: to, amount: value, ...(memo.trim() === '' ? {} : { memo: memo.trim() }) },
         idempotent: `issue:${attempt}`,
       });
-      setDone(t('console.issue_done', { amount: formatAmount(value, cur.code), name: programmes.find((p) => p.id === to)?.name ?? '' }));
-      setAmount('');
-      setMemo('');
-      setAttempt(uuid());
-      onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+      return t('console.issue_done', { amount: formatAmount(value, cur.code), name: programmes.find((p) => p.id === to)?.name ?? '' });
+    });
+    if (!issued) return;
+    setAmount('');
+    setMemo('');
+    setAttempt(uuid());
+    onChanged();
   };
   return (
     <Panel title={t('console.issue_title')} icon="coins" testid="issue">
@@ -195,10 +188,8 @@ function Transfer({ cur, onChanged }: { cur: Currency; onChanged: () => void }) 
   const [code, setCode] = useState<ManualCode>('adjustment');
   const [memo, setMemo] = useState('');
   const [attempt, setAttempt] = useState(uuid);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, done, run } = useAction();
   const [formError, setFormError] = useState<string | undefined>(undefined);
-  const [done, setDone] = useState<string | undefined>(undefined);
   const submit = async (event: Event) => {
     event.preventDefault();
     const value = amountInput(amount, cur.scale);
@@ -211,25 +202,19 @@ function Transfer({ cur, onChanged }: { cur: Currency; onChanged: () => void }) 
       return;
     }
     setFormError(undefined);
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
+    const sent = await run(async () => {
       await consoleApi.post('/currencies/{code}/transfers', {
         path: { code: cur.code },
         body: { id: attempt, debit_account: from, credit_account: to, amount: value, code, pending: false, ...(memo.trim() === '' ? {} : { memo: memo.trim() }) },
         idempotent: `transfer:${attempt}`,
       });
-      setDone(t('console.transfer_done', { amount: formatAmount(value, cur.code) }));
-      setAmount('');
-      setMemo('');
-      setAttempt(uuid());
-      onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+      return t('console.transfer_done', { amount: formatAmount(value, cur.code) });
+    });
+    if (!sent) return;
+    setAmount('');
+    setMemo('');
+    setAttempt(uuid());
+    onChanged();
   };
   return (
     <Panel title={t('console.transfer_title')} icon="send" testid="transfer">

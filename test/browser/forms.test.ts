@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardLoaded, expectNoPageErrors, launchBrowser, newContext, newPage, requireTools, startWorld } from './support.js';
+import { launchBrowser, openConsole, requireTools, startWorld, withPage } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -33,14 +33,8 @@ describe('console forms, in Chromium', () => {
 
   it('a manual transfer, then one the balance cannot cover; a currency and a user, then each again', async () => {
     const code = world.demo.currency.code;
-    const context = await newContext(browser, world, 'tablet', 'nl');
-    const page = await newPage(context);
-    try {
-      await page.goto('/console');
-      await page.getByTestId('login-email').fill(world.demo.admin.email);
-      await page.getByTestId('login-password').fill(world.demo.admin.password);
-      await page.getByTestId('login-submit').click();
-      await dashboardLoaded(page);
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.admin);
 
       // A manual transfer between the two accounts the pickers start on.
       await page.goto('/console/ledger');
@@ -97,9 +91,6 @@ describe('console forms, in Chromium', () => {
       await expect.poll(() => problemCode(page, 'currency-error'), poll).toBe('currency_exists');
       expect(await page.getByTestId('currency-created').count()).toBe(0);
       expect((await world.api('GET', `/currencies/${code}`, { token: admin })).status).toBe(200);
-      expectNoPageErrors(page);
-    } finally {
-      await context.close();
-    }
+    });
   }, 120_000);
 });

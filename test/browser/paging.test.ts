@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardLoaded, expectNoPageErrors, launchBrowser, newContext, newPage, requireTools, startWorld, typePin } from './support.js';
+import { launchBrowser, openConsole, requireTools, startWorld, typePin, withPage } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -75,9 +75,7 @@ describe('paged lists, in Chromium', () => {
     const expected = await entriesFromApi('/wallet/entries', session.body.token as string);
     expect(expected.length).toBeGreaterThan(extra_entries);
 
-    const context = await newContext(browser, world, 'phone', 'nl');
-    const page = await newPage(context);
-    try {
+    await withPage(browser, world, 'phone', 'nl', async (page) => {
       await page.goto(volunteer.card_url);
       await page.getByTestId('open-card').first().waitFor();
       await typePin(page, volunteer.pin);
@@ -85,10 +83,7 @@ describe('paged lists, in Chromium', () => {
       await loadAll(page, 'entry', 'load-more', 20, expected.length);
       const shown = await page.getByTestId('entry').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-transfer')));
       expect(shown).toEqual(expected);
-      expectNoPageErrors(page);
-    } finally {
-      await context.close();
-    }
+    });
   }, 120_000);
 
   it("the console shows an account's whole statement, 25 at a time", async () => {
@@ -96,22 +91,13 @@ describe('paged lists, in Chromium', () => {
     const expected = await entriesFromApi(`/accounts/${volunteer.account}/entries`, coordinator);
     expect(expected.length).toBeGreaterThan(extra_entries);
 
-    const context = await newContext(browser, world, 'tablet', 'nl');
-    const page = await newPage(context);
-    try {
-      await page.goto('/console');
-      await page.getByTestId('login-email').fill(world.demo.coordinator.email);
-      await page.getByTestId('login-password').fill(world.demo.coordinator.password);
-      await page.getByTestId('login-submit').click();
-      await dashboardLoaded(page);
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.coordinator);
       await page.goto(`/console/wallets/${volunteer.account}`);
       await page.getByTestId('statement').waitFor();
       await loadAll(page, 'entry-row', 'statement-more', 25, expected.length);
       const shown = await page.getByTestId('entry-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-transfer')));
       expect(shown).toEqual(expected);
-      expectNoPageErrors(page);
-    } finally {
-      await context.close();
-    }
+    });
   }, 120_000);
 });

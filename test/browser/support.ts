@@ -237,6 +237,30 @@ export async function newPage(context: BrowserContext): Promise<Page> {
   return page;
 }
 
+/**
+ * Runs `steps` on a page of a fresh context (`device`, `lang`), then checks that the app threw
+ * nothing and closes the context, whatever happened.
+ */
+export async function withPage(browser: Browser, world: World, device: Device, lang: Lang, steps: (page: Page) => Promise<void>): Promise<void> {
+  const context = await newContext(browser, world, device, lang);
+  try {
+    const page = await newPage(context);
+    await steps(page);
+    expectNoPageErrors(page);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Logs `who` in to the coordinator console and waits for the dashboard. */
+export async function openConsole(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.goto('/console');
+  await page.getByTestId('login-email').fill(who.email);
+  await page.getByTestId('login-password').fill(who.password);
+  await page.getByTestId('login-submit').click();
+  await dashboardLoaded(page);
+}
+
 /** No uncaught error happened in the page's scripts. */
 export function expectNoPageErrors(page: Page): void {
   expect(page_errors.get(page) ?? []).toEqual([]);

@@ -36,7 +36,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
     const page = await consoleApi.get('/accounts/{id}/entries', { path: { id: account }, query: { limit: page_size, cursor } });
     return { items: page.items as Entry[], next_cursor: page.next_cursor };
   });
-  const { items: entries, error, reload: load, loadingMore: more, more: loadMore } = list;
+  const { items: entries, error, reload: load } = list;
   useEffect(() => { void load(); }, [account]);
 
   const reverse = async () => {
@@ -115,7 +115,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
       )}
       {error !== undefined && <ProblemAlert error={error} />}
       {list.hasMore && (
-        <Btn variant="secondary" icon="refresh" disabled={more} onClick={() => void loadMore()} data-testid="statement-more">{t('console.load_more')}</Btn>
+        <Btn variant="secondary" icon="refresh" disabled={list.loadingMore} onClick={() => void list.more()} data-testid="statement-more">{t('console.load_more')}</Btn>
       )}
       <ConfirmDialog
         open={reversing !== undefined}

@@ -1347,16 +1347,25 @@ async function profileRun(sql: Sql, database_url: string, data_dir: string, work
   await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`;
   await sql`SELECT pg_stat_statements_reset()`;
   const payments = await paymentsScenario(service, fixture, 'payments under --cpu-prof', false, plan.measure_s);
-  const statements = await sql<{ query: string; calls: bigint; total_ms: number; mean_ms: number; rows: bigint; hit: bigint; read: bigint; wal_bytes: string }[]>`
+  const topStatements = () => sql<{ query: string; calls: bigint; total_ms: number; mean_ms: number; rows: bigint; hit: bigint; read: bigint; wal_bytes: string }[]>`
     SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 220) AS query, calls, round(total_exec_time::numeric, 1)::float8 AS total_ms,
            round(mean_exec_time::numeric, 4)::float8 AS mean_ms, rows, shared_blks_hit AS hit, shared_blks_read AS read, wal_bytes::text
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     ORDER BY total_exec_time DESC LIMIT 25`;
+  const statements = await topStatements();
+  // Then coordinators' batches of 1,000, with statements counted afresh.
+  await sql`SELECT pg_stat_statements_reset()`;
+  const batch_from_us = Number(process.hrtime.bigint() / 1000n);
+  const batch = await batchScenario(service, fixture, 1000, true, plan.measure_s);
+  const batch_window_us: [number, number] = [batch_from_us, Number(process.hrtime.bigint() / 1000n)];
+  const batch_statements = await topStatements();
   await service.stop();
   const file = (await readdir(prof_dir)).find((f) => f.endsWith('.cpuprofile'));
   // Kept for a closer look (e.g. in Chrome's DevTools); bench/results is ignored by git.
   if (file !== undefined) await copyFile(path.join(prof_dir, file), path.join(projectRoot(), 'bench', 'results', 'last-payments.cpuprofile'));
-  const cpu = file === undefined ? undefined : summariseCpuProfile(JSON.parse(await readFile(path.join(prof_dir, file), 'utf8')), payments.window_us);
+  const profile = file === undefined ? undefined : JSON.parse(await readFile(path.join(prof_dir, file), 'utf8'));
+  const cpu = profile === undefined ? undefined : summariseCpuProfile(profile, payments.window_us);
+  const batch_cpu = profile === undefined ? undefined : summariseCpuProfile(profile, batch_window_us);
 
   // EXPLAIN (ANALYZE, BUFFERS) of every statement of one payment, nested ones included.
   const [db] = await sql<{ name: string }[]>`SELECT current_database() AS name`;
@@ -1378,7 +1387,7 @@ async function profileRun(sql: Sql, database_url: string, data_dir: string, work
   capture.on = false;
   await explained.stop();
   await sql.unsafe(`ALTER DATABASE "${db?.name}" RESET ALL`);
-  return { payments, statements, cpu, explain_log: [...pg_log] };
+  return { payments, statements, cpu, batch, batch_statements, batch_cpu, explain_log: [...pg_log] };
 }
 
 const capture = { on: false };
@@ -1509,13 +1518,22 @@ async function main(): Promise<void> {
 
     if (plan.mode === 'profile') {
       const result = await profileRun(sql, database_url, data_dir, work_dir, fixture, pg_log);
-      summary.profile = { payments: result.payments, statements: result.statements, cpu: result.cpu, explain_log: result.explain_log };
+      summary.profile = {
+        payments: result.payments, statements: result.statements, cpu: result.cpu,
+        batch: result.batch, batch_statements: result.batch_statements, batch_cpu: result.batch_cpu, explain_log: result.explain_log,
+      };
       log('\nCPU profile of the service during payments (self time):');
       for (const p of result.cpu?.by_package ?? []) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`);
       log('\nhottest functions:');
       for (const f of result.cpu?.by_function ?? []) log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
       log('\nstatements by total time (pg_stat_statements, track=all):');
       for (const s of result.statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
+      log('\nCPU profile of the service during batches of 1,000 (self time):');
+      for (const p of result.batch_cpu?.by_package ?? []) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`);
+      log('\nhottest functions:');
+      for (const f of result.batch_cpu?.by_function ?? []) log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
+      log('\nstatements of the batches by total time:');
+      for (const s of result.batch_statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
       log('\nauto_explain of one payment:');
       for (const line of result.explain_log) log(`  ${line}`);
     } else {

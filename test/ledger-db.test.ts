@@ -216,6 +216,59 @@ describe('the database enforces the ledger rules itself', () => {
     expect(entry.code).toBe('23503');
   });
 
+  it('the key checks are per statement: one bad row of many refuses all of them, naming the key', async () => {
+    const issuance = a.issuance_account;
+    // 3 good transfers and one whose credit account does not exist, in one INSERT.
+    const missing = randomUUID();
+    const rows = [walletA, shopA, walletA, missing].map((credit) => ({ id: randomUUID(), credit }));
+    const error = await refusal((tx) => tx`
+      INSERT INTO transfers (currency_id, id, debit_account_id, credit_account_id, amount, code, phase, created_by)
+      SELECT ${a.id}, r.id, ${issuance}, r.credit, 1, 'issue', 'single', 'test'
+      FROM jsonb_to_recordset(${tx.json(rows)}) AS r(id uuid, credit uuid)`);
+    expect(error).toMatchObject({ code: '23503', constraint_name: 'transfers_currency_id_credit_account_id_fkey' });
+    expect(error.message).toMatch(/violates foreign key constraint/);
+    const debit = await refusal((tx) => tx`
+      INSERT INTO transfers (currency_id, id, debit_account_id, credit_account_id, amount, code, phase, created_by)
+      VALUES (${a.id}, ${randomUUID()}, ${missing}, ${walletA}, 1, 'issue', 'single', 'test')`);
+    expect(debit).toMatchObject({ code: '23503', constraint_name: 'transfers_currency_id_debit_account_id_fkey' });
+    expect(await t.sql`SELECT count(*) AS n FROM transfers WHERE id = ANY(${rows.map((r) => r.id)}::uuid[])`).toEqual([{ n: 0n }]);
+  });
+
+  it('an entry must be for one of its transfer\'s two accounts, in the transfer\'s currency', async () => {
+    // transferId moved value from walletA to shopA. An entry of the issuance account names it.
+    const stranger = await refusal((tx) => tx`
+      INSERT INTO entries (currency_id, account_id, version, transfer_id, amount, balance_after)
+      VALUES (${a.id}, ${a.issuance_account}, 99, ${transferId}, 1, 1)`);
+    expect(stranger).toMatchObject({ code: '23503', constraint_name: 'entries_currency_id_transfer_id_fkey' });
+    const unknown = await refusal((tx) => tx`
+      INSERT INTO entries (currency_id, account_id, version, transfer_id, amount, balance_after)
+      VALUES (${a.id}, ${walletA}, 99, ${randomUUID()}, 1, 1)`);
+    expect(unknown).toMatchObject({ code: '23503', constraint_name: 'entries_currency_id_transfer_id_fkey' });
+    // Entries of both parties of a new transfer are accepted (then rolled back).
+    const fresh = randomUUID();
+    const accepted = await rolledBack(async (tx) => {
+      await tx`
+        INSERT INTO transfers (currency_id, id, debit_account_id, credit_account_id, amount, code, phase, created_by)
+        VALUES (${a.id}, ${fresh}, ${walletA}, ${shopA}, 1, 'payment', 'single', 'test')`;
+      return tx`
+        INSERT INTO entries (currency_id, account_id, version, transfer_id, amount, balance_after)
+        VALUES (${a.id}, ${walletA}, 99, ${fresh}, -1, 1), (${a.id}, ${shopA}, 99, ${fresh}, 1, 1) RETURNING account_id`;
+    });
+    expect(accepted).toEqual([{ account_id: walletA }, { account_id: shopA }]);
+  });
+
+  it('an account\'s currency and id never change (transfers and entries name them); its balance does', async () => {
+    const rekey = await refusal((tx) => tx`UPDATE accounts SET id = ${randomUUID()} WHERE id = ${shopA}`);
+    expect(rekey).toMatchObject({ code: 'WM900' });
+    expect(rekey.message).toMatch(/currency and id of an account never change/);
+    const move = await refusal((tx) => tx`UPDATE accounts SET currency_id = ${b.id} WHERE id = ${shopA}`);
+    expect(move).toMatchObject({ code: 'WM900' });
+    const balance = await rolledBack((tx) => tx<{ credits_posted: bigint }[]>`
+      UPDATE accounts SET credits_posted = credits_posted + 1 WHERE id = ${shopA} RETURNING credits_posted`);
+    expect(balance).toEqual([{ credits_posted: 2001n }]);
+    expect(await t.sql`SELECT count(*) AS n FROM accounts WHERE id = ${shopA} AND currency_id = ${a.id}`).toEqual([{ n: 1n }]);
+  });
+
   it('the posting function itself refuses an account of another currency and writes nothing', async () => {
     const before = await t.sql`SELECT (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries`;
     const [row] = await t.sql<{ results: Array<{ ok: boolean; code?: string }> }[]>`

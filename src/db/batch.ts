@@ -30,16 +30,19 @@ interface LockedJson {
   earnings: Array<{ account_id: string; period: string; amount: string }>;
   keys: Array<{ locked: boolean; request_hash: string | null; status: number | null; body: unknown }>;
   requests: Array<Omit<HeldRequest, 'amount' | 'expires_at'> & { amount: string; expires_at: string }>;
-  accounts: Array<Record<keyof HeldAccount, string | null>>;
+  accounts: AccountJson[];
 }
 
-function accountFromJson(row: Record<keyof HeldAccount, string | null>): HeldAccount {
-  const big = (value: string | null) => BigInt(value ?? '0');
+/** An account as wm_batch_lock returns it: an array, in the order of its columns there. */
+type AccountJson = [string, string, string, string, string, string, string, string, string | null, string];
+
+function accountFromJson(row: AccountJson): HeldAccount {
+  const [id, kind, name, status, debits_pending, debits_posted, credits_pending, credits_posted, balance_max, version] = row;
   return {
-    id: row.id ?? '', kind: row.kind as HeldAccount['kind'], name: row.name ?? '', status: row.status as HeldAccount['status'],
-    debits_pending: big(row.debits_pending), debits_posted: big(row.debits_posted),
-    credits_pending: big(row.credits_pending), credits_posted: big(row.credits_posted),
-    balance_max: row.balance_max === null ? null : BigInt(row.balance_max), version: big(row.version),
+    id, kind: kind as HeldAccount['kind'], name, status: status as HeldAccount['status'],
+    debits_pending: BigInt(debits_pending), debits_posted: BigInt(debits_posted),
+    credits_pending: BigInt(credits_pending), credits_posted: BigInt(credits_posted),
+    balance_max: balance_max === null ? null : BigInt(balance_max), version: BigInt(version),
   };
 }
 
@@ -86,7 +89,7 @@ function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: Loc
     now: new Date(row.state.now),
     keys,
     requests: new Map(row.state.requests.map((r) => [r.id, { ...r, amount: BigInt(r.amount), expires_at: new Date(r.expires_at) }])),
-    accounts: new Map(row.state.accounts.map((a) => [a.id ?? '', accountFromJson(a)])),
+    accounts: new Map(row.state.accounts.map((a) => [a[0], accountFromJson(a)])),
     sessions: new Map(row.state.sessions.map((x) => [x.id, { ...x, expires_at: new Date(x.expires_at) }])),
     claimed: new Set(row.state.claimed.map((c) => keyOf(c.session_id, c.account_id))),
     earnings: new Map(row.state.earnings.map((e) => [keyOf(e.account_id, e.period), BigInt(e.amount)])),

@@ -4,6 +4,7 @@ import { transaction } from './client.js';
 import { postTransfer } from './ledger.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import type { Account, Currency, Transfer } from '../ledger/model.js';
+import { newTransferId } from '../ledger/ids.js';
 
 export interface Shop {
   currency_id: number;
@@ -207,7 +208,7 @@ export async function refundPayment(
     throw new DomainError('refund_exceeds_payment', 'a refund cannot exceed what is left of the payment', { left_minor: left.toString() });
   }
   return postTransfer(tx, currency, {
-    id: randomUUID(), phase: 'single', code: 'refund',
+    id: newTransferId(), phase: 'single', code: 'refund',
     debit_account_id: shop.account_id, credit_account_id: payment.debit_account_id, amount,
     memo: `refund ${payment.id}`, created_by: actor, metadata: { refund_of: payment.id, device_id },
   });
@@ -273,7 +274,7 @@ export interface Payout {
 export async function requestRedemption(tx: Queryable, currency: Currency, shop: Shop, amount: bigint, actor: string): Promise<Redemption> {
   const id = randomUUID();
   const transfer = await postTransfer(tx, currency, {
-    id: randomUUID(), phase: 'pending', code: 'redemption',
+    id: newTransferId(), phase: 'pending', code: 'redemption',
     debit_account_id: shop.account_id, credit_account_id: currency.issuance_account_id, amount,
     memo: 'cash-out', created_by: actor, metadata: { redemption_id: id },
   });
@@ -318,7 +319,7 @@ export async function decideRedemption(
       RETURNING *`;
     if (decided === undefined) throw new DomainError('already_resolved', 'this cash-out request was already decided');
     await postTransfer(tx, currency, {
-      id: randomUUID(), phase: decision === 'approved' ? 'post' : 'void', code: 'redemption',
+      id: newTransferId(), phase: decision === 'approved' ? 'post' : 'void', code: 'redemption',
       pending_id: redemption.transfer_id, created_by: actor, metadata: { redemption_id: redemption.id },
     });
     let row: Payout | undefined;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { actorOf } from '../auth.js';
@@ -16,6 +15,7 @@ import { parseAmount } from '../../ledger/amount.js';
 import { account_kinds, account_statuses, transfer_codes } from '../../ledger/model.js';
 import type { Currency, TransferRequest, TransferResult } from '../../ledger/model.js';
 import { postSingleTransfers } from '../../db/batch.js';
+import { newTransferId } from '../../ledger/ids.js';
 import {
   BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, setAccountStatus,
   takenTransferIds,
@@ -135,7 +135,7 @@ type NewTransferInput = z.infer<typeof NewTransfer>;
 
 function toRequest(input: NewTransferInput, currency: Currency, actor: string, path: string): TransferRequest {
   return {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? newTransferId(),
     phase: input.pending ? 'pending' : 'single',
     code: input.code,
     debit_account_id: input.debit_account,
@@ -223,7 +223,7 @@ ledgerRoutes.openapi(createRoute({
       return { request: toRequest(t, currency, actor, `transfers.${index}.`) };
     } catch (error) {
       if (input.atomic || !(error instanceof ValidationError)) throw error;
-      return { request: undefined, id: t.id ?? randomUUID(), error: { code: error.code, detail: error.message } };
+      return { request: undefined, id: t.id ?? newTransferId(), error: { code: error.code, detail: error.message } };
     }
   });
   const ids = parsed.map((p) => p.request?.id ?? p.id);
@@ -293,7 +293,7 @@ ledgerRoutes.openapi(createRoute({
     if (target.currency_id !== currency.id) throw new DomainError('cross_currency', `account ${target.id} is not in ${currency.code}`);
     if (target.kind === 'issuance') throw new DomainError('same_account', 'coins cannot be issued to the issuance account');
     const transfer = await postTransfer(tx, currency, {
-      id: randomUUID(), phase: 'single', code: target.kind === 'programme' ? 'budget' : 'issue',
+      id: newTransferId(), phase: 'single', code: target.kind === 'programme' ? 'budget' : 'issue',
       debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
@@ -324,7 +324,7 @@ ledgerRoutes.openapi(createRoute({
   const input = await optionalJson(c, z.object({ memo: Memo.optional() }));
   return idempotent(c, actorOf(c), input, async (tx) => {
     const reversal = await postTransfer(tx, currency, {
-      id: randomUUID(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
+      id: newTransferId(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
       memo: input.memo ?? null, created_by: actorOf(c),
     });
     return {
@@ -351,7 +351,7 @@ for (const phase of ['post', 'void'] as const) {
     const amount = phase === 'post' && input.amount !== undefined ? parseAmount(input.amount, currency.scale) : undefined;
     return idempotent(c, actorOf(c), input, async (tx) => {
       const resolution = await postTransfer(tx, currency, {
-        id: randomUUID(), phase, code: transfer.code, pending_id: transfer.id, amount,
+        id: newTransferId(), phase, code: transfer.code, pending_id: transfer.id, amount,
         memo: input.memo ?? null, created_by: actorOf(c),
       });
       return {

@@ -1,5 +1,5 @@
--- Cheaper rows for the ledger's writes, measured on batches of 1,000 issues (bench/scratch is
--- not kept; see docs/performance.md, "What limits each figure"):
+-- Cheaper rows for the ledger's writes, measured on batches of 1,000 issues (see
+-- docs/performance.md, "What limits each figure"):
 --
 -- 1. Accounts leave half of each page free, so that a balance change can be a HOT update (the
 --    new row version on the same page, no new entries in the accounts' three indexes). Balance

@@ -173,6 +173,59 @@ describe('POST /transfers/batch, applied set-wise', () => {
     expect(mixed.body.results[10].error.code).toBe('insufficient_funds');
     await expectVerified(t, 'BAT');
   });
+
+  it('the key, the transfers and the audit row commit together; the same key replays, another body is refused', async () => {
+    const wallets = await Promise.all(Array.from({ length: 3 }, (_, i) => openAccount(t, 'BAT', 'wallet', `Keyed ${i}`)));
+    const currency = (await t.request('GET', '/api/v1/currencies/BAT', { token: t.adminToken })).body;
+    const body = {
+      atomic: false,
+      transfers: wallets.map((w) => ({ id: randomUUID(), debit_account: currency.issuance_account, credit_account: w, amount: '1.00', code: 'issue' })),
+    };
+    const key = newKey();
+    const audits = async () => (await t.sql<{ n: bigint }[]>`SELECT count(*) AS n FROM audit_log WHERE action = 'transfer.batch'`)[0]!.n;
+    const audits_before = await audits();
+    const first = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', { token: t.adminToken, idempotencyKey: key, body });
+    expect(first.status).toBe(200);
+    expect(first.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'created', 'created']);
+    const [stored] = await t.sql<{ response_body: unknown }[]>`SELECT response_body FROM idempotency_keys WHERE key = ${key}`;
+    expect(stored?.response_body).toEqual(first.body);
+    expect(await audits()).toBe(audits_before + 1n);
+
+    // The same request again: the recorded answer, nothing new written (the ids are taken now).
+    const again = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', { token: t.adminToken, idempotencyKey: key, body });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await audits()).toBe(audits_before + 1n);
+    const other = await t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+      token: t.adminToken, idempotencyKey: key, body: { ...body, atomic: true },
+    });
+    expectProblem(other, 422, 'idempotency_key_reused');
+    for (const w of wallets) {
+      expect((await t.request('GET', `/api/v1/accounts/${w}`, { token: t.adminToken })).body.balance).toBe('1.00');
+    }
+  });
+
+  it('a batch whose transfer id another request commits meanwhile is answered the general way, each id at most once', async () => {
+    const wallet = await openAccount(t, 'BAT', 'wallet', 'Raced');
+    const currency = (await t.request('GET', '/api/v1/currencies/BAT', { token: t.adminToken })).body;
+    // 20 batches of the same 2 ids under 20 keys, all at once: the first committed takes both
+    // ids, every later one finds them taken (in its check or, racing, in its write).
+    const ids = [randomUUID(), randomUUID()];
+    const replies = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+      token: t.adminToken, idempotencyKey: newKey(),
+      body: { atomic: false, transfers: ids.map((id) => ({ id, debit_account: currency.issuance_account, credit_account: wallet, amount: '0.50', code: 'issue' })) },
+    })));
+    for (const reply of replies) expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    const statuses = replies.map((r) => r.body.results.map((x: { status: string }) => x.status).join(','));
+    expect(statuses.filter((s) => s === 'created,created')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'failed,failed')).toHaveLength(19);
+    for (const reply of replies.filter((r) => r.body.results[0].status === 'failed')) {
+      expect(reply.body.results.map((x: { error: { code: string } }) => x.error.code)).toEqual(['already_exists', 'already_exists']);
+    }
+    expect((await t.request('GET', `/api/v1/accounts/${wallet}`, { token: t.adminToken })).body.balance).toBe('1.00');
+    await expectVerified(t, 'BAT');
+  });
 });
 
 describe('rewards combined into shared transactions', () => {

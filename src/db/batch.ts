@@ -4,7 +4,7 @@ import { isConnectionLost, retried } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
 import { decideBatch, keyOf } from '../ledger/batch.js';
-import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Posting } from '../ledger/batch.js';
+import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency, Posting } from '../ledger/batch.js';
 import type { Transfer, TransferRequest, TransferResult } from '../ledger/model.js';
 
 /** What a posted command answers, recorded for its idempotency key, and its audit record. */
@@ -182,34 +182,38 @@ export async function runCommands(
   return { results: decided.results };
 }
 
+type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+/** A statement not yet sent. */
+type Statement = { execute(): Promise<unknown> };
+
 /**
- * Runs commands in their own transaction and answers only after it committed. Two round trips
- * whatever the number of commands: BEGIN goes out with the first statement and COMMIT with the
- * second (pipelined on one connection). Retried on deadlocks and serialization failures, which
- * leave nothing written.
+ * A transaction of two round trips on a reserved connection: `BEGIN` goes out with the first
+ * statement and `COMMIT` with the last (pipelined). `body` gets the connection and ends the
+ * transaction with `finish` (write, then COMMIT) or by returning without it (ROLLBACK).
+ * Retried on deadlocks and serialization failures, which leave nothing written.
  */
-export async function executeCommands(sql: Sql, currency_id: number, commands: BatchCommand[]): Promise<CommandResult[]> {
-  const input = lockInput(commands);
+async function pipelined<T>(
+  sql: Sql, body: (connection: Reserved, finish: (write?: () => Statement) => Promise<void>) => Promise<T>,
+): Promise<T> {
   return retried(async () => {
     const connection = await sql.reserve();
-    let open = false;
+    let open = true;
     let lost = false;
     try {
-      open = true;
-      // Handed to the driver in this order (execute), so they leave in this order.
       const begin = connection`BEGIN`.execute();
-      const lock = lockQuery(connection, currency_id, input).execute();
-      const [, locked] = await Promise.all([begin, lock]);
-      const decided = decide(stateOf(currency_id, input, locked), commands, false);
-      if (decided.writes) {
-        // A failed write turns the COMMIT behind it into a rollback; its error rejects here.
-        const write = writeBatch(connection, currency_id, decided.write, decided.records).execute();
-        await Promise.all([write, connection`COMMIT`.execute()]);
-      } else {
-        await connection`COMMIT`;
+      const finish = async (write?: () => Statement) => {
+        // Handed to the driver in this order (execute), so they leave in this order. A failed
+        // write turns the COMMIT behind it into a rollback; its error rejects here.
+        if (write === undefined) await connection`COMMIT`;
+        else await Promise.all([write().execute(), connection`COMMIT`.execute()]);
+        open = false;
+      };
+      const [, result] = await Promise.all([begin, body(connection, finish)]);
+      if (open) {
+        await connection`ROLLBACK`;
+        open = false;
       }
-      open = false;
-      return decided.results;
+      return result;
     } catch (error) {
       lost = isConnectionLost(error);
       if (open && !lost) await connection`ROLLBACK`.catch(() => {});
@@ -220,6 +224,61 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
       // the pool, which postgres.js 3.4.9 then writes to and crashes the process.
       if (!lost) connection.release();
     }
+  });
+}
+
+/**
+ * Runs commands in their own transaction and answers only after it committed. Two round trips
+ * whatever the number of commands.
+ */
+export async function executeCommands(sql: Sql, currency_id: number, commands: BatchCommand[]): Promise<CommandResult[]> {
+  const input = lockInput(commands);
+  return pipelined(sql, async (connection, finish) => {
+    const locked = await lockQuery(connection, currency_id, input).execute();
+    const decided = decide(stateOf(currency_id, input, locked), commands, false);
+    await finish(decided.writes ? () => writeBatch(connection, currency_id, decided.write, decided.records) : undefined);
+    return decided.results;
+  });
+}
+
+/** How a request of many commands under one Idempotency-Key ended. */
+export type KeyedOutcome =
+  | { kind: 'done'; response: Response; results: CommandResult[] }
+  | { kind: 'failed'; results: CommandResult[]; failed_index: number }
+  | { kind: 'replayed'; status: number; body: unknown }
+  | { kind: 'key_in_flight' }
+  | { kind: 'key_reused' };
+
+/**
+ * One request that posts many commands (a coordinator's batch) under one Idempotency-Key, in
+ * its own transaction of two round trips: the key is claimed and read with the accounts'
+ * locks, and its record and the audit row are written with the transfers, just before COMMIT.
+ * Atomic: the first failure writes nothing. `respond` builds the answer from the results.
+ * A transfer id committed by someone else meanwhile fails the write (unique violation, 23505).
+ */
+export async function executeKeyed(
+  sql: Sql, currency_id: number, key: Idempotency, commands: Command[], atomic: boolean,
+  respond: (results: CommandResult[]) => Response,
+): Promise<KeyedOutcome> {
+  const input = lockInput(commands);
+  input.keys = [{ scope: key.scope, key: key.key }];
+  return pipelined(sql, async (connection, finish): Promise<KeyedOutcome> => {
+    const state = stateOf(currency_id, input, await lockQuery(connection, currency_id, input).execute());
+    const held = state.keys.get(keyOf(key.scope, key.key));
+    if (held === undefined || !held.locked) return { kind: 'key_in_flight' };
+    if (held.stored !== null) {
+      if (held.stored.request_hash !== key.request_hash) return { kind: 'key_reused' };
+      return { kind: 'replayed', status: held.stored.status, body: held.stored.body };
+    }
+    const decided = decide(state, commands, atomic);
+    if (decided.failed_index !== undefined) return { kind: 'failed', results: decided.results, failed_index: decided.failed_index };
+    const response = respond(decided.results);
+    const records = {
+      keys: [{ ...key, status: response.status, body: response.body }],
+      audit: response.audit === undefined ? [] : [response.audit],
+    };
+    await finish(() => writeBatch(connection, currency_id, decided.write, records));
+    return { kind: 'done', response, results: decided.results };
   });
 }
 

@@ -3,7 +3,9 @@ import type { AppContext } from './context.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import { failureError } from '../ledger/failures.js';
 import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
-import type { Currency, Transfer } from '../ledger/model.js';
+import type { Currency, Transfer, TransferResult } from '../ledger/model.js';
+import { executeKeyed } from '../db/batch.js';
+import type { CommandResult } from '../db/batch.js';
 import { runIdempotent } from '../db/idempotency.js';
 import type { TransactionSql } from '../db/client.js';
 import { audit, auditEntry } from './audit.js';
@@ -94,5 +96,52 @@ export async function idempotentPosting<T extends object, S extends 200 | 201>(
       throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
     case 'failed':
       throw failureError(result.code, result.detail, currency.scale);
+  }
+}
+
+function transferResult(result: CommandResult): TransferResult {
+  if (result.kind === 'posted') return { ok: true, transfer: result.transfer };
+  assert(result.kind === 'failed', 'commands without keys are posted or failed');
+  return { ok: false, code: result.code, detail: result.detail };
+}
+
+/**
+ * A request that posts many commands under one Idempotency-Key (a coordinator's batch), at most
+ * once like `idempotent`, in one transaction of two round trips (executeKeyed): the key is
+ * claimed with the accounts' locks, and its record and the audit row are written with the
+ * transfers. `answer` turns the results into the outcome; in atomic mode, given the index of
+ * the first failure, it throws the refusal (nothing is written). Undefined when a transfer id
+ * of the batch was committed meanwhile by another request: the caller then takes its general way.
+ */
+export async function idempotentBatch<T extends object, S extends 200 | 201>(
+  c: AppContext, scope: string, body: unknown, currency: Currency, commands: Command[], atomic: boolean,
+  answer: (results: { items: TransferResult[]; failed_index?: number }) => Outcome<T, S>,
+) {
+  const key = idempotencyOf(c, scope, body);
+  let outcome: Outcome<T, S> | undefined;
+  let result: Awaited<ReturnType<typeof executeKeyed>>;
+  try {
+    result = await executeKeyed(c.get('deps').sql, currency.id, key, commands, atomic, (results) => {
+      outcome = answer({ items: results.map(transferResult) });
+      return { status: outcome.status, body: outcome.body, ...(outcome.audit === undefined ? {} : { audit: auditEntry(c, outcome.audit) }) };
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return undefined;
+    throw error;
+  }
+  switch (result.kind) {
+    case 'done':
+      for (const transfer of outcome?.transfers ?? []) c.get('deps').metrics.transfers.inc({ code: transfer.code });
+      return c.json(result.response.body as T, result.response.status as S);
+    case 'failed':
+      answer({ items: result.results.map(transferResult), failed_index: result.failed_index });
+      throw new Error('an atomic batch that failed must be refused');
+    case 'replayed':
+      c.header('Idempotency-Replayed', 'true');
+      return c.json(result.body as T, result.status as S);
+    case 'key_in_flight':
+      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
+    case 'key_reused':
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
   }
 }

@@ -7,8 +7,9 @@ import {
   jsonResponse, memo_length_max, name_length_max, pageOf, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
-import { idempotent } from '../idempotency.js';
-import { DomainError, ValidationError, isErrorCode } from '../../ledger/errors.js';
+import { idempotent, idempotentBatch } from '../idempotency.js';
+import { DomainError, ValidationError, assert, isErrorCode } from '../../ledger/errors.js';
+import type { Command } from '../../ledger/batch.js';
 import { failureError } from '../../ledger/failures.js';
 import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
@@ -218,7 +219,7 @@ ledgerRoutes.openapi(createRoute({
   const input = c.req.valid('json');
   const actor = actorOf(c);
   // Amounts are parsed per item: in an atomic batch the first bad one rejects the request.
-  const parsed = input.transfers.map((t, index) => {
+  const parsed = input.transfers.map((t, index): ParsedItem => {
     try {
       return { request: toRequest(t, currency, actor, `transfers.${index}.`) };
     } catch (error) {
@@ -230,8 +231,28 @@ ledgerRoutes.openapi(createRoute({
   if (new Set(ids).size !== ids.length) {
     throw new ValidationError([{ path: 'transfers', message: 'transfer ids must be unique within a batch' }]);
   }
+  const requests = parsed.flatMap((p) => (p.request === undefined ? [] : [p.request]));
+  const itemFailed = (index: number, code: string, detail: Record<string, unknown>) => {
+    const cause = failureError(code, detail, currency.scale);
+    return new DomainError('batch_item_failed', `transfer ${index} failed: ${cause.message}`, { index, item_code: cause.code });
+  };
+  // Single-phase transfers in two round trips, the key and the audit row with them
+  // (executeKeyed). A transfer id taken meanwhile, and pending items, go the general way below.
+  if (requests.every((r) => r.phase === 'single')) {
+    const problems = await checkAccounts(c.get('deps').sql, currency, requests);
+    if (!input.atomic || problems.size === 0) {
+      const valid = requests.filter((r) => !problems.has(r.id));
+      const answered = await idempotentBatch(c, actor, input, currency, valid.map(commandOf), input.atomic, (results) => {
+        if (results.failed_index !== undefined) {
+          const failed = results.items[results.failed_index];
+          throw itemFailed(results.failed_index, failed?.ok === false ? failed.code : 'invalid_transfer', failed?.ok === false ? failed.detail : {});
+        }
+        return batchOutcome(parsed, problems, valid, results.items, input, currency);
+      });
+      if (answered !== undefined) return answered;
+    }
+  }
   return idempotent(c, actor, input, async (tx) => {
-    const requests = parsed.flatMap((p) => (p.request === undefined ? [] : [p.request]));
     const problems = await checkAccounts(tx, currency, requests);
     if (input.atomic && problems.size > 0) {
       const index = requests.findIndex((r) => problems.has(r.id));
@@ -244,36 +265,57 @@ ledgerRoutes.openapi(createRoute({
       results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
     } catch (error) {
       if (!(error instanceof BatchItemError)) throw error;
-      const cause = failureError(error.code, error.detail, currency.scale);
-      throw new DomainError('batch_item_failed', `transfer ${error.index} failed: ${cause.message}`,
-        { index: error.index, item_code: cause.code });
+      throw itemFailed(error.index, error.code, error.detail);
     }
-    const by_id = new Map(valid.map((r, i) => [r.id, results[i]]));
-    const body = {
-      results: parsed.map((p) => {
-        if (p.request === undefined) return { id: p.id, status: 'failed' as const, error: p.error };
-        const problem = problems.get(p.request.id);
-        if (problem !== undefined) {
-          const e = failure(problem);
-          return { id: p.request.id, status: 'failed' as const, error: { code: e.code, detail: e.message } };
-        }
-        const result = by_id.get(p.request.id);
-        if (result === undefined || !result.ok) {
-          const cause = result === undefined
-            ? new DomainError('invalid_transfer', 'not applied')
-            : failureError(result.code, result.detail, currency.scale);
-          return { id: p.request.id, status: 'failed' as const, error: { code: cause.code, detail: cause.message } };
-        }
-        return { id: p.request.id, status: 'created' as const };
-      }),
-    };
-    const transfers = results.flatMap((r) => (r.ok ? [r.transfer] : []));
-    return {
-      status: 200 as const, body, transfers,
-      audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created: transfers.length } },
-    };
+    return batchOutcome(parsed, problems, valid, results, input, currency);
   });
 });
+
+type BatchInput = { atomic: boolean; transfers: NewTransferInput[] };
+type ParsedItem = { request: TransferRequest; id?: undefined; error?: undefined }
+  | { request: undefined; id: string; error: { code: string; detail: string } };
+
+/** A single-phase transfer request as a command of a batch. */
+function commandOf(r: TransferRequest): Command {
+  assert(r.debit_account_id !== undefined && r.credit_account_id !== undefined && r.amount !== undefined, 'a single-phase transfer names its accounts and amount');
+  return {
+    posting: {
+      id: r.id, code: r.code, debit_account_id: r.debit_account_id, credit_account_id: r.credit_account_id,
+      amount: r.amount, memo: r.memo ?? null, metadata: r.metadata ?? {}, created_by: r.created_by,
+    },
+  };
+}
+
+/** The answer to a batch: one result per item, in order, and what the audit log records. */
+function batchOutcome(
+  parsed: ParsedItem[], problems: Map<string, string>, valid: TransferRequest[], results: TransferResult[],
+  input: BatchInput, currency: Currency,
+) {
+  const by_id = new Map(valid.map((r, i) => [r.id, results[i]]));
+  const body = {
+    results: parsed.map((p) => {
+      if (p.request === undefined) return { id: p.id, status: 'failed' as const, error: p.error };
+      const problem = problems.get(p.request.id);
+      if (problem !== undefined) {
+        const e = failure(problem);
+        return { id: p.request.id, status: 'failed' as const, error: { code: e.code, detail: e.message } };
+      }
+      const result = by_id.get(p.request.id);
+      if (result === undefined || !result.ok) {
+        const cause = result === undefined
+          ? new DomainError('invalid_transfer', 'not applied')
+          : failureError(result.code, result.detail, currency.scale);
+        return { id: p.request.id, status: 'failed' as const, error: { code: cause.code, detail: cause.message } };
+      }
+      return { id: p.request.id, status: 'created' as const };
+    }),
+  };
+  const transfers = results.flatMap((r) => (r.ok ? [r.transfer] : []));
+  return {
+    status: 200 as const, body, transfers,
+    audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created: transfers.length } },
+  };
+}
 
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/currencies/{code}/issue', tags: ['transfers'],

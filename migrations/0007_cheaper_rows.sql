@@ -41,24 +41,22 @@ DECLARE
 BEGIN
   -- One index lookup per key: a LATERAL … LIMIT 1 cannot become a join, which the planner
   -- (knowing nothing of the transition table) could hash against a scan of a whole index.
-  SELECT t.currency_id, t.id, t.debit_account_id, t.credit_account_id, d.found IS NULL AS no_debit
-  INTO v
-  FROM new_transfers t
+  -- Each account once, however many of the new transfers name it (a batch of issues names the
+  -- issuance account a thousand times).
+  SELECT k.currency_id, k.account_id, k.side INTO v
+  FROM (SELECT DISTINCT t.currency_id, t.debit_account_id AS account_id, 'debit' AS side FROM new_transfers t
+        UNION ALL
+        SELECT DISTINCT t.currency_id, t.credit_account_id, 'credit' FROM new_transfers t) k
   LEFT JOIN LATERAL (SELECT true AS found FROM accounts a
-                     WHERE a.currency_id = t.currency_id AND a.id = t.debit_account_id LIMIT 1) d ON true
-  LEFT JOIN LATERAL (SELECT true AS found FROM accounts a
-                     WHERE a.currency_id = t.currency_id AND a.id = t.credit_account_id LIMIT 1) c ON true
-  WHERE d.found IS NULL OR c.found IS NULL
+                     WHERE a.currency_id = k.currency_id AND a.id = k.account_id LIMIT 1) a ON true
+  WHERE a.found IS NULL
   LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'insert or update on table "transfers" violates foreign key constraint "%"',
-      CASE WHEN v.no_debit THEN 'transfers_currency_id_debit_account_id_fkey' ELSE 'transfers_currency_id_credit_account_id_fkey' END
+    RAISE EXCEPTION 'insert or update on table "transfers" violates foreign key constraint "transfers_currency_id_%_account_id_fkey"', v.side
       USING ERRCODE = '23503', TABLE = 'transfers',
-            CONSTRAINT = CASE WHEN v.no_debit THEN 'transfers_currency_id_debit_account_id_fkey'
-                              ELSE 'transfers_currency_id_credit_account_id_fkey' END,
-            DETAIL = format('Key (currency_id, %s)=(%s, %s) is not present in table "accounts".',
-                            CASE WHEN v.no_debit THEN 'debit_account_id' ELSE 'credit_account_id' END, v.currency_id,
-                            CASE WHEN v.no_debit THEN v.debit_account_id ELSE v.credit_account_id END);
+            CONSTRAINT = format('transfers_currency_id_%s_account_id_fkey', v.side),
+            DETAIL = format('Key (currency_id, %s_account_id)=(%s, %s) is not present in table "accounts".',
+                            v.side, v.currency_id, v.account_id);
   END IF;
   RETURN NULL;
 END $$;

@@ -88,12 +88,9 @@ export async function idempotentPosting<T extends object, S extends 200 | 201>(
       return c.json(result.response.body as T, result.response.status as S);
     }
     case 'replayed':
-      c.header('Idempotency-Replayed', 'true');
-      return c.json(result.body as T, result.status as S);
     case 'key_in_flight':
-      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
     case 'key_reused':
-      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
+      return keyAnswer<T, S>(c, result);
     case 'failed':
       throw failureError(result.code, result.detail, currency.scale);
   }
@@ -137,11 +134,22 @@ export async function idempotentBatch<T extends object, S extends 200 | 201>(
       answer({ items: result.results.map(transferResult), failed_index: result.failed_index });
       throw new Error('an atomic batch that failed must be refused');
     case 'replayed':
-      c.header('Idempotency-Replayed', 'true');
-      return c.json(result.body as T, result.status as S);
     case 'key_in_flight':
-      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
     case 'key_reused':
-      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
+      return keyAnswer<T, S>(c, result);
   }
+}
+
+/** The answer when the key decided: the recorded response again, or a refusal. */
+function keyAnswer<T extends object, S extends 200 | 201>(
+  c: AppContext, result: { kind: 'replayed'; status: number; body: unknown } | { kind: 'key_in_flight' } | { kind: 'key_reused' },
+) {
+  if (result.kind === 'key_in_flight') {
+    throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
+  }
+  if (result.kind === 'key_reused') {
+    throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with another request');
+  }
+  c.header('Idempotency-Replayed', 'true');
+  return c.json(result.body as T, result.status as S);
 }

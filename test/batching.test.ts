@@ -13,6 +13,7 @@ import type { Payer, Tablet } from './support/shop-fixtures.js';
 import { createBatcher } from '../src/db/batch.js';
 import type { BatchCommand } from '../src/db/batch.js';
 import { findCurrency } from '../src/db/ledger.js';
+import { capPeriods } from '../src/ledger/volunteering.js';
 import { activityOf, claim, fund, openSession, openWallet, programmeOf, registerVolunteer } from './support/volunteer-fixtures.js';
 
 let t: TestApp;
@@ -255,5 +256,37 @@ describe('rewards combined into shared transactions', () => {
              (SELECT count(*) FROM claims WHERE account_id = ${v.account}) AS rewards`;
     expect(row).toEqual({ earned: 100n, rewards: 4n });
     await expectVerified(t, 'RWD');
+  });
+
+  it('a lone reward whose earnings counter another transaction creates meanwhile is tried again, and then held to the cap it sees', async () => {
+    await createCurrency(t, 'RWE', 0, { volunteer_cap_day: '100' });
+    await fund(t, 'RWE', await programmeOf(t, 'RWE'), '10000');
+    const activity = await activityOf(t, 'RWE');
+    const v = await registerVolunteer(t, 'RWE');
+    const token = await openWallet(t, v);
+    const session = await openSession(t, activity.id, { hours: '1' });
+    const [currency] = await t.sql<{ id: number }[]>`SELECT id FROM currencies WHERE code = 'RWE'`;
+    // Another process's first reward of the day, not committed yet: the claim's batch does not
+    // see the counter when it locks, and its write then waits for that insert.
+    const other = await t.sql.reserve();
+    try {
+      await other`BEGIN`;
+      await other`INSERT INTO volunteer_earnings (currency_id, account_id, period, amount)
+                  VALUES (${currency!.id}, ${v.account}, ${capPeriods(new Date()).day}, 100)`;
+      const reply = claim(t, token, session.claim_token);
+      const waiting = async () => (await t.sql<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n > 0n;
+      for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await waiting()).toBe(true);
+      await other`COMMIT`;
+      // The batch of one failed as a whole (0 of 1 counters raised) and ran again, alone.
+      expectProblem(await reply, 422, 'volunteer_cap_exceeded');
+    } finally {
+      other.release();
+    }
+    const [row] = await t.sql<{ earned: bigint; rewards: bigint }[]>`
+      SELECT (SELECT amount FROM volunteer_earnings WHERE account_id = ${v.account} AND period LIKE 'd%') AS earned,
+             (SELECT count(*) FROM claims WHERE account_id = ${v.account}) AS rewards`;
+    expect(row).toEqual({ earned: 100n, rewards: 0n });
   });
 });

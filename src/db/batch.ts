@@ -339,11 +339,13 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
       options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
       // A lost connection leaves the outcome unknown: the clients retry with their keys.
-      if (batch.length === 1 || isConnectionLost(error)) {
+      if (isConnectionLost(error)) {
         for (const waiting of batch) waiting.reject(error);
         return;
       }
-      // Nothing was written: one bad command must not fail the others, so each runs alone.
+      // Nothing was written: one bad command must not fail the others, so each runs alone. A lone
+      // command runs once more too: the one expected failure — an earnings counter that another
+      // process created after this batch locked — passes on a second try, which sees the counter.
       options.onBatchFailure?.(error, batch.length);
       await Promise.all(batch.map(async (waiting) => {
         try {

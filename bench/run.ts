@@ -1664,6 +1664,17 @@ async function main(): Promise<void> {
         },
       }));
 
+      // What the CPU per transfer allows at most, with every core of the machine busy and nothing
+      // else running: how far a rate could go by removing waits alone (round trips, locks).
+      const ceilings = ['payments', 'batch 1000/request'].flatMap((name) => {
+        const f = figures.find((x) => x.name === name);
+        if (f === undefined) return [];
+        const ms = f.cpu_ms_per_item.client + f.cpu_ms_per_item.service + f.cpu_ms_per_item.postgres;
+        const per_s = (machine_before.cores * 1000) / Math.max(ms, 0.001);
+        return [{ figure: name, cpu_ms_per_item: round(ms, 3), cores: machine_before.cores, ceiling_per_s: round(per_s, 0),
+          vs_floor: ratio(per_s, floor_tps), vs_textbook: ratio(per_s, textbook_tps) }];
+      });
+
       const indicative = plan.mode === 'quick' ? 'quick mode: indicative only (targets are judged on a full run)' : undefined;
       const p = payments.measured.throughput_per_s;
       const batch_1000 = batches[plan.batch_sizes.indexOf(1000)]?.items_per_s ?? 0;
@@ -1710,7 +1721,7 @@ async function main(): Promise<void> {
           floor: floor === undefined ? null : { best: floor.best, runs: floor.runs, script: floor_script(false) },
           floor_one_shop: floor_hot === undefined ? null : { best: floor_hot.best, runs: floor_hot.runs },
         },
-        figures, targets, verify, service_error_log: service_errors,
+        figures, cpu_ceilings: ceilings, targets, verify, service_error_log: service_errors,
         explain_reads: { small_history: explain_small, large_history: explain_large },
       });
 
@@ -1727,6 +1738,10 @@ async function main(): Promise<void> {
           f.wal_bytes_per_item === null ? '—' : String(f.wal_bytes_per_item),
         ]),
       ]));
+      log(`\nCPU ceilings (${machine_before.cores} cores all busy at the measured CPU per transfer, load generator + service + PostgreSQL):`);
+      for (const c of ceilings) {
+        log(`  ${c.figure}: ${c.cpu_ms_per_item.toFixed(2)} ms per transfer → at most ${c.ceiling_per_s.toLocaleString('en')}/s = ${c.vs_floor ?? '—'}× floor, ${c.vs_textbook ?? '—'}× textbook`);
+      }
       log(`\nstart-up to /readyz: ${startup_small_ms} ms with ${history_small.toLocaleString('en')} transfers, ${startup_large_ms} ms with ${history_large.toLocaleString('en')}`);
       log(`service peak RSS through all scenarios: ${overall_rss_peak} MiB`);
       log(`durability: fsync=${settings?.fsync}, synchronous_commit=${settings?.synchronous_commit}, full_page_writes=${settings?.full_page_writes}`);

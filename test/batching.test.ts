@@ -14,7 +14,7 @@ import { createBatcher } from '../src/db/batch.js';
 import type { BatchCommand } from '../src/db/batch.js';
 import { findCurrency } from '../src/db/ledger.js';
 import { capPeriods } from '../src/ledger/volunteering.js';
-import { activityOf, claim, fund, openSession, openWallet, programmeOf, registerVolunteer } from './support/volunteer-fixtures.js';
+import { cappedVolunteer, claim, openSession } from './support/volunteer-fixtures.js';
 
 let t: TestApp;
 let tablet: Tablet;
@@ -231,11 +231,7 @@ describe('POST /transfers/batch, applied set-wise', () => {
 
 describe('rewards combined into shared transactions', () => {
   it('two service processes racing one volunteer across 12 sessions stop exactly at the day cap; each session rewards once', async () => {
-    await createCurrency(t, 'RWD', 0, { volunteer_cap_day: '100' });
-    await fund(t, 'RWD', await programmeOf(t, 'RWD'), '10000');
-    const activity = await activityOf(t, 'RWD');
-    const v = await registerVolunteer(t, 'RWD');
-    const token = await openWallet(t, v);
+    const { activity, volunteer: v, token } = await cappedVolunteer(t, 'RWD');
     const sessions = await Promise.all(Array.from({ length: 12 }, () => openSession(t, activity.id, { hours: '1' })));
     // A second process on the same database: its own batcher, so the two race in PostgreSQL.
     const second = await createTestApp({}, { database_url: t.database_url, keys: t.deps.keys });
@@ -259,11 +255,7 @@ describe('rewards combined into shared transactions', () => {
   });
 
   it('a lone reward whose earnings counter another transaction creates meanwhile is tried again, and then held to the cap it sees', async () => {
-    await createCurrency(t, 'RWE', 0, { volunteer_cap_day: '100' });
-    await fund(t, 'RWE', await programmeOf(t, 'RWE'), '10000');
-    const activity = await activityOf(t, 'RWE');
-    const v = await registerVolunteer(t, 'RWE');
-    const token = await openWallet(t, v);
+    const { activity, volunteer: v, token } = await cappedVolunteer(t, 'RWE');
     const session = await openSession(t, activity.id, { hours: '1' });
     const [currency] = await t.sql<{ id: number }[]>`SELECT id FROM currencies WHERE code = 'RWE'`;
     // Another process's first reward of the day, not committed yet: the claim's batch does not

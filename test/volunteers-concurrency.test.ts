@@ -7,7 +7,7 @@ import { createTestApp, newKey } from './support/app.js';
 import type { Reply, TestApp } from './support/app.js';
 import { createCurrency, expectProblem } from './support/http-fixtures.js';
 import {
-  activityOf, award, balanceOf, claim, fund, openSession, openWallet, programmeOf, registerVolunteer,
+  activityOf, award, balanceOf, cappedVolunteer, claim, fund, openSession, openWallet, programmeOf, registerVolunteer,
 } from './support/volunteer-fixtures.js';
 
 let t: TestApp;
@@ -152,11 +152,7 @@ describe('legal caps under concurrency', () => {
   });
 
   it('QR claims and event-mode awards racing together across 10 sessions still stop at the day cap (100: exactly 4)', async () => {
-    await createCurrency(t, 'CAPM', 0, { volunteer_cap_day: '100' });
-    await fund(t, 'CAPM', await programmeOf(t, 'CAPM'), '10000');
-    const activity = await activityOf(t, 'CAPM');
-    const v = await registerVolunteer(t, 'CAPM');
-    const token = await openWallet(t, v);
+    const { activity, volunteer: v, token } = await cappedVolunteer(t, 'CAPM');
     const sessions = await Promise.all(Array.from({ length: 10 }, () => openSession(t, activity.id, { hours: '1' })));
     const replies = await Promise.all(sessions.map((s, i) => (i % 2 === 0 ? claim(t, token, s.claim_token) : award(t, s.id, { card: v.code }))));
     expect(statusCounts(replies)).toEqual({ '201': 4, '422 volunteer_cap_exceeded': 6 });

@@ -4,7 +4,7 @@ import { Resvg } from '@resvg/resvg-js';
 import jsQRModule from 'jsqr';
 import { newKey } from './app.js';
 import type { Reply, TestApp } from './app.js';
-import { rowCounts } from './http-fixtures.js';
+import { createCurrency, rowCounts } from './http-fixtures.js';
 import type { RowCounts } from './http-fixtures.js';
 
 // jsqr is a CommonJS bundle: what a default import yields differs between type checker and run time.
@@ -149,4 +149,16 @@ export function jwsParts(token: string): { header: string; payload: string; sign
   const [header, payload, signature] = token.split('.');
   if (header === undefined || payload === undefined || signature === undefined) throw new Error(`not a JWS: ${token}`);
   return { header, payload, signature };
+}
+
+/**
+ * A currency (scale 0) whose volunteers may earn at most 100 a day, its funded programme, its
+ * repair-café activity (25 an hour), and one volunteer with an open wallet.
+ */
+export async function cappedVolunteer(t: TestApp, currency: string): Promise<{ activity: any; volunteer: Volunteer; token: string }> {
+  await createCurrency(t, currency, 0, { volunteer_cap_day: '100' });
+  await fund(t, currency, await programmeOf(t, currency), '10000');
+  const activity = await activityOf(t, currency);
+  const volunteer = await registerVolunteer(t, currency);
+  return { activity, volunteer, token: await openWallet(t, volunteer) };
 }

@@ -3,8 +3,8 @@ import { BatchItemError, postTransfers } from './ledger.js';
 import { isConnectionLost, retried } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
-import { decideBatch, keyOf } from '../ledger/batch.js';
-import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency, Posting } from '../ledger/batch.js';
+import { decideBatch, keyOf, postingOf } from '../ledger/batch.js';
+import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency } from '../ledger/batch.js';
 import type { Transfer, TransferRequest, TransferResult } from '../ledger/model.js';
 
 /** What a posted command answers, recorded for its idempotency key, and its audit record. */
@@ -242,9 +242,8 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
 }
 
 /** How a request of many commands under one Idempotency-Key ended. */
-export type KeyedOutcome =
-  | { kind: 'done'; response: Response; results: CommandResult[] }
-  | { kind: 'failed'; results: CommandResult[]; failed_index: number }
+export type KeyedOutcome<R> =
+  | { kind: 'done'; response: R }
   | { kind: 'replayed'; status: number; body: unknown }
   | { kind: 'key_in_flight' }
   | { kind: 'key_reused' };
@@ -253,16 +252,17 @@ export type KeyedOutcome =
  * One request that posts many commands (a coordinator's batch) under one Idempotency-Key, in
  * its own transaction of two round trips: the key is claimed and read with the accounts'
  * locks, and its record and the audit row are written with the transfers, just before COMMIT.
- * Atomic: the first failure writes nothing. `respond` builds the answer from the results.
- * A transfer id committed by someone else meanwhile fails the write (unique violation, 23505).
+ * `respond` builds the answer from the results. Atomic: the first failure writes nothing and
+ * is thrown as BatchItemError. A transfer id committed by someone else meanwhile fails the
+ * write (unique violation, 23505).
  */
-export async function executeKeyed(
+export async function executeKeyed<R extends Response>(
   sql: Sql, currency_id: number, key: Idempotency, commands: Command[], atomic: boolean,
-  respond: (results: CommandResult[]) => Response,
-): Promise<KeyedOutcome> {
+  respond: (results: TransferResult[]) => R,
+): Promise<KeyedOutcome<R>> {
   const input = lockInput(commands);
   input.keys = [{ scope: key.scope, key: key.key }];
-  return pipelined(sql, async (connection, finish): Promise<KeyedOutcome> => {
+  return pipelined(sql, async (connection, finish): Promise<KeyedOutcome<R>> => {
     const state = stateOf(currency_id, input, await lockQuery(connection, currency_id, input).execute());
     const held = state.keys.get(keyOf(key.scope, key.key));
     if (held === undefined || !held.locked) return { kind: 'key_in_flight' };
@@ -271,15 +271,29 @@ export async function executeKeyed(
       return { kind: 'replayed', status: held.stored.status, body: held.stored.body };
     }
     const decided = decide(state, commands, atomic);
-    if (decided.failed_index !== undefined) return { kind: 'failed', results: decided.results, failed_index: decided.failed_index };
-    const response = respond(decided.results);
+    if (decided.failed_index !== undefined) throw itemError(decided.results, decided.failed_index);
+    const response = respond(decided.results.map(transferResult));
     const records = {
       keys: [{ ...key, status: response.status, body: response.body }],
       audit: response.audit === undefined ? [] : [response.audit],
     };
     await finish(() => writeBatch(connection, currency_id, decided.write, records));
-    return { kind: 'done', response, results: decided.results };
+    return { kind: 'done', response };
   });
+}
+
+/** A command's result as the result of a transfer of a list (commands without keys). */
+function transferResult(result: CommandResult): TransferResult {
+  if (result.kind === 'posted') return { ok: true, transfer: result.transfer };
+  assert(result.kind === 'failed', 'commands without keys are posted or failed');
+  return { ok: false, code: result.code, detail: result.detail };
+}
+
+/** The failure that stopped an atomic list, as thrown by wm_transfers too. */
+function itemError(results: CommandResult[], index: number): BatchItemError {
+  const failed = results[index];
+  assert(failed !== undefined && failed.kind === 'failed', 'the failed index names a failure');
+  return new BatchItemError(index, failed.code, failed.detail);
 }
 
 export interface BatcherOptions {
@@ -396,32 +410,19 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
 export async function postSingleTransfers(
   tx: TransactionSql, currency_id: number, items: TransferRequest[], atomic: boolean,
 ): Promise<TransferResult[]> {
-  const postings: Posting[] = [];
+  const commands: Command[] = [];
   for (const item of items) {
-    if (item.phase !== 'single' || item.reverses_id !== undefined || item.pending_id !== undefined
-      || item.debit_account_id === undefined || item.credit_account_id === undefined || item.amount === undefined) {
-      return postTransfers(tx, currency_id, items, atomic);
-    }
-    postings.push({
-      id: item.id, code: item.code, debit_account_id: item.debit_account_id, credit_account_id: item.credit_account_id,
-      amount: item.amount, memo: item.memo ?? null, metadata: item.metadata ?? {}, created_by: item.created_by,
-    });
+    const posting = postingOf(item);
+    if (posting === undefined) return postTransfers(tx, currency_id, items, atomic);
+    commands.push({ posting });
   }
   let outcome: Awaited<ReturnType<typeof runCommands>>;
   try {
-    outcome = await tx.savepoint((sp) => runCommands(sp, currency_id, postings.map((posting) => ({ posting })), atomic));
+    outcome = await tx.savepoint((sp) => runCommands(sp, currency_id, commands, atomic));
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
     return postTransfers(tx, currency_id, items, atomic);
   }
-  if (outcome.failed_index !== undefined) {
-    const failed = outcome.results[outcome.failed_index];
-    assert(failed !== undefined && failed.kind === 'failed', 'the failed index names a failure');
-    throw new BatchItemError(outcome.failed_index, failed.code, failed.detail);
-  }
-  return outcome.results.map((result): TransferResult => {
-    if (result.kind === 'posted') return { ok: true, transfer: result.transfer };
-    assert(result.kind === 'failed', 'commands without keys are posted or failed');
-    return { ok: false, code: result.code, detail: result.detail };
-  });
+  if (outcome.failed_index !== undefined) throw itemError(outcome.results, outcome.failed_index);
+  return outcome.results.map(transferResult);
 }

@@ -5,7 +5,8 @@ import { failureError } from '../ledger/failures.js';
 import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
 import type { Currency, Transfer, TransferResult } from '../ledger/model.js';
 import { executeKeyed } from '../db/batch.js';
-import type { CommandResult } from '../db/batch.js';
+import { BatchItemError } from '../db/ledger.js';
+import type { AuditEntry } from '../db/audit.js';
 import { runIdempotent } from '../db/idempotency.js';
 import type { TransactionSql } from '../db/client.js';
 import { audit, auditEntry } from './audit.js';
@@ -76,10 +77,7 @@ export async function idempotentPosting<T extends object, S extends 200 | 201>(
   const idempotency = idempotencyOf(c, scope, body);
   const result = await c.get('batcher').submit(currency.id, {
     ...command, idempotency,
-    respond: (transfer, request) => {
-      const outcome = respond(transfer, request);
-      return { status: outcome.status, body: outcome.body, ...(outcome.audit === undefined ? {} : { audit: auditEntry(c, outcome.audit) }) };
-    },
+    respond: (transfer, request) => stored(c, respond(transfer, request)),
   });
   switch (result.kind) {
     case 'posted': {
@@ -96,48 +94,37 @@ export async function idempotentPosting<T extends object, S extends 200 | 201>(
   }
 }
 
-function transferResult(result: CommandResult): TransferResult {
-  if (result.kind === 'posted') return { ok: true, transfer: result.transfer };
-  assert(result.kind === 'failed', 'commands without keys are posted or failed');
-  return { ok: false, code: result.code, detail: result.detail };
-}
-
 /**
  * A request that posts many commands under one Idempotency-Key (a coordinator's batch), at most
  * once like `idempotent`, in one transaction of two round trips (executeKeyed): the key is
  * claimed with the accounts' locks, and its record and the audit row are written with the
- * transfers. `answer` turns the results into the outcome; in atomic mode, given the index of
- * the first failure, it throws the refusal (nothing is written). Undefined when a transfer id
- * of the batch was committed meanwhile by another request: the caller then takes its general way.
+ * transfers. `answer` turns the results into the outcome. Atomic: the first failure throws
+ * BatchItemError and nothing is written. Undefined when a transfer id of the batch was
+ * committed meanwhile by another request: the caller then takes its general way.
  */
 export async function idempotentBatch<T extends object, S extends 200 | 201>(
   c: AppContext, scope: string, body: unknown, currency: Currency, commands: Command[], atomic: boolean,
-  answer: (results: { items: TransferResult[]; failed_index?: number }) => Outcome<T, S>,
+  answer: (results: TransferResult[]) => Outcome<T, S>,
 ) {
   const key = idempotencyOf(c, scope, body);
-  let outcome: Outcome<T, S> | undefined;
-  let result: Awaited<ReturnType<typeof executeKeyed>>;
+  let result: Awaited<ReturnType<typeof executeKeyed<StoredOutcome<T, S>>>>;
   try {
-    result = await executeKeyed(c.get('deps').sql, currency.id, key, commands, atomic, (results) => {
-      outcome = answer({ items: results.map(transferResult) });
-      return { status: outcome.status, body: outcome.body, ...(outcome.audit === undefined ? {} : { audit: auditEntry(c, outcome.audit) }) };
-    });
+    result = await executeKeyed(c.get('deps').sql, currency.id, key, commands, atomic, (results) => stored(c, answer(results)));
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') return undefined;
+    if (!(error instanceof BatchItemError) && (error as { code?: string }).code === '23505') return undefined;
     throw error;
   }
-  switch (result.kind) {
-    case 'done':
-      for (const transfer of outcome?.transfers ?? []) c.get('deps').metrics.transfers.inc({ code: transfer.code });
-      return c.json(result.response.body as T, result.response.status as S);
-    case 'failed':
-      answer({ items: result.results.map(transferResult), failed_index: result.failed_index });
-      throw new Error('an atomic batch that failed must be refused');
-    case 'replayed':
-    case 'key_in_flight':
-    case 'key_reused':
-      return keyAnswer<T, S>(c, result);
-  }
+  if (result.kind !== 'done') return keyAnswer<T, S>(c, result);
+  for (const transfer of result.response.transfers) c.get('deps').metrics.transfers.inc({ code: transfer.code });
+  return c.json(result.response.body, result.response.status);
+}
+
+/** An outcome as it is recorded for its key: its audit input made an audit row of this request. */
+type StoredOutcome<T, S> = Omit<Outcome<T, S>, 'audit'> & { audit?: AuditEntry };
+
+function stored<T, S>(c: AppContext, outcome: Outcome<T, S>): StoredOutcome<T, S> {
+  const { audit: input, ...rest } = outcome;
+  return input === undefined ? rest : { ...rest, audit: auditEntry(c, input) };
 }
 
 /** The answer when the key decided: the recorded response again, or a refusal. */

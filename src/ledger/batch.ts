@@ -6,7 +6,7 @@
  * however many commands touch it. Pure: the caller reads the state and writes the result in
  * one transaction, holding the row locks in between.
  */
-import type { Account, Transfer, TransferCode } from './model.js';
+import type { Account, Transfer, TransferCode, TransferRequest } from './model.js';
 
 /** An account as locked for the batch, with the wallet limit the database enforces. */
 export type HeldAccount = Omit<Account, 'currency_id' | 'created_at'> & { balance_max: bigint | null };
@@ -85,6 +85,19 @@ export interface Posting {
   memo?: string | null;
   metadata?: Record<string, unknown>;
   created_by: string;
+}
+
+/** A transfer request as a posting of a batch, when it is one: single-phase, with both accounts
+ * and its amount, neither resolving a pending transfer nor reversing one. */
+export function postingOf(r: TransferRequest): Posting | undefined {
+  if (r.phase !== 'single' || r.reverses_id !== undefined || r.pending_id !== undefined
+    || r.debit_account_id === undefined || r.credit_account_id === undefined || r.amount === undefined) {
+    return undefined;
+  }
+  return {
+    id: r.id, code: r.code, debit_account_id: r.debit_account_id, credit_account_id: r.credit_account_id,
+    amount: r.amount, memo: r.memo ?? null, metadata: r.metadata ?? {}, created_by: r.created_by,
+  };
 }
 
 export interface Command {

@@ -8,8 +8,9 @@ import {
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
 import { idempotent, idempotentBatch } from '../idempotency.js';
-import { DomainError, ValidationError, assert, isErrorCode } from '../../ledger/errors.js';
-import type { Command } from '../../ledger/batch.js';
+import { DomainError, ValidationError, isErrorCode } from '../../ledger/errors.js';
+import { postingOf } from '../../ledger/batch.js';
+import type { Posting } from '../../ledger/batch.js';
 import { failureError } from '../../ledger/failures.js';
 import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
@@ -232,59 +233,43 @@ ledgerRoutes.openapi(createRoute({
     throw new ValidationError([{ path: 'transfers', message: 'transfer ids must be unique within a batch' }]);
   }
   const requests = parsed.flatMap((p) => (p.request === undefined ? [] : [p.request]));
-  const itemFailed = (index: number, code: string, detail: Record<string, unknown>) => {
-    const cause = failureError(code, detail, currency.scale);
-    return new DomainError('batch_item_failed', `transfer ${index} failed: ${cause.message}`, { index, item_code: cause.code });
-  };
-  // Single-phase transfers in two round trips, the key and the audit row with them
-  // (executeKeyed). A transfer id taken meanwhile, and pending items, go the general way below.
-  if (requests.every((r) => r.phase === 'single')) {
-    const problems = await checkAccounts(c.get('deps').sql, currency, requests);
-    if (!input.atomic || problems.size === 0) {
+  try {
+    // Single-phase transfers in two round trips, the key and the audit row with them
+    // (executeKeyed). A transfer id taken meanwhile, and pending items, go the general way below.
+    const postings = requests.map(postingOf);
+    if (postings.every((posting): posting is Posting => posting !== undefined)) {
+      const problems = await checkAccounts(c.get('deps').sql, currency, requests);
+      if (!input.atomic || problems.size === 0) {
+        const valid = requests.filter((r) => !problems.has(r.id));
+        const commands = postings.filter((posting) => !problems.has(posting.id)).map((posting) => ({ posting }));
+        const answered = await idempotentBatch(c, actor, input, currency, commands, input.atomic,
+          (results) => batchOutcome(parsed, problems, valid, results, input, currency));
+        if (answered !== undefined) return answered;
+      }
+    }
+    return await idempotent(c, actor, input, async (tx) => {
+      const problems = await checkAccounts(tx, currency, requests);
+      if (input.atomic && problems.size > 0) {
+        const index = requests.findIndex((r) => problems.has(r.id));
+        const error = failure(problems.get(requests[index]?.id ?? '') ?? '');
+        throw new DomainError('batch_item_failed', `transfer ${index} failed: ${error.message}`, { index, item_code: error.code });
+      }
       const valid = requests.filter((r) => !problems.has(r.id));
-      const answered = await idempotentBatch(c, actor, input, currency, valid.map(commandOf), input.atomic, (results) => {
-        if (results.failed_index !== undefined) {
-          const failed = results.items[results.failed_index];
-          throw itemFailed(results.failed_index, failed?.ok === false ? failed.code : 'invalid_transfer', failed?.ok === false ? failed.detail : {});
-        }
-        return batchOutcome(parsed, problems, valid, results.items, input, currency);
-      });
-      if (answered !== undefined) return answered;
-    }
+      const results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
+      return batchOutcome(parsed, problems, valid, results, input, currency);
+    });
+  } catch (error) {
+    // Atomic: the first item that failed, which wrote nothing.
+    if (!(error instanceof BatchItemError)) throw error;
+    const cause = failureError(error.code, error.detail, currency.scale);
+    throw new DomainError('batch_item_failed', `transfer ${error.index} failed: ${cause.message}`,
+      { index: error.index, item_code: cause.code });
   }
-  return idempotent(c, actor, input, async (tx) => {
-    const problems = await checkAccounts(tx, currency, requests);
-    if (input.atomic && problems.size > 0) {
-      const index = requests.findIndex((r) => problems.has(r.id));
-      const error = failure(problems.get(requests[index]?.id ?? '') ?? '');
-      throw new DomainError('batch_item_failed', `transfer ${index} failed: ${error.message}`, { index, item_code: error.code });
-    }
-    const valid = requests.filter((r) => !problems.has(r.id));
-    let results: TransferResult[];
-    try {
-      results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
-    } catch (error) {
-      if (!(error instanceof BatchItemError)) throw error;
-      throw itemFailed(error.index, error.code, error.detail);
-    }
-    return batchOutcome(parsed, problems, valid, results, input, currency);
-  });
 });
 
 type BatchInput = { atomic: boolean; transfers: NewTransferInput[] };
 type ParsedItem = { request: TransferRequest; id?: undefined; error?: undefined }
   | { request: undefined; id: string; error: { code: string; detail: string } };
-
-/** A single-phase transfer request as a command of a batch. */
-function commandOf(r: TransferRequest): Command {
-  assert(r.debit_account_id !== undefined && r.credit_account_id !== undefined && r.amount !== undefined, 'a single-phase transfer names its accounts and amount');
-  return {
-    posting: {
-      id: r.id, code: r.code, debit_account_id: r.debit_account_id, credit_account_id: r.credit_account_id,
-      amount: r.amount, memo: r.memo ?? null, metadata: r.metadata ?? {}, created_by: r.created_by,
-    },
-  };
-}
 
 /** The answer to a batch: one result per item, in order, and what the audit log records. */
 function batchOutcome(

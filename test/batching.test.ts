@@ -29,6 +29,14 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** Waits (up to 2 s) until a backend of the test database waits for a lock; fails the test if none does. */
+async function untilALockIsAwaited(): Promise<void> {
+  const waiting = async () => (await t.sql<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n > 0n;
+  for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(await waiting()).toBe(true);
+}
+
 /** Requests and transactions of the batcher so far (its Prometheus histogram). */
 async function batchCounters(): Promise<{ transactions: number; requests: number }> {
   const text = String((await t.request('GET', '/metrics')).body);
@@ -227,6 +235,35 @@ describe('POST /transfers/batch, applied set-wise', () => {
     expect((await t.request('GET', `/api/v1/accounts/${wallet}`, { token: t.adminToken })).body.balance).toBe('1.00');
     await expectVerified(t, 'BAT');
   });
+
+  it('a transfer id another transaction commits while the batch waits: the batch is answered the general way, already_exists', async () => {
+    const wallet = await openAccount(t, 'BAT', 'wallet', 'Held');
+    const currency = (await t.request('GET', '/api/v1/currencies/BAT', { token: t.adminToken })).body;
+    const id = randomUUID();
+    // The other transaction posts transfer `id` and holds the wallet's lock until it commits:
+    // the batch found the id free when it checked, then waits, then meets it in its write.
+    const other = await t.sql.reserve();
+    try {
+      await other`BEGIN`;
+      await other`SELECT wm_transfers(${currency.id}, ${other.json([{
+        id, phase: 'single', code: 'issue', debit_account_id: currency.issuance_account, credit_account_id: wallet,
+        amount: '100', created_by: 'test', metadata: {},
+      }])}, true)`;
+      const reply = t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
+        token: t.adminToken, idempotencyKey: newKey(),
+        body: { atomic: false, transfers: [{ id, debit_account: currency.issuance_account, credit_account: wallet, amount: '0.50', code: 'issue' }] },
+      });
+      await untilALockIsAwaited();
+      await other`COMMIT`;
+      const answer = await reply;
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.results).toEqual([{ id, status: 'failed', error: expect.objectContaining({ code: 'already_exists' }) }]);
+    } finally {
+      other.release();
+    }
+    expect((await t.request('GET', `/api/v1/accounts/${wallet}`, { token: t.adminToken })).body.balance).toBe('1.00');
+    await expectVerified(t, 'BAT');
+  });
 });
 
 describe('rewards combined into shared transactions', () => {
@@ -266,10 +303,7 @@ describe('rewards combined into shared transactions', () => {
       await other`INSERT INTO volunteer_earnings (currency_id, account_id, period, amount)
                   VALUES (${currency!.id}, ${v.account}, ${capPeriods(new Date()).day}, 100)`;
       const reply = claim(t, token, session.claim_token);
-      const waiting = async () => (await t.sql<{ n: bigint }[]>`
-        SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n > 0n;
-      for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(await waiting()).toBe(true);
+      await untilALockIsAwaited();
       await other`COMMIT`;
       // The batch of one failed as a whole (0 of 1 counters raised) and ran again, alone.
       expectProblem(await reply, 422, 'volunteer_cap_exceeded');

@@ -5,8 +5,8 @@
  * API's problem and no success.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openConsole, requireTools, startWorld, withPage } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openConsole, requireTools, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -20,16 +20,11 @@ const problemCode = (page: Page, testid: string) => page.getByTestId(testid).loc
 it('has Chromium and ffmpeg', () => requireTools());
 
 describe('console forms, in Chromium', () => {
+  const suite = worldAndBrowser('forms');
   beforeAll(async () => {
-    world = await startWorld('forms');
-    browser = await launchBrowser();
+    ({ world, browser } = suite);
     admin = await world.login(world.demo.admin);
   }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await world?.stop();
-  }, 60_000);
 
   it('a manual transfer, then one the balance cannot cover; a currency and a user, then each again', async () => {
     const code = world.demo.currency.code;

@@ -4,8 +4,8 @@
  * entry the API holds is on screen, in the API's order, each once; the button then goes away.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openConsole, requireTools, startWorld, typePin, withPage } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -44,9 +44,9 @@ async function loadAll(page: Page, row: string, button: string, page_size: numbe
 it('has Chromium and ffmpeg', () => requireTools());
 
 describe('paged lists, in Chromium', () => {
+  const suite = worldAndBrowser('paging');
   beforeAll(async () => {
-    world = await startWorld('paging');
-    browser = await launchBrowser();
+    ({ world, browser } = suite);
     coordinator = await world.login(world.demo.coordinator);
     // One volunteer gets many small rewards from a programme, in one batch.
     const volunteer = world.demo.volunteers[0]!;
@@ -62,11 +62,6 @@ describe('paged lists, in Chromium', () => {
     });
     expect(batch.status, JSON.stringify(batch.body).slice(0, 300)).toBe(200);
   }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await world?.stop();
-  }, 60_000);
 
   it('the wallet shows its whole history, 20 at a time', async () => {
     const volunteer = world.demo.volunteers[0]!;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkNoSidewaysScroll, checkScreen, dashboardLoaded, docScreenshot, expectNoPageErrors, launchBrowser, newContext, newPage, requireTools,
-  startWorld, typeAmount, typePin, viewports, writeAxeReport,
+  checkNoSidewaysScroll, checkScreen, dashboardLoaded, docScreenshot, expectNoPageErrors, newContext, newPage, requireTools,
+  typeAmount, typePin, viewports, worldAndBrowser, writeAxeReport,
 } from './support.js';
 import type { Lang, World } from './support.js';
 
@@ -50,9 +50,9 @@ const testid = (page: Page, id: string) => page.getByTestId(id).first();
 it('has Chromium and ffmpeg', () => requireTools());
 
 describe('every screen, in Chromium', () => {
+  const suite = worldAndBrowser('screens');
   beforeAll(async () => {
-    world = await startWorld('screens');
-    browser = await launchBrowser();
+    ({ world, browser } = suite);
     coordinator = await world.login(world.demo.coordinator);
     // A tablet of the thrift shop (its printed pairing code) and a wallet to pay from.
     const paired = await world.api('POST', '/shop/devices', { body: { pairing_code: world.demo.shops[1]!.pairing_code, device_name: 'API' } });
@@ -71,13 +71,10 @@ describe('every screen, in Chromium', () => {
     expect((await world.api('POST', `/payment-requests/${paid_request}/pay`, { token: opened.body.token, idempotent: true })).status).toBe(201);
   }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    if (world !== undefined) {
-      writeAxeReport(world);
-      await world.stop();
-    }
-  }, 60_000);
+  // Runs before worldAndBrowser's own afterAll (hooks after tests run in reverse order).
+  afterAll(() => {
+    if (world !== undefined) writeAxeReport(world);
+  });
 
   describe.each(languages)('every screen in %s', (lang) => {
     it('the phone wallet (360×640)', async () => {

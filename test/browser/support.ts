@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 import { fillDemo } from '../../src/demo.js';
 import { tokenKeysFrom } from '../../src/security/keys.js';
@@ -85,6 +85,23 @@ export interface World {
   /** The service's output so far. */
   log(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * A world and a browser for the tests of one `describe`: started before them (before the
+ * describe's own `beforeAll`, which may use them) and closed after them.
+ */
+export function worldAndBrowser(name: string): { world: World; browser: Browser } {
+  const held = {} as { world: World; browser: Browser };
+  beforeAll(async () => {
+    held.world = await startWorld(name);
+    held.browser = await launchBrowser();
+  }, 240_000);
+  afterAll(async () => {
+    await held.browser?.close().catch(() => undefined);
+    await held.world?.stop();
+  }, 60_000);
+  return held;
 }
 
 /**

@@ -346,11 +346,11 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
     });
   };
 
-  const run = async (currency_id: number, batch: Waiting[]) => {
+  const run = async (currency_id: number, batch: Waiting[], release: () => void) => {
     const started = process.hrtime.bigint();
+    let results: CommandResult[];
     try {
-      settle(batch, await executeCommands(sql, currency_id, batch.map((w) => w.command)));
-      options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+      results = await executeCommands(sql, currency_id, batch.map((w) => w.command));
     } catch (error) {
       // A lost connection leaves the outcome unknown: the clients retry with their keys.
       if (isConnectionLost(error)) {
@@ -368,7 +368,13 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
           waiting.reject(alone);
         }
       }));
+      return;
     }
+    // Committed. The next batch leaves for PostgreSQL before these answers are built, so the
+    // thread builds and sends them while PostgreSQL locks and reads the next batch.
+    release();
+    settle(batch, results);
+    options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
   const flush = (currency_id: number) => {
@@ -377,12 +383,17 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
     const batch = queue.splice(0, options.size_max);
     if (queue.length === 0) queues.delete(currency_id);
     inflight.set(currency_id, (inflight.get(currency_id) ?? 0) + 1);
-    void run(currency_id, batch).finally(() => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       const left = (inflight.get(currency_id) ?? 1) - 1;
       if (left === 0) inflight.delete(currency_id);
       else inflight.set(currency_id, left);
-      schedule(currency_id);
-    });
+      // What queued while this batch was written goes at once: it has waited a turn already.
+      if (!scheduled.has(currency_id)) flush(currency_id);
+    };
+    void run(currency_id, batch, release).finally(release);
     schedule(currency_id);
   };
 

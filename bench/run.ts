@@ -22,6 +22,12 @@
  *    time to /readyz, reads (and payments) again; `verify` at the end.
  * 5. Prints a table and writes the JSON summary to bench/results/<timestamp>.json.
  *
+ * `--compare 'A' 'B' …` instead runs payments and payments at half their rate with the service
+ * in each variant in turn, for several rounds (`--rounds=N`, default 3), on the same database in
+ * one run: a variant is `default` or space-separated settings, `NAME=value` for the service and
+ * `node=--flag` for node, e.g. `npm run bench -- --compare default 'BATCH_INFLIGHT_MAX=2'`. Runs
+ * of the same code vary by ±10 % from run to run; paired rounds in one run show smaller effects.
+ *
  * `--profile` instead runs the setup and the payments scenario with the service under
  * `--cpu-prof` and pg_stat_statements, prints the hottest functions and statements, and logs
  * EXPLAIN (ANALYZE, BUFFERS) of every statement of one payment (auto_explain, nested statements).
@@ -66,16 +72,55 @@ import { projectRoot } from '../src/paths.js';
 
 const argv = new Set(process.argv.slice(2));
 if (argv.has('--help') || argv.has('-h')) {
-  process.stdout.write('usage: npm run bench [-- --quick | --profile] [--tsx]\n');
+  process.stdout.write("usage: npm run bench [-- --quick | --profile | --compare VARIANT… [--rounds=N]] [--tsx]\n"
+    + "  a VARIANT is 'default' or space-separated NAME=value (service settings) and node=--flag (node flags)\n");
   process.exit(0);
 }
 const quick = argv.has('--quick');
 const profile_mode = argv.has('--profile');
+
+/** A service variant of `--compare`: its settings and extra node flags. */
+interface Variant {
+  label: string;
+  settings: Record<string, string>;
+  node_flags: string[];
+}
+
+function variantOf(text: string): Variant {
+  const variant: Variant = { label: text.trim() === '' ? 'default' : text.trim(), settings: {}, node_flags: [] };
+  for (const token of text.trim().split(/\s+/).filter((x) => x !== '' && x !== 'default')) {
+    const at = token.indexOf('=');
+    const name = token.slice(0, at);
+    if (at <= 0 || !(name === 'node' || /^[A-Z][A-Z0-9_]*$/.test(name))) {
+      process.stderr.write(`--compare: '${token}' is neither NAME=value nor node=--flag\n`);
+      process.exit(2);
+    }
+    if (name === 'node') variant.node_flags.push(token.slice(at + 1));
+    else variant.settings[name] = token.slice(at + 1);
+  }
+  return variant;
+}
+
+const compare_at = process.argv.indexOf('--compare');
+const variants: Variant[] = compare_at < 0 ? [] : (() => {
+  const texts: string[] = [];
+  for (const arg of process.argv.slice(compare_at + 1)) {
+    if (arg.startsWith('--')) break;
+    texts.push(arg);
+  }
+  return texts.map(variantOf);
+})();
+const compare_mode = compare_at >= 0;
+if (compare_mode && variants.length < 2) {
+  process.stderr.write('--compare needs two variants or more (e.g. default BATCH_INFLIGHT_MAX=2)\n');
+  process.exit(2);
+}
+const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 3);
 /** Run the service through tsx (as in development) instead of compiled JavaScript (as `npm start`). */
 const use_tsx = argv.has('--tsx');
 
 interface Plan {
-  mode: 'quick' | 'full' | 'profile';
+  mode: 'quick' | 'full' | 'profile' | 'compare';
   /** Length of each measured closed-loop HTTP run. */
   measure_s: number;
   /** Length of the open-loop run of payments at half their maximum rate. */
@@ -98,7 +143,9 @@ interface Plan {
   accounts_large: number;
 }
 
-const plan: Plan = profile_mode
+const plan: Plan = compare_mode
+  ? { mode: 'compare', measure_s: 10, half_rate_s: 10, warmup_s: 2, calibrate_s: 5, reads_s: 0, floor_s: 0, floor_clients: [], history_small: 10_000, history_large: 0, batch_sizes: [], payments_at_large: false, accounts_large: 0 }
+  : profile_mode
   ? { mode: 'profile', measure_s: 15, half_rate_s: 0, warmup_s: 2, calibrate_s: 5, reads_s: 0, floor_s: 0, floor_clients: [], history_small: 10_000, history_large: 0, batch_sizes: [], payments_at_large: false, accounts_large: 0 }
   : quick
     ? { mode: 'quick', measure_s: 3, half_rate_s: 3, warmup_s: 1, calibrate_s: 2, reads_s: 2, floor_s: 2, floor_clients: [8, 16, 32, 64], history_small: 10_000, history_large: 100_000, batch_sizes: [1000], payments_at_large: false, accounts_large: 100_000 }
@@ -390,12 +437,16 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(database_url: string, data_dir: string, extra: Record<string, string>, cpu_prof_dir?: string): Promise<Service> {
+async function startService(
+  database_url: string, data_dir: string, extra: Record<string, string>, cpu_prof_dir?: string, node_flags: string[] = [],
+): Promise<Service> {
   const port = await freePort();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !service_setting.test(k)) env[k] = v;
   Object.assign(env, serviceSettings(extra), { DATABASE_URL: database_url, PORT: String(port), DATA_DIR: data_dir, JWT_SECRET: jwt_secret });
-  const node_args = [...(cpu_prof_dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu_prof_dir}`]), ...service_command.args];
+  // A variant's node flags after the service's own, so that they win; the entry point last.
+  const node_args = [...(cpu_prof_dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu_prof_dir}`]),
+    ...service_command.args.slice(0, -1), ...node_flags, ...service_command.args.slice(-1)];
   const started = now();
   const child: ChildProcess = spawn(process.execPath, node_args, { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
@@ -1339,6 +1390,67 @@ function summariseCpuProfile(profile: { nodes: CpuProfileNode[]; samples: number
   return { total_ms: round(total / 1000, 0), by_package: top(by_package, 20), by_function: top(by_function, 40) };
 }
 
+/**
+ * `--compare`: payments and payments at half their rate, with the service in each variant in
+ * turn (a fresh process each time), for `rounds` rounds on the same database. Each variant's
+ * rate is also compared with the first variant's in the same round (paired), which cancels most
+ * of what drifts during a run.
+ */
+async function compareRun(database_url: string, data_dir: string, fixture: Fixture) {
+  const runs = variants.map(() => [] as Array<{ payments: LoadResult; half_rate: LoadResult }>);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, variant] of variants.entries()) {
+      log(`\nround ${r + 1} of ${rounds}, variant ${i + 1}: ${variant.label}`);
+      const service = await startService(database_url, data_dir, variant.settings, undefined, variant.node_flags);
+      context.probe.server_pid = service.pid;
+      try {
+        const payments = await paymentsScenario(service, fixture, 'payments', false, plan.measure_s);
+        const half_rate = await halfRateScenario(service, fixture, payments.measured.throughput_per_s, plan.half_rate_s);
+        runs[i]?.push({ payments: payments.measured, half_rate });
+      } finally {
+        await service.stop();
+      }
+    }
+  }
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
+  const first = runs[0] ?? [];
+  const results = variants.map((variant, i) => {
+    const mine = runs[i] ?? [];
+    const rates = mine.map((x) => x.payments.throughput_per_s);
+    const cpu_ms = mine.map((x) => {
+      const c = x.payments.cpu_cores;
+      return ((c.client + c.server + c.postgres) * 1000) / Math.max(x.payments.throughput_per_s, 0.001);
+    });
+    return {
+      variant: variant.label, settings: variant.settings, node_flags: variant.node_flags,
+      payments_per_s: rates, payments_median: round(median(rates), 0),
+      vs_first_paired: mine.map((x, k) => round(x.payments.throughput_per_s / Math.max(first[k]?.payments.throughput_per_s ?? 0, 0.001), 3)),
+      payments_p99_ms: mine.map((x) => x.payments.latency_ms.p99),
+      half_rate_p99_ms: mine.map((x) => x.half_rate.latency_ms.p99),
+      cpu_ms_per_payment: cpu_ms.map((x) => round(x, 3)),
+      service_rss_peak_mib: Math.max(...mine.map((x) => Math.max(x.payments.server_rss_peak_mib, x.half_rate.server_rss_peak_mib))),
+      requests_per_transaction: mine.map((x) => x.payments.batching?.requests_per_transaction ?? null),
+      errors: mine.reduce((n, x) => n + x.payments.errors + x.half_rate.errors, 0),
+      runs: mine,
+    };
+  });
+  log(`\ncomparison, ${rounds} rounds (each figure: one per round; × first: against the first variant in the same round)`);
+  log(table([
+    ['variant', 'payments/s', 'median', '× first', 'p99 ms', 'half-rate p99 ms', 'CPU ms per payment', 'per tx', 'RSS MiB', 'errors'],
+    ...results.map((x) => [
+      x.variant, x.payments_per_s.map((v) => Math.round(v).toLocaleString('en')).join(' / '), x.payments_median.toLocaleString('en'),
+      x.vs_first_paired.join(' / '), x.payments_p99_ms.join(' / '), x.half_rate_p99_ms.join(' / '),
+      x.cpu_ms_per_payment.map((v) => v.toFixed(2)).join(' / '), x.requests_per_transaction.join(' / '),
+      String(x.service_rss_peak_mib), String(x.errors),
+    ]),
+  ]));
+  return { rounds, results };
+}
+
 async function profileRun(sql: Sql, database_url: string, data_dir: string, work_dir: string, fixture: Fixture, pg_log: string[]) {
   const prof_dir = path.join(work_dir, 'cpu-profile');
   await mkdir(prof_dir, { recursive: true });
@@ -1501,7 +1613,7 @@ async function main(): Promise<void> {
     const service_settings = serviceSettings({});
     summary.meta = {
       bench: 'wijkmunt bench/run.ts (issue #7)', mode: plan.mode, started_at: started_at.toISOString(),
-      command: `npm run bench${plan.mode === 'full' ? '' : ` -- --${plan.mode}`}`, machine: machine_before,
+      command: `npm run bench${plan.mode === 'full' ? '' : ` -- --${plan.mode}`}${compare_mode ? ` ${variants.map((v) => `'${v.label}'`).join(' ')} --rounds=${rounds}` : ''}`, machine: machine_before,
       processes_at_start: processes_before, git,
       database: { kind: embedded === undefined ? 'BENCH_DATABASE_URL' : 'embedded PostgreSQL (private, temp dir)', ...settings, settings_passed: embedded === undefined ? {} : pg_settings },
       service: {
@@ -1516,7 +1628,9 @@ async function main(): Promise<void> {
       plan, seeding: { through_api_s: seed_api_s, history_sql_s: small_seeded },
     };
 
-    if (plan.mode === 'profile') {
+    if (plan.mode === 'compare') {
+      summary.compare = await compareRun(database_url, data_dir, fixture);
+    } else if (plan.mode === 'profile') {
       const result = await profileRun(sql, database_url, data_dir, work_dir, fixture, pg_log);
       summary.profile = {
         payments: result.payments, statements: result.statements, cpu: result.cpu,

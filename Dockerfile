@@ -21,8 +21,10 @@ COPY package.json package-lock.json ./
 # Install scripts are skipped: in a container the service talks to DATABASE_URL, never to the
 # embedded PostgreSQL whose binaries those scripts prepare.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-# The fix of patches/ (postgres.js' internal queue), applied in the build stage.
+# The fixes of patches/ (postgres.js' connection queue, the error of a new connection's first
+# query), applied in the build stage.
 COPY --from=build /app/node_modules/postgres/src/queue.js ./node_modules/postgres/src/queue.js
+COPY --from=build /app/node_modules/postgres/src/connection.js ./node_modules/postgres/src/connection.js
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY --from=build /app/web/dist ./web/dist

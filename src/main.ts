@@ -80,11 +80,12 @@ export async function runService(): Promise<void> {
 }
 
 /**
- * postgres.js 3.4.9 lets the error of a connection lost during its own startup query (the array
+ * postgres.js 3.4.9 let the error of a connection lost during its own startup query (the array
  * types it fetches on each new connection) escape as an unhandled rejection, which would end the
  * process (porsager/postgres#1192, #1223): a PostgreSQL restart or a terminated backend at the
- * wrong moment. It concerns no request (each request's queries fail or succeed on their own), so
- * it is logged; any other unhandled rejection still ends the process.
+ * wrong moment. patches/postgres+3.4.9.patch now keeps that error with the connection; should a
+ * lost connection's error escape another way, it concerns no request (each request's queries fail
+ * or succeed on their own), so it is logged; any other unhandled rejection still ends the process.
  */
 function keepRunningOnLostConnections(logger: Logger): void {
   process.on('unhandledRejection', (reason) => {

@@ -1283,17 +1283,118 @@ INSERT INTO bench_floor_transfers (debit_account_id, credit_account_id, amount)
 SELECT debit.id, credit.id, 1 FROM debit, credit;
 `;
 
+type FloorKind = 'floor' | 'payment_writes';
+
+/**
+ * Not a target of the issue, a line to read the figures by: the floor's one statement, grown to
+ * write every row a payment writes — the two balances (with their versions), the transfer, its
+ * two entries with running balances, the payment request marked paid, the idempotency record
+ * with the answer, the audit row — into tables made LIKE the ledger's (the same columns, checks
+ * and indexes; no foreign keys or triggers). It reads less than a payment (no token, session,
+ * key or request lookups) and decides nothing, so it is still an upper bound for SQL alone.
+ * Amounts of 1.00 (100 minor units); requests are pre-created and taken in turn by a sequence.
+ */
+const bench_uuid = (n: string) => `('00000000-0000-4000-8000-' || lpad((${n})::text, 12, '0'))::uuid`;
+const payment_writes_script = `\\set payer random(${payer_ids.from}, ${payer_ids.to})
+\\set shop random(${shop_ids.from}, ${shop_ids.to})
+WITH ids AS (
+  SELECT uuidv7() AS transfer_id, nextval('bench_pw_requests_taken') AS n
+), debit AS (
+  UPDATE bench_pw_accounts SET debits_posted = debits_posted + 100, version = version + 1
+  WHERE currency_id = 1 AND id = ${bench_uuid(':payer')} AND credits_posted - debits_posted - debits_pending >= 100
+  RETURNING id, version, credits_posted - debits_posted AS balance
+), credit AS (
+  UPDATE bench_pw_accounts SET credits_posted = credits_posted + 100, version = version + 1
+  WHERE currency_id = 1 AND id = ${bench_uuid(':shop')} AND EXISTS (SELECT FROM debit)
+  RETURNING id, version, credits_posted - debits_posted AS balance
+), transfer AS (
+  INSERT INTO bench_pw_transfers (currency_id, id, debit_account_id, credit_account_id, amount, code, phase, memo, metadata, created_by)
+  SELECT 1, ids.transfer_id, debit.id, credit.id, 100, 'payment', 'single', 'Brood en koffiekoeken',
+         jsonb_build_object('payment_request_id', ${bench_uuid('ids.n')}, 'device_id', credit.id), 'wallet:' || debit.id
+  FROM ids, debit, credit
+  RETURNING id
+), entries AS (
+  INSERT INTO bench_pw_entries (currency_id, account_id, version, transfer_id, amount, balance_after)
+  SELECT 1, debit.id, debit.version, transfer.id, -100, debit.balance FROM debit, transfer
+  UNION ALL
+  SELECT 1, credit.id, credit.version, transfer.id, 100, credit.balance FROM credit, transfer
+), request AS (
+  UPDATE bench_pw_requests r SET status = 'paid', transfer_id = transfer.id, paid_by = debit.id, updated_at = now()
+  FROM ids, transfer, debit
+  WHERE r.currency_id = 1 AND r.id = ${bench_uuid('ids.n')} AND r.status = 'open'
+), idempotency AS (
+  INSERT INTO bench_pw_keys (scope, key, request_hash, response_status, response_body)
+  SELECT 'wallet:' || debit.id, ids.transfer_id::text, md5(ids.transfer_id::text) || md5(debit.id::text), 201,
+         jsonb_build_object('id', transfer.id, 'debit_account', debit.id, 'amount', '1.00', 'code', 'payment',
+                            'memo', 'Brood en koffiekoeken', 'created_at', now(), 'payment_request_id', ${bench_uuid('ids.n')},
+                            'metadata', jsonb_build_object('payment_request_id', ${bench_uuid('ids.n')}))
+  FROM ids, debit, transfer
+)
+INSERT INTO bench_pw_audit (currency_id, actor_kind, actor_id, action, object_kind, object_id, ip, request_id, changes)
+SELECT 1, 'wallet', debit.id::text, 'payment.pay', 'payment_request', ${bench_uuid('ids.n')}::text, '127.0.0.1',
+       ids.transfer_id::text, jsonb_build_object('amount', '1.00', 'transfer_id', transfer.id)
+FROM ids, debit, transfer;
+`;
+
+/** The tables of the payment-writes floor: LIKE the ledger's, with their indexes and checks. */
+async function createPaymentWritesTables(sql: Sql): Promise<void> {
+  await sql.unsafe(`
+    DROP TABLE IF EXISTS bench_pw_accounts, bench_pw_transfers, bench_pw_entries, bench_pw_requests, bench_pw_keys, bench_pw_audit;
+    DROP SEQUENCE IF EXISTS bench_pw_requests_taken;
+    CREATE TABLE bench_pw_accounts (LIKE accounts INCLUDING ALL) WITH (fillfactor = 50);
+    CREATE TABLE bench_pw_transfers (LIKE transfers INCLUDING ALL);
+    CREATE TABLE bench_pw_entries (LIKE entries INCLUDING ALL);
+    CREATE TABLE bench_pw_requests (LIKE payment_requests INCLUDING ALL);
+    CREATE TABLE bench_pw_keys (LIKE idempotency_keys INCLUDING ALL);
+    CREATE TABLE bench_pw_audit (LIKE audit_log INCLUDING ALL);
+    CREATE SEQUENCE bench_pw_requests_taken;
+  `);
+}
+
+/** Empty tables, the 1,020 accounts, and enough open requests for `duration_s` at 30,000/s. */
+async function resetPaymentWritesTables(sql: Sql, duration_s: number): Promise<void> {
+  await sql.unsafe(`
+    TRUNCATE bench_pw_accounts, bench_pw_transfers, bench_pw_entries, bench_pw_requests, bench_pw_keys, bench_pw_audit;
+    ALTER SEQUENCE bench_pw_requests_taken RESTART;
+    INSERT INTO bench_pw_accounts (currency_id, id, kind, name, credits_posted)
+    SELECT 1, ${bench_uuid('g')}, CASE WHEN g <= ${payer_ids.to} THEN 'wallet' ELSE 'shop' END, 'Account ' || g,
+           CASE WHEN g <= ${payer_ids.to} THEN 1000000000000 ELSE 0 END
+    FROM generate_series(1, ${shop_ids.to}) g;
+    INSERT INTO bench_pw_requests (currency_id, id, shop_account_id, amount, memo, expires_at)
+    SELECT 1, ${bench_uuid('g')}, ${bench_uuid(`${shop_ids.from} + g % ${shops_count}`)}, 100, 'Brood en koffiekoeken', now() + interval '1 day'
+    FROM generate_series(1, ${Math.ceil(duration_s * 30_000)}) g;
+  `);
+  await sql`VACUUM ANALYZE bench_pw_accounts`;
+  await sql`VACUUM ANALYZE bench_pw_requests`;
+  await checkpoint(sql);
+}
+
+/** Every statement of the payment-writes floor wrote all of a payment's rows, and only those. */
+async function checkPaymentWrites(sql: Sql, processed: number): Promise<void> {
+  const [counts] = await sql<{ transfers: bigint; entries: bigint; paid: bigint; keys: bigint; audit: bigint; moved: bigint }[]>`
+    SELECT (SELECT count(*) FROM bench_pw_transfers) AS transfers, (SELECT count(*) FROM bench_pw_entries) AS entries,
+           (SELECT count(*) FROM bench_pw_requests WHERE status = 'paid') AS paid, (SELECT count(*) FROM bench_pw_keys) AS keys,
+           (SELECT count(*) FROM bench_pw_audit) AS audit,
+           (SELECT sum(credits_posted) FROM bench_pw_accounts WHERE kind = 'shop')::bigint / 100 AS moved`;
+  const n = counts?.transfers ?? 0n;
+  const consistent = counts !== undefined && n > 0n && n === BigInt(processed) && counts.entries === 2n * n
+    && counts.paid === n && counts.keys === n && counts.audit === n && counts.moved === n;
+  if (!consistent) throw new Error(`the payment-writes floor wrote inconsistent rows: ${JSON.stringify(counts, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}, pgbench counted ${processed}`);
+}
+
 interface FloorRun extends LoadResult {
   clients: number;
   failed: number;
 }
 
 /** The floor: the one-statement transfer run by pgbench at `clients` clients. */
-async function floorRun(url: string, work_dir: string, clients: number, hot: boolean, duration_s: number): Promise<FloorRun> {
+async function floorRun(
+  url: string, work_dir: string, clients: number, hot: boolean, duration_s: number, kind: FloorKind = 'floor',
+): Promise<FloorRun> {
   const dir = await mkdtemp(path.join(work_dir, `floor-${clients}-`));
   await chmod(dir, 0o777);
   const script = path.join(dir, 'transfer.sql');
-  await writeFile(script, floor_script(hot));
+  await writeFile(script, kind === 'floor' ? floor_script(hot) : payment_writes_script);
   const waits = startWaitSampler(url, 'pgbench');
   const wal_before = await walPosition();
   const child = spawn(pgbench_path as string, [
@@ -1325,18 +1426,23 @@ async function floorRun(url: string, work_dir: string, clients: number, hot: boo
   }
   await rm(dir, { recursive: true, force: true });
   return {
-    label: `floor (pgbench, ${clients} clients${hot ? ', one shop' : ''})`, clients, requests: processed, errors: failed, failed,
+    label: `${kind === 'floor' ? 'floor' : 'floor with a payment\'s writes'} (pgbench, ${clients} clients${hot ? ', one shop' : ''})`,
+    clients, requests: processed, errors: failed, failed,
     throughput_per_s: round(tps, 1), window_s: duration_s, latency_ms: latencyOf(latencies), cpu_cores: cpuBetween(before, after),
     server_rss_peak_mib: 0, status_counts: {}, error_samples: [], waits: wait_report,
     wal_bytes_per_item: walPerItem(wal_before, wal_after, processed),
   };
 }
 
-async function floorBaseline(sql: Sql, url: string, work_dir: string, clients_list: number[], hot: boolean, duration_s: number) {
+async function floorBaseline(
+  sql: Sql, url: string, work_dir: string, clients_list: number[], hot: boolean, duration_s: number, kind: FloorKind = 'floor',
+) {
   const runs: FloorRun[] = [];
   for (const clients of clients_list) {
-    await resetBaselineTables(sql);
-    const run = await floorRun(url, work_dir, clients, hot, duration_s);
+    if (kind === 'floor') await resetBaselineTables(sql);
+    else await resetPaymentWritesTables(sql, duration_s);
+    const run = await floorRun(url, work_dir, clients, hot, duration_s, kind);
+    if (kind === 'payment_writes') await checkPaymentWrites(sql, run.requests);
     log(`  ${brief(run)}`, true);
     runs.push(run);
   }
@@ -1685,11 +1791,14 @@ async function main(): Promise<void> {
       const textbook_hot = await textbookBaseline(database_url, true, plan.measure_s);
       let floor: Awaited<ReturnType<typeof floorBaseline>> | undefined;
       let floor_hot: Awaited<ReturnType<typeof floorBaseline>> | undefined;
+      let floor_writes: Awaited<ReturnType<typeof floorBaseline>> | undefined;
       if (pgbench_path === undefined) {
         log('  pgbench not found (set PGBENCH): no floor');
       } else {
         floor = await floorBaseline(sql, database_url, work_dir, plan.floor_clients, false, plan.floor_s);
         floor_hot = await floorBaseline(sql, database_url, work_dir, plan.mode === 'quick' ? [floor.best.clients] : plan.floor_clients, true, plan.floor_s);
+        await createPaymentWritesTables(sql);
+        floor_writes = await floorBaseline(sql, database_url, work_dir, plan.floor_clients, false, plan.floor_s, 'payment_writes');
       }
 
       log(`\nlarge history (${plan.history_large.toLocaleString('en')} transfers)`);
@@ -1764,6 +1873,7 @@ async function main(): Promise<void> {
         ...(floor === undefined ? [] : [{ name: `floor (best: ${floor.best.clients} clients)`, r: floor.best as LoadResult, unit: 'transfers/s', per_s: floor.best.throughput_per_s }]),
         ...(floor?.runs ?? []).filter((f) => f !== floor?.best).map((f) => ({ name: `floor, ${f.clients} clients`, r: f as LoadResult, unit: 'transfers/s', per_s: f.throughput_per_s })),
         ...(floor_hot === undefined ? [] : [{ name: `floor, one shop (best: ${floor_hot.best.clients})`, r: floor_hot.best as LoadResult, unit: 'transfers/s', per_s: floor_hot.best.throughput_per_s }]),
+        ...(floor_writes === undefined ? [] : [{ name: `floor with a payment's writes (best: ${floor_writes.best.clients})`, r: floor_writes.best as LoadResult, unit: 'transfers/s', per_s: floor_writes.best.throughput_per_s }]),
       ];
       const figures = rows.map(({ name, r, unit, per_s }) => ({
         name, unit, per_s: round(per_s, 1), vs_floor: ratio(per_s, floor_tps), vs_textbook: ratio(per_s, textbook_tps),
@@ -1834,6 +1944,7 @@ async function main(): Promise<void> {
           textbook_one_shop: textbook_hot,
           floor: floor === undefined ? null : { best: floor.best, runs: floor.runs, script: floor_script(false) },
           floor_one_shop: floor_hot === undefined ? null : { best: floor_hot.best, runs: floor_hot.runs },
+          floor_payment_writes: floor_writes === undefined ? null : { best: floor_writes.best, runs: floor_writes.runs, script: payment_writes_script },
         },
         figures, cpu_ceilings: ceilings, targets, verify, service_error_log: service_errors,
         explain_reads: { small_history: explain_small, large_history: explain_large },
@@ -1855,6 +1966,10 @@ async function main(): Promise<void> {
       log(`\nCPU ceilings (${machine_before.cores} cores all busy at the measured CPU per transfer, load generator + service + PostgreSQL):`);
       for (const c of ceilings) {
         log(`  ${c.figure}: ${c.cpu_ms_per_item.toFixed(2)} ms per transfer → at most ${c.ceiling_per_s.toLocaleString('en')}/s = ${c.vs_floor ?? '—'}× floor, ${c.vs_textbook ?? '—'}× textbook`);
+      }
+      if (floor_writes !== undefined) {
+        log(`\npayments against the floor with a payment's writes (not a target; the same rows written by one statement from pgbench): `
+          + `${Math.round(p).toLocaleString('en')} vs ${Math.round(floor_writes.best.throughput_per_s).toLocaleString('en')}/s = ${ratio(p, floor_writes.best.throughput_per_s)}×`);
       }
       log(`\nstart-up to /readyz: ${startup_small_ms} ms with ${history_small.toLocaleString('en')} transfers, ${startup_large_ms} ms with ${history_large.toLocaleString('en')}`);
       log(`service peak RSS through all scenarios: ${overall_rss_peak} MiB`);

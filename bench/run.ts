@@ -18,7 +18,8 @@
  *    process): reads with a small history, payments, payments at half their maximum rate, hot
  *    shop, batches (and, full mode, wm_transfers alone at 1–1,000 per call), claims; then the
  *    baselines on the same database (textbook row-locking transfer from postgres.js, floor CTE
- *    from pgbench at 8/16/32/64 clients); then a large history (1,000,000 transfers), start-up
+ *    from pgbench at 8/16/32/64 clients, and that CTE grown to write every row of a payment — not
+ *    a target, a line to read the others by); then a large history (1,000,000 transfers), start-up
  *    time to /readyz, reads (and payments) again; `verify` at the end.
  * 5. Prints a table and writes the JSON summary to bench/results/<timestamp>.json.
  *

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Decimal } from 'decimal.js';
 import { amount_minor_max, euroValue, formatAmount, parseAmount } from '../src/ledger/amount.js';
 import { ValidationError } from '../src/ledger/errors.js';
 
@@ -45,6 +46,26 @@ describe('formatAmount writes exactly scale decimals', () => {
   it('round-trips with parseAmount', () => {
     for (const text of ['0.01', '1.00', '123456789.99', '10000000000000.00']) {
       expect(formatAmount(parseAmount(text, 2), 2)).toBe(text);
+    }
+  });
+
+  it('agrees with decimal arithmetic on every scale, sign and length (both ways)', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let i = 0; i < 2000; i++) {
+      const scale = next() % 7;
+      const digits = 1 + (next() % 16);
+      let minor = 0n;
+      for (let d = 0; d < digits; d++) minor = minor * 10n + BigInt(next() % 10);
+      const signed = next() % 2 === 0 ? minor : -minor;
+      const expected = new Decimal(signed.toString()).div(new Decimal(10).pow(scale)).toFixed(scale);
+      expect(formatAmount(signed, scale)).toBe(expected);
+      if (minor > 0n && minor <= amount_minor_max) {
+        // Without trailing zeros too ("12.5" for 1250 at scale 2), as a client may send it.
+        const short = new Decimal(minor.toString()).div(new Decimal(10).pow(scale)).toString();
+        expect(parseAmount(expected.replace(/^-/, ''), scale)).toBe(minor);
+        if (!short.includes('e')) expect(parseAmount(short, scale)).toBe(minor);
+      }
     }
   });
 });

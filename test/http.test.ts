@@ -1,4 +1,5 @@
 /** Issue #2: every error is problem+json; the edge refuses bad bodies; operations endpoints. */
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/app.js';
 import { createTestApp, newKey } from './support/app.js';
@@ -272,6 +273,32 @@ describe('a 5xx', () => {
     expectProblem(reply, 500, 'internal_error');
     expect(Object.keys(reply.body as object).sort()).toEqual(['code', 'detail', 'status', 'title', 'type']);
     expectNoInternals(reply);
+  });
+});
+
+describe('the request log', () => {
+  it('names the request id on the line of every request, and on the error of a 5xx', async () => {
+    const t = await createTestApp();
+    try {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+      const app = createApp({ ...t.deps, logger });
+      const get = () => app.request('/api/v1/currencies', { headers: { Authorization: `Bearer ${t.adminToken}` } });
+      const ok = await get();
+      expect(ok.status).toBe(200);
+      expect(lines.filter((l) => l.msg === 'request')).toEqual([
+        expect.objectContaining({ request_id: ok.headers.get('x-request-id'), method: 'GET', path: '/api/v1/currencies', status: 200 }),
+      ]);
+      await t.sql.end({ timeout: 1 });
+      const failed = await get();
+      expect(failed.status).toBe(500);
+      expect(lines.filter((l) => l.msg === 'request failed')).toEqual([
+        expect.objectContaining({ request_id: failed.headers.get('x-request-id'), level: 50 }),
+      ]);
+      expect(failed.headers.get('x-request-id')).not.toBe(ok.headers.get('x-request-id'));
+    } finally {
+      await t.close();
+    }
   });
 });
 

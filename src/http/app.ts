@@ -5,6 +5,7 @@ import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps, AppEnv } from './context.js';
+import { requestLog } from './context.js';
 import { createBatcher } from '../db/batch.js';
 import { createLoaders } from '../db/loaders.js';
 import { authenticate } from './auth.js';
@@ -60,7 +61,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('batcher', batcher);
     c.set('loaders', loaders);
     c.set('rate_limiter', rate_limiter);
-    c.set('log', deps.logger.child({ request_id: c.get('requestId') }));
     const started_ns = process.hrtime.bigint();
     await next();
     const duration_s = Number(process.hrtime.bigint() - started_ns) / 1e9;
@@ -68,7 +68,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     deps.metrics.http_requests.inc({ method: c.req.method, route, status: String(c.res.status) });
     deps.metrics.http_request_duration.observe({ method: c.req.method, route }, duration_s);
     // Only method, path and status: never headers or bodies (tokens, PINs, passwords).
-    c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
+    if (deps.logger.isLevelEnabled('info')) {
+      requestLog(c).info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
+    }
   });
 
   // The web client (web/dist): index.html for its pages and deep links, its assets, manifest and service worker.
@@ -128,7 +130,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     const response = errorToProblem(c, error);
-    if (response.status >= 500) c.get('log')?.error({ err: error }, 'request failed');
+    if (response.status >= 500) requestLog(c, deps.logger).error({ err: error }, 'request failed');
     return response;
   });
   return app;

@@ -1,5 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AppContext } from './context.js';
+import { requestLog } from './context.js';
 import { insertAudit } from '../db/audit.js';
 import type { ActorKind, AuditEntry } from '../db/audit.js';
 import type { Queryable } from '../db/client.js';
@@ -85,7 +86,7 @@ export async function audit(c: AppContext, input: AuditInput, sql: Queryable = c
   try {
     await insertAudit(sql, auditEntry(c, input));
   } catch (error) {
-    c.get('log').error({ err: error, action: input.action }, 'audit record failed');
+    requestLog(c).error({ err: error, action: input.action }, 'audit record failed');
     throw error;
   }
 }

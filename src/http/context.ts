@@ -36,7 +36,8 @@ export interface AppEnv {
     deps: AppDeps;
     principal: Principal | undefined;
     requestId: string;
-    log: Logger;
+    /** The request's logger, made on first use: read it with requestLog(c). */
+    log: Logger | undefined;
     events: PaymentEvents;
     /** Combines concurrent value-moving requests into shared transactions. */
     batcher: Batcher;
@@ -48,3 +49,17 @@ export interface AppEnv {
 }
 
 export type AppContext = Context<AppEnv>;
+
+/**
+ * The request's logger, with its request id; made on first use (most requests log nothing).
+ * `base` is for an error met before the request's dependencies were set.
+ */
+export function requestLog(c: AppContext, base?: Logger): Logger {
+  let log = c.get('log');
+  if (log === undefined) {
+    log = (c.get('deps')?.logger ?? base)?.child({ request_id: c.get('requestId') });
+    if (log === undefined) throw new Error('no logger for this request');
+    c.set('log', log);
+  }
+  return log;
+}

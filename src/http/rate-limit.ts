@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AppContext } from './context.js';
+import { requestLog } from './context.js';
 import { clientAddress } from './audit.js';
 import { DomainError } from '../ledger/errors.js';
 
@@ -148,7 +149,7 @@ export function takeAttempt(c: AppContext, kind: AttemptKind, target: string | u
   const taken = rate_limiter.take(rules);
   if (!taken.ok) {
     // No target in the log: an email or a card code is personal; the address is enough to act on.
-    c.get('log').warn({ attempt: kind, address, retry_after_s: taken.retry_after_s }, 'rate limited');
+    requestLog(c).warn({ attempt: kind, address, retry_after_s: taken.retry_after_s }, 'rate limited');
     c.header('Retry-After', String(taken.retry_after_s));
     throw new DomainError('rate_limited', `too many failed attempts; try again in ${taken.retry_after_s} s`, {
       retry_after_s: taken.retry_after_s,

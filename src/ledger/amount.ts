@@ -23,7 +23,8 @@ export function parseAmount(input: unknown, scale: number, path = 'amount'): big
   if (decimals > scale) {
     throw new ValidationError([{ path, message: `at most ${scale} decimals in this currency` }]);
   }
-  const minor = BigInt(new Decimal(input).mul(new Decimal(10).pow(scale)).toFixed(0));
+  // Exact in bigint: the digits without the point, the decimals padded to the scale.
+  const minor = BigInt(`${match[1] ?? '0'}${(match[2] ?? '.').slice(1).padEnd(scale, '0')}`);
   if (minor <= 0n) {
     throw new ValidationError([{ path, message: 'must be greater than zero' }]);
   }
@@ -33,9 +34,12 @@ export function parseAmount(input: unknown, scale: number, path = 'amount'): big
   return minor;
 }
 
-/** Formats minor units as a decimal string with exactly `scale` decimals ("-3.10"). */
+/** Formats minor units as a decimal string with exactly `scale` decimals ("-3.10"), exactly in bigint. */
 export function formatAmount(minor: bigint, scale: number): string {
-  return new Decimal(minor.toString()).div(new Decimal(10).pow(scale)).toFixed(scale);
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  const text = scale === 0 ? whole : `${whole}.${digits.slice(digits.length - scale)}`;
+  return minor < 0n ? `-${text}` : text;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import type { AppContext, AppEnv } from '../context.js';
+import { requestLog } from '../context.js';
 import { currencyForStaff } from '../lookup.js';
 import { Amount, CurrencyCode, EuroAmount, Uuid, jsonResponse, problems } from '../schemas.js';
 import { ValidationError } from '../../ledger/errors.js';
@@ -123,7 +124,7 @@ export async function streamCsv(
       }
       finished = next.done === true;
     } catch (error) {
-      c.get('log').error({ err: error, filename }, 'CSV export failed midway');
+      requestLog(c).error({ err: error, filename }, 'CSV export failed midway');
       const writer = (out as unknown as StreamWithWriter).writer;
       if (writer === undefined) out.abort();
       else await writer.abort(error).catch(() => {});

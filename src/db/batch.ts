@@ -3,8 +3,8 @@ import { BatchItemError, postTransfers } from './ledger.js';
 import { isConnectionLost, retried } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
-import { decideBatch, keyOf, postingOf } from '../ledger/batch.js';
-import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency } from '../ledger/batch.js';
+import { decideBatch, decideKey, keyOf, postingOf } from '../ledger/batch.js';
+import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency, KeyDecision } from '../ledger/batch.js';
 import type { Transfer, TransferRequest, TransferResult } from '../ledger/model.js';
 
 /** What a posted command answers, recorded for its idempotency key, and its audit record. */
@@ -242,11 +242,7 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
 }
 
 /** How a request of many commands under one Idempotency-Key ended. */
-export type KeyedOutcome<R> =
-  | { kind: 'done'; response: R }
-  | { kind: 'replayed'; status: number; body: unknown }
-  | { kind: 'key_in_flight' }
-  | { kind: 'key_reused' };
+export type KeyedOutcome<R> = { kind: 'done'; response: R } | KeyDecision;
 
 /**
  * One request that posts many commands (a coordinator's batch) under one Idempotency-Key, in
@@ -264,12 +260,8 @@ export async function executeKeyed<R extends Response>(
   input.keys = [{ scope: key.scope, key: key.key }];
   return pipelined(sql, async (connection, finish): Promise<KeyedOutcome<R>> => {
     const state = stateOf(currency_id, input, await lockQuery(connection, currency_id, input).execute());
-    const held = state.keys.get(keyOf(key.scope, key.key));
-    if (held === undefined || !held.locked) return { kind: 'key_in_flight' };
-    if (held.stored !== null) {
-      if (held.stored.request_hash !== key.request_hash) return { kind: 'key_reused' };
-      return { kind: 'replayed', status: held.stored.status, body: held.stored.body };
-    }
+    const by_key = decideKey(state.keys.get(keyOf(key.scope, key.key)), key.request_hash);
+    if (by_key !== undefined) return by_key;
     const decided = decide(state, commands, atomic);
     if (decided.failed_index !== undefined) throw itemError(decided.results, decided.failed_index);
     const response = respond(decided.results.map(transferResult));

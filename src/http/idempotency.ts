@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import { failureError } from '../ledger/failures.js';
-import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
+import type { Command, HeldRequest, Idempotency, KeyDecision } from '../ledger/batch.js';
 import type { Currency, Transfer, TransferResult } from '../ledger/model.js';
 import { executeKeyed } from '../db/batch.js';
 import { BatchItemError } from '../db/ledger.js';
@@ -128,9 +128,7 @@ function stored<T, S>(c: AppContext, outcome: Outcome<T, S>): StoredOutcome<T, S
 }
 
 /** The answer when the key decided: the recorded response again, or a refusal. */
-function keyAnswer<T extends object, S extends 200 | 201>(
-  c: AppContext, result: { kind: 'replayed'; status: number; body: unknown } | { kind: 'key_in_flight' } | { kind: 'key_reused' },
-) {
+function keyAnswer<T extends object, S extends 200 | 201>(c: AppContext, result: KeyDecision) {
   if (result.kind === 'key_in_flight') {
     throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
   }

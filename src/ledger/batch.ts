@@ -109,12 +109,27 @@ export interface Command {
   posting: Posting;
 }
 
-export type Decision =
-  | { kind: 'posted'; transfer: Transfer; request?: HeldRequest }
-  | { kind: 'failed'; code: string; detail: Record<string, unknown> }
+/** What an Idempotency-Key decides on its own: the recorded answer again, or a refusal. */
+export type KeyDecision =
   | { kind: 'replayed'; status: number; body: unknown }
   | { kind: 'key_in_flight' }
   | { kind: 'key_reused' };
+
+export type Decision =
+  | { kind: 'posted'; transfer: Transfer; request?: HeldRequest }
+  | { kind: 'failed'; code: string; detail: Record<string, unknown> }
+  | KeyDecision;
+
+/**
+ * A key this transaction does not hold is in flight elsewhere; a key it holds that recorded an
+ * answer replays it for the same request and refuses another one; undefined: the key is new.
+ */
+export function decideKey(held: HeldKey | undefined, request_hash: string): KeyDecision | undefined {
+  if (held === undefined || !held.locked) return { kind: 'key_in_flight' };
+  if (held.stored === null) return undefined;
+  if (held.stored.request_hash !== request_hash) return { kind: 'key_reused' };
+  return { kind: 'replayed', status: held.stored.status, body: held.stored.body };
+}
 
 export interface EntryRow {
   account_id: string;
@@ -266,13 +281,10 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
   function decideOne(command: Command): Decision {
     if (command.idempotency !== undefined) {
       const k = keyOf(command.idempotency.scope, command.idempotency.key);
-      const held = state.keys.get(k);
-      if (keys_seen.has(k) || held === undefined || !held.locked) return { kind: 'key_in_flight' };
+      // A key used earlier in the same batch is in flight too.
+      const by_key = keys_seen.has(k) ? { kind: 'key_in_flight' as const } : decideKey(state.keys.get(k), command.idempotency.request_hash);
       keys_seen.add(k);
-      if (held.stored !== null) {
-        if (held.stored.request_hash !== command.idempotency.request_hash) return { kind: 'key_reused' };
-        return { kind: 'replayed', status: held.stored.status, body: held.stored.body };
-      }
+      if (by_key !== undefined) return by_key;
     }
     const p = command.posting;
     let request: HeldRequest | undefined;

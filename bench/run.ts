@@ -1497,6 +1497,19 @@ function summariseCpuProfile(profile: { nodes: CpuProfileNode[]; samples: number
   return { total_ms: round(total / 1000, 0), by_package: top(by_package, 20), by_function: top(by_function, 40) };
 }
 
+/** Prints what --profile found for one scenario: the service's self time, then the statements. */
+function logProfile(
+  scenario: string, statements_title: string, cpu: ReturnType<typeof summariseCpuProfile> | undefined,
+  statements: ReadonlyArray<{ total_ms: number; calls: bigint; mean_ms: number; query: string }>,
+): void {
+  log(`\nCPU profile of the service during ${scenario} (self time):`);
+  for (const p of cpu?.by_package ?? []) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`);
+  log('\nhottest functions:');
+  for (const f of cpu?.by_function ?? []) log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
+  log(`\n${statements_title}:`);
+  for (const s of statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
+}
+
 /**
  * `--compare`: payments and payments at half their rate, with the service in each variant in
  * turn (a fresh process each time), for `rounds` rounds on the same database. Each variant's
@@ -1743,18 +1756,8 @@ async function main(): Promise<void> {
         payments: result.payments, statements: result.statements, cpu: result.cpu,
         batch: result.batch, batch_statements: result.batch_statements, batch_cpu: result.batch_cpu, explain_log: result.explain_log,
       };
-      log('\nCPU profile of the service during payments (self time):');
-      for (const p of result.cpu?.by_package ?? []) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`);
-      log('\nhottest functions:');
-      for (const f of result.cpu?.by_function ?? []) log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
-      log('\nstatements by total time (pg_stat_statements, track=all):');
-      for (const s of result.statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
-      log('\nCPU profile of the service during batches of 1,000 (self time):');
-      for (const p of result.batch_cpu?.by_package ?? []) log(`  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`);
-      log('\nhottest functions:');
-      for (const f of result.batch_cpu?.by_function ?? []) log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`);
-      log('\nstatements of the batches by total time:');
-      for (const s of result.batch_statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
+      logProfile('payments', 'statements by total time (pg_stat_statements, track=all)', result.cpu, result.statements);
+      logProfile('batches of 1,000', 'statements of the batches by total time', result.batch_cpu, result.batch_statements);
       log('\nauto_explain of one payment:');
       for (const line of result.explain_log) log(`  ${line}`);
     } else {

@@ -6,6 +6,7 @@ import type { Database } from './service.js';
 import type { Logger } from 'pino';
 import { isConnectionLost } from './db/client.js';
 import { listCurrencies } from './db/ledger.js';
+import { hasActiveAdmin } from './db/users.js';
 import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
@@ -48,11 +49,15 @@ export async function runService(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
   logger.info({ port, database: database.description }, 'listening');
+  // Told only while nobody can log in to the console yet.
+  const first_admin = await hasActiveAdmin(database.sql)
+    ? []
+    : ['Create the first admin with:  npm run wijkmunt -- create-admin --email you@example.org --password \'a long password\''];
   process.stdout.write([
     '',
     `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,
     `Database: ${database.description}`,
-    'Create the first admin with:  npm run wijkmunt -- create-admin --email you@example.org --password \'a long password\'',
+    ...first_admin,
     '',
   ].join('\n'));
 

@@ -111,6 +111,9 @@ describe('npm start on the embedded PostgreSQL', () => {
       expect(account.body.balance).toBe('1000');
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
+      // An admin exists now: no hint to create the first one.
+      expect(second.output()).toContain('listens on');
+      expect(second.output()).not.toContain('create-admin');
     } finally {
       await rm(data_dir, { recursive: true, force: true });
     }

@@ -39,6 +39,13 @@ export async function insertUser(
   return user;
 }
 
+/** Whether an admin who can still log in exists (the first one is made with the CLI). */
+export async function hasActiveAdmin(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ found: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL) AS found`;
+  return row?.found === true;
+}
+
 export async function findUserByEmail(sql: Queryable, email: string): Promise<User | undefined> {
   const [row] = await sql<User[]>`
     SELECT ${user_columns(sql)} FROM users u

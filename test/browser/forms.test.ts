@@ -2,7 +2,8 @@
  * The coordinator console's forms that send something, in a real browser, as an admin: a manual
  * transfer, a new currency and a new user each show their success, clear what was typed and
  * change the ledger (checked through the API); sent again where that must fail, each shows the
- * API's problem and no success.
+ * API's problem and no success. The currency's paying account, freezing an account and
+ * registering a shop likewise.
  */
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,54 @@ describe('console forms, in Chromium', () => {
       await expect.poll(() => problemCode(page, 'currency-error'), poll).toBe('currency_exists');
       expect(await page.getByTestId('currency-created').count()).toBe(0);
       expect((await world.api('GET', `/currencies/${code}`, { token: admin })).status).toBe(200);
+    });
+  }, 120_000);
+
+  it('the paying account (a wrong IBAN first), an account frozen and thawed, a shop registered', async () => {
+    const code = world.demo.currency.code;
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.admin);
+
+      // The console works in the demo's currency (the test before made another and chose it).
+      await page.goto('/console/admin');
+      if (await page.getByTestId('currency-picker').count() > 0) await page.getByTestId('currency-picker').selectOption(code);
+      await expect.poll(() => page.getByTestId('payer-name').inputValue(), poll).toContain('Stad Gent');
+
+      // The currency's paying account: a wrong IBAN is refused on its field, then a right one saved.
+      await page.getByTestId('payer-name').fill('Stad Gent');
+      await page.getByTestId('payer-iban').fill('BE00 0000 0000 0000');
+      await page.getByTestId('payer-save').click();
+      await page.getByTestId('payer-error').waitFor();
+      expect(await page.getByTestId('payer-saved').count()).toBe(0);
+      await page.getByTestId('payer-iban').fill('BE68 5390 0754 7034');
+      await page.getByTestId('payer-save').click();
+      await page.getByTestId('payer-saved').waitFor();
+      expect(await page.getByTestId('payer-error').count()).toBe(0);
+      const currency = await world.api('GET', `/currencies/${code}`, { token: admin });
+      expect(currency.body.payer).toMatchObject({ name: 'Stad Gent', iban: 'BE68539007547034' });
+
+      // A wallet frozen, then thawed, from its account page.
+      const wallets = await world.api('GET', `/currencies/${code}/accounts?kind=wallet&limit=1`, { token: admin });
+      const wallet = String(wallets.body.items[0].id);
+      const status = async () => (await world.api('GET', `/accounts/${wallet}`, { token: admin })).body.status;
+      await page.goto(`/console/accounts/${wallet}`);
+      await page.getByTestId('account-freeze').click();
+      await page.getByTestId('account-dialog').getByTestId('confirm-ok').click();
+      await page.getByTestId('account-unfreeze').waitFor();
+      expect(await status()).toBe('frozen');
+      await page.getByTestId('account-unfreeze').click();
+      await page.getByTestId('account-dialog').getByTestId('confirm-ok').click();
+      await page.getByTestId('account-freeze').waitFor();
+      expect(await status()).toBe('active');
+
+      // A shop registered: its pairing code is shown, and the shop is in the currency.
+      await page.goto('/console/shops/new');
+      await page.getByTestId('shop-name').fill('Fietsherstel Macharius');
+      await page.getByTestId('shop-save').click();
+      await page.getByTestId('shop-created').waitFor();
+      expect(await page.getByTestId('pairing-code').getAttribute('data-code')).toMatch(/\S/);
+      const shops = await world.api('GET', `/currencies/${code}/shops`, { token: admin });
+      expect(shops.body.items.map((shop: { name: string }) => shop.name)).toContain('Fietsherstel Macharius');
     });
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { consoleApi } from '../api.js';
 import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { fromMinor, scaleOf, toMinor } from '../lib/money.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -152,8 +153,7 @@ export function ActivityForm() {
   const [programme, setProgramme] = useState('');
   const [active, setActive] = useState(true);
   const [errors, setErrors] = useState<{ name?: string; amount?: string; programme?: string }>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
 
   useEffect(() => {
     if (cur === undefined) return;
@@ -196,9 +196,7 @@ export function ActivityForm() {
       ...(nameFr.trim() === '' ? {} : { fr: nameFr.trim() }),
     };
     const reward = pay === 'hour' ? { rate_per_hour: value } : { amount: value };
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       if (existing === undefined) {
         await consoleApi.post('/currencies/{code}/activities', {
           path: { code: cur.code }, body: { name, category, programme_account: programme, ...reward },
@@ -209,11 +207,7 @@ export function ActivityForm() {
         });
       }
       route('/console/activities');
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const title = id === undefined ? t('console.activity_new') : t('console.activity_edit_title');
@@ -305,8 +299,7 @@ export function NewSession() {
   const [maxClaims, setMaxClaims] = useState('30');
   const [expires, setExpires] = useState(() => localInput(new Date(Date.now() + 4 * 3600_000)));
   const [errors, setErrors] = useState<{ hours?: string; max?: string; expires?: string }>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
 
   useEffect(() => {
     if (cur === undefined) return;
@@ -334,9 +327,7 @@ export function NewSession() {
     if (expiry !== undefined && (Number.isNaN(expiry.getTime()) || expiry.getTime() <= Date.now())) found.expires = t('console.session_expiry_invalid');
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const session = await consoleApi.post('/activities/{id}/sessions', {
         path: { id: activity.id },
         body: {
@@ -347,11 +338,7 @@ export function NewSession() {
       });
       rememberSession({ id: session.id, activity: localizedName(activity.name), expires_at: session.expires_at });
       route(`/console/sessions/${session.id}`);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -103,15 +103,10 @@ function Payer({ cur }: { cur: Currency }) {
   const [name, setName] = useState(cur.payer?.name ?? '');
   const [iban, setIban] = useState(cur.payer?.iban ?? '');
   const [bic, setBic] = useState(cur.payer?.bic ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const [done, setDone] = useState(false);
+  const { busy, error, done, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setDone(false);
-    try {
+    await run(async () => {
       await consoleApi.patch('/currencies/{code}', {
         path: { code: cur.code },
         body: {
@@ -121,17 +116,13 @@ function Payer({ cur }: { cur: Currency }) {
         },
       });
       await loadSession();
-      setDone(true);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+      return t('console.saved');
+    });
   };
   return (
     <Panel title={t('console.payer_title', { name: cur.name })} icon="bank" testid="payer">
       <p class="hint">{t('console.payer_intro')}</p>
-      {done && <Alert kind="success" data-testid="payer-saved">{t('console.saved')}</Alert>}
+      {done !== undefined && <Alert kind="success" data-testid="payer-saved">{done}</Alert>}
       <form class="form-grid" onSubmit={(event) => void submit(event)} noValidate>
         <Field label={t('console.payer_name')}>
           {(attrs) => <input {...attrs} type="text" maxLength={70} value={name} data-testid="payer-name" onInput={(e) => setName(e.currentTarget.value)} />}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { consoleApi, fetchRaw } from '../api.js';
 import { formatDate, t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { fromMinor, toMinor } from '../lib/money.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -38,11 +39,12 @@ function CashoutScreens({ cur }: { cur: Currency }) {
   const [shopNames, setShopNames] = useState<Map<string, string>>(new Map());
   const [error, setError] = useState<unknown>(undefined);
   const [deciding, setDeciding] = useState<Decision | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [decisionError, setDecisionError] = useState<unknown>(undefined);
+  const decision = useAction();
+  const exporting = useAction();
+  // One action at a time: deciding and exporting both change the list of payouts.
+  const busy = decision.busy || exporting.busy;
   const [message, setMessage] = useState<string | undefined>(undefined);
   const [exported, setExported] = useState<PayoutExport | undefined>(undefined);
-  const [exportError, setExportError] = useState<unknown>(undefined);
   const [downloadError, setDownloadError] = useState<unknown>(undefined);
 
   const load = async () => {
@@ -64,9 +66,7 @@ function CashoutScreens({ cur }: { cur: Currency }) {
 
   const decide = async () => {
     if (deciding === undefined) return;
-    setBusy(true);
-    setDecisionError(undefined);
-    try {
+    await decision.run(async () => {
       const path = deciding.action === 'approve' ? '/redemptions/{id}/approve' : '/redemptions/{id}/reject';
       const answer = await consoleApi.post(path, { path: { id: deciding.redemption.id } });
       const shop = shopNames.get(deciding.redemption.shop) ?? '';
@@ -75,25 +75,13 @@ function CashoutScreens({ cur }: { cur: Currency }) {
         : t('console.redemption_rejected', { shop }));
       setDeciding(undefined);
       await load();
-    } catch (caught) {
-      setDecisionError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const makeExport = async () => {
-    setBusy(true);
-    setExportError(undefined);
-    try {
-      setExported(await consoleApi.post('/currencies/{code}/payout-exports', { path: { code: cur.code } }));
-      await load();
-    } catch (caught) {
-      setExportError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const makeExport = () => exporting.run(async () => {
+    setExported(await consoleApi.post('/currencies/{code}/payout-exports', { path: { code: cur.code } }));
+    await load();
+  });
 
   const pending = redemptions?.filter((r) => r.status === 'pending') ?? [];
   const decided = redemptions?.filter((r) => r.status !== 'pending').slice(0, 20) ?? [];
@@ -133,11 +121,11 @@ function CashoutScreens({ cur }: { cur: Currency }) {
                     <td class="row-actions">
                       <div class="row-buttons">
                         <Btn small icon="check" data-testid="redemption-approve" onClick={() => {
-                          setDecisionError(undefined);
+                          decision.reset();
                           setDeciding({ redemption: r, action: 'approve' });
                         }}>{t('console.approve')}</Btn>
                         <Btn small variant="danger" icon="x" data-testid="redemption-reject" onClick={() => {
-                          setDecisionError(undefined);
+                          decision.reset();
                           setDeciding({ redemption: r, action: 'reject' });
                         }}>{t('console.reject')}</Btn>
                       </div>
@@ -153,8 +141,8 @@ function CashoutScreens({ cur }: { cur: Currency }) {
       <Panel title={t('console.payouts_title')} icon="bank" testid="payouts"
         actions={<Btn icon="download" disabled={busy || unexported.length === 0} onClick={() => void makeExport()} data-testid="payout-export">{t('console.payout_export', { count: unexported.length })}</Btn>}>
         <p class="hint">{t('console.payouts_intro')}</p>
-        {exportError !== undefined && (
-          <ProblemAlert error={exportError} testid="export-error" overrides={{
+        {exporting.error !== undefined && (
+          <ProblemAlert error={exporting.error} testid="export-error" overrides={{
             payer_missing: isAdmin.value ? t('console.payer_missing_admin') : t('console.payer_missing'),
             nothing_to_export: t('console.nothing_to_export'),
           }} />
@@ -257,8 +245,8 @@ function CashoutScreens({ cur }: { cur: Currency }) {
             })}
           </p>
         )}
-        {decisionError !== undefined && (
-          <ProblemAlert error={decisionError} testid="redemption-error" overrides={{ iban_missing: t('console.iban_missing') }} />
+        {decision.error !== undefined && (
+          <ProblemAlert error={decision.error} testid="redemption-error" overrides={{ iban_missing: t('console.iban_missing') }} />
         )}
       </ConfirmDialog>
     </>

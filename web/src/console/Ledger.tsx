@@ -70,8 +70,7 @@ function AccountPicker({ code, label, value, onChange, testid, preferred = 0 }: 
 
 function Programmes({ cur, programmes, onChanged }: { cur: Currency; programmes: Account[]; onChanged: () => void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const [nameError, setNameError] = useState<string | undefined>(undefined);
   const create = async (event: Event) => {
     event.preventDefault();
@@ -80,17 +79,11 @@ function Programmes({ cur, programmes, onChanged }: { cur: Currency; programmes:
       return;
     }
     setNameError(undefined);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await consoleApi.post('/currencies/{code}/accounts', { path: { code: cur.code }, body: { kind: 'programme', name: name.trim() } });
       setName('');
       onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Panel title={t('console.programmes_title')} icon="book" testid="programmes">
@@ -246,19 +239,10 @@ function Transfer({ cur, onChanged }: { cur: Currency; onChanged: () => void }) 
 
 function VerifyPanel({ cur }: { cur: Currency }) {
   const [result, setResult] = useState<Verify | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const run = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      setResult(await consoleApi.get('/currencies/{code}/verify', { path: { code: cur.code } }));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: runAction } = useAction();
+  const run = () => runAction(async () => {
+    setResult(await consoleApi.get('/currencies/{code}/verify', { path: { code: cur.code } }));
+  });
   return (
     <Panel title={t('console.verify_title')} icon="shield" testid="verify"
       actions={<Btn icon="shield" variant="secondary" disabled={busy} onClick={() => void run()} data-testid="verify-run">{t('console.verify_run')}</Btn>}>
@@ -327,8 +311,7 @@ export function AccountStatement() {
   const [account, setAccount] = useState<Account | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [confirming, setConfirming] = useState<'frozen' | 'active' | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [statusError, setStatusError] = useState<unknown>(undefined);
+  const { busy, error: statusError, run } = useAction();
   const load = async () => {
     setError(undefined);
     try {
@@ -340,16 +323,10 @@ export function AccountStatement() {
   useEffect(() => { void load(); }, [id]);
   const setStatus = async () => {
     if (confirming === undefined) return;
-    setBusy(true);
-    setStatusError(undefined);
-    try {
+    await run(async () => {
       setAccount(await consoleApi.patch('/accounts/{id}', { path: { id }, body: { status: confirming } }));
       setConfirming(undefined);
-    } catch (caught) {
-      setStatusError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <ConsolePage title={account === undefined ? t('console.account_title') : account.name} testid="console-account"

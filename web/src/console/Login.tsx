@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
 import { Screen } from '../ui/Layout.js';
 import { problemText } from '../ui/problem.js';
@@ -11,21 +12,11 @@ import { login, sessionEnded } from './state.js';
 export function Login() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await login(email.trim(), password);
-    } catch (caught) {
-      setError(caught);
-      setPassword('');
-    } finally {
-      setBusy(false);
-    }
+    if (!await run(() => login(email.trim(), password))) setPassword('');
   };
 
   const retry_after = error instanceof ApiError && typeof error.extra.retry_after_s === 'number' ? error.extra.retry_after_s : 60;

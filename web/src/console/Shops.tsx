@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ApiError, consoleApi } from '../api.js';
 import { formatDate, t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
@@ -121,15 +122,12 @@ function ShopFields({ initial, busy, error, submitLabel, onSubmit }: {
 
 export function NewShop() {
   const cur = currency.value;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const [created, setCreated] = useState<{ id: string; name: string; code: string; expires: string } | undefined>(undefined);
 
   const create = async (values: { name: string; iban: string; address: string; contact: string }) => {
     if (cur === undefined) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const shop = await consoleApi.post('/currencies/{code}/shops', {
         path: { code: cur.code },
         body: {
@@ -140,11 +138,7 @@ export function NewShop() {
         },
       });
       setCreated({ id: shop.account.id, name: shop.name, code: shop.pairing_code, expires: shop.pairing_expires_at });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -176,13 +170,13 @@ export function ShopDetail() {
   const [devices, setDevices] = useState<Device[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [pairing, setPairing] = useState<{ code: string; expires: string } | undefined>(undefined);
-  const [pairingError, setPairingError] = useState<unknown>(undefined);
   const [revoking, setRevoking] = useState<Device | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<unknown>(undefined);
   const [editing, setEditing] = useState(false);
-  const [saveError, setSaveError] = useState<unknown>(undefined);
-  const [saved, setSaved] = useState(false);
+  const pairingAction = useAction();
+  const revokeAction = useAction();
+  const saveAction = useAction();
+  // One action at a time on a shop.
+  const busy = pairingAction.busy || revokeAction.busy || saveAction.busy;
 
   const load = async () => {
     setError(undefined);
@@ -199,54 +193,31 @@ export function ShopDetail() {
   };
   useEffect(() => { void load(); }, [id]);
 
-  const newCode = async () => {
-    setBusy(true);
-    setPairingError(undefined);
-    try {
-      const answer = await consoleApi.post('/shops/{id}/pairing-codes', { path: { id } });
-      setPairing({ code: answer.pairing_code, expires: answer.expires_at });
-    } catch (caught) {
-      setPairingError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const newCode = () => pairingAction.run(async () => {
+    const answer = await consoleApi.post('/shops/{id}/pairing-codes', { path: { id } });
+    setPairing({ code: answer.pairing_code, expires: answer.expires_at });
+  });
 
   const revoke = async () => {
     if (revoking === undefined) return;
-    setBusy(true);
-    setRevokeError(undefined);
-    try {
+    await revokeAction.run(async () => {
       await consoleApi.delete('/shops/{id}/devices/{device}', { path: { id, device: revoking.id } });
       setRevoking(undefined);
       await load();
-    } catch (caught) {
-      setRevokeError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const save = async (values: { name: string; iban: string; address: string; contact: string }) => {
-    setBusy(true);
-    setSaveError(undefined);
-    setSaved(false);
-    try {
-      setShop(await consoleApi.patch('/shops/{id}', {
-        path: { id },
-        body: {
-          name: values.name, iban: values.iban === '' ? null : values.iban,
-          address: values.address === '' ? null : values.address, contact: values.contact === '' ? null : values.contact,
-        },
-      }));
-      setEditing(false);
-      setSaved(true);
-    } catch (caught) {
-      setSaveError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const save = (values: { name: string; iban: string; address: string; contact: string }) => saveAction.run(async () => {
+    setShop(await consoleApi.patch('/shops/{id}', {
+      path: { id },
+      body: {
+        name: values.name, iban: values.iban === '' ? null : values.iban,
+        address: values.address === '' ? null : values.address, contact: values.contact === '' ? null : values.contact,
+      },
+    }));
+    setEditing(false);
+    return t('console.saved');
+  });
 
   return (
     <ConsolePage title={shop?.name ?? t('console.shop_title')} testid="console-shop"
@@ -254,12 +225,12 @@ export function ShopDetail() {
       {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} />}
       {shop === undefined ? (error === undefined && <Loading />) : (
         <>
-          {saved && <Alert kind="success" data-testid="shop-saved">{t('console.saved')}</Alert>}
+          {saveAction.done !== undefined && <Alert kind="success" data-testid="shop-saved">{saveAction.done}</Alert>}
           <div class="detail-grid">
             <Panel title={t('console.shop_details')} icon="shop" testid="shop-detail"
               actions={editing ? undefined : <Btn small variant="secondary" icon="edit" onClick={() => setEditing(true)} data-testid="shop-edit">{t('console.edit')}</Btn>}>
               {editing ? (
-                <ShopFields initial={shop} busy={busy} error={saveError} submitLabel={t('console.save')} onSubmit={(values) => void save(values)} />
+                <ShopFields initial={shop} busy={busy} error={saveAction.error} submitLabel={t('console.save')} onSubmit={(values) => void save(values)} />
               ) : (
                 <dl class="facts">
                   <div><dt>{t('console.col_balance')}</dt><dd><Amount value={shop.account.balance} currency={shop.account.currency} testid="shop-detail-balance" /></dd></div>
@@ -273,7 +244,7 @@ export function ShopDetail() {
             </Panel>
             <Panel title={t('console.devices_title')} icon="tablet" testid="devices">
               {pairing !== undefined && <PairingCode code={pairing.code} expires={pairing.expires} />}
-              {pairingError !== undefined && <ProblemAlert error={pairingError} />}
+              {pairingAction.error !== undefined && <ProblemAlert error={pairingAction.error} />}
               <Btn icon="key" onClick={() => void newCode()} disabled={busy} data-testid="new-pairing-code">{t('console.pairing_new')}</Btn>
               {devices === undefined || devices.length === 0 ? <p class="muted">{t('console.devices_none')}</p> : (
                 <ul class="plain-list">
@@ -284,7 +255,7 @@ export function ShopDetail() {
                         <span class="muted"> · {t('console.device_seen', { time: formatDate(d.last_seen_at, 'short') })}</span>
                       </span>
                       <Btn small variant="danger" icon="ban" data-testid="device-revoke" onClick={() => {
-                        setRevokeError(undefined);
+                        revokeAction.reset();
                         setRevoking(d);
                       }}>{t('console.device_revoke')}</Btn>
                     </li>
@@ -308,7 +279,7 @@ export function ShopDetail() {
             testid="revoke-dialog"
           >
             <p>{t('console.device_revoke_body', { name: revoking?.name ?? '' })}</p>
-            {revokeError !== undefined && <ProblemAlert error={revokeError} />}
+            {revokeAction.error !== undefined && <ProblemAlert error={revokeAction.error} />}
           </ConfirmDialog>
         </>
       )}

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { consoleApi } from '../api.js';
 import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -27,8 +28,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
 }) {
   const [reversing, setReversing] = useState<Entry | undefined>(undefined);
   const [memo, setMemo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [reverseError, setReverseError] = useState<unknown>(undefined);
+  const { busy, error: reverseError, run, reset } = useAction();
   const [reversed, setReversed] = useState<string | undefined>(undefined);
   const caption = useId();
 
@@ -41,9 +41,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
 
   const reverse = async () => {
     if (reversing === undefined) return;
-    setBusy(true);
-    setReverseError(undefined);
-    try {
+    await run(async () => {
       await consoleApi.post('/transfers/{id}/reverse', {
         path: { id: reversing.transfer_id }, body: memo.trim() === '' ? {} : { memo: memo.trim() },
         idempotent: `reverse:${reversing.transfer_id}`,
@@ -53,11 +51,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
       setMemo('');
       await load();
       onChanged?.();
-    } catch (caught) {
-      setReverseError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (error !== undefined && entries === undefined) return <ProblemAlert error={error} onRetry={() => void load()} />;
@@ -97,7 +91,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
                       <div class="row-buttons">
                         {entry.code !== 'reversal' && (
                           <Btn small variant="ghost" icon="undo" data-testid="reverse" onClick={() => {
-                            setReverseError(undefined);
+                            reset();
                             setReversed(undefined);
                             setReversing(entry);
                           }}>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { consoleApi, fetchRaw } from '../api.js';
 import { formatDate, locales, t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -73,8 +74,7 @@ function WalletList({ cur }: { cur: Currency }) {
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [printing, setPrinting] = useState(false);
-  const [printError, setPrintError] = useState<unknown>(undefined);
+  const { busy: printing, error: printError, run: runPrint } = useAction();
 
   const list = usePagedList((cursor) => consoleApi.get('/currencies/{code}/accounts', {
     path: { code: cur.code },
@@ -91,17 +91,7 @@ function WalletList({ cur }: { cur: Currency }) {
   };
   const all_selected = items !== undefined && items.length > 0 && items.every((w) => selected.has(w.id));
 
-  const print = async () => {
-    setPrinting(true);
-    setPrintError(undefined);
-    try {
-      await printCards(cur.code, [...selected]);
-    } catch (caught) {
-      setPrintError(caught);
-    } finally {
-      setPrinting(false);
-    }
-  };
+  const print = () => runPrint(() => printCards(cur.code, [...selected]));
 
   return (
     <>
@@ -180,8 +170,7 @@ export function RegisterWallet() {
   const [pin2, setPin2] = useState('');
   const [language, setLanguage] = useState('nl');
   const [errors, setErrors] = useState<{ name?: string; pin?: string; pin2?: string }>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState<Registered | undefined>(undefined);
   const [printError, setPrintError] = useState<unknown>(undefined);
 
@@ -194,9 +183,7 @@ export function RegisterWallet() {
     else if (pin !== pin2) found.pin2 = t('console.register_pin_mismatch');
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const answer = await consoleApi.post('/currencies/{code}/wallets', {
         path: { code: cur.code }, body: { display_name: name.trim(), pin, language: language as 'nl' | 'en' | 'fr' },
       });
@@ -204,11 +191,7 @@ export function RegisterWallet() {
       setName('');
       setPin('');
       setPin2('');
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -267,8 +250,7 @@ export function WalletDetail() {
   const [wallet, setWallet] = useState<Wallet | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [confirming, setConfirming] = useState<CardAction | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<unknown>(undefined);
+  const { busy, error: actionError, run } = useAction();
   const [message, setMessage] = useState<string | undefined>(undefined);
   const [printError, setPrintError] = useState<unknown>(undefined);
 
@@ -284,10 +266,8 @@ export function WalletDetail() {
 
   const act = async (action: CardAction) => {
     if (wallet === undefined) return;
-    setBusy(true);
-    setActionError(undefined);
     setMessage(undefined);
-    try {
+    await run(async () => {
       if (action === 'reissue') {
         const card = await consoleApi.post('/wallets/{id}/cards', { path: { id } });
         setMessage(t('console.card_reissued', { code: card.display_code }));
@@ -298,11 +278,7 @@ export function WalletDetail() {
       }
       setConfirming(undefined);
       await load();
-    } catch (caught) {
-      setActionError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const cur = currency.value;

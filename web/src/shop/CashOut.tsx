@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, shopApi } from '../api.js';
 import { formatAmount, formatDate, t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { compare } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { Alert } from '../ui/Alert.js';
@@ -27,8 +28,7 @@ function statusText(status: Redemption['status']): string {
  */
 export function CashOut() {
   const [amount, setAmount] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const [loadError, setLoadError] = useState<unknown>(undefined);
   const [items, setItems] = useState<Redemption[] | undefined>(undefined);
   const [requested, setRequested] = useState<Redemption | undefined>(undefined);
@@ -57,20 +57,14 @@ export function CashOut() {
   const submit = async (event: Event) => {
     event.preventDefault();
     if (to_redeem === undefined || too_much) return;
-    setBusy(true);
-    setError(undefined);
     setRequested(undefined);
-    try {
+    await run(async () => {
       const redemption = await shopApi.post('/shop/redemptions', { body: { amount: to_redeem }, idempotent: action.current });
       action.current = `redeem:${uuid()}`;
       setRequested(redemption);
       setAmount('');
       void load();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, shopApi } from '../api.js';
 import { formatAmount, formatDate, t, tMaybe } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { compare, fromMinor, isNegative, toMinor } from '../lib/money.js';
 import { usePagedList } from '../lib/paging.js';
 import { uuid } from '../lib/uuid.js';
@@ -41,8 +42,7 @@ function RefundForm({ entry, left, scale, currency, onDone, onClose }: {
   onDone: (amount: string) => void; onClose: () => void;
 }) {
   const [amount, setAmount] = useState(left);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   /** What the server says is left of the payment, when it refused a refund as too large. */
   const [serverLeft, setServerLeft] = useState<string | undefined>(undefined);
   /** One refund = one Idempotency-Key while its answer is unknown; a second refund is a new action. */
@@ -57,20 +57,19 @@ function RefundForm({ entry, left, scale, currency, onDone, onClose }: {
 
   const submit = async (value: string | undefined) => {
     if (value === undefined) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await shopApi.post('/shop/refunds', { body: { transfer_id: entry.transfer_id, amount: value }, idempotent: action.current });
-      onDone(value);
-    } catch (caught) {
-      setError(caught);
-      if (caught instanceof ApiError && caught.code === 'refund_exceeds_payment'
-        && typeof caught.extra.left_minor === 'string' && /^[0-9]+$/.test(caught.extra.left_minor)) {
-        setServerLeft(fromMinor(BigInt(caught.extra.left_minor), scale));
+    await run(async () => {
+      try {
+        await shopApi.post('/shop/refunds', { body: { transfer_id: entry.transfer_id, amount: value }, idempotent: action.current });
+      } catch (caught) {
+        if (caught instanceof ApiError && caught.code === 'refund_exceeds_payment'
+          && typeof caught.extra.left_minor === 'string' && /^[0-9]+$/.test(caught.extra.left_minor)) {
+          setServerLeft(fromMinor(BigInt(caught.extra.left_minor), scale));
+        }
+        throw caught;
       }
-    } finally {
-      setBusy(false);
-    }
+      // Before `busy` clears: the list closes this form on it, so the form is not enabled again first.
+      onDone(value);
+    });
   };
 
   const exceeds_left = error instanceof ApiError && error.code === 'refund_exceeds_payment' ? serverLeft : undefined;

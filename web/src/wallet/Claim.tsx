@@ -3,6 +3,7 @@ import { useLocation } from 'preact-iso';
 import { ApiError, walletApi } from '../api.js';
 import type { ResponseOf } from '../api.js';
 import { formatAmount, localizedName, t } from '../i18n/index.js';
+import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
 import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
@@ -46,33 +47,24 @@ function claimOverrides(error: unknown): Record<string, string> {
 export function Claim({ token }: { token: string }) {
   const { route } = useLocation();
   const [celebration, setCelebration] = useState<Celebration | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const started = useRef(false);
 
-  const claim = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const reward: Reward = await walletApi.post('/claims', { body: { token }, idempotent: `claim:${token}` });
-      // The activity's name in every language is on the wallet's history entry.
-      const [wallet, page] = await Promise.all([
-        fetchWallet().catch(() => undefined),
-        walletApi.get('/wallet/entries', { query: { limit: 10 } }).catch(() => undefined),
-      ]);
-      const entry = page?.items.find((item) => item.transfer_id === reward.id);
-      setCelebration({
-        amount: reward.amount,
-        currency: reward.currency,
-        activity: entry?.activity != null ? localizedName(entry.activity.name) : (reward.memo ?? undefined),
-        balance: wallet?.balance,
-      });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const claim = () => run(async () => {
+    const reward: Reward = await walletApi.post('/claims', { body: { token }, idempotent: `claim:${token}` });
+    // The activity's name in every language is on the wallet's history entry.
+    const [wallet, page] = await Promise.all([
+      fetchWallet().catch(() => undefined),
+      walletApi.get('/wallet/entries', { query: { limit: 10 } }).catch(() => undefined),
+    ]);
+    const entry = page?.items.find((item) => item.transfer_id === reward.id);
+    setCelebration({
+      amount: reward.amount,
+      currency: reward.currency,
+      activity: entry?.activity != null ? localizedName(entry.activity.name) : (reward.memo ?? undefined),
+      balance: wallet?.balance,
+    });
+  });
 
   useEffect(() => {
     if (started.current || token === '') return;

@@ -251,8 +251,7 @@ ledgerRoutes.openapi(createRoute({
       const problems = await checkAccounts(tx, currency, requests);
       if (input.atomic && problems.size > 0) {
         const index = requests.findIndex((r) => problems.has(r.id));
-        const error = failure(problems.get(requests[index]?.id ?? '') ?? '');
-        throw new DomainError('batch_item_failed', `transfer ${index} failed: ${error.message}`, { index, item_code: error.code });
+        throw batchItemFailed(index, failure(problems.get(requests[index]?.id ?? '') ?? ''));
       }
       const valid = requests.filter((r) => !problems.has(r.id));
       const results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
@@ -261,11 +260,14 @@ ledgerRoutes.openapi(createRoute({
   } catch (error) {
     // Atomic: the first item that failed, which wrote nothing.
     if (!(error instanceof BatchItemError)) throw error;
-    const cause = failureError(error.code, error.detail, currency.scale);
-    throw new DomainError('batch_item_failed', `transfer ${error.index} failed: ${cause.message}`,
-      { index: error.index, item_code: cause.code });
+    throw batchItemFailed(error.index, failureError(error.code, error.detail, currency.scale));
   }
 });
+
+/** An atomic batch refused: the index of its first failed item, and why it failed. */
+function batchItemFailed(index: number, cause: DomainError): DomainError {
+  return new DomainError('batch_item_failed', `transfer ${index} failed: ${cause.message}`, { index, item_code: cause.code });
+}
 
 type BatchInput = { atomic: boolean; transfers: NewTransferInput[] };
 type ParsedItem = { request: TransferRequest; id?: undefined; error?: undefined }

@@ -16,7 +16,8 @@
  *    small history over the 100 wallets whose reads are measured.
  * 4. Scenarios over HTTP from 64 keep-alive connections (undici, 2 worker threads in this
  *    process): reads with a small history, payments, payments at half their maximum rate, hot
- *    shop, batches (and, full mode, wm_transfers alone at 1–1,000 per call), claims; then the
+ *    shop, coordinator transfers (one transfer per request, 20 shops and one hot shop), batches (and,
+ *    full mode, the posting pipeline alone at 1–1,000 per call), claims; then the
  *    baselines on the same database (textbook row-locking transfer from postgres.js, floor CTE
  *    from pgbench at 8/16/32/64 clients, and that CTE grown to write every row of a payment — not
  *    a target, a line to read the others by); then a large history (1,000,000 transfers), start-up
@@ -28,6 +29,10 @@
  * one run: a variant is `default` or space-separated settings, `NAME=value` for the service and
  * `node=--flag` for node, e.g. `npm run bench -- --compare default 'BATCH_INFLIGHT_MAX=2'`. Runs
  * of the same code vary by ±10 % from run to run; paired rounds in one run show smaller effects.
+ *
+ * `--only=NAME,…` (with or without `--quick`) runs only those scenarios after the same seeding —
+ * payments, hot-shop, coordinator-transfers, coordinator-hot-shop, batch, claims — with the
+ * targets their figures allow; no baselines, no large history.
  *
  * `--profile` instead runs the setup and the payments scenario with the service under
  * `--cpu-prof` and pg_stat_statements, prints the hottest functions and statements, and logs
@@ -42,7 +47,7 @@
  * /usr/lib/postgresql/15/bin/pgbench or the one on PATH), BENCH_SERVER_<NAME>=value (passes
  * <NAME>=value to the service, e.g. BENCH_SERVER_DB_POOL_SIZE_MAX=40), BENCH_PG_<name>=value (a
  * setting of the embedded PostgreSQL, e.g. BENCH_PG_shared_buffers=1GB), BENCH_BATCH_SCALING=1
- * (the wm_transfers scaling test in quick mode too). Experiments only; all are recorded in the JSON.
+ * (the pipeline scaling test in quick mode too). Experiments only; all are recorded in the JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -62,6 +67,7 @@ import type { EmbeddedPostgres } from '../src/db/embedded.js';
 import { createSql } from '../src/db/client.js';
 import type { Sql } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
+import { runCommands } from '../src/db/batch.js';
 import { findAccount, findCurrency, findCurrencyById, listEntries } from '../src/db/ledger.js';
 import { findSessionWallet } from '../src/db/volunteers.js';
 import { insertUser } from '../src/db/users.js';
@@ -72,13 +78,32 @@ import { projectRoot } from '../src/paths.js';
 // Plan ------------------------------------------------------------------------------------------
 
 const argv = new Set(process.argv.slice(2));
+
+/** The scenarios that `--only` can select, in the order they run. */
+const scenario_names = ['payments', 'hot-shop', 'coordinator-transfers', 'coordinator-hot-shop', 'batch', 'claims'] as const;
+type ScenarioName = typeof scenario_names[number];
+const isScenarioName = (name: string): name is ScenarioName => (scenario_names as readonly string[]).includes(name);
 if (argv.has('--help') || argv.has('-h')) {
-  process.stdout.write("usage: npm run bench [-- --quick | --profile | --compare VARIANT… [--rounds=N]] [--tsx]\n"
-    + "  a VARIANT is 'default' or space-separated NAME=value (service settings) and node=--flag (node flags)\n");
+  process.stdout.write("usage: npm run bench [-- [--quick] [--only=NAME,…] | --profile | --compare VARIANT… [--rounds=N]] [--tsx]\n"
+    + "  a VARIANT is 'default' or space-separated NAME=value (service settings) and node=--flag (node flags)\n"
+    + `  --only runs only the named scenarios: ${scenario_names.join(', ')}\n`);
   process.exit(0);
 }
 const quick = argv.has('--quick');
 const profile_mode = argv.has('--profile');
+
+/** `--only=NAME,…`: the selected scenarios in run order; undefined runs the whole bench. */
+const only: ScenarioName[] | undefined = (() => {
+  const arg = process.argv.find((a) => a.startsWith('--only='));
+  if (arg === undefined) return undefined;
+  const names = arg.slice('--only='.length).split(',').filter((x) => x !== '');
+  const unknown = names.filter((x) => !isScenarioName(x));
+  if (names.length === 0 || unknown.length > 0 || profile_mode || argv.has('--compare')) {
+    process.stderr.write(`--only: name one or more of ${scenario_names.join(', ')}, without --profile or --compare${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}\n`);
+    process.exit(2);
+  }
+  return scenario_names.filter((x) => names.includes(x));
+})();
 
 /** A service variant of `--compare`: its settings and extra node flags. */
 interface Variant {
@@ -712,7 +737,8 @@ function brief(r: LoadResult): string {
   return `${r.label}: ${Math.round(r.throughput_per_s).toLocaleString('en')}/s${items}, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, `
     + `${r.errors} errors, CPU client ${r.cpu_cores.client} / service ${r.cpu_cores.server} / PostgreSQL ${r.cpu_cores.postgres} / other ${r.cpu_cores.other}, `
     + `service RSS peak ${r.server_rss_peak_mib} MiB`
-    + (r.batching === undefined ? '' : `, ${r.batching.requests_per_transaction} requests per transaction`);
+    + (r.batching === undefined ? '' : `, ${r.batching.requests_per_transaction} requests per transaction`)
+    + (r.errors === 0 || r.error_samples[0] === undefined ? '' : `; first error: ${r.error_samples[0].status} ${r.error_samples[0].body.slice(0, 300)}`);
 }
 
 /** Drops the per-job data before a result goes into the summary. */
@@ -999,8 +1025,9 @@ async function explainReads(url: string, fixture: Fixture, label: string) {
 }
 
 /**
- * What wm_transfers itself costs per transfer as batches grow, without HTTP and without other
- * load: one call per batch inside a transaction that is rolled back (so nothing stays), on 2,000
+ * What the posting pipeline itself costs per transfer as batches grow (lock, decide, write:
+ * runCommands), without HTTP and without other load: one call per batch inside a transaction
+ * that is rolled back (so nothing stays), on 2,000
  * accounts made in that transaction. "distinct": every transfer has its own two accounts;
  * "hot debit": all from the issuance account (not locked, updated per item); "hot credit": all to
  * one shop account (locked once, updated per item).
@@ -1025,13 +1052,14 @@ async function batchScaling(sql: Sql, fixture: Fixture): Promise<Array<{ size: n
           const made = await connection<{ id: string }[]>`
             INSERT INTO accounts (currency_id, id, kind, name, credits_posted)
             SELECT ${c}, gen_random_uuid(), 'wallet', 'scaling ' || g, 1000000 FROM generate_series(1, ${2 * size}) g RETURNING id`;
-          const items = Array.from({ length: size }, (_, k) => ({
-            id: randomUUID(), phase: 'single', code: shape === 'hot debit' ? 'issue' : 'payment', amount: '1', created_by: 'bench', metadata: {},
+          const commands = Array.from({ length: size }, (_, k) => ({ posting: {
+            id: randomUUID(), code: shape === 'hot debit' ? 'issue' as const : 'payment' as const, amount: 1n, created_by: 'bench',
             debit_account_id: shape === 'hot debit' ? fixture.issuance : made[2 * k]?.id,
             credit_account_id: shape === 'hot credit' ? shop?.id : made[2 * k + 1]?.id,
-          }));
+          } }));
           const started = now();
-          await connection`SELECT wm_transfers(${c}, ${connection.json(items as never)}, true)`;
+          const { failed_index } = await runCommands(connection as never, c, commands, true);
+          if (failed_index !== undefined) throw new Error(`pipeline scaling: item ${failed_index} failed`);
           times.push(now() - started);
         } finally {
           await connection`ROLLBACK`;
@@ -1042,7 +1070,7 @@ async function batchScaling(sql: Sql, fixture: Fixture): Promise<Array<{ size: n
     }
   }
   connection.release();
-  log('  wm_transfers alone, one call per batch (median of 3, rolled back), µs per transfer:', true);
+  log('  the posting pipeline alone, one call per batch (median of 3, rolled back), µs per transfer:', true);
   for (const size of [1, 10, 100, 1000]) {
     log(`    ${String(size).padStart(5)} per batch: ${rows.filter((r) => r.size === size).map((r) => `${r.shape} ${r.us_per_transfer}`).join(', ')}`);
   }
@@ -1101,6 +1129,38 @@ async function halfRateScenario(service: Service, fixture: Fixture, max_rate: nu
   await checkpoint(setupSql);
   const result = strip(await runLoad(paySpec('payments at half the maximum rate', fixture, pool.ids, duration_s, rate), service));
   log(`  ${brief(result)} (target rate ${Math.round(rate)}/s)`, true);
+  return result;
+}
+
+/**
+ * Bodies of a coordinator's single transfers of 1.00, one per wallet (job g uses wallet g % 1,000):
+ * from the wallet to shop g % 20, or to shop 0 when `hot`.
+ */
+function coordinatorTransferBodies(fixture: Fixture, hot: boolean): string[] {
+  return fixture.wallets.map((wallet, i) => JSON.stringify({
+    debit_account: wallet.account, credit_account: fixture.shops[hot ? 0 : i % shops_count]?.account,
+    amount: '1.00', code: 'adjustment', memo: 'Correction: coins paid at the wrong shop during the street party',
+  }));
+}
+
+/**
+ * One coordinator posts single transfers (`POST /currencies/BENCH/transfers`, each with its own
+ * Idempotency-Key) from the 1,000 funded wallets to the 20 shops, or all to one shop. Errors
+ * (any answer but 201) are counted and reported, not thrown: the figure is measured either way.
+ */
+async function coordinatorTransfersScenario(service: Service, fixture: Fixture, hot: boolean, duration_s: number): Promise<LoadResult> {
+  const token = fixture.coordinator_tokens[0];
+  if (token === undefined) throw new Error('no coordinator');
+  const spec: LoadSpec = {
+    label: `coordinator transfers (${wallets_count} wallets → ${hot ? 'one shop' : `${shops_count} shops`})`, method: 'POST',
+    paths: ['/api/v1/currencies/BENCH/transfers'], count: 1_000_000, tokens: [token], bodies: coordinatorTransferBodies(fixture, hot),
+    idempotency: true, expect_status: 201, mode: 'closed', duration_s: plan.warmup_s,
+  };
+  const warm = await runLoad(spec, service);
+  if (warm.errors > 0) log(`  warm-up: ${brief(warm)}`, true);
+  await checkpoint(setupSql);
+  const result = strip(await runLoad({ ...spec, duration_s, wait_app: 'wijkmunt' }, service));
+  log(`  ${brief(result)}`, true);
   return result;
 }
 
@@ -1166,6 +1226,49 @@ async function claimsScenario(service: Service, fixture: Fixture, duration_s: nu
   const measured = strip(await runLoad(spec(`claims: ${wallets_count} volunteers, ${sessions} sessions`, tokens, duration_s), service));
   log(`  ${brief(measured)}`, true);
   return { calibration, measured, sessions };
+}
+
+/** What each scenario that `--only` can select runs, with the measuring service; its measured figure. */
+const selectable: Record<ScenarioName, (service: Service, fixture: Fixture) => Promise<LoadResult>> = {
+  'payments': async (service, fixture) => (await paymentsScenario(service, fixture, 'payments', false, plan.measure_s)).measured,
+  'hot-shop': async (service, fixture) => (await paymentsScenario(service, fixture, 'hot shop', true, plan.measure_s)).measured,
+  'coordinator-transfers': (service, fixture) => coordinatorTransfersScenario(service, fixture, false, plan.measure_s),
+  'coordinator-hot-shop': (service, fixture) => coordinatorTransfersScenario(service, fixture, true, plan.measure_s),
+  'batch': (service, fixture) => batchScenario(service, fixture, 1000, true, plan.measure_s),
+  'claims': async (service, fixture) => (await claimsScenario(service, fixture, plan.measure_s)).measured,
+};
+
+/**
+ * `--only`: the selected scenarios with one measuring service, then their figures and the targets
+ * those allow (no baselines: no ratios to the floor or the textbook).
+ */
+async function selectedRun(database_url: string, data_dir: string, fixture: Fixture, names: ScenarioName[], services: Service[]) {
+  const service = await startService(database_url, data_dir, {});
+  services.push(service);
+  context.probe.server_pid = service.pid;
+  rss.overall_peak = 0;
+  const results: Partial<Record<ScenarioName, LoadResult>> = {};
+  for (const name of names) {
+    log(`\n${name}`);
+    results[name] = await selectable[name](service, fixture);
+  }
+  await service.stop();
+  const figures = figuresOf(names.map((name) => {
+    const r = results[name] as LoadResult;
+    return { name, r, unit: 'transfers/s', per_s: r.items_per_s ?? r.throughput_per_s };
+  }), undefined, undefined);
+  const errors = names.reduce((n, name) => n + (results[name]?.errors ?? 0), 0);
+  const targets: Target[] = [
+    ...(results.payments === undefined || results['hot-shop'] === undefined ? []
+      : [ratioTarget('hot shop', results['hot-shop'], 'payments', results.payments, 0.8)]),
+    ...coordinatorTargets(results.payments, results['coordinator-transfers'], results['coordinator-hot-shop']),
+    { target: 'the selected scenarios: 0 errors', measured: `${errors} errors`, met: errors === 0 },
+  ];
+  if (plan.mode === 'quick') for (const target of targets) target.note = 'quick mode: indicative only (targets are judged on a full run)';
+  log('\nResults (CPU in cores: load generator / service / PostgreSQL / everything else on the machine)');
+  logFigures(figures);
+  logTargets('Targets that the selected scenarios allow', targets);
+  return { scenarios: results, figures, targets, service_rss_peak_mib: mib(rss.overall_peak), service_error_log: service.error_lines };
 }
 
 // Baselines ------------------------------------------------------------------------------------------
@@ -1631,6 +1734,8 @@ interface Target {
   measured: string;
   met: boolean | null;
   note?: string;
+  /** For a target that is a ratio of two rates: that ratio. */
+  ratio?: number | null;
 }
 
 function ratio(a: number, b: number | undefined): number | null {
@@ -1645,7 +1750,85 @@ function table(rows: string[][]): string {
   }).join('\n');
 }
 
+/** A figure of the report: a scenario's rate and where it came from. */
+interface FigureRow {
+  name: string;
+  r: LoadResult;
+  unit: string;
+  per_s: number;
+}
+
+/** Every figure with its ratios to the floor and the textbook (when measured), latencies and CPU per item. */
+function figuresOf(rows: FigureRow[], floor_tps: number | undefined, textbook_tps: number | undefined) {
+  return rows.map(({ name, r, unit, per_s }) => ({
+    name, unit, per_s: round(per_s, 1), vs_floor: ratio(per_s, floor_tps), vs_textbook: ratio(per_s, textbook_tps),
+    p50_ms: r.latency_ms.p50, p95_ms: r.latency_ms.p95, p99_ms: r.latency_ms.p99, errors: r.errors,
+    service_rss_peak_mib: r.server_rss_peak_mib || null, cpu_cores: r.cpu_cores, wal_bytes_per_item: r.wal_bytes_per_item ?? null,
+    blocks_per_item: r.blocks_per_item ?? null,
+    // CPU per transfer (or request): more robust than the rate when other work shares the machine.
+    cpu_ms_per_item: {
+      client: round((r.cpu_cores.client * 1000) / Math.max(per_s, 0.001), 3),
+      service: round((r.cpu_cores.server * 1000) / Math.max(per_s, 0.001), 3),
+      postgres: round((r.cpu_cores.postgres * 1000) / Math.max(per_s, 0.001), 3),
+    },
+  }));
+}
+
+type Figure = ReturnType<typeof figuresOf>[number];
+
+function logFigures(figures: Figure[]): void {
+  log(table([
+    ['figure', 'per s', '×floor', '×textbook', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'RSS MiB', 'cores cl/svc/pg/other', 'ms/item cl/svc/pg', 'WAL B'],
+    ...figures.map((f) => [
+      `${f.name} (${f.unit})`, Math.round(f.per_s).toLocaleString('en'), String(f.vs_floor ?? '—'), String(f.vs_textbook ?? '—'),
+      String(f.p50_ms), String(f.p95_ms), String(f.p99_ms), String(f.errors), f.service_rss_peak_mib === null ? '—' : String(f.service_rss_peak_mib),
+      `${f.cpu_cores.client}/${f.cpu_cores.server}/${f.cpu_cores.postgres}/${f.cpu_cores.other}`,
+      `${f.cpu_ms_per_item.client.toFixed(2)}/${f.cpu_ms_per_item.service.toFixed(2)}/${f.cpu_ms_per_item.postgres.toFixed(2)}`,
+      f.wal_bytes_per_item === null ? '—' : String(f.wal_bytes_per_item),
+    ]),
+  ]));
+}
+
+function logTargets(title: string, targets: Target[]): void {
+  log(`\n${title}`);
+  log(table([
+    ['target', 'measured', 'met'],
+    ...targets.map((x) => [x.target, x.measured, `${x.met === null ? 'n/a' : x.met ? 'met' : 'NOT met'}${x.note === undefined ? '' : ` (${x.note})`}`]),
+  ]));
+}
+
+/** `rate` must reach `min` times `base`, both measured in the same run; errors in either fail it. */
+function ratioTarget(name: string, rate: LoadResult, base_name: string, base: LoadResult, min: number): Target {
+  const value = ratio(rate.throughput_per_s, base.throughput_per_s);
+  const errors = rate.errors + base.errors;
+  return {
+    target: `${name} ≥ ${min}× ${base_name}`,
+    measured: `${round(rate.throughput_per_s, 0)}/s = ${value}× ${base_name}${errors === 0 ? '' : ` (${errors} errors)`}`,
+    met: value !== null && rate.throughput_per_s >= min * base.throughput_per_s && errors === 0, ratio: value,
+  };
+}
+
+/** The targets of coordinator transfers that the results given allow. */
+function coordinatorTargets(payments?: LoadResult, coordinator?: LoadResult, coordinator_hot?: LoadResult): Target[] {
+  return [
+    ...(coordinator === undefined || payments === undefined ? []
+      : [ratioTarget('coordinator transfers', coordinator, 'payments', payments, 0.8)]),
+    ...(coordinator_hot === undefined || coordinator === undefined ? []
+      : [ratioTarget('hot-shop coordinator transfers', coordinator_hot, 'coordinator transfers', coordinator, 0.8)]),
+  ];
+}
+
 // Main -------------------------------------------------------------------------------------------------
+
+/** How this run was started, for the JSON. */
+function benchCommand(): string {
+  const options = [
+    ...(plan.mode === 'full' ? [] : [`--${plan.mode}`]),
+    ...(compare_mode ? [...variants.map((v) => `'${v.label}'`), `--rounds=${rounds}`] : []),
+    ...(only === undefined ? [] : [`--only=${only.join(',')}`]),
+  ];
+  return `npm run bench${options.length === 0 ? '' : ` -- ${options.join(' ')}`}`;
+}
 
 let setupSql: Sql;
 
@@ -1733,7 +1916,7 @@ async function main(): Promise<void> {
     const service_settings = serviceSettings({});
     summary.meta = {
       bench: 'wijkmunt bench/run.ts (issue #7)', mode: plan.mode, started_at: started_at.toISOString(),
-      command: `npm run bench${plan.mode === 'full' ? '' : ` -- --${plan.mode}`}${compare_mode ? ` ${variants.map((v) => `'${v.label}'`).join(' ')} --rounds=${rounds}` : ''}`, machine: machine_before,
+      command: benchCommand(), machine: machine_before,
       processes_at_start: processes_before, git,
       database: { kind: embedded === undefined ? 'BENCH_DATABASE_URL' : 'embedded PostgreSQL (private, temp dir)', ...settings, settings_passed: embedded === undefined ? {} : pg_settings },
       service: {
@@ -1750,6 +1933,8 @@ async function main(): Promise<void> {
 
     if (plan.mode === 'compare') {
       summary.compare = await compareRun(database_url, data_dir, fixture);
+    } else if (only !== undefined) {
+      summary.only = await selectedRun(database_url, data_dir, fixture, only, services);
     } else if (plan.mode === 'profile') {
       const result = await profileRun(sql, database_url, data_dir, work_dir, fixture, pg_log);
       summary.profile = {
@@ -1780,6 +1965,10 @@ async function main(): Promise<void> {
       const half_rate = await halfRateScenario(service, fixture, payments.measured.throughput_per_s, plan.half_rate_s);
       log('\nhot shop (1,000 wallets → 1 shop)');
       const hot = await paymentsScenario(service, fixture, 'hot shop', true, plan.measure_s);
+      log('\ncoordinator transfers (one transfer per request, 1,000 wallets → 20 shops)');
+      const coordinator = await coordinatorTransfersScenario(service, fixture, false, plan.measure_s);
+      log('\ncoordinator transfers, hot shop (1,000 wallets → 1 shop)');
+      const coordinator_hot = await coordinatorTransfersScenario(service, fixture, true, plan.measure_s);
       log('\nbatch (coordinators issuing)');
       const batches: LoadResult[] = [];
       for (const size of plan.batch_sizes) batches.push(await batchScenario(service, fixture, size, true, plan.measure_s));
@@ -1859,10 +2048,12 @@ async function main(): Promise<void> {
       // Ratios and targets.
       const floor_tps = floor?.best.throughput_per_s;
       const textbook_tps = textbook.throughput_per_s;
-      const rows: Array<{ name: string; r: LoadResult; unit: string; per_s: number }> = [
+      const rows: FigureRow[] = [
         { name: 'payments', r: payments.measured, unit: 'transfers/s', per_s: payments.measured.throughput_per_s },
         { name: 'payments at ½ max rate', r: half_rate, unit: 'transfers/s', per_s: half_rate.throughput_per_s },
         { name: 'hot shop', r: hot.measured, unit: 'transfers/s', per_s: hot.measured.throughput_per_s },
+        { name: 'coordinator transfers', r: coordinator, unit: 'transfers/s', per_s: coordinator.throughput_per_s },
+        { name: 'coordinator transfers, hot shop', r: coordinator_hot, unit: 'transfers/s', per_s: coordinator_hot.throughput_per_s },
         ...batches.map((b, i) => ({ name: `batch ${plan.batch_sizes[i]}/request`, r: b, unit: 'transfers/s', per_s: b.items_per_s ?? 0 })),
         ...(batch_per_item === undefined ? [] : [{ name: 'batch 1000, item by item', r: batch_per_item, unit: 'transfers/s', per_s: batch_per_item.items_per_s ?? 0 }]),
         { name: 'claims', r: claims.measured, unit: 'transfers/s', per_s: claims.measured.throughput_per_s },
@@ -1879,18 +2070,7 @@ async function main(): Promise<void> {
         ...(floor_hot === undefined ? [] : [{ name: `floor, one shop (best: ${floor_hot.best.clients})`, r: floor_hot.best as LoadResult, unit: 'transfers/s', per_s: floor_hot.best.throughput_per_s }]),
         ...(floor_writes === undefined ? [] : [{ name: `floor with a payment's writes (best: ${floor_writes.best.clients})`, r: floor_writes.best as LoadResult, unit: 'transfers/s', per_s: floor_writes.best.throughput_per_s }]),
       ];
-      const figures = rows.map(({ name, r, unit, per_s }) => ({
-        name, unit, per_s: round(per_s, 1), vs_floor: ratio(per_s, floor_tps), vs_textbook: ratio(per_s, textbook_tps),
-        p50_ms: r.latency_ms.p50, p95_ms: r.latency_ms.p95, p99_ms: r.latency_ms.p99, errors: r.errors,
-        service_rss_peak_mib: r.server_rss_peak_mib || null, cpu_cores: r.cpu_cores, wal_bytes_per_item: r.wal_bytes_per_item ?? null,
-        blocks_per_item: r.blocks_per_item ?? null,
-        // CPU per transfer (or request): more robust than the rate when other work shares the machine.
-        cpu_ms_per_item: {
-          client: round((r.cpu_cores.client * 1000) / Math.max(per_s, 0.001), 3),
-          service: round((r.cpu_cores.server * 1000) / Math.max(per_s, 0.001), 3),
-          postgres: round((r.cpu_cores.postgres * 1000) / Math.max(per_s, 0.001), 3),
-        },
-      }));
+      const figures = figuresOf(rows, floor_tps, textbook_tps);
 
       // What the CPU per transfer allows at most, with every core of the machine busy and nothing
       // else running: how far a rate could go by removing waits alone (round trips, locks).
@@ -1916,7 +2096,8 @@ async function main(): Promise<void> {
         { target: 'payments ≥ 1.0× floor', measured: `${round(p, 0)}/s = ${ratio(p, floor_tps)}× floor (${floor_tps}/s)`, met: floor_tps === undefined ? null : p >= floor_tps },
         { target: 'payments ≥ 2× textbook', measured: `${ratio(p, textbook_tps)}× textbook (${textbook_tps}/s)`, met: p >= 2 * textbook_tps },
         { target: 'payments: 0 errors', measured: `${payments.measured.errors} errors`, met: payments.measured.errors === 0 },
-        { target: 'hot shop ≥ 0.8× payments', measured: `${round(hot.measured.throughput_per_s, 0)}/s = ${ratio(hot.measured.throughput_per_s, p)}× payments`, met: hot.measured.throughput_per_s >= 0.8 * p },
+        ratioTarget('hot shop', hot.measured, 'payments', payments.measured, 0.8),
+        ...coordinatorTargets(payments.measured, coordinator, coordinator_hot),
         { target: 'batch ≥ 3× floor transfers/s', measured: `${round(batch_1000, 0)} transfers/s = ${ratio(batch_1000, floor_tps)}× floor`, met: floor_tps === undefined ? null : batch_1000 >= 3 * floor_tps },
         { target: `reads: p99 with ${Math.round(history_large / 1000)}k history ≤ 1.5× p99 with ${Math.round(history_small / 1000)}k (GET /wallet)`,
           measured: `${reads_large.wallet.latency_ms.p99} ms vs ${reads_small.wallet.latency_ms.p99} ms = ${round(reads_ratio('wallet'), 2)}×`, met: reads_ratio('wallet') <= 1.5 },
@@ -1939,7 +2120,8 @@ async function main(): Promise<void> {
         startup_ms: { small_history: startup_small_ms, large_history: startup_large_ms },
         service_rss_peak_mib: overall_rss_peak,
         scenarios: {
-          payments, payments_half_rate: half_rate, hot_shop: hot, batch: batches, batch_item_by_item: batch_per_item, batch_scaling, claims,
+          payments, payments_half_rate: half_rate, hot_shop: hot, coordinator_transfers: coordinator,
+          coordinator_transfers_hot_shop: coordinator_hot, batch: batches, batch_item_by_item: batch_per_item, batch_scaling, claims,
           reads_small_history: reads_small, reads_large_history: reads_large, ...(payments_large === undefined ? {} : { payments_large_history: payments_large }),
           ...(accounts_growth === undefined ? {} : { accounts_growth }),
         },
@@ -1957,16 +2139,7 @@ async function main(): Promise<void> {
       log('\nResults (every transfers/s and requests/s figure also as a ratio to the floor and the textbook baseline;');
       log('CPU in cores: load generator (the application, for textbook) / service / PostgreSQL / everything else on the machine;');
       log('the same as CPU milliseconds per request or transfer; WAL: bytes written per request or transfer)');
-      log(table([
-        ['figure', 'per s', '×floor', '×textbook', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'RSS MiB', 'cores cl/svc/pg/other', 'ms/item cl/svc/pg', 'WAL B'],
-        ...figures.map((f) => [
-          `${f.name} (${f.unit})`, Math.round(f.per_s).toLocaleString('en'), String(f.vs_floor ?? '—'), String(f.vs_textbook ?? '—'),
-          String(f.p50_ms), String(f.p95_ms), String(f.p99_ms), String(f.errors), f.service_rss_peak_mib === null ? '—' : String(f.service_rss_peak_mib),
-          `${f.cpu_cores.client}/${f.cpu_cores.server}/${f.cpu_cores.postgres}/${f.cpu_cores.other}`,
-          `${f.cpu_ms_per_item.client.toFixed(2)}/${f.cpu_ms_per_item.service.toFixed(2)}/${f.cpu_ms_per_item.postgres.toFixed(2)}`,
-          f.wal_bytes_per_item === null ? '—' : String(f.wal_bytes_per_item),
-        ]),
-      ]));
+      logFigures(figures);
       log(`\nCPU ceilings (${machine_before.cores} cores all busy at the measured CPU per transfer, load generator + service + PostgreSQL):`);
       for (const c of ceilings) {
         log(`  ${c.figure}: ${c.cpu_ms_per_item.toFixed(2)} ms per transfer → at most ${c.ceiling_per_s.toLocaleString('en')}/s = ${c.vs_floor ?? '—'}× floor, ${c.vs_textbook ?? '—'}× textbook`);
@@ -1978,11 +2151,7 @@ async function main(): Promise<void> {
       log(`\nstart-up to /readyz: ${startup_small_ms} ms with ${history_small.toLocaleString('en')} transfers, ${startup_large_ms} ms with ${history_large.toLocaleString('en')}`);
       log(`service peak RSS through all scenarios: ${overall_rss_peak} MiB`);
       log(`durability: fsync=${settings?.fsync}, synchronous_commit=${settings?.synchronous_commit}, full_page_writes=${settings?.full_page_writes}`);
-      log('\nTargets of issue #7');
-      log(table([
-        ['target', 'measured', 'met'],
-        ...targets.map((x) => [x.target, x.measured, `${x.met === null ? 'n/a' : x.met ? 'met' : 'NOT met'}${x.note === undefined ? '' : ` (${x.note})`}`]),
-      ]));
+      logTargets('Targets of issue #7, and of coordinator transfers', targets);
       if (service_errors.length > 0) log(`\nservice error log lines: ${service_errors.length} (see the JSON)`);
     }
     summary.finished_at = new Date().toISOString();
@@ -1991,7 +2160,7 @@ async function main(): Promise<void> {
     summary.processes_at_end = otherProcesses();
     const results_dir = path.join(projectRoot(), 'bench', 'results');
     await mkdir(results_dir, { recursive: true });
-    const file = path.join(results_dir, `${started_at.toISOString().replace(/[:.]/g, '-')}${plan.mode === 'full' ? '' : `-${plan.mode}`}.json`);
+    const file = path.join(results_dir, `${started_at.toISOString().replace(/[:.]/g, '-')}${plan.mode === 'full' ? '' : `-${plan.mode}`}${only === undefined ? '' : '-only'}.json`);
     await writeFile(file, `${JSON.stringify(summary, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
     log(`\nJSON summary: ${path.relative(projectRoot(), file)} (run took ${summary.duration_s} s)`);
   } finally {

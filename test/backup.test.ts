@@ -177,11 +177,11 @@ beforeAll(async () => {
     const shop = await openAccount(source, code, 'shop', `Shop ${code}`);
     await issue(source, code, programme, '5000.00');
     for (const amount of ['10.00', '12.50', '0.01']) await transfer(source, code, programme, wallet, amount);
-    const posted = await transfer(source, code, wallet, shop, '5.00', { pending: true, transfer_code: 'payment' });
+    const posted = await transfer(source, code, wallet, shop, '5.00', { pending: true, transfer_code: 'adjustment' });
     expect((await source.request('POST', `/api/v1/transfers/${posted.id}/post`, { token: source.adminToken, idempotencyKey: newKey(), body: { amount: '4.00' } })).status).toBe(201);
-    const voided = await transfer(source, code, wallet, shop, '1.00', { pending: true, transfer_code: 'payment' });
+    const voided = await transfer(source, code, wallet, shop, '1.00', { pending: true, transfer_code: 'adjustment' });
     expect((await source.request('POST', `/api/v1/transfers/${voided.id}/void`, { token: source.adminToken, idempotencyKey: newKey() })).status).toBe(201);
-    const mistake = await transfer(source, code, programme, shop, '7.00');
+    const mistake = await transfer(source, code, programme, shop, '7.00', { transfer_code: 'adjustment' });
     expect((await source.request('POST', `/api/v1/transfers/${mistake.id}/reverse`, { token: source.adminToken, idempotencyKey: newKey(), body: { memo: 'wrong shop' } })).status).toBe(201);
     if (code === 'BKA') wallet_bka = wallet;
   }
@@ -194,7 +194,7 @@ beforeAll(async () => {
   expect((await redeem(source, tablet, '2.00')).status).toBe(201);
   for (const code of currencies) expect(await sealCurrency(source.sql, (await findCurrency(source.sql, code))!)).toBeDefined();
   for (const code of currencies) await issue(source, code, await openAccount(source, code, 'wallet', 'Late'), '1.00');
-  await transfer(source, 'BKA', wallet_bka, await openAccount(source, 'BKA', 'wallet', 'Later'), '1.00');
+  await transfer(source, 'BKA', wallet_bka, await openAccount(source, 'BKA', 'wallet', 'Later'), '1.00', { transfer_code: 'adjustment' });
   for (const code of currencies) expect(await sealCurrency(source.sql, (await findCurrency(source.sql, code))!)).toBeDefined();
   // The unsealed tail: committed after the last seal.
   await issue(source, 'BKB', await openAccount(source, 'BKB', 'wallet', 'Tail'), '1.00');
@@ -255,7 +255,7 @@ describe('backup and restore', () => {
       expect((await restarted.request('GET', '/api/v1/auth/me', { token: source.adminToken })).status).toBe(200);
       expect(await balance(restarted, wallet_bka)).toBe(await balance(source, wallet_bka));
       const bka = (await findCurrency(restarted.sql, 'BKA'))!;
-      const moved = await transfer(restarted, 'BKA', wallet_bka, (await openAccount(restarted, 'BKA', 'wallet', 'After restore')), '2.00');
+      const moved = await transfer(restarted, 'BKA', wallet_bka, (await openAccount(restarted, 'BKA', 'wallet', 'After restore')), '2.00', { transfer_code: 'adjustment' });
       const seal = await sealCurrency(restarted.sql, bka);
       expect(seal?.seq).toBe(3n);
       expect(seal?.transfers_count).toBe(1n);

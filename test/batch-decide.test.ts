@@ -28,6 +28,8 @@ function state(accounts: HeldAccount[], requests: HeldRequest[] = [], keys: Batc
     sessions: new Map(),
     claimed: new Set(),
     earnings: new Map(),
+    transfers: new Map(),
+    taken: new Set(),
   };
 }
 
@@ -46,8 +48,8 @@ describe('decideBatch', () => {
     expect(write.transfers.map((t) => t.amount)).toEqual([300n, 200n]);
     // One change per account for the whole batch, versions counted per entry.
     expect(write.accounts).toEqual([
-      { id: 'ann', debits: 500n, credits: 0n, entries: 2n, version_after: 5n },
-      { id: 'bak', debits: 0n, credits: 500n, entries: 2n, version_after: 5n },
+      { id: 'ann', debits: 500n, credits: 0n, debits_pending: 0n, credits_pending: 0n, entries: 2n, version_after: 5n },
+      { id: 'bak', debits: 0n, credits: 500n, debits_pending: 0n, credits_pending: 0n, entries: 2n, version_after: 5n },
     ]);
     expect(write.entries.map((e) => [e.account_id, e.version, e.amount, e.balance_after])).toEqual([
       ['ann', 4n, -300n, 200n], ['bak', 4n, 300n, 300n], ['ann', 5n, -200n, 0n], ['bak', 5n, 200n, 500n],
@@ -118,14 +120,16 @@ describe('decideBatch', () => {
     const s = state([account('ann', 'wallet', 100n), account('bak', 'shop', 0n)]);
     const result = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 60n), pay('ann', 'bak', 1n)], { atomic: true });
     expect(result.failed_index).toBe(1);
-    expect(result.write).toEqual({ transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [] });
+    expect(result.write).toEqual({ transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [], refunds: [] });
     const ok = decideBatch(s, [pay('ann', 'bak', 60n), pay('ann', 'bak', 40n)], { atomic: true });
     expect(ok.failed_index).toBeUndefined();
     expect(ok.write.transfers).toHaveLength(2);
   });
 
   it('rewards: once per wallet and session, within max_claims and the caps, counted across the batch', () => {
-    const session = (id: string, extra: Partial<HeldSession> = {}): HeldSession => ({ id, claims_count: 0, max_claims: 3, expires_at: new Date(now.getTime() + 60_000), ...extra });
+    const session = (id: string, extra: Partial<HeldSession> = {}): HeldSession => ({
+      id, claims_count: 0, max_claims: 3, expires_at: new Date(now.getTime() + 60_000), closed_at: null, activity_active: true, ...extra,
+    });
     const s = state([account('prog', 'programme', 10_000n), account('ann', 'wallet', 0n), account('bob', 'wallet', 0n), account('cas', 'wallet', 0n), account('dee', 'wallet', 0n)]);
     s.sessions = new Map([['s1', session('s1', { claims_count: 1 })], ['s2', session('s2')], ['old', session('old', { expires_at: now })]]);
     s.claimed = new Set([keyOf('s2', 'dee')]);

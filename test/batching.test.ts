@@ -4,6 +4,7 @@
  * request, no negative balance, answers only after commit, the same answers as one by one.
  */
 import { randomUUID } from 'node:crypto';
+import { runCommands } from '../src/db/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
 import type { TestApp } from './support/app.js';
@@ -236,7 +237,7 @@ describe('POST /transfers/batch, applied set-wise', () => {
     await expectVerified(t, 'BAT');
   });
 
-  it('a transfer id another transaction commits while the batch waits: the batch is answered the general way, already_exists', async () => {
+  it('a transfer id another transaction commits while the batch waits: the list runs again and answers already_exists', async () => {
     const wallet = await openAccount(t, 'BAT', 'wallet', 'Held');
     const currency = (await t.request('GET', '/api/v1/currencies/BAT', { token: t.adminToken })).body;
     const id = randomUUID();
@@ -245,10 +246,10 @@ describe('POST /transfers/batch, applied set-wise', () => {
     const other = await t.sql.reserve();
     try {
       await other`BEGIN`;
-      await other`SELECT wm_transfers(${currency.id}, ${other.json([{
-        id, phase: 'single', code: 'issue', debit_account_id: currency.issuance_account, credit_account_id: wallet,
-        amount: '100', created_by: 'test', metadata: {},
-      }])}, true)`;
+      const { results } = await runCommands(other as never, currency.id, [{ posting: {
+        id, code: 'issue', debit_account_id: currency.issuance_account, credit_account_id: wallet, amount: 100n, created_by: 'test',
+      } }]);
+      expect(results.map((r) => r.kind)).toEqual(['posted']);
       const reply = t.request('POST', '/api/v1/currencies/BAT/transfers/batch', {
         token: t.adminToken, idempotencyKey: newKey(),
         body: { atomic: false, transfers: [{ id, debit_account: currency.issuance_account, credit_account: wallet, amount: '0.50', code: 'issue' }] },

@@ -182,7 +182,7 @@ describe('concurrent requests', () => {
         const amount = toAmount(1n + BigInt(Math.floor(random() * 2 ** 32)) % (2n * seed_minor));
         const debit = wallets[d] as string;
         const credit = wallets[c] as string;
-        const reply = await transfer(currency, { debit_account: debit, credit_account: credit, amount, code: 'payment' });
+        const reply = await transfer(currency, { debit_account: debit, credit_account: credit, amount, code: 'adjustment', memo: 'correction' });
         attempts.push({ debit, credit, amount, reply });
       }
     };
@@ -209,7 +209,7 @@ describe('concurrent requests', () => {
     // Exactly the 201s were written: no more, no fewer, and a rejected attempt left nothing.
     expect(await transferCount(currency)).toBe(seeded_transfers + BigInt(created.length));
     const stored = await t.sql<{ id: string }[]>`
-      SELECT id FROM transfers WHERE currency_id = ${currency.id} AND code = 'payment'`;
+      SELECT id FROM transfers WHERE currency_id = ${currency.id} AND code = 'adjustment'`;
     expect(new Set(stored.map((r) => r.id))).toEqual(new Set(created.map((a) => a.reply.body.id as string)));
     const [entries] = await t.sql<{ n: bigint }[]>`SELECT count(*) AS n FROM entries WHERE currency_id = ${currency.id}`;
     expect(entries?.n).toBe(2n * (seeded_transfers + BigInt(created.length)));
@@ -227,8 +227,8 @@ describe('concurrent requests', () => {
 
     // Interleaved, so both directions are in flight together from the first request on.
     const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => transfer(currency, i % 2 === 0
-      ? { debit_account: a, credit_account: b, amount: '1.00', code: 'payment' }
-      : { debit_account: b, credit_account: a, amount: '1.00', code: 'payment' })));
+      ? { debit_account: a, credit_account: b, amount: '1.00', code: 'adjustment', memo: 'correction' }
+      : { debit_account: b, credit_account: a, amount: '1.00', code: 'adjustment', memo: 'correction' })));
 
     expectNoLockTrouble(replies);
     expect(replies.filter((r) => r.status !== 201).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
@@ -280,7 +280,7 @@ describe('concurrent requests', () => {
     });
 
     it('20 concurrent reversals of one transfer: exactly one 201, the rest 409 already_reversed', async () => {
-      const original = await transfer(currency, { debit_account: x, credit_account: y, amount: '10.00', code: 'payment' });
+      const original = await transfer(currency, { debit_account: x, credit_account: y, amount: '10.00', code: 'adjustment', memo: 'correction' });
       expect(original.status).toBe(201);
       const before = await balances(currency);
 
@@ -302,7 +302,7 @@ describe('concurrent requests', () => {
     });
 
     it('20 concurrent posts and voids of one pending transfer: exactly one wins, the rest 409 already_resolved', async () => {
-      const pending = await transfer(currency, { debit_account: x, credit_account: y, amount: '5.00', code: 'payment', pending: true });
+      const pending = await transfer(currency, { debit_account: x, credit_account: y, amount: '5.00', code: 'adjustment', memo: 'correction', pending: true });
       expect(pending.status).toBe(201);
       expect(pending.body.status).toBe('pending');
       const before = await balances(currency);
@@ -336,7 +336,7 @@ describe('concurrent requests', () => {
       const count_before = await transferCount(currency);
 
       const replies = await Promise.all(Array.from({ length: 20 }, () =>
-        transfer(currency, { id, debit_account: x, credit_account: y, amount: '1.00', code: 'payment' })));
+        transfer(currency, { id, debit_account: x, credit_account: y, amount: '1.00', code: 'adjustment', memo: 'correction' })));
 
       expectNoLockTrouble(replies);
       const created = replies.filter((r) => r.status === 201);
@@ -358,7 +358,7 @@ describe('concurrent requests', () => {
     expect((await issue(currency, payer, '10.00')).status).toBe(201);
 
     const replies = await Promise.all(Array.from({ length: 50 }, () =>
-      transfer(currency, { debit_account: payer, credit_account: payee, amount: '1.00', code: 'payment' })));
+      transfer(currency, { debit_account: payer, credit_account: payee, amount: '1.00', code: 'adjustment', memo: 'correction' })));
 
     expectNoLockTrouble(replies);
     expect(replies.filter((r) => r.status === 201).length).toBe(10);

@@ -40,15 +40,15 @@ const routes: Array<{ route: string; prepare(): Promise<Call> }> = [
     route: 'transfers',
     prepare: async () => ({
       path: '/api/v1/currencies/IDM/transfers',
-      body: { debit_account: wallet, credit_account: shop, amount: '1.00', code: 'payment' },
-      other_body: { debit_account: wallet, credit_account: shop, amount: '2.00', code: 'payment' },
+      body: { debit_account: wallet, credit_account: shop, amount: '1.00', code: 'adjustment', memo: 'correction' },
+      other_body: { debit_account: wallet, credit_account: shop, amount: '2.00', code: 'adjustment', memo: 'correction' },
       status: 201, writes: 1,
     }),
   },
   {
     route: 'transfers/batch',
     prepare: async () => {
-      const item = { debit_account: wallet, credit_account: shop, amount: '1.00', code: 'payment' };
+      const item = { debit_account: wallet, credit_account: shop, amount: '1.00', code: 'adjustment', memo: 'correction' };
       return {
         path: '/api/v1/currencies/IDM/transfers/batch',
         body: { atomic: true, transfers: [item, { ...item, amount: '0.50' }] },
@@ -69,21 +69,21 @@ const routes: Array<{ route: string; prepare(): Promise<Call> }> = [
   {
     route: 'reverse',
     prepare: async () => {
-      const original = await transfer(t, 'IDM', wallet, shop, '1.00', { transfer_code: 'payment' });
+      const original = await transfer(t, 'IDM', wallet, shop, '1.00', { transfer_code: 'adjustment' });
       return { path: `/api/v1/transfers/${original.id as string}/reverse`, body: { memo: 'typo' }, other_body: { memo: 'other' }, status: 201, writes: 1 };
     },
   },
   {
     route: 'post',
     prepare: async () => {
-      const pending = await transfer(t, 'IDM', wallet, shop, '4.00', { pending: true, transfer_code: 'payment' });
+      const pending = await transfer(t, 'IDM', wallet, shop, '4.00', { pending: true, transfer_code: 'adjustment' });
       return { path: `/api/v1/transfers/${pending.id as string}/post`, body: { amount: '3.00' }, other_body: { amount: '2.00' }, status: 201, writes: 1 };
     },
   },
   {
     route: 'void',
     prepare: async () => {
-      const pending = await transfer(t, 'IDM', wallet, shop, '4.00', { pending: true, transfer_code: 'payment' });
+      const pending = await transfer(t, 'IDM', wallet, shop, '4.00', { pending: true, transfer_code: 'adjustment' });
       // No body at all is the usual void.
       return { path: `/api/v1/transfers/${pending.id as string}/void`, other_body: { memo: 'other' }, status: 201, writes: 1 };
     },
@@ -153,7 +153,7 @@ describe('idempotency keys', () => {
   it('are scoped per caller: two coordinators using the same key each get their own transfer', async () => {
     const [alice, bob] = [await t.createStaff('coordinator', [currency_id]), await t.createStaff('coordinator', [currency_id])];
     const key = newKey();
-    const body = { debit_account: wallet, credit_account: shop, amount: '1.25', code: 'payment' };
+    const body = { debit_account: wallet, credit_account: shop, amount: '1.25', code: 'adjustment', memo: 'correction' };
     const before = await rowCounts(t);
     const by_alice = await t.request('POST', '/api/v1/currencies/IDM/transfers', { token: alice.token, body, idempotencyKey: key });
     const by_bob = await t.request('POST', '/api/v1/currencies/IDM/transfers', { token: bob.token, body, idempotencyKey: key });
@@ -173,7 +173,7 @@ describe('idempotency keys', () => {
   it('a failed request (422 insufficient funds) is not recorded: the same key succeeds after funding', async () => {
     const empty = await openAccount(t, 'IDM', 'wallet', 'Empty wallet');
     const key = newKey();
-    const body = { debit_account: empty, credit_account: shop, amount: '5.00', code: 'payment' };
+    const body = { debit_account: empty, credit_account: shop, amount: '5.00', code: 'adjustment', memo: 'correction' };
     const before = await rowCounts(t);
     const refused = await t.request('POST', '/api/v1/currencies/IDM/transfers', { token: t.adminToken, body, idempotencyKey: key });
     expectProblem(refused, 422, 'insufficient_funds');
@@ -191,7 +191,7 @@ describe('idempotency keys', () => {
 
   it('20 concurrent requests with the same key apply exactly once; the others replay or get 409 in flight', async () => {
     const key = newKey();
-    const body = { debit_account: wallet, credit_account: shop, amount: '0.01', code: 'payment', memo: 'concurrent' };
+    const body = { debit_account: wallet, credit_account: shop, amount: '0.01', code: 'adjustment', memo: 'concurrent' };
     const before = await rowCounts(t);
     const replies: Reply[] = await Promise.all(Array.from({ length: 20 }, () =>
       t.request('POST', '/api/v1/currencies/IDM/transfers', { token: t.adminToken, body, idempotencyKey: key })));
@@ -215,7 +215,7 @@ describe('idempotency keys', () => {
 
   it('replays survive a restart: a second app on the same database replays the first response', async () => {
     const key = newKey();
-    const body = { debit_account: wallet, credit_account: shop, amount: '7.00', code: 'payment' };
+    const body = { debit_account: wallet, credit_account: shop, amount: '7.00', code: 'adjustment', memo: 'correction' };
     const first = await t.request('POST', '/api/v1/currencies/IDM/transfers', { token: t.adminToken, body, idempotencyKey: key });
     expect(first.status).toBe(201);
     const before = await rowCounts(t);

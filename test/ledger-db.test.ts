@@ -3,6 +3,7 @@
  * with SQL, and `verify` catching data that was tampered with behind the service's back.
  */
 import { randomUUID } from 'node:crypto';
+import { runCommands, writeBatch } from '../src/db/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
 import type { Reply, TestApp } from './support/app.js';
@@ -38,7 +39,7 @@ async function openAccount(code: string, kind: 'programme' | 'shop' | 'wallet', 
 }
 
 function pay(code: string, debit_account: string, credit_account: string, amount: string, extra: Record<string, unknown> = {}) {
-  return created(post(`/currencies/${code}/transfers`, { debit_account, credit_account, amount, code: 'payment', ...extra }));
+  return created(post(`/currencies/${code}/transfers`, { debit_account, credit_account, amount, code: 'adjustment', memo: 'correction', ...extra }));
 }
 
 interface DbError {
@@ -141,7 +142,7 @@ describe('the database enforces the ledger rules itself', () => {
     const remove = await refusal((tx) => tx`DELETE FROM transfers WHERE id = ${transferId}`);
     expect(remove).toMatchObject({ code: 'WM900' });
     expect(remove.message).toMatch(/DELETE on transfers is forbidden/);
-    expect(await t.sql`SELECT amount, memo FROM transfers WHERE id = ${transferId}`).toEqual([{ amount: 2000n, memo: null }]);
+    expect(await t.sql`SELECT amount, memo FROM transfers WHERE id = ${transferId}`).toEqual([{ amount: 2000n, memo: 'correction' }]);
   });
 
   it('UPDATE and DELETE of an entry raise', async () => {
@@ -269,14 +270,17 @@ describe('the database enforces the ledger rules itself', () => {
     expect(await t.sql`SELECT count(*) AS n FROM accounts WHERE id = ${shopA} AND currency_id = ${a.id}`).toEqual([{ n: 1n }]);
   });
 
-  it('the posting function itself refuses an account of another currency and writes nothing', async () => {
+  it('the posting pipeline refuses an account of another currency and writes nothing; its write asserts it again', async () => {
     const before = await t.sql`SELECT (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries`;
-    const [row] = await t.sql<{ results: Array<{ ok: boolean; code?: string }> }[]>`
-      SELECT wm_transfers(${a.id}, ${t.sql.json([{
-        id: randomUUID(), phase: 'single', code: 'payment', debit_account_id: walletA,
-        credit_account_id: walletB, amount: '1', created_by: 'test',
-      }])}, false) AS results`;
-    expect(row!.results).toEqual([expect.objectContaining({ ok: false, code: 'account_not_found' })]);
+    const posting = { id: randomUUID(), code: 'adjustment' as const, debit_account_id: walletA, credit_account_id: walletB, amount: 1n, memo: 'test', created_by: 'test' };
+    const { results } = await t.sql.begin((tx) => runCommands(tx, a.id, [{ posting }]));
+    expect(results).toEqual([expect.objectContaining({ kind: 'failed', code: 'account_not_found' })]);
+    // Written behind the decision, the same transfer is refused by the database (invariant 6).
+    const error = await refusal((tx) => writeBatch(tx, a.id, {
+      transfers: [{ ...posting, currency_id: a.id, phase: 'single', pending_id: null, reverses_id: null, metadata: {}, created_at: new Date() }],
+      entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [], refunds: [],
+    }, { keys: [], audit: [] }));
+    expect(error).toMatchObject({ code: '23503' });
     expect(await t.sql`SELECT (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries`)
       .toEqual(before);
   });
@@ -337,12 +341,12 @@ describe('verify', () => {
     const batch = await post('/currencies/VOK/transfers/batch', {
       atomic: false,
       transfers: [
-        { debit_account: wallets[0], credit_account: shop, amount: '1.00', code: 'payment' },
-        { debit_account: wallets[0], credit_account: shop, amount: '9999.00', code: 'payment' },
+        { debit_account: wallets[0], credit_account: shop, amount: '1.00', code: 'adjustment', memo: 'correction' },
+        { debit_account: wallets[0], credit_account: shop, amount: '9999.00', code: 'adjustment', memo: 'correction' },
       ],
     });
     expect(batch.status).toBe(200);
-    await pay('VOK', shop, currency.issuance_account, '20.00', { code: 'redemption' });
+    await pay('VOK', shop, currency.issuance_account, '20.00', { code: 'adjustment' });
 
     const result = await verify('VOK');
     expect(result.checks.map((c) => c.name)).toEqual(check_names);

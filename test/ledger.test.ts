@@ -58,7 +58,7 @@ async function issue(code: string, to_account: string, amount: string): Promise<
 
 function transfer(code: string, debit_account: string, credit_account: string, amount: string,
   extra: Record<string, unknown> = {}): Promise<Reply> {
-  return post(`/currencies/${code}/transfers`, { debit_account, credit_account, amount, code: 'payment', ...extra });
+  return post(`/currencies/${code}/transfers`, { debit_account, credit_account, amount, code: 'adjustment', memo: 'correction', ...extra });
 }
 
 async function transferOk(code: string, debit: string, credit: string, amount: string,
@@ -228,7 +228,7 @@ describe('currencies and accounts', () => {
       circulating: '1234', euro_liability: '123.40',
     });
 
-    await transferOk('SUP', shop, currency.issuance_account, '34', { code: 'redemption' });
+    await transferOk('SUP', shop, currency.issuance_account, '34', { code: 'adjustment' });
     const second = (await get('/currencies/SUP/supply')).body as Record<string, string>;
     expect(second).toMatchObject({ issued: '3000', redeemed: '34', in_shops: '366', circulating: '1200', euro_liability: '120.00' });
     const value = (field: string) => minor(second[field] ?? 'missing');
@@ -353,9 +353,9 @@ describe('transfers and statements', () => {
     expect(reply.body.next_cursor).toBeNull();
     const strip = (e: Record<string, unknown>) => ({ ...e, created_at: typeof e.created_at });
     expect(reply.body.items.map(strip)).toEqual([
-      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'payment', memo: null, counterparty: { id: shop, name: 'Shop CNT' }, activity: null, created_at: 'string' },
-      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: null, counterparty: { id: programme, name: 'Programme CNT' }, activity: null, created_at: 'string' },
-      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'payment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT' }, activity: null, created_at: 'string' },
+      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT' }, activity: null, created_at: 'string' },
+      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT' }, activity: null, created_at: 'string' },
+      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT' }, activity: null, created_at: 'string' },
       { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT' }, activity: null, created_at: 'string' },
     ]);
     // Running balance: each balance_after is the one below it plus its amount.
@@ -483,7 +483,7 @@ describe('refused transfers write nothing', () => {
 
   it('a rejected request records no idempotency key: the same key succeeds once funds are there', async () => {
     const key = newKey();
-    const body = { debit_account: wallet, credit_account: shop, amount: '5.00', code: 'payment' };
+    const body = { debit_account: wallet, credit_account: shop, amount: '5.00', code: 'adjustment', memo: 'correction' };
     await expectRejected(() => post('/currencies/REF/transfers', body, key), 422, 'insufficient_funds');
     await transferOk('REF', programme, wallet, '5.00', { code: 'reward' });
     const retried = await post('/currencies/REF/transfers', body, key);
@@ -557,6 +557,7 @@ describe('refused transfers write nothing', () => {
   it('a closed account refuses transfers (422 account_closed) and stays closed', async () => {
     const w = await openAccount('REF', 'wallet', 'Closable');
     await transferOk('REF', programme, w, '5.00', { code: 'reward' });
+    await transferOk('REF', w, programme, '5.00');
     expect((await patch(`/accounts/${w}`, { status: 'closed' })).body.status).toBe('closed');
     await expectRejected(() => transfer('REF', w, shop, '1.00'), 422, 'account_closed');
     await expectRejected(() => transfer('REF', programme, w, '1.00', { code: 'reward' }), 422, 'account_closed');
@@ -635,7 +636,7 @@ describe('reversals', () => {
     const reply = await expectRejected(() => post(`/transfers/${original.id}/reverse`), 422, 'insufficient_funds');
     expect(reply.body.account_id).toBe(w);
     // Once the shop refunds, the reversal goes through.
-    await transferOk('REV', shop, w, '40.00', { code: 'refund' });
+    await transferOk('REV', shop, w, '40.00', { code: 'adjustment' });
     expect((await post(`/transfers/${original.id}/reverse`)).status).toBe(201);
     expect(await balanceOf(w)).toBe('0.00');
   });
@@ -700,7 +701,7 @@ describe('pending transfers', () => {
   it('pending reserves: available drops, the balance does not, no entries yet, status pending', async () => {
     const w = await funded('Reserver', '100.00');
     const entriesBefore = await t.sql`SELECT count(*) AS n FROM entries`;
-    const pending = await transferOk('PND', w, shop, '60.00', { pending: true, code: 'redemption' });
+    const pending = await transferOk('PND', w, shop, '60.00', { pending: true, code: 'adjustment' });
     expect(pending).toMatchObject({ status: 'pending', amount: '60.00', debit_account: w, credit_account: shop });
     expect(await accountOf(w)).toMatchObject({ balance: '100.00', available: '40.00', pending_debits: '60.00' });
     expect(await accountOf(shop)).toMatchObject({ balance: '0.00', pending_credits: '60.00' });
@@ -721,13 +722,13 @@ describe('pending transfers', () => {
 
   it('post for less than reserved releases the rest; the pending transfer becomes posted', async () => {
     const w = await funded('Partial poster', '100.00');
-    const pending = await transferOk('PND', w, shop, '60.00', { pending: true, code: 'redemption', memo: 'cash-out' });
+    const pending = await transferOk('PND', w, shop, '60.00', { pending: true, code: 'adjustment', memo: 'cash-out' });
     const shopBefore = await accountOf(shop);
 
     const posted = await post(`/transfers/${pending.id}/post`, { amount: '45.5' });
     expect(posted.status, JSON.stringify(posted.body)).toBe(201);
     expect(posted.body).toMatchObject({
-      amount: '45.50', status: 'posted', pending_id: pending.id, debit_account: w, credit_account: shop, code: 'redemption',
+      amount: '45.50', status: 'posted', pending_id: pending.id, debit_account: w, credit_account: shop, code: 'adjustment',
     });
     expect(await accountOf(w)).toMatchObject({ balance: '54.50', available: '54.50', pending_debits: '0.00' });
     const shopAfter = await accountOf(shop);
@@ -815,7 +816,7 @@ describe('batches', () => {
   });
 
   const item = (debit_account: string, credit_account: string, amount: unknown, extra: Record<string, unknown> = {}) =>
-    ({ debit_account, credit_account, amount, code: 'payment', ...extra });
+    ({ debit_account, credit_account, amount, code: 'adjustment', memo: 'correction', ...extra });
 
   function batch(atomic: boolean, transfers: unknown[], key: string | null = newKey()): Promise<Reply> {
     return post('/currencies/BAT/transfers/batch', { atomic, transfers }, key);

@@ -82,6 +82,7 @@ POST   /activities/{id}/sessions               401  403  403  403  403  401  404
 GET    /sessions/{id}                          401  403  403  403  403  401  404  ok   ok
 GET    /sessions/{id}/qr.svg                   401  403  403  403  403  401  404  ok   ok
 POST   /sessions/{id}/awards                   401  403  403  403  403  401  404  ok   ok
+POST   /sessions/{id}/close                    401  403  403  403  403  401  404  ok   ok
 POST   /wallet/session                         ok   ok   ok   ok   ok   401  ok   ok   ok
 POST   /wallet/logout                          401  ok   ok   403  403  401  403  403  403
 GET    /wallet                                 401  ok   ok   403  403  401  403  403  403

@@ -25,8 +25,8 @@ beforeAll(async () => {
   b.shop = await openAccount(t, 'BBB', 'shop', 'B shop');
   await issue(t, 'BBB', b.programme, '100.00');
   b.posted = (await transfer(t, 'BBB', b.programme, b.wallet, '10.00')).id as string;
-  b.pending_to_post = (await transfer(t, 'BBB', b.wallet, b.shop, '1.00', { pending: true, transfer_code: 'payment' })).id as string;
-  b.pending_to_void = (await transfer(t, 'BBB', b.wallet, b.shop, '1.00', { pending: true, transfer_code: 'payment' })).id as string;
+  b.pending_to_post = (await transfer(t, 'BBB', b.wallet, b.shop, '1.00', { pending: true, transfer_code: 'adjustment' })).id as string;
+  b.pending_to_void = (await transfer(t, 'BBB', b.wallet, b.shop, '1.00', { pending: true, transfer_code: 'adjustment' })).id as string;
 });
 
 afterAll(async () => {
@@ -109,7 +109,7 @@ describe('a coordinator of currency AAA', () => {
     const before = await snapshot();
     const in_a = await t.request('POST', '/api/v1/currencies/AAA/transfers', {
       token: token_a, idempotencyKey: newKey(),
-      body: { debit_account: b.wallet, credit_account: a.wallet, amount: '1.00', code: 'payment' },
+      body: { debit_account: b.wallet, credit_account: a.wallet, amount: '1.00', code: 'adjustment', memo: 'correction' },
     });
     expect(in_a.status).toBe(422);
     expect(['cross_currency', 'account_not_found']).toContain(in_a.body.code);

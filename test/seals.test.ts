@@ -30,7 +30,7 @@ async function busyCurrency(code: string): Promise<{ wallet: string; programme: 
   const shop = await openAccount(t, code, 'shop', 'Bakker');
   const ids = [(await issue(t, code, programme, '1000.00')).id as string];
   for (let i = 0; i < 5; i++) ids.push((await transfer(t, code, programme, wallet, '10.00')).id as string);
-  const pending = await transfer(t, code, wallet, shop, '5.00', { pending: true, transfer_code: 'payment' });
+  const pending = await transfer(t, code, wallet, shop, '5.00', { pending: true, transfer_code: 'adjustment' });
   ids.push(pending.id as string);
   const posted = await t.request('POST', `/api/v1/transfers/${pending.id}/post`, { token: t.adminToken, idempotencyKey: newKey() });
   ids.push(posted.body.id as string);

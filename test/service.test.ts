@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { runCommands } from '../src/db/batch.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './support/db-harness.js';
 import { createSql } from '../src/db/client.js';
@@ -144,7 +145,8 @@ describe('the CLI against DATABASE_URL', () => {
           await tx`INSERT INTO accounts (currency_id, id, kind, name) VALUES (${c!.id}, ${c!.issuance_account_id}, 'issuance', 'issuance')`;
           await tx`INSERT INTO accounts (currency_id, id, kind, name) VALUES (${c!.id}, gen_random_uuid(), 'wallet', 'Ann')`;
           const [w] = await tx`SELECT id FROM accounts WHERE currency_id = ${c!.id} AND kind = 'wallet'`;
-          await tx`SELECT wm_transfers(${c!.id}, ${tx.json([{ id: crypto.randomUUID(), phase: 'single', code: 'issue', debit_account_id: c!.issuance_account_id, credit_account_id: w!.id, amount: '5', created_by: 'test' }])}, true)`;
+          const { results } = await runCommands(tx, c!.id, [{ posting: { id: crypto.randomUUID(), code: 'issue', debit_account_id: c!.issuance_account_id, credit_account_id: w!.id, amount: 5n, created_by: 'test' } }]);
+          expect(results.map((r) => r.kind)).toEqual(['posted']);
         });
         const clean = await runCli(['verify', '--currency', 'TST'], env);
         expect(clean.code).toBe(0);

@@ -1,11 +1,27 @@
-import type { Queryable, Sql, TransactionSql } from './client.js';
-import { BatchItemError, postTransfers } from './ledger.js';
+import type { Queryable, Sql } from './client.js';
 import { isConnectionLost, retried } from './client.js';
 import type { AuditEntry } from './audit.js';
 import { assert } from '../ledger/errors.js';
-import { decideBatch, decideKey, keyOf, postingOf } from '../ledger/batch.js';
-import type { BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, Idempotency, KeyDecision } from '../ledger/batch.js';
-import type { Transfer, TransferRequest, TransferResult } from '../ledger/model.js';
+import { decideBatch, decideKey, keyOf } from '../ledger/batch.js';
+import type {
+  BatchState, BatchWrite, Command, Decision, HeldAccount, HeldRequest, HeldKey, HeldTransfer, Idempotency, KeyDecision,
+} from '../ledger/batch.js';
+import type { Transfer, TransferResult } from '../ledger/model.js';
+
+/** Raised when an atomic list fails: the item's index, its failure code and detail. */
+export class BatchItemError extends Error {
+  readonly index: number;
+  readonly code: string;
+  readonly detail: Record<string, unknown>;
+
+  constructor(index: number, code: string, detail: Record<string, unknown>) {
+    super(`transfer ${index} failed: ${code}`);
+    this.name = 'BatchItemError';
+    this.index = index;
+    this.code = code;
+    this.detail = detail;
+  }
+}
 
 /** What a posted command answers, recorded for its idempotency key, and its audit record. */
 export interface Response {
@@ -23,9 +39,13 @@ export type CommandResult =
   | { kind: 'posted'; transfer: Transfer; response?: Response }
   | Exclude<Decision, { kind: 'posted' }>;
 
+type TransferJson = Omit<HeldTransfer, 'amount' | 'refunded'> & { amount: string; refunded: string };
+
 interface LockedJson {
   now: string;
-  sessions: Array<{ id: string; claims_count: number; max_claims: number; expires_at: string }>;
+  sessions: Array<{ id: string; claims_count: number; max_claims: number; expires_at: string; closed_at: string | null; activity_active: boolean }>;
+  transfers: TransferJson[];
+  taken: string[];
   claimed: Array<{ session_id: string; account_id: string }>;
   earnings: Array<{ account_id: string; period: string; amount: string }>;
   keys: Array<{ locked: boolean; request_hash: string | null; status: number | null; body: unknown }>;
@@ -61,6 +81,10 @@ interface LockInput {
   session_ids: string[];
   claims: Array<{ session_id: string; account_id: string }>;
   earnings: Array<{ account_id: string; period: string }>;
+  /** Transfers referred to: resolved, reversed or refunded by a command. */
+  transfer_ids: string[];
+  /** Client-chosen ids of new transfers. */
+  new_ids: string[];
 }
 
 function lockQuery(tx: Queryable, currency_id: number, input: LockInput) {
@@ -69,7 +93,8 @@ function lockQuery(tx: Queryable, currency_id: number, input: LockInput) {
                          ${input.keys.map((k) => k.scope)}::text[], ${input.keys.map((k) => k.key)}::text[],
                          ${input.session_ids}::uuid[], ${input.claims.map((c) => c.session_id)}::uuid[],
                          ${input.claims.map((c) => c.account_id)}::uuid[], ${input.earnings.map((e) => e.account_id)}::uuid[],
-                         ${input.earnings.map((e) => e.period)}::text[]) AS state`;
+                         ${input.earnings.map((e) => e.period)}::text[], ${input.transfer_ids}::uuid[],
+                         ${input.new_ids}::uuid[]) AS state`;
 }
 
 function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: LockedJson }>): BatchState {
@@ -90,7 +115,11 @@ function stateOf(currency_id: number, input: LockInput, rows: Array<{ state: Loc
     keys,
     requests: new Map(row.state.requests.map((r) => [r.id, { ...r, amount: BigInt(r.amount), expires_at: new Date(r.expires_at) }])),
     accounts: new Map(row.state.accounts.map((a) => [a[0], accountFromJson(a)])),
-    sessions: new Map(row.state.sessions.map((x) => [x.id, { ...x, expires_at: new Date(x.expires_at) }])),
+    sessions: new Map(row.state.sessions.map((x) => [x.id, {
+      ...x, expires_at: new Date(x.expires_at), closed_at: x.closed_at === null ? null : new Date(x.closed_at),
+    }])),
+    transfers: new Map(row.state.transfers.map((t) => [t.id, { ...t, amount: BigInt(t.amount), refunded: BigInt(t.refunded) }])),
+    taken: new Set(row.state.taken),
     claimed: new Set(row.state.claimed.map((c) => keyOf(c.session_id, c.account_id))),
     earnings: new Map(row.state.earnings.map((e) => [keyOf(e.account_id, e.period), BigInt(e.amount)])),
   };
@@ -107,10 +136,14 @@ export function writeBatch(
     SELECT wm_batch_write(${currency_id},
       ${json(write.transfers.map((t) => ({ ...t, amount: text(t.amount) })))},
       ${json(write.entries.map((e) => ({ ...e, version: text(e.version), amount: text(e.amount), balance_after: text(e.balance_after) })))},
-      ${json(write.accounts.map((a) => ({ id: a.id, debits: text(a.debits), credits: text(a.credits), entries: text(a.entries), version_after: text(a.version_after) })))},
+      ${json(write.accounts.map((a) => ({
+        id: a.id, debits: text(a.debits), credits: text(a.credits), debits_pending: text(a.debits_pending),
+        credits_pending: text(a.credits_pending), entries: text(a.entries), version_after: text(a.version_after),
+      })))},
       ${json(write.paid)}, ${json(records.keys)}, ${json(records.audit)},
       ${json(write.claims)}, ${json(write.sessions)},
-      ${json(write.earnings.map((e) => ({ ...e, amount: text(e.amount), cap: e.cap === null ? null : text(e.cap) })))})`;
+      ${json(write.earnings.map((e) => ({ ...e, amount: text(e.amount), cap: e.cap === null ? null : text(e.cap) })))},
+      ${json(write.refunds.map((r) => ({ ...r, paid: text(r.paid), amount: text(r.amount) })))})`;
 }
 
 type KeyRecord = { scope: string; key: string; request_hash: string; status: number; body: unknown };
@@ -123,7 +156,12 @@ function lockInput(commands: BatchCommand[]) {
   const session_ids = new Set<string>();
   const claims = new Map<string, { session_id: string; account_id: string }>();
   const earnings = new Map<string, { account_id: string; period: string }>();
+  const transfer_ids = new Set<string>();
+  const new_ids: string[] = [];
   for (const command of commands) {
+    const { pending_id, reverses_id } = command.posting;
+    for (const id of [pending_id, reverses_id, command.refunds]) if (id !== undefined) transfer_ids.add(id);
+    if (command.client_id === true) new_ids.push(command.posting.id);
     if (command.pays_request !== undefined) request_ids.add(command.pays_request);
     const wallet = command.posting.credit_account_id;
     if (command.claim !== undefined && wallet !== undefined) {
@@ -133,7 +171,7 @@ function lockInput(commands: BatchCommand[]) {
         if (cap !== null) earnings.set(keyOf(wallet, period), { account_id: wallet, period });
       }
     }
-    account_ids.add(command.posting.debit_account_id);
+    if (command.posting.debit_account_id !== undefined) account_ids.add(command.posting.debit_account_id);
     if (command.posting.credit_account_id !== undefined) account_ids.add(command.posting.credit_account_id);
     const k = command.idempotency;
     if (k !== undefined) keys.set(keyOf(k.scope, k.key), { scope: k.scope, key: k.key });
@@ -143,6 +181,7 @@ function lockInput(commands: BatchCommand[]) {
   return {
     request_ids: [...request_ids], account_ids: [...account_ids], keys: [...keys.values()],
     session_ids: [...session_ids], claims: [...claims.values()], earnings: earnings_sorted,
+    transfer_ids: [...transfer_ids], new_ids,
   };
 }
 
@@ -242,15 +281,16 @@ export async function executeCommands(sql: Sql, currency_id: number, commands: B
 }
 
 /** How a request of many commands under one Idempotency-Key ended. */
-export type KeyedOutcome<R> = { kind: 'done'; response: R } | KeyDecision;
+export type KeyedOutcome<R> = { kind: 'done'; response: R; posted: Transfer[] } | KeyDecision;
 
 /**
  * One request that posts many commands (a coordinator's batch) under one Idempotency-Key, in
  * its own transaction of two round trips: the key is claimed and read with the accounts'
  * locks, and its record and the audit row are written with the transfers, just before COMMIT.
  * `respond` builds the answer from the results. Atomic: the first failure writes nothing and
- * is thrown as BatchItemError. A transfer id committed by someone else meanwhile fails the
- * write (unique violation, 23505).
+ * is thrown as BatchItemError. A client's transfer id committed by someone else between the
+ * two statements fails the write (unique violation): then the list runs once more, and its
+ * lock sees the id taken.
  */
 export async function executeKeyed<R extends Response>(
   sql: Sql, currency_id: number, key: Idempotency, commands: Command[], atomic: boolean,
@@ -258,7 +298,7 @@ export async function executeKeyed<R extends Response>(
 ): Promise<KeyedOutcome<R>> {
   const input = lockInput(commands);
   input.keys = [{ scope: key.scope, key: key.key }];
-  return pipelined(sql, async (connection, finish): Promise<KeyedOutcome<R>> => {
+  const attempt = () => pipelined(sql, async (connection, finish): Promise<KeyedOutcome<R>> => {
     const state = stateOf(currency_id, input, await lockQuery(connection, currency_id, input).execute());
     const by_key = decideKey(state.keys.get(keyOf(key.scope, key.key)), key.request_hash);
     if (by_key !== undefined) return by_key;
@@ -270,8 +310,14 @@ export async function executeKeyed<R extends Response>(
       audit: response.audit === undefined ? [] : [response.audit],
     };
     await finish(() => writeBatch(connection, currency_id, decided.write, records));
-    return { kind: 'done', response };
+    return { kind: 'done', response, posted: decided.write.transfers };
   });
+  try {
+    return await attempt();
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    return attempt();
+  }
 }
 
 /** A command's result as the result of a transfer of a list (commands without keys). */
@@ -281,7 +327,7 @@ function transferResult(result: CommandResult): TransferResult {
   return { ok: false, code: result.code, detail: result.detail };
 }
 
-/** The failure that stopped an atomic list, as thrown by wm_transfers too. */
+/** The failure that stopped an atomic list. */
 function itemError(results: CommandResult[], index: number): BatchItemError {
   const failed = results[index];
   assert(failed !== undefined && failed.kind === 'failed', 'the failed index names a failure');
@@ -402,30 +448,4 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
       });
     },
   };
-}
-
-/**
- * Posts single-phase transfers set-wise (two statements for the whole list) in the caller's
- * transaction, with the same results as wm_transfers: per item, or atomic with the first
- * failure raised as BatchItemError. Lists with pending, post, void or reversal items, and a
- * list that meets a transfer id committed meanwhile, go through wm_transfers.
- */
-export async function postSingleTransfers(
-  tx: TransactionSql, currency_id: number, items: TransferRequest[], atomic: boolean,
-): Promise<TransferResult[]> {
-  const commands: Command[] = [];
-  for (const item of items) {
-    const posting = postingOf(item);
-    if (posting === undefined) return postTransfers(tx, currency_id, items, atomic);
-    commands.push({ posting });
-  }
-  let outcome: Awaited<ReturnType<typeof runCommands>>;
-  try {
-    outcome = await tx.savepoint((sp) => runCommands(sp, currency_id, commands, atomic));
-  } catch (error) {
-    if ((error as { code?: string }).code !== '23505') throw error;
-    return postTransfers(tx, currency_id, items, atomic);
-  }
-  if (outcome.failed_index !== undefined) throw itemError(outcome.results, outcome.failed_index);
-  return outcome.results.map(transferResult);
 }

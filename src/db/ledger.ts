@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
+import { insertAudit } from './audit.js';
+import type { AuditEntry } from './audit.js';
 import { DomainError, assert } from '../ledger/errors.js';
-import { failureError } from '../ledger/failures.js';
-import type {
-  Account, AccountKind, AccountStatus, Currency, Entry, Transfer, TransferRequest, TransferResult,
-} from '../ledger/model.js';
+import type { Account, AccountKind, AccountStatus, Currency, Entry, Transfer } from '../ledger/model.js';
 
 export interface NewCurrency {
   code: string;
@@ -112,13 +111,28 @@ export async function findAccount(sql: Queryable, id: string): Promise<Account |
   return row;
 }
 
-export async function setAccountStatus(sql: Queryable, account: Account, status: AccountStatus): Promise<Account> {
-  const [row] = await sql<Account[]>`
-    UPDATE accounts SET status = ${status}
-    WHERE currency_id = ${account.currency_id} AND id = ${account.id} AND kind <> 'issuance'
-    RETURNING *`;
-  if (row === undefined) throw new DomainError('validation_failed', 'the issuance account cannot change status');
-  return row;
+/**
+ * Changes an account's status under its row lock: `decide` sees the account as locked (its
+ * balances cannot change meanwhile), refuses by throwing, or returns the audit record written
+ * with the change.
+ */
+export async function changeAccountStatus(
+  sql: Sql, account: Account, status: AccountStatus, decide: (locked: Account) => AuditEntry,
+): Promise<Account> {
+  return transaction(sql, async (tx) => {
+    const [locked] = await tx<Account[]>`
+      SELECT * FROM accounts WHERE currency_id = ${account.currency_id} AND id = ${account.id} FOR UPDATE`;
+    assert(locked !== undefined, 'an account is never deleted');
+    if (locked.kind === 'issuance') throw new DomainError('validation_failed', 'the issuance account cannot change status');
+    const entry = decide(locked);
+    const [row] = await tx<Account[]>`
+      UPDATE accounts SET status = ${status}
+      WHERE currency_id = ${account.currency_id} AND id = ${account.id}
+      RETURNING *`;
+    assert(row !== undefined, 'the locked account is updated');
+    await insertAudit(tx, entry);
+    return row;
+  });
 }
 
 export interface AccountQuery {
@@ -141,88 +155,6 @@ export async function listAccounts(sql: Queryable, currency_id: number, query: A
            OR (lower(name), id) > (${query.after?.name ?? null}, ${query.after?.id ?? null}::uuid))
     ORDER BY lower(name), id
     LIMIT ${query.limit}`;
-}
-
-interface TransferJson {
-  id: string;
-  currency_id: number;
-  debit_account_id: string;
-  credit_account_id: string;
-  amount: string;
-  code: Transfer['code'];
-  phase: Transfer['phase'];
-  pending_id: string | null;
-  reverses_id: string | null;
-  memo: string | null;
-  metadata: Record<string, unknown>;
-  created_by: string;
-  created_at: string;
-}
-
-function transferFromJson(json: TransferJson): Transfer {
-  return { ...json, amount: BigInt(json.amount), created_at: new Date(json.created_at) };
-}
-
-function itemToJson(item: TransferRequest): Record<string, unknown> {
-  return { ...item, amount: item.amount?.toString() };
-}
-
-/** Raised when an atomic batch fails: the item's index, its failure code and detail. */
-export class BatchItemError extends Error {
-  readonly index: number;
-  readonly code: string;
-  readonly detail: Record<string, unknown>;
-
-  constructor(index: number, code: string, detail: Record<string, unknown>) {
-    super(`transfer ${index} failed: ${code}`);
-    this.name = 'BatchItemError';
-    this.index = index;
-    this.code = code;
-    this.detail = detail;
-  }
-}
-
-/**
- * Applies transfers of one currency in one transaction and one round trip (wm_transfers).
- * Atomic: all or none, a failure throws BatchItemError. Otherwise each item succeeds or fails
- * on its own and the results say which.
- */
-export async function postTransfers(
-  sql: Queryable, currency_id: number, items: TransferRequest[], atomic: boolean,
-): Promise<TransferResult[]> {
-  try {
-    const [row] = await sql<{ results: Array<{ ok: boolean; transfer?: TransferJson; code?: string; detail?: Record<string, unknown> }> }[]>`
-      SELECT wm_transfers(${currency_id}, ${sql.json(items.map(itemToJson) as never)}, ${atomic}) AS results`;
-    assert(row !== undefined && row.results.length === items.length, 'one result per item');
-    return row.results.map((r) => r.ok
-      ? { ok: true, transfer: transferFromJson(r.transfer as TransferJson) }
-      : { ok: false, code: r.code ?? 'invalid_transfer', detail: r.detail ?? {} });
-  } catch (error) {
-    const e = error as { code?: string; message?: string; detail?: string; hint?: string };
-    if (e.code === 'WM001') {
-      throw new BatchItemError(Number(e.hint ?? 0), e.message ?? 'invalid_transfer', JSON.parse(e.detail ?? '{}'));
-    }
-    throw error;
-  }
-}
-
-/** Posts one transfer inside `tx`; a ledger failure becomes its domain error. */
-export async function postTransfer(tx: Queryable, currency: Currency, request: TransferRequest): Promise<Transfer> {
-  try {
-    const [result] = await postTransfers(tx, currency.id, [request], true);
-    assert(result !== undefined && result.ok, 'an atomic post raises instead of returning a failure');
-    return result.transfer;
-  } catch (error) {
-    if (error instanceof BatchItemError) throw failureError(error.code, error.detail, currency.scale);
-    throw error;
-  }
-}
-
-/** Posts transfers in their own retried transaction (for callers without one). */
-export function postTransfersNow(
-  sql: Sql, currency_id: number, items: TransferRequest[], atomic: boolean,
-): Promise<TransferResult[]> {
-  return transaction(sql, (tx) => postTransfers(tx, currency_id, items, atomic));
 }
 
 export async function findTransfer(sql: Queryable, id: string): Promise<Transfer | undefined> {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
-import { postTransfer } from './ledger.js';
 import { DomainError, assert } from '../ledger/errors.js';
-import type { Account, Currency, Transfer } from '../ledger/model.js';
-import { newTransferId } from '../ledger/ids.js';
+import type { Account, Currency } from '../ledger/model.js';
 
 export interface Shop {
   currency_id: number;
@@ -184,36 +182,6 @@ export async function cancelPaymentRequest(sql: Sql, request: PaymentRequest): P
   });
 }
 
-// Refunds ------------------------------------------------------------------------------------
-
-/**
- * Refunds part or all of a payment to the wallet that paid, inside the caller's transaction.
- * The refund counter row is raised with a conditional upsert before the ledger moves, so
- * concurrent partial refunds never add up to more than the payment.
- */
-export async function refundPayment(
-  tx: Queryable, currency: Currency, shop: Shop, payment: Transfer, amount: bigint, actor: string, device_id: string,
-): Promise<Transfer> {
-  const [raised] = await tx<{ refunded: bigint }[]>`
-    INSERT INTO refund_totals AS r (currency_id, transfer_id, paid, refunded)
-    SELECT ${currency.id}, ${payment.id}, ${payment.amount}::bigint, ${amount}::bigint
-    WHERE ${amount}::bigint <= ${payment.amount}::bigint
-    ON CONFLICT (currency_id, transfer_id) DO UPDATE SET refunded = r.refunded + EXCLUDED.refunded
-      WHERE r.refunded + EXCLUDED.refunded <= r.paid
-    RETURNING r.refunded`;
-  if (raised === undefined) {
-    const [total] = await tx<{ refunded: bigint }[]>`
-      SELECT refunded FROM refund_totals WHERE currency_id = ${currency.id} AND transfer_id = ${payment.id}`;
-    const left = payment.amount - (total?.refunded ?? 0n);
-    throw new DomainError('refund_exceeds_payment', 'a refund cannot exceed what is left of the payment', { left_minor: left.toString() });
-  }
-  return postTransfer(tx, currency, {
-    id: newTransferId(), phase: 'single', code: 'refund',
-    debit_account_id: shop.account_id, credit_account_id: payment.debit_account_id, amount,
-    memo: `refund ${payment.id}`, created_by: actor, metadata: { refund_of: payment.id, device_id },
-  });
-}
-
 // Takings ------------------------------------------------------------------------------------
 
 export interface Takings {
@@ -249,7 +217,7 @@ export interface Redemption {
   shop_account_id: string;
   transfer_id: string;
   amount: bigint;
-  status: 'pending' | 'approved' | 'rejected';
+  status: 'pending' | 'approved' | 'rejected' | 'reversed';
   requested_by: string;
   decided_by: string | null;
   decided_at: Date | null;
@@ -267,20 +235,19 @@ export interface Payout {
   reference: string;
   export_id: string | null;
   exported_at: Date | null;
+  /** Set when the approved cash-out was reversed before the payout was exported. */
+  cancelled_at: Date | null;
   created_at: Date;
 }
 
-/** Reserves coins of the shop for a cash-out: a pending transfer shop → issuance. */
-export async function requestRedemption(tx: Queryable, currency: Currency, shop: Shop, amount: bigint, actor: string): Promise<Redemption> {
-  const id = randomUUID();
-  const transfer = await postTransfer(tx, currency, {
-    id: newTransferId(), phase: 'pending', code: 'redemption',
-    debit_account_id: shop.account_id, credit_account_id: currency.issuance_account_id, amount,
-    memo: 'cash-out', created_by: actor, metadata: { redemption_id: id },
-  });
+/** Records a cash-out whose coins the pipeline reserved (a pending transfer shop → issuance). */
+export async function insertRedemption(
+  tx: Queryable, redemption: { id: string; currency_id: number; shop_account_id: string; transfer_id: string; amount: bigint; requested_by: string },
+): Promise<Redemption> {
   const [row] = await tx<Redemption[]>`
     INSERT INTO redemptions (currency_id, id, shop_account_id, transfer_id, amount, requested_by)
-    VALUES (${currency.id}, ${id}, ${shop.account_id}, ${transfer.id}, ${amount}, ${actor})
+    VALUES (${redemption.currency_id}, ${redemption.id}, ${redemption.shop_account_id}, ${redemption.transfer_id},
+            ${redemption.amount}, ${redemption.requested_by})
     RETURNING *`;
   assert(row !== undefined, 'insert returns the redemption');
   return row;
@@ -303,39 +270,47 @@ export async function listRedemptions(
     LIMIT ${limit}`;
 }
 
-/**
- * Approves (posts the reserved coins and records the payout of `euro_amount`) or rejects
- * (voids them) a pending redemption, exactly once.
- */
-export async function decideRedemption(
-  sql: Sql, currency: Currency, redemption: Redemption, decision: 'approved' | 'rejected', actor: string,
-  payout?: { euro_amount: string; reference: string; shop: Shop },
-  also: (tx: Queryable, decided: { redemption: Redemption; payout: Payout | undefined }) => Promise<void> = async () => {},
-): Promise<{ redemption: Redemption; payout: Payout | undefined }> {
-  return transaction(sql, async (tx) => {
-    const [decided] = await tx<Redemption[]>`
-      UPDATE redemptions SET status = ${decision}, decided_by = ${actor}, decided_at = now()
-      WHERE currency_id = ${currency.id} AND id = ${redemption.id} AND status = 'pending'
-      RETURNING *`;
-    if (decided === undefined) throw new DomainError('already_resolved', 'this cash-out request was already decided');
-    await postTransfer(tx, currency, {
-      id: newTransferId(), phase: decision === 'approved' ? 'post' : 'void', code: 'redemption',
-      pending_id: redemption.transfer_id, created_by: actor, metadata: { redemption_id: redemption.id },
-    });
-    let row: Payout | undefined;
-    if (decision === 'approved') {
-      assert(payout !== undefined, 'an approval carries its payout');
-      [row] = await tx<Payout[]>`
-        INSERT INTO payouts (currency_id, id, redemption_id, shop_account_id, shop_name, iban, euro_amount, reference)
-        VALUES (${currency.id}, ${randomUUID()}, ${redemption.id}, ${payout.shop.account_id}, ${payout.shop.name},
-                ${payout.shop.iban}, ${payout.euro_amount}, ${payout.reference})
-        RETURNING *`;
-    }
-    const result = { redemption: decided, payout: row };
-    // In the same transaction (the audit record): the decision commits with it or not at all.
-    await also(tx, result);
-    return result;
-  });
+/** A cash-out and its payout, locked in this order for the rest of the caller's transaction. */
+export async function lockRedemption(tx: Queryable, currency_id: number, id: string): Promise<{ redemption: Redemption; payout: Payout | undefined } | undefined> {
+  const [redemption] = await tx<Redemption[]>`
+    SELECT * FROM redemptions WHERE currency_id = ${currency_id} AND id = ${id} FOR UPDATE`;
+  if (redemption === undefined) return undefined;
+  const [payout] = await tx<Payout[]>`
+    SELECT * FROM payouts WHERE currency_id = ${currency_id} AND redemption_id = ${id} FOR UPDATE`;
+  return { redemption, payout };
+}
+
+export async function markRedemption(
+  tx: Queryable, redemption: Redemption, status: Exclude<Redemption['status'], 'pending'>, actor: string,
+): Promise<Redemption> {
+  const [row] = await tx<Redemption[]>`
+    UPDATE redemptions SET status = ${status}, decided_by = coalesce(decided_by, ${actor}), decided_at = coalesce(decided_at, now())
+    WHERE currency_id = ${redemption.currency_id} AND id = ${redemption.id}
+    RETURNING *`;
+  assert(row !== undefined, 'the locked redemption is updated');
+  return row;
+}
+
+export async function insertPayout(
+  tx: Queryable, redemption: Redemption, payout: { id: string; euro_amount: string; reference: string; shop: Shop },
+): Promise<Payout> {
+  const [row] = await tx<Payout[]>`
+    INSERT INTO payouts (currency_id, id, redemption_id, shop_account_id, shop_name, iban, euro_amount, reference)
+    VALUES (${redemption.currency_id}, ${payout.id}, ${redemption.id}, ${payout.shop.account_id}, ${payout.shop.name},
+            ${payout.shop.iban}, ${payout.euro_amount}, ${payout.reference})
+    RETURNING *`;
+  assert(row !== undefined, 'insert returns the payout');
+  return row;
+}
+
+/** A payout not yet exported is cancelled; the CHECK of payouts keeps it out of every export. */
+export async function cancelPayout(tx: Queryable, payout: Payout): Promise<Payout> {
+  const [row] = await tx<Payout[]>`
+    UPDATE payouts SET cancelled_at = now()
+    WHERE currency_id = ${payout.currency_id} AND id = ${payout.id} AND export_id IS NULL
+    RETURNING *`;
+  assert(row !== undefined, 'a locked payout not exported is cancelled');
+  return row;
 }
 
 export async function listPayouts(sql: Queryable, currency_id: number, filter: { export_id?: string; unexported?: boolean }): Promise<Payout[]> {
@@ -343,7 +318,7 @@ export async function listPayouts(sql: Queryable, currency_id: number, filter: {
     SELECT * FROM payouts
     WHERE currency_id = ${currency_id}
       AND (${filter.export_id ?? null}::uuid IS NULL OR export_id = ${filter.export_id ?? null}::uuid)
-      AND (${filter.unexported ?? false} = false OR export_id IS NULL)
+      AND (${filter.unexported ?? false} = false OR (export_id IS NULL AND cancelled_at IS NULL))
     ORDER BY created_at, id`;
 }
 
@@ -366,7 +341,7 @@ export async function createPayoutExport(sql: Sql, currency: Currency, actor: st
   return transaction(sql, async (tx) => {
     const pending = await tx<{ id: string; euro_amount: string }[]>`
       SELECT id, euro_amount FROM payouts
-      WHERE currency_id = ${currency.id} AND export_id IS NULL AND iban IS NOT NULL AND euro_amount > 0
+      WHERE currency_id = ${currency.id} AND export_id IS NULL AND cancelled_at IS NULL AND iban IS NOT NULL AND euro_amount > 0
       ORDER BY created_at, id FOR UPDATE`;
     if (pending.length === 0) return undefined;
     const id = randomUUID();

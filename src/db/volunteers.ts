@@ -3,9 +3,7 @@ import type { Queryable, Sql } from './client.js';
 import { transaction } from './client.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import type { Account, Currency } from '../ledger/model.js';
-import { capPeriods, default_activities } from '../ledger/volunteering.js';
-import { newTransferId } from '../ledger/ids.js';
-import type { Command } from '../ledger/batch.js';
+import { default_activities } from '../ledger/volunteering.js';
 import type { Activity, ActivityCategory, ActivitySession, LocalizedName } from '../ledger/volunteering.js';
 
 export type CardStatus = 'active' | 'blocked' | 'replaced';
@@ -247,37 +245,12 @@ export async function findActivitySession(sql: Queryable, id: string): Promise<A
   return row;
 }
 
-export interface RewardInput {
-  currency: Currency;
-  session: ActivitySession;
-  activity: Activity;
-  account_id: string;
-  amount: bigint;
-  hours: string | null;
-  via: 'qr' | 'card';
-  created_by: string;
-}
-
-/**
- * The batch command of a reward for a session (a claim or an award): the activity's programme
- * pays the wallet, at most once per wallet and session, within max_claims and the legal caps
- * of the local day and year (decided in src/ledger/batch.ts, written by wm_batch_write).
- */
-export function rewardCommand(input: RewardInput, now = new Date()): Omit<Command, 'idempotency'> {
-  const { currency, session, activity } = input;
-  const periods = capPeriods(now);
-  return {
-    claim: {
-      session_id: session.id, hours: input.hours, via: input.via,
-      caps: [
-        { label: 'day', period: periods.day, cap: currency.volunteer_cap_day },
-        { label: 'year', period: periods.year, cap: currency.volunteer_cap_year },
-      ],
-    },
-    posting: {
-      id: newTransferId(), code: 'reward', debit_account_id: activity.programme_account_id, credit_account_id: input.account_id,
-      amount: input.amount, memo: activity.name.nl, created_by: input.created_by,
-      metadata: { activity_id: activity.id, session_id: session.id, hours: input.hours, via: input.via, category: activity.category },
-    },
-  };
+/** Ends a session at once (later claims are refused); ending it again changes nothing. */
+export async function closeActivitySession(sql: Queryable, session: ActivitySession): Promise<ActivitySession> {
+  const [row] = await sql<SessionRow[]>`
+    UPDATE activity_sessions SET closed_at = coalesce(closed_at, now())
+    WHERE currency_id = ${session.currency_id} AND id = ${session.id}
+    RETURNING *`;
+  assert(row !== undefined, 'a session is never deleted');
+  return row;
 }

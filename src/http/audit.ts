@@ -3,6 +3,7 @@ import type { AppContext } from './context.js';
 import { requestLog } from './context.js';
 import { insertAudit } from '../db/audit.js';
 import type { ActorKind, AuditEntry } from '../db/audit.js';
+import type { AuditInput } from '../app/context.js';
 import type { Queryable } from '../db/client.js';
 import { lone_surrogate } from './schemas.js';
 
@@ -37,14 +38,7 @@ function actorOfPrincipal(c: AppContext): { kind: ActorKind; id: string | null }
   }
 }
 
-export interface AuditInput {
-  action: string;
-  currency_id: number | null;
-  object?: { kind: string; id: string };
-  changes?: Record<string, unknown>;
-  /** Who acted when the request itself is not authenticated (a login, a pairing). */
-  actor?: { kind: ActorKind; id: string | null };
-}
+export type { AuditInput };
 
 /**
  * Client text as PostgreSQL can keep it: cut to field_length_max without splitting a character,

@@ -1,12 +1,20 @@
 /**
  * Deciding a batch of value-moving commands at once, as TigerBeetle applies a batch of
- * transfers: given the locked state of every account, payment request and idempotency key the
- * batch touches, each command is decided in order against the balances left by the commands
- * before it, and the outcome is a set of rows to write — one balance change per account
- * however many commands touch it. Pure: the caller reads the state and writes the result in
- * one transaction, holding the row locks in between.
+ * transfers: given the locked state of every account, payment request, session, referenced
+ * transfer and idempotency key the batch touches, each command is decided in order against the
+ * balances left by the commands before it, and the outcome is a set of rows to write — one
+ * balance change per account however many commands touch it. Pure: the caller reads the state
+ * and writes the result in one transaction, holding the row locks in between.
+ *
+ * This is the one place where a movement of value is decided: single and pending transfers,
+ * the posting and voiding of a pending one, reversals, payments of requests, rewards and
+ * refunds. The database only asserts the outcome again (CHECKs, unique keys, versions).
  */
-import type { Account, Transfer, TransferCode, TransferRequest } from './model.js';
+import type { Account, Transfer, TransferCode, TransferPhase } from './model.js';
+import { refuseClaim, refuseRequest, refuseRefund, reversalAmount } from './links.js';
+import type { Failure } from './links.js';
+
+export type { Failure } from './links.js';
 
 /** An account as locked for the batch, with the wallet limit the database enforces. */
 export type HeldAccount = Omit<Account, 'currency_id' | 'created_at'> & { balance_max: bigint | null };
@@ -28,6 +36,30 @@ export interface HeldSession {
   claims_count: number;
   max_claims: number;
   expires_at: Date;
+  /** When a coordinator ended it early; null while it runs. */
+  closed_at: Date | null;
+  /** Whether its activity is still active. */
+  activity_active: boolean;
+}
+
+/**
+ * A transfer that a command refers to (a pending transfer to post or void, a transfer to
+ * reverse, a payment to refund), read after the accounts it touches were locked.
+ */
+export interface HeldTransfer {
+  id: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  code: TransferCode;
+  phase: TransferPhase;
+  metadata: Record<string, unknown>;
+  /** For a pending transfer: how it was resolved, if it was. */
+  resolved_phase: 'post' | 'void' | null;
+  /** Whether a reversal of it exists. */
+  reversed: boolean;
+  /** For a payment: what its refunds and its reversal gave back so far. */
+  refunded: bigint;
 }
 
 /** An idempotency key: whether this transaction holds it, and what it recorded before. */
@@ -49,6 +81,10 @@ export interface BatchState {
   claimed: Set<string>;
   /** A wallet's earnings so far, by keyOf(account_id, period); absent is 0. */
   earnings: Map<string, bigint>;
+  /** The transfers commands refer to, by id. */
+  transfers: Map<string, HeldTransfer>;
+  /** Client-chosen transfer ids that are taken already (in any currency). */
+  taken: Set<string>;
 }
 
 /** A legal cap on what a volunteer earns in a period ('d2026-11-26', 'y2026'). */
@@ -74,31 +110,29 @@ export interface Idempotency {
   request_hash: string;
 }
 
-/** A single-phase transfer to post. For a payment of a request, the request sets the credit
- * account, the amount and the memo. */
+/**
+ * A transfer to make. Single and pending transfers name both accounts and the amount (for a
+ * payment of a request, the request sets the credit account, the amount and the memo). Post
+ * and void name the pending transfer (`pending_id`; post may give a smaller amount); a
+ * reversal names the transfer it reverses (`reverses_id`): their accounts come from it.
+ */
 export interface Posting {
   id: string;
+  /** Default 'single'. */
+  phase?: TransferPhase;
   code: TransferCode;
-  debit_account_id: string;
+  debit_account_id?: string;
   credit_account_id?: string;
   amount?: bigint;
+  pending_id?: string;
+  reverses_id?: string;
   memo?: string | null;
   metadata?: Record<string, unknown>;
   created_by: string;
 }
 
-/** A transfer request as a posting of a batch, when it is one: single-phase, with both accounts
- * and its amount, neither resolving a pending transfer nor reversing one. */
-export function postingOf(r: TransferRequest): Posting | undefined {
-  if (r.phase !== 'single' || r.reverses_id !== undefined || r.pending_id !== undefined
-    || r.debit_account_id === undefined || r.credit_account_id === undefined || r.amount === undefined) {
-    return undefined;
-  }
-  return {
-    id: r.id, code: r.code, debit_account_id: r.debit_account_id, credit_account_id: r.credit_account_id,
-    amount: r.amount, memo: r.memo ?? null, metadata: r.metadata ?? {}, created_by: r.created_by,
-  };
-}
+/** A rule of the use case that made the command, decided against the locked accounts. */
+export type PostingRule = (debit: HeldAccount, credit: HeldAccount, posting: Posting) => Failure | undefined;
 
 export interface Command {
   idempotency?: Idempotency;
@@ -106,6 +140,11 @@ export interface Command {
   pays_request?: string;
   /** Reward a session with the posting. */
   claim?: Claim;
+  /** This posting refunds (part of) that payment. */
+  refunds?: string;
+  /** The id was chosen by the client: refuse it when taken. */
+  client_id?: boolean;
+  rule?: PostingRule;
   posting: Posting;
 }
 
@@ -141,8 +180,12 @@ export interface EntryRow {
 
 export interface AccountChange {
   id: string;
+  /** Added to debits_posted and credits_posted. */
   debits: bigint;
   credits: bigint;
+  /** Added to debits_pending and credits_pending (negative when reservations are resolved). */
+  debits_pending: bigint;
+  credits_pending: bigint;
   entries: bigint;
   /** The account's version once the batch is written; the write checks it. */
   version_after: bigint;
@@ -158,6 +201,8 @@ export interface BatchWrite {
   sessions: Array<{ id: string; claims: number }>;
   /** Added to a wallet's earnings of a period; the write refuses to pass `cap`. */
   earnings: Array<{ account_id: string; period: string; amount: bigint; cap: bigint | null }>;
+  /** Given back on a payment (a refund or its reversal); the write refuses to pass `paid`. */
+  refunds: Array<{ transfer_id: string; paid: bigint; amount: bigint }>;
 }
 
 export interface BatchDecision {
@@ -174,187 +219,289 @@ export function keyOf(scope: string, key: string): string {
   return `${scope}\u001f${key}`;
 }
 
-type Failure = { code: string; detail: Record<string, unknown> };
-
-function fail(code: string, detail: Record<string, unknown> = {}): Failure {
+export function fail(code: string, detail: Record<string, unknown> = {}): Failure {
   return { code, detail };
 }
 
-/** Checks of wm_apply for a new single-phase transfer, in the same order, with the same details. */
-function refusePosting(debit: HeldAccount | undefined, credit: HeldAccount | undefined,
-  debit_id: string, credit_id: string, amount: bigint): Failure | undefined {
-  if (debit_id === credit_id) return fail('same_account', { account_id: debit_id });
-  if (debit === undefined) return fail('account_not_found', { account_id: debit_id });
-  if (credit === undefined) return fail('account_not_found', { account_id: credit_id });
-  for (const account of [debit, credit]) {
-    if (account.status !== 'active') return fail(`account_${account.status}`, { account_id: account.id });
+/** A movement once its referenced transfer, request or claim has been resolved. */
+interface Shape {
+  phase: TransferPhase;
+  code: TransferCode;
+  debit_id: string;
+  credit_id: string;
+  amount: bigint;
+  /** For post and void: the amount the pending transfer reserved. */
+  reserved: bigint;
+  memo: string | null;
+  metadata: Record<string, unknown>;
+  request?: HeldRequest;
+}
+
+/** The working state of one batch: the locked rows as its commands change them. */
+class Batch {
+  readonly accounts = new Map<string, HeldAccount>();
+  readonly changes = new Map<string, AccountChange>();
+  readonly keys_seen = new Set<string>();
+  readonly ids_seen = new Set<string>();
+  readonly claimed: Set<string>;
+  readonly requests_paid = new Set<string>();
+  readonly resolved = new Set<string>();
+  readonly reversed = new Set<string>();
+  readonly refunded = new Map<string, bigint>();
+  readonly sessions_added = new Map<string, number>();
+  readonly earned = new Map<string, { account_id: string; period: string; amount: bigint; cap: bigint | null }>();
+  readonly write: BatchWrite = emptyWrite();
+
+  constructor(readonly state: BatchState) {
+    for (const [id, account] of state.accounts) this.accounts.set(id, { ...account });
+    this.claimed = new Set(state.claimed);
   }
-  const available = debit.credits_posted - debit.debits_posted - debit.debits_pending;
-  if (debit.kind !== 'issuance' && available < amount) {
-    return fail('insufficient_funds', { account_id: debit.id, account_name: debit.name, available: available.toString() });
+
+  /** What the payment has given back so far, this batch included. */
+  refundedOf(payment: HeldTransfer): bigint {
+    return payment.refunded + (this.refunded.get(payment.id) ?? 0n);
   }
-  const held = credit.credits_posted + credit.credits_pending - credit.debits_posted;
-  if (credit.balance_max !== null && held + amount > credit.balance_max) {
-    const room = credit.balance_max - held;
-    return fail('balance_max_exceeded', { account_id: credit.id, account_name: credit.name, room: (room > 0n ? room : 0n).toString() });
+
+  change(account: HeldAccount): AccountChange {
+    let c = this.changes.get(account.id);
+    if (c === undefined) {
+      c = { id: account.id, debits: 0n, credits: 0n, debits_pending: 0n, credits_pending: 0n, entries: 0n, version_after: account.version };
+      this.changes.set(account.id, c);
+    }
+    return c;
   }
-  if (credit.credits_posted + amount > int8_max || debit.debits_posted + amount > int8_max) {
-    return fail('amount_too_large');
-  }
-  return undefined;
 }
 
 function emptyWrite(): BatchWrite {
-  return { transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [] };
-}
-
-function refuseRequest(request: HeldRequest | undefined, now: Date, paid_in_batch: boolean): Failure | undefined {
-  if (request === undefined) return fail('not_found', {});
-  if (paid_in_batch || request.status === 'paid') return fail('already_paid', { payment_request_id: request.id });
-  if (request.status === 'cancelled') return fail('cancelled', { payment_request_id: request.id });
-  if (request.status === 'expired' || request.expires_at <= now) return fail('expired', { payment_request_id: request.id });
-  return undefined;
+  return { transfers: [], entries: [], accounts: [], paid: [], claims: [], sessions: [], earnings: [], refunds: [] };
 }
 
 /**
  * Decides every command in order. Idempotency first (a key used earlier in the same batch, or
  * held by another transaction, is in flight; a recorded key replays or is refused as reused),
- * then the payment request, then the ledger checks against the balances so far. A failed
- * command changes nothing; in atomic mode the first failure stops the batch.
+ * then what the command refers to, then the ledger checks against the balances so far. A
+ * failed command changes nothing; in atomic mode the first failure stops the batch.
  */
 export function decideBatch(state: BatchState, commands: Command[], options: { atomic: boolean } = { atomic: false }): BatchDecision {
-  // Working copies: the locked rows as the batch changes them.
-  const accounts = new Map<string, HeldAccount>();
-  for (const [id, account] of state.accounts) accounts.set(id, { ...account });
-  const changes = new Map<string, AccountChange>();
-  const keys_seen = new Set<string>();
-  const claimed = new Set(state.claimed);
-  const requests_paid = new Set<string>();
-  const write = emptyWrite();
-  const sessions_added = new Map<string, number>();
-  const earned = new Map<string, { account_id: string; period: string; amount: bigint; cap: bigint | null }>();
+  const batch = new Batch(state);
   const decisions: Decision[] = [];
-
-  const change = (account: HeldAccount): AccountChange => {
-    let c = changes.get(account.id);
-    if (c === undefined) {
-      c = { id: account.id, debits: 0n, credits: 0n, entries: 0n, version_after: account.version };
-      changes.set(account.id, c);
-    }
-    return c;
-  };
-
   for (const [index, command] of commands.entries()) {
-    const decision = decideOne(command);
+    const decision = decideOne(batch, command);
     decisions.push(decision);
     if (options.atomic && decision.kind === 'failed') {
       return { decisions, write: emptyWrite(), failed_index: index };
     }
   }
-  write.accounts = [...changes.values()];
-  write.sessions = [...sessions_added].map(([id, claims]) => ({ id, claims }));
-  write.earnings = [...earned.values()];
+  const { write } = batch;
+  write.accounts = [...batch.changes.values()];
+  write.sessions = [...batch.sessions_added].map(([id, claims]) => ({ id, claims }));
+  write.earnings = [...batch.earned.values()];
   return { decisions, write };
+}
 
-  /** The checks of a reward, in the order one by one gave them: already rewarded, then the
-   * session's end and its maximum, then the day cap and the year cap. */
-  function refuseClaim(claim: Claim, account_id: string, amount: bigint): Failure | undefined {
-    const session = state.sessions.get(claim.session_id);
-    if (session === undefined) return fail('invalid_token', { session_id: claim.session_id });
-    if (claimed.has(keyOf(session.id, account_id))) return fail('already_claimed', { session_id: session.id });
-    if (session.expires_at <= state.now) return fail('expired', { session_id: session.id });
-    if (session.claims_count + (sessions_added.get(session.id) ?? 0) >= session.max_claims) {
-      return fail('session_full', { session_id: session.id, max_claims: session.max_claims });
-    }
-    for (const { label, period, cap } of claim.caps) {
-      if (cap === null) continue;
-      const k = keyOf(account_id, period);
-      const so_far = (state.earnings.get(k) ?? 0n) + (earned.get(k)?.amount ?? 0n);
-      if (so_far + amount > cap) {
-        const left = cap - so_far;
-        return fail('volunteer_cap_exceeded', { period: label, cap: cap.toString(), left: (left > 0n ? left : 0n).toString(), amount: amount.toString() });
-      }
-    }
-    return undefined;
+function decideOne(batch: Batch, command: Command): Decision {
+  const by_key = keyDecision(batch, command);
+  if (by_key !== undefined) return by_key;
+  const p = command.posting;
+  if (command.client_id === true && (batch.state.taken.has(p.id) || batch.ids_seen.has(p.id))) {
+    return { kind: 'failed', ...fail('already_exists', { transfer_id: p.id }) };
   }
+  const shape = shapeOf(batch, command);
+  if (!('phase' in shape)) return { kind: 'failed', ...shape };
+  const s = shape;
+  if (command.claim !== undefined) {
+    const refused = refuseClaim(batch, command.claim, s.credit_id, s.amount);
+    if (refused !== undefined) return { kind: 'failed', ...refused };
+  }
+  const debit = batch.accounts.get(s.debit_id);
+  const credit = batch.accounts.get(s.credit_id);
+  const refused = refuseMovement(debit, credit, s, p)
+    ?? (command.rule === undefined || debit === undefined || credit === undefined ? undefined : command.rule(debit, credit, p));
+  if (refused !== undefined || debit === undefined || credit === undefined) {
+    return { kind: 'failed', ...(refused ?? fail('account_not_found')) };
+  }
+  const transfer = apply(batch, command, s, debit, credit);
+  return s.request === undefined ? { kind: 'posted', transfer } : { kind: 'posted', transfer, request: s.request };
+}
 
-  function decideOne(command: Command): Decision {
-    if (command.idempotency !== undefined) {
-      const k = keyOf(command.idempotency.scope, command.idempotency.key);
-      // A key used earlier in the same batch is in flight too.
-      const by_key = keys_seen.has(k) ? { kind: 'key_in_flight' as const } : decideKey(state.keys.get(k), command.idempotency.request_hash);
-      keys_seen.add(k);
-      if (by_key !== undefined) return by_key;
-    }
-    const p = command.posting;
-    let request: HeldRequest | undefined;
-    let credit_id = p.credit_account_id;
-    let amount = p.amount;
-    let memo = p.memo ?? null;
-    if (command.pays_request !== undefined) {
-      request = state.requests.get(command.pays_request);
-      const refused = refuseRequest(request, state.now, requests_paid.has(command.pays_request));
-      if (refused !== undefined || request === undefined) return { kind: 'failed', ...(refused ?? fail('not_found')) };
-      credit_id = request.shop_account_id;
-      amount = request.amount;
-      memo = request.memo;
-    }
+function keyDecision(batch: Batch, command: Command): KeyDecision | undefined {
+  if (command.idempotency === undefined) return undefined;
+  const k = keyOf(command.idempotency.scope, command.idempotency.key);
+  // A key used earlier in the same batch is in flight too.
+  const decided = batch.keys_seen.has(k) ? { kind: 'key_in_flight' as const } : decideKey(batch.state.keys.get(k), command.idempotency.request_hash);
+  batch.keys_seen.add(k);
+  return decided;
+}
+
+/** The accounts, amount and code of a command: from its posting, or from what it refers to. */
+function shapeOf(batch: Batch, command: Command): Shape | Failure {
+  const p = command.posting;
+  const phase = p.phase ?? 'single';
+  if (phase === 'post' || phase === 'void') return resolutionShape(batch, p, phase);
+  if (p.reverses_id !== undefined) return reversalShape(batch, p);
+  let credit_id = p.credit_account_id;
+  let amount = p.amount;
+  let memo = p.memo ?? null;
+  let metadata = p.metadata ?? {};
+  let request: HeldRequest | undefined;
+  if (command.pays_request !== undefined) {
+    request = batch.state.requests.get(command.pays_request);
+    const refused = refuseRequest(request, batch.state.now, batch.requests_paid.has(command.pays_request));
+    if (refused !== undefined || request === undefined) return refused ?? fail('not_found');
+    credit_id = request.shop_account_id;
+    amount = request.amount;
+    memo = request.memo;
     // A payment of a request records which request, and which tablet asked for it.
-    const metadata = request === undefined
-      ? p.metadata ?? {}
-      : { ...p.metadata, payment_request_id: request.id, device_id: request.device_id };
-    if (credit_id === undefined || amount === undefined || amount <= 0n) return { kind: 'failed', ...fail('invalid_transfer') };
-    if (command.claim !== undefined) {
-      const refused = refuseClaim(command.claim, credit_id, amount);
-      if (refused !== undefined) return { kind: 'failed', ...refused };
-    }
-    const debit = accounts.get(p.debit_account_id);
-    const credit = accounts.get(credit_id);
-    const refused = refusePosting(debit, credit, p.debit_account_id, credit_id, amount);
-    if (refused !== undefined || debit === undefined || credit === undefined) {
-      return { kind: 'failed', ...(refused ?? fail('account_not_found')) };
-    }
+    metadata = { ...metadata, payment_request_id: request.id, device_id: request.device_id };
+  }
+  if (command.refunds !== undefined) {
+    const payment = batch.state.transfers.get(command.refunds);
+    const refused = refuseRefund(payment, amount ?? 0n, payment === undefined ? 0n : batch.refundedOf(payment), batch.reversed);
+    if (refused !== undefined) return refused;
+  }
+  if (p.debit_account_id === undefined || credit_id === undefined || amount === undefined || amount <= 0n) return fail('invalid_transfer');
+  const shape: Shape = { phase, code: p.code, debit_id: p.debit_account_id, credit_id, amount, reserved: 0n, memo, metadata };
+  return request === undefined ? shape : { ...shape, request };
+}
 
-    const transfer: Transfer = {
-      id: p.id, currency_id: state.currency_id, debit_account_id: debit.id, credit_account_id: credit.id,
-      amount, code: p.code, phase: 'single', pending_id: null, reverses_id: null, memo,
-      metadata, created_by: p.created_by, created_at: state.now,
-    };
-    debit.debits_posted += amount;
-    debit.version += 1n;
-    credit.credits_posted += amount;
-    credit.version += 1n;
-    const d = change(debit);
-    d.debits += amount;
-    d.entries += 1n;
-    d.version_after = debit.version;
-    const c = change(credit);
-    c.credits += amount;
-    c.entries += 1n;
-    c.version_after = credit.version;
-    write.transfers.push(transfer);
-    write.entries.push(
-      { account_id: debit.id, version: debit.version, transfer_id: transfer.id, amount: -amount, balance_after: debit.credits_posted - debit.debits_posted },
-      { account_id: credit.id, version: credit.version, transfer_id: transfer.id, amount, balance_after: credit.credits_posted - credit.debits_posted },
+/** Post or void a pending transfer: at most once, post for at most the reserved amount. */
+function resolutionShape(batch: Batch, p: Posting, phase: 'post' | 'void'): Shape | Failure {
+  const pending = p.pending_id === undefined ? undefined : batch.state.transfers.get(p.pending_id);
+  if (pending === undefined) return fail('transfer_not_found', { transfer_id: p.pending_id ?? null });
+  if (pending.phase !== 'pending') return fail('not_pending', { transfer_id: pending.id });
+  if (pending.resolved_phase !== null || batch.resolved.has(pending.id)) return fail('already_resolved', { transfer_id: pending.id });
+  const amount = phase === 'void' || p.amount === undefined ? pending.amount : p.amount;
+  if (amount > pending.amount) return fail('amount_exceeds_pending', { transfer_id: pending.id, pending_amount: pending.amount.toString() });
+  if (amount <= 0n) return fail('invalid_transfer');
+  return {
+    phase, code: pending.code, debit_id: pending.debit_account_id, credit_id: pending.credit_account_id,
+    amount, reserved: pending.amount, memo: p.memo ?? null, metadata: { ...pending.metadata, ...p.metadata },
+  };
+}
+
+/** A reversal: the other way, at most once, for what is left of a partly refunded payment. */
+function reversalShape(batch: Batch, p: Posting): Shape | Failure {
+  const original = p.reverses_id === undefined ? undefined : batch.state.transfers.get(p.reverses_id);
+  if (original === undefined) return fail('transfer_not_found', { transfer_id: p.reverses_id ?? null });
+  if (original.phase !== 'single' && original.phase !== 'post') return fail('not_reversible', { transfer_id: original.id, phase: original.phase });
+  if (original.reversed || batch.reversed.has(original.id)) return fail('already_reversed', { transfer_id: original.id });
+  const amount = reversalAmount(original, batch.refundedOf(original));
+  if (amount <= 0n) return fail('already_refunded', { transfer_id: original.id });
+  return {
+    phase: 'single', code: 'reversal', debit_id: original.credit_account_id, credit_id: original.debit_account_id,
+    amount, reserved: 0n, memo: p.memo ?? null, metadata: p.metadata ?? {},
+  };
+}
+
+/**
+ * The ledger's own checks, in the order the database asserts them: two different accounts of
+ * this currency; new movements need open accounts (a reversal — a coordinator's correction —
+ * may touch a frozen one, resolving a reservation any); funds and the wallet limit.
+ */
+function refuseMovement(debit: HeldAccount | undefined, credit: HeldAccount | undefined, s: Shape, p: Posting): Failure | undefined {
+  if (s.debit_id === s.credit_id) return fail('same_account', { account_id: s.debit_id });
+  if (debit === undefined) return fail('account_not_found', { account_id: s.debit_id });
+  if (credit === undefined) return fail('account_not_found', { account_id: s.credit_id });
+  if (s.phase === 'post' || s.phase === 'void') return undefined;
+  for (const account of [debit, credit]) {
+    if (account.status === 'closed' || (account.status === 'frozen' && p.reverses_id === undefined)) {
+      return fail(`account_${account.status}`, { account_id: account.id });
+    }
+  }
+  const available = debit.credits_posted - debit.debits_posted - debit.debits_pending;
+  if (debit.kind !== 'issuance' && available < s.amount) {
+    return fail('insufficient_funds', { account_id: debit.id, account_name: debit.name, available: available.toString() });
+  }
+  const held = credit.credits_posted + credit.credits_pending - credit.debits_posted;
+  if (credit.balance_max !== null && held + s.amount > credit.balance_max) {
+    const room = credit.balance_max - held;
+    return fail('balance_max_exceeded', { account_id: credit.id, account_name: credit.name, room: (room > 0n ? room : 0n).toString() });
+  }
+  if (credit.credits_posted + credit.credits_pending + s.amount > int8_max
+    || debit.debits_posted + debit.debits_pending + s.amount > int8_max) {
+    return fail('amount_too_large');
+  }
+  return undefined;
+}
+
+/** Moves the balances and records the rows of a decided movement. */
+function apply(batch: Batch, command: Command, s: Shape, debit: HeldAccount, credit: HeldAccount): Transfer {
+  const p = command.posting;
+  const transfer: Transfer = {
+    id: p.id, currency_id: batch.state.currency_id, debit_account_id: debit.id, credit_account_id: credit.id,
+    amount: s.amount, code: s.code, phase: s.phase, pending_id: p.pending_id ?? null, reverses_id: p.reverses_id ?? null,
+    memo: s.memo, metadata: s.metadata, created_by: p.created_by, created_at: batch.state.now,
+  };
+  const posted = s.phase === 'single' || s.phase === 'post' ? s.amount : 0n;
+  const pending = s.phase === 'pending' ? s.amount : -s.reserved;
+  moveSide(batch, debit, 'debit', posted, pending);
+  moveSide(batch, credit, 'credit', posted, pending);
+  batch.write.transfers.push(transfer);
+  batch.ids_seen.add(transfer.id);
+  if (posted > 0n) {
+    batch.write.entries.push(
+      { account_id: debit.id, version: debit.version, transfer_id: transfer.id, amount: -posted, balance_after: debit.credits_posted - debit.debits_posted },
+      { account_id: credit.id, version: credit.version, transfer_id: transfer.id, amount: posted, balance_after: credit.credits_posted - credit.debits_posted },
     );
-    if (request !== undefined) {
-      requests_paid.add(request.id);
-      write.paid.push({ id: request.id, transfer_id: transfer.id, paid_by: debit.id });
-    }
-    if (command.claim !== undefined) {
-      const { session_id, hours, via, caps } = command.claim;
-      claimed.add(keyOf(session_id, credit.id));
-      sessions_added.set(session_id, (sessions_added.get(session_id) ?? 0) + 1);
-      for (const { period, cap } of caps) {
-        // Without a cap there is nothing to count against (as one by one did).
-        if (cap === null) continue;
-        const k = keyOf(credit.id, period);
-        const e = earned.get(k) ?? { account_id: credit.id, period, amount: 0n, cap };
-        e.amount += amount;
-        earned.set(k, e);
-      }
-      write.claims.push({ session_id, account_id: credit.id, transfer_id: transfer.id, hours, via });
-    }
-    return request === undefined ? { kind: 'posted', transfer } : { kind: 'posted', transfer, request };
+  }
+  recordLinks(batch, command, s, transfer);
+  return transfer;
+}
+
+function moveSide(batch: Batch, account: HeldAccount, side: 'debit' | 'credit', posted: bigint, pending: bigint): void {
+  const c = batch.change(account);
+  if (side === 'debit') {
+    account.debits_posted += posted;
+    account.debits_pending += pending;
+    c.debits += posted;
+    c.debits_pending += pending;
+  } else {
+    account.credits_posted += posted;
+    account.credits_pending += pending;
+    c.credits += posted;
+    c.credits_pending += pending;
+  }
+  if (posted > 0n) {
+    account.version += 1n;
+    c.entries += 1n;
+    c.version_after = account.version;
   }
 }
+
+/** What a movement changes beyond balances: a paid request, a reward, a refund, a resolution. */
+function recordLinks(batch: Batch, command: Command, s: Shape, transfer: Transfer): void {
+  const p = command.posting;
+  if (s.request !== undefined) {
+    batch.requests_paid.add(s.request.id);
+    batch.write.paid.push({ id: s.request.id, transfer_id: transfer.id, paid_by: transfer.debit_account_id });
+  }
+  if (p.pending_id !== undefined) batch.resolved.add(p.pending_id);
+  if (p.reverses_id !== undefined) batch.reversed.add(p.reverses_id);
+  const payment_id = command.refunds ?? (p.reverses_id !== undefined && batch.state.transfers.get(p.reverses_id)?.code === 'payment' ? p.reverses_id : undefined);
+  if (payment_id !== undefined) {
+    const payment = batch.state.transfers.get(payment_id);
+    if (payment !== undefined) {
+      batch.refunded.set(payment_id, (batch.refunded.get(payment_id) ?? 0n) + transfer.amount);
+      batch.write.refunds.push({ transfer_id: payment_id, paid: payment.amount, amount: transfer.amount });
+    }
+  }
+  if (command.claim !== undefined) recordClaim(batch, command.claim, transfer);
+}
+
+function recordClaim(batch: Batch, claim: Claim, transfer: Transfer): void {
+  const { session_id, hours, via, caps } = claim;
+  const wallet = transfer.credit_account_id;
+  batch.claimed.add(keyOf(session_id, wallet));
+  batch.sessions_added.set(session_id, (batch.sessions_added.get(session_id) ?? 0) + 1);
+  for (const { period, cap } of caps) {
+    // Without a cap there is nothing to count against.
+    if (cap === null) continue;
+    const k = keyOf(wallet, period);
+    const e = batch.earned.get(k) ?? { account_id: wallet, period, amount: 0n, cap };
+    e.amount += transfer.amount;
+    batch.earned.set(k, e);
+  }
+  batch.write.claims.push({ session_id, account_id: wallet, transfer_id: transfer.id, hours, via });
+}
+
+export type { Batch };

@@ -50,6 +50,13 @@ export const error_status = {
   nothing_to_export: 409,
   iban_missing: 422,
   payer_missing: 422,
+  already_refunded: 409,
+  payout_exported: 409,
+  code_not_allowed: 422,
+  reason_required: 422,
+  account_not_empty: 422,
+  session_closed: 409,
+  activity_inactive: 409,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -65,6 +65,23 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
     }
     case 'not_found':
       return 'no such payment request';
+    case 'session_closed':
+      return 'the coordinator ended this session; ask for a new QR code';
+    case 'activity_inactive':
+      return 'this activity has been stopped; its sessions reward no one any more';
+    case 'already_refunded':
+      return `payment ${String(detail.transfer_id ?? '')} was refunded in full: nothing is left to reverse`;
+    case 'refund_exceeds_payment':
+      return `a refund cannot exceed what is left of the payment: ${amountIn(detail, 'left', scale)}`;
+    case 'not_refundable':
+      return 'only payments to this shop can be refunded';
+    case 'code_not_allowed':
+      return `a coordinator cannot make a transfer with code ${String(detail.code ?? '?')}: ${String(detail.reason ?? '')}`;
+    case 'reason_required':
+      return 'coins taken out of a wallet or a shop need a reason (memo): the holder reads it in their history';
+    case 'account_not_empty':
+      return `${accountIn(detail)} still holds ${amountIn(detail, 'balance', scale)} (and ${amountIn(detail, 'pending', scale)} reserved); `
+        + 'move the coins out (an adjustment with a reason) and resolve its cash-outs before closing it';
     case 'amount_too_large':
       return 'the amount would take a balance beyond what the ledger can hold';
     default:
@@ -80,6 +97,8 @@ export function failureError(code: string, detail: FailureDetail, scale: number)
   // Machine-readable amounts, for screens that say what is still possible.
   if (code === 'insufficient_funds') extra.available = amountIn(detail, 'available', scale);
   if (code === 'balance_max_exceeded') extra.room = amountIn(detail, 'room', scale);
+  if (code === 'refund_exceeds_payment') Object.assign(extra, { left: amountIn(detail, 'left', scale), left_minor: String(detail.left ?? '0') });
+  if (code === 'account_not_empty') Object.assign(extra, { balance: amountIn(detail, 'balance', scale), pending: amountIn(detail, 'pending', scale) });
   if (code === 'volunteer_cap_exceeded') {
     Object.assign(extra, { cap: amountIn(detail, 'cap', scale), left: amountIn(detail, 'left', scale), period: detail.period });
   }

@@ -38,6 +38,8 @@ export interface ActivitySession {
   max_claims: number;
   claims_count: number;
   expires_at: Date;
+  /** When a coordinator ended it early; null while it runs until expires_at. */
+  closed_at: Date | null;
   created_by: string;
   created_at: Date;
 }

@@ -47,7 +47,10 @@ export async function transfer(
   const reply = await t.request('POST', `/api/v1/currencies/${code}/transfers`, {
     token: options.token ?? t.adminToken,
     idempotencyKey: newKey(),
-    body: { debit_account, credit_account, amount, code: options.transfer_code ?? 'reward', pending: options.pending ?? false },
+    body: {
+      debit_account, credit_account, amount, code: options.transfer_code ?? 'reward', pending: options.pending ?? false,
+      ...(options.transfer_code === 'adjustment' ? { memo: 'correction' } : {}),
+    },
   });
   expect(reply.status, JSON.stringify(reply.body)).toBe(201);
   return reply.body;

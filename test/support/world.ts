@@ -122,6 +122,8 @@ export interface World {
   spare_account: string;
   activity: string;
   session: { id: string; claim_token: string };
+  /** A session of its own for POST /sessions/{id}/close, so that closing it refuses no other route's claim. */
+  closable_session: string;
   shop: ShopOut;
   tablet: Tablet;
   another_shop: ShopOut;
@@ -168,6 +170,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   await fund(t, c, programme, '1000.00');
   const activity = (await activityOf(t, c)).id as string;
   const opened = await openSession(t, activity);
+  const closable = await openSession(t, activity);
   const spare_account = await openAccount(t, c, 'programme', 'Spare programme');
 
   const wallet = await fundedWallet(t, c, '100.00', 'Ann');
@@ -183,8 +186,8 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   expectStatus(await t.request('DELETE', `${api}/shops/${shop.account}/devices/${revoked_tablet.device}`, { token: t.adminToken }), 204);
 
   const posted = (await transfer(t, c, programme, target_wallet.account, '1.00')).id as string;
-  const pending_to_post = (await transfer(t, c, another_wallet.account, shop.account, '1.00', { pending: true, transfer_code: 'payment' })).id as string;
-  const pending_to_void = (await transfer(t, c, another_wallet.account, shop.account, '1.00', { pending: true, transfer_code: 'payment' })).id as string;
+  const pending_to_post = (await transfer(t, c, another_wallet.account, shop.account, '1.00', { pending: true, transfer_code: 'adjustment' })).id as string;
+  const pending_to_void = (await transfer(t, c, another_wallet.account, shop.account, '1.00', { pending: true, transfer_code: 'adjustment' })).id as string;
 
   const paid = (await requestPayment(t, tablet, '5.00')).id as string;
   const paid_reply = await pay(t, wallet.token, paid);
@@ -214,6 +217,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
     },
     wallet, another_wallet, card_wallet, target_wallet, programme, spare_account, activity,
     session: { id: opened.id as string, claim_token: opened.claim_token as string },
+    closable_session: closable.id as string,
     shop, tablet, another_shop, another_tablet, revoked_tablet,
     transfers: { posted, pending_to_post, pending_to_void, payment: paid_reply.body.id as string },
     payment_requests: { open, paid, cancelled },
@@ -309,6 +313,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'POST /activities/{id}/sessions': (w) => ({ path: `/activities/${w.activity}/sessions`, body: { hours: '2', max_claims: 10 } }),
   'GET /sessions/{id}': (w) => ({ path: `/sessions/${w.session.id}` }),
   'GET /sessions/{id}/qr.svg': (w) => ({ path: `/sessions/${w.session.id}/qr.svg` }),
+  'POST /sessions/{id}/close': (w) => ({ path: `/sessions/${w.closable_session}/close` }),
   'POST /sessions/{id}/awards': (w) => ({ path: `/sessions/${w.session.id}/awards`, moves_value: true, body: { card: w.card_wallet.code } }),
   'POST /wallet/session': (w) => ({ path: '/wallet/session', body: { card: w.wallet.code, pin: w.wallet.pin } }),
   'POST /wallet/logout': () => ({ path: '/wallet/logout', ends_session: true }),

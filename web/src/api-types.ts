@@ -549,7 +549,7 @@ export interface paths {
         };
       };
     };
-    /** Freeze, unfreeze or close an account (never deleted) */
+    /** Freeze, unfreeze or close an account (never deleted; closed only when it holds nothing) */
     patch: {
       parameters: {
         path: {
@@ -648,7 +648,7 @@ export interface paths {
     };
   };
   "/currencies/{code}/transfers": {
-    /** Move value between two accounts of a currency */
+    /** Move value between two accounts of a currency. Out of a wallet or a shop only as an `adjustment` with a reason (`memo`); payments, refunds and cash-outs are made by their own paths, rewards only from a programme to a wallet (422 `code_not_allowed`) */
     post: {
       parameters: {
         header?: {
@@ -948,7 +948,7 @@ export interface paths {
     };
   };
   "/transfers/{id}/reverse": {
-    /** Correct a posted transfer with one the other way; at most once */
+    /** Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported */
     post: {
       parameters: {
         header?: {
@@ -1852,6 +1852,42 @@ export interface paths {
       };
     };
   };
+  "/sessions/{id}/close": {
+    /** End a claim session at once: its QR rewards no one any more (409 session_closed) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The session, ended */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ActivitySession"];
+          };
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
   "/wallet/session": {
     /** Open a wallet with card + PIN (5 wrong PINs lock the card) */
     post: {
@@ -2357,7 +2393,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: "pending" | "approved" | "rejected";
+          status?: "pending" | "approved" | "rejected" | "reversed";
         };
         path: {
           code: string;
@@ -3977,6 +4013,7 @@ export interface components {
       claim_token: string;
       claim_url: string;
       expires_at: string;
+      closed_at: string | null;
     };
     Wallet: {
       /** Format: uuid */
@@ -4003,7 +4040,7 @@ export interface components {
       /** Format: uuid */
       shop: string;
       /** @enum {string} */
-      status: "pending" | "approved" | "rejected";
+      status: "pending" | "approved" | "rejected" | "reversed";
       /**
        * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
        * @example 12.50
@@ -4033,6 +4070,8 @@ export interface components {
       exported_at: string | null;
       /** Format: uuid */
       export_id: string | null;
+      /** @description Set when the approved cash-out was reversed before this payout was exported */
+      cancelled_at: string | null;
     }) | null;
     PayoutExport: {
       /** Format: uuid */

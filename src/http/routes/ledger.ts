@@ -7,22 +7,17 @@ import {
   jsonResponse, memo_length_max, name_length_max, pageOf, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
-import { idempotent, idempotentBatch } from '../idempotency.js';
-import { DomainError, ValidationError, isErrorCode } from '../../ledger/errors.js';
-import { postingOf } from '../../ledger/batch.js';
-import type { Posting } from '../../ledger/batch.js';
+import { actor, answer, idempotencyOf, services } from '../idempotency.js';
+import { DomainError, ValidationError } from '../../ledger/errors.js';
 import { failureError } from '../../ledger/failures.js';
-import { audit } from '../audit.js';
 import { parseAmount } from '../../ledger/amount.js';
 import { account_kinds, account_statuses, transfer_codes } from '../../ledger/model.js';
-import type { Currency, TransferRequest, TransferResult } from '../../ledger/model.js';
-import { postSingleTransfers } from '../../db/batch.js';
+import type { Currency, TransferResult } from '../../ledger/model.js';
 import { newTransferId } from '../../ledger/ids.js';
-import {
-  BatchItemError, findAccountsIn, insertAccount, listAccounts, postTransfer, setAccountStatus,
-  takenTransferIds,
-} from '../../db/ledger.js';
-import type { Queryable } from '../../db/client.js';
+import { listAccounts } from '../../db/ledger.js';
+import { BatchItemError } from '../../app/posting.js';
+import * as coordination from '../../app/coordination.js';
+import type { TransferInput } from '../../app/coordination.js';
 
 export const ledgerRoutes = new OpenAPIHono<AppEnv>();
 
@@ -50,8 +45,7 @@ ledgerRoutes.openapi(createRoute({
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const { kind, name } = c.req.valid('json');
-  const account = await insertAccount(c.get('deps').sql, currency, kind, name);
-  await audit(c, { action: 'account.create', currency_id: currency.id, object: { kind: 'account', id: account.id }, changes: { kind, name } });
+  const account = await coordination.openAccount(services(c), actor(c), currency, kind, name);
   return c.json(presentAccount(account, currency), 201);
 });
 
@@ -91,20 +85,13 @@ ledgerRoutes.openapi(createRoute({
 
 ledgerRoutes.openapi(createRoute({
   method: 'patch', path: '/accounts/{id}', tags: ['accounts'],
-  summary: 'Freeze, unfreeze or close an account (never deleted)',
+  summary: 'Freeze, unfreeze or close an account (never deleted; closed only when it holds nothing)',
   request: { params: IdParam, body: jsonBody(z.object({ status: z.enum(account_statuses) })) },
   responses: { 200: jsonResponse(Account, 'The account'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { account, currency } = await accountForStaff(c, c.req.valid('param').id);
   const { status } = c.req.valid('json');
-  if (account.status === 'closed' && status !== 'closed') {
-    throw new DomainError('account_closed', 'a closed account stays closed');
-  }
-  const updated = await setAccountStatus(c.get('deps').sql, account, status);
-  await audit(c, {
-    action: 'account.update', currency_id: currency.id, object: { kind: 'account', id: account.id },
-    changes: { status: { from: account.status, to: status } },
-  });
+  const updated = await coordination.setAccountStatus(services(c), actor(c), currency, account, status);
   return c.json(presentAccount(updated, currency), 200);
 });
 
@@ -135,9 +122,9 @@ const NewTransfer = z.object({
 });
 type NewTransferInput = z.infer<typeof NewTransfer>;
 
-function toRequest(input: NewTransferInput, currency: Currency, actor: string, path: string): TransferRequest {
+function toInput(input: NewTransferInput, currency: Currency, path: string): TransferInput {
   return {
-    id: input.id ?? newTransferId(),
+    ...(input.id === undefined ? {} : { id: input.id }),
     phase: input.pending ? 'pending' : 'single',
     code: input.code,
     debit_account_id: input.debit_account,
@@ -145,58 +132,29 @@ function toRequest(input: NewTransferInput, currency: Currency, actor: string, p
     amount: parseAmount(input.amount, currency.scale, `${path}amount`),
     memo: input.memo ?? null,
     metadata: input.metadata ?? {},
-    created_by: actor,
   };
-}
-
-/**
- * Checks in TypeScript what the database enforces again: the transfer id is new (here in every
- * currency, as paths name transfers by id alone), both accounts exist in this currency, and
- * they differ. Names the account of another currency instead of a bare "not found".
- */
-async function checkAccounts(sql: Queryable, currency: Currency, requests: TransferRequest[]): Promise<Map<string, string>> {
-  const ids = [...new Set(requests.flatMap((r) => [r.debit_account_id, r.credit_account_id]).filter((id): id is string => id !== undefined))];
-  const found = new Map((await findAccountsIn(sql, ids)).map((a) => [a.id, a.currency_id]));
-  const taken = await takenTransferIds(sql, requests.map((r) => r.id));
-  const problems = new Map<string, string>();
-  for (const r of requests) {
-    if (taken.has(r.id)) problems.set(r.id, `already_exists:a transfer with id ${r.id} already exists`);
-    for (const id of [r.debit_account_id, r.credit_account_id]) {
-      if (id === undefined || problems.has(r.id)) continue;
-      const currency_id = found.get(id);
-      if (currency_id === undefined) problems.set(r.id, `account_not_found:no account ${id}`);
-      else if (currency_id !== currency.id) problems.set(r.id, `cross_currency:account ${id} is not in ${currency.code}`);
-    }
-    if (!problems.has(r.id) && r.debit_account_id === r.credit_account_id) {
-      problems.set(r.id, 'same_account:debit and credit account are the same');
-    }
-  }
-  return problems;
-}
-
-function failure(problem: string): DomainError {
-  const [code, detail] = problem.split(/:(.*)/s) as [string, string];
-  return new DomainError(isErrorCode(code) ? code : 'invalid_transfer', detail);
 }
 
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/currencies/{code}/transfers', tags: ['transfers'],
-  summary: 'Move value between two accounts of a currency',
+  summary: 'Move value between two accounts of a currency. Out of a wallet or a shop only as an '
+    + '`adjustment` with a reason (`memo`); payments, refunds and cash-outs are made by their own '
+    + 'paths, rewards only from a programme to a wallet (422 `code_not_allowed`)',
   request: { params: CodeParam, headers: IdempotencyHeader, body: jsonBody(NewTransfer) },
   responses: { 201: jsonResponse(Transfer, 'Created'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const input = c.req.valid('json');
-  const request = toRequest(input, currency, actorOf(c), '');
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const problem = (await checkAccounts(tx, currency, [request])).get(request.id);
-    if (problem !== undefined) throw failure(problem);
-    const transfer = await postTransfer(tx, currency, request);
-    return {
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      audit: { action: 'transfer.create', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id }, changes: input },
-    };
-  });
+  const transfer = toInput(input, currency, '');
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await coordination.transfer(
+    services(c), actor(c), currency, idempotencyOf(c, input), transfer, (t) => presentTransfer(t, currency)));
+});
+
+const BatchOut = z.object({
+  results: z.array(z.object({
+    id: Uuid, status: z.enum(['created', 'failed']),
+    error: z.object({ code: z.string(), detail: z.string() }).optional(),
+  })),
 });
 
 ledgerRoutes.openapi(createRoute({
@@ -207,60 +165,27 @@ ledgerRoutes.openapi(createRoute({
     body: jsonBody(z.object({ atomic: z.boolean(), transfers: z.array(NewTransfer).min(1).max(batch_size_max) })),
   },
   responses: {
-    200: jsonResponse(z.object({
-      results: z.array(z.object({
-        id: Uuid, status: z.enum(['created', 'failed']),
-        error: z.object({ code: z.string(), detail: z.string() }).optional(),
-      })),
-    }), 'One result per item, in order'),
+    200: jsonResponse(BatchOut, 'One result per item, in order'),
     ...problems(400, 401, 403, 404, 409, 422),
   },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const input = c.req.valid('json');
-  const actor = actorOf(c);
-  // Amounts are parsed per item: in an atomic batch the first bad one rejects the request.
-  const parsed = input.transfers.map((t, index): ParsedItem => {
-    try {
-      return { request: toRequest(t, currency, actor, `transfers.${index}.`) };
-    } catch (error) {
-      if (input.atomic || !(error instanceof ValidationError)) throw error;
-      return { request: undefined, id: t.id ?? newTransferId(), error: { code: error.code, detail: error.message } };
-    }
-  });
-  const ids = parsed.map((p) => p.request?.id ?? p.id);
+  const foreign = await coordination.foreignAccounts(services(c), currency, input.transfers.flatMap((t) => [t.debit_account, t.credit_account]));
+  const parsed = parseItems(input, currency, foreign);
+  const ids = parsed.map((p) => p.id);
   if (new Set(ids).size !== ids.length) {
     throw new ValidationError([{ path: 'transfers', message: 'transfer ids must be unique within a batch' }]);
   }
-  const requests = parsed.flatMap((p) => (p.request === undefined ? [] : [p.request]));
+  const valid = parsed.flatMap((p) => (p.input === undefined ? [] : [p.input]));
   try {
-    // Single-phase transfers in two round trips, the key and the audit row with them
-    // (executeKeyed). A transfer id taken meanwhile, and pending items, go the general way below.
-    const postings = requests.map(postingOf);
-    if (postings.every((posting): posting is Posting => posting !== undefined)) {
-      const problems = await checkAccounts(c.get('deps').sql, currency, requests);
-      if (!input.atomic || problems.size === 0) {
-        const valid = requests.filter((r) => !problems.has(r.id));
-        const commands = postings.filter((posting) => !problems.has(posting.id)).map((posting) => ({ posting }));
-        const answered = await idempotentBatch(c, actor, input, currency, commands, input.atomic,
-          (results) => batchOutcome(parsed, problems, valid, results, input, currency));
-        if (answered !== undefined) return answered;
-      }
-    }
-    return await idempotent(c, actor, input, async (tx) => {
-      const problems = await checkAccounts(tx, currency, requests);
-      if (input.atomic && problems.size > 0) {
-        const index = requests.findIndex((r) => problems.has(r.id));
-        throw batchItemFailed(index, failure(problems.get(requests[index]?.id ?? '') ?? ''));
-      }
-      const valid = requests.filter((r) => !problems.has(r.id));
-      const results = await postSingleTransfers(tx, currency.id, valid, input.atomic);
-      return batchOutcome(parsed, problems, valid, results, input, currency);
-    });
+    return answer<z.infer<typeof BatchOut>, 200>(c, await coordination.transferList(services(c), actor(c), currency, idempotencyOf(c, input), valid, input.atomic,
+      (results) => batchOutcome(parsed, results, input, currency)));
   } catch (error) {
     // Atomic: the first item that failed, which wrote nothing.
     if (!(error instanceof BatchItemError)) throw error;
-    throw batchItemFailed(error.index, failureError(error.code, error.detail, currency.scale));
+    const index = parsed.findIndex((p) => p.input === valid[error.index]);
+    throw batchItemFailed(index, await coordination.explained(services(c), currency, failureError(error.code, error.detail, currency.scale)) as DomainError);
   }
 });
 
@@ -270,37 +195,52 @@ function batchItemFailed(index: number, cause: DomainError): DomainError {
 }
 
 type BatchInput = { atomic: boolean; transfers: NewTransferInput[] };
-type ParsedItem = { request: TransferRequest; id?: undefined; error?: undefined }
-  | { request: undefined; id: string; error: { code: string; detail: string } };
+/** An item with its id: parsed, or refused before it reached the ledger (an amount it cannot hold). */
+type ParsedItem = { id: string; input: TransferInput & { id: string }; error?: undefined }
+  | { id: string; input: undefined; error: { code: string; detail: string } };
+
+/**
+ * Amounts are parsed per item, and accounts of another currency named: in an atomic batch the
+ * first bad item rejects the request.
+ */
+function parseItems(input: BatchInput, currency: Currency, foreign: Set<string>): ParsedItem[] {
+  return input.transfers.map((t, index): ParsedItem => {
+    const id = t.id ?? newTransferId();
+    const elsewhere = [t.debit_account, t.credit_account].find((a) => foreign.has(a));
+    if (elsewhere !== undefined) {
+      const cause = new DomainError('cross_currency', `account ${elsewhere} is not in ${currency.code}`);
+      if (input.atomic) throw batchItemFailed(index, cause);
+      return { id, input: undefined, error: { code: cause.code, detail: cause.message } };
+    }
+    try {
+      return { id, input: { ...toInput(t, currency, `transfers.${index}.`), id } };
+    } catch (error) {
+      if (input.atomic || !(error instanceof ValidationError)) throw error;
+      return { id, input: undefined, error: { code: error.code, detail: error.message } };
+    }
+  });
+}
 
 /** The answer to a batch: one result per item, in order, and what the audit log records. */
-function batchOutcome(
-  parsed: ParsedItem[], problems: Map<string, string>, valid: TransferRequest[], results: TransferResult[],
-  input: BatchInput, currency: Currency,
-) {
-  const by_id = new Map(valid.map((r, i) => [r.id, results[i]]));
+function batchOutcome(parsed: ParsedItem[], results: TransferResult[], input: BatchInput, currency: Currency) {
+  let next = 0;
   const body = {
     results: parsed.map((p) => {
-      if (p.request === undefined) return { id: p.id, status: 'failed' as const, error: p.error };
-      const problem = problems.get(p.request.id);
-      if (problem !== undefined) {
-        const e = failure(problem);
-        return { id: p.request.id, status: 'failed' as const, error: { code: e.code, detail: e.message } };
-      }
-      const result = by_id.get(p.request.id);
+      if (p.input === undefined) return { id: p.id, status: 'failed' as const, error: p.error };
+      const result = results[next++];
       if (result === undefined || !result.ok) {
         const cause = result === undefined
           ? new DomainError('invalid_transfer', 'not applied')
           : failureError(result.code, result.detail, currency.scale);
-        return { id: p.request.id, status: 'failed' as const, error: { code: cause.code, detail: cause.message } };
+        return { id: p.id, status: 'failed' as const, error: { code: cause.code, detail: cause.message } };
       }
-      return { id: p.request.id, status: 'created' as const };
+      return { id: p.id, status: 'created' as const };
     }),
   };
-  const transfers = results.flatMap((r) => (r.ok ? [r.transfer] : []));
+  const created = results.filter((r) => r.ok).length;
   return {
-    status: 200 as const, body, transfers,
-    audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created: transfers.length } },
+    status: 200, body,
+    audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created } },
   };
 }
 
@@ -316,21 +256,8 @@ ledgerRoutes.openapi(createRoute({
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const [target] = await findAccountsIn(tx, [input.to_account]);
-    if (target === undefined) throw new DomainError('account_not_found', `no account ${input.to_account}`);
-    if (target.currency_id !== currency.id) throw new DomainError('cross_currency', `account ${target.id} is not in ${currency.code}`);
-    if (target.kind === 'issuance') throw new DomainError('same_account', 'coins cannot be issued to the issuance account');
-    const transfer = await postTransfer(tx, currency, {
-      id: newTransferId(), phase: 'single', code: target.kind === 'programme' ? 'budget' : 'issue',
-      debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount,
-      memo: input.memo ?? null, created_by: actorOf(c),
-    });
-    return {
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      audit: { action: 'transfer.issue', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id }, changes: input },
-    };
-  });
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await coordination.issue(services(c), actor(c), currency, idempotencyOf(c, input),
+    { to_account: input.to_account, amount, memo: input.memo ?? null }, (t) => presentTransfer(t, currency)));
 });
 
 ledgerRoutes.openapi(createRoute({
@@ -345,25 +272,14 @@ ledgerRoutes.openapi(createRoute({
 
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/transfers/{id}/reverse', tags: ['transfers'],
-  summary: 'Correct a posted transfer with one the other way; at most once',
+  summary: 'Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported',
   request: { params: IdParam, headers: IdempotencyHeader, body: { content: { 'application/json': { schema: z.object({ memo: Memo.optional() }) } } } },
   responses: { 201: jsonResponse(Transfer, 'The reversal'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const { transfer, currency } = await transferForStaff(c, c.req.valid('param').id);
   const input = await optionalJson(c, z.object({ memo: Memo.optional() }));
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const reversal = await postTransfer(tx, currency, {
-      id: newTransferId(), phase: 'single', code: 'reversal', reverses_id: transfer.id,
-      memo: input.memo ?? null, created_by: actorOf(c),
-    });
-    return {
-      status: 201 as const, body: presentTransfer(reversal, currency), transfers: [reversal],
-      audit: {
-        action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
-        changes: { reversal: reversal.id, memo: input.memo ?? null },
-      },
-    };
-  });
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await coordination.reverse(services(c), actor(c), currency, idempotencyOf(c, input),
+    transfer, input.memo ?? null, (t) => presentTransfer(t, currency)));
 });
 
 for (const phase of ['post', 'void'] as const) {
@@ -378,19 +294,8 @@ for (const phase of ['post', 'void'] as const) {
     const { transfer, currency } = await transferForStaff(c, c.req.valid('param').id);
     const input = await optionalJson(c, z.object({ amount: Amount.optional(), memo: Memo.optional() }));
     const amount = phase === 'post' && input.amount !== undefined ? parseAmount(input.amount, currency.scale) : undefined;
-    return idempotent(c, actorOf(c), input, async (tx) => {
-      const resolution = await postTransfer(tx, currency, {
-        id: newTransferId(), phase, code: transfer.code, pending_id: transfer.id, amount,
-        memo: input.memo ?? null, created_by: actorOf(c),
-      });
-      return {
-        status: 201 as const, body: presentTransfer(resolution, currency), transfers: [resolution],
-        audit: {
-          action: `transfer.${phase}`, currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
-          changes: { resolution: resolution.id, amount: input.amount ?? null },
-        },
-      };
-    });
+    return answer<ReturnType<typeof presentTransfer>, 201>(c, await coordination.resolve(services(c), actor(c), currency, idempotencyOf(c, input),
+      transfer, phase, { ...(amount === undefined ? {} : { amount }), memo: input.memo ?? null }, (t) => presentTransfer(t, currency)));
   });
 }
 

@@ -8,7 +8,9 @@ import {
 } from '../schemas.js';
 import { presentCurrency, presentTransfer } from '../present.js';
 import { uuid_pattern, entriesPage } from '../lookup.js';
-import { idempotent, idempotentPosting } from '../idempotency.js';
+import { actor, answer, idempotencyOf, services } from '../idempotency.js';
+import * as payments from '../../app/payments.js';
+import { requestCashOut } from '../../app/cashouts.js';
 import { newTransferId } from '../../ledger/ids.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
@@ -23,7 +25,7 @@ import { signToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById, findTransfer } from '../../db/ledger.js';
 import {
   cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
-  pairDevice, refundPayment, revokeDevice, requestRedemption, takingsToday,
+  pairDevice, revokeDevice, takingsToday,
 } from '../../db/shops.js';
 import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
 
@@ -72,7 +74,7 @@ export function presentRedemption(redemption: Redemption, currency: Currency) {
 }
 
 export const RedemptionOut = z.object({
-  id: Uuid, shop: Uuid, status: z.enum(['pending', 'approved', 'rejected']), amount: Amount, euro_amount: EuroAmount,
+  id: Uuid, shop: Uuid, status: z.enum(['pending', 'approved', 'rejected', 'reversed']), amount: Amount, euro_amount: EuroAmount,
   transfer_id: Uuid, created_at: z.string(), decided_at: z.string().nullable(),
 }).openapi('Redemption');
 
@@ -274,16 +276,8 @@ shopRoutes.openapi(createRoute({
   const currency = await c.get('loaders').currency.load(wallet.currency_id);
   assert(currency !== undefined, 'a wallet has its currency');
   try {
-    return await idempotentPosting(c, actorOf(c), { pay: id }, currency, {
-      pays_request: id,
-      posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id, created_by: actorOf(c) },
-    }, (transfer) => ({
-      status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-      audit: {
-        action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id },
-        changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
-      },
-    }));
+    return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,
+      idempotencyOf(c, { pay: id }), wallet.account_id, id, (t) => presentTransfer(t, currency)));
   } catch (error) {
     if (error instanceof DomainError && error.code === 'not_found') {
       const elsewhere = await c.get('loaders').paymentRequest.load(id);
@@ -326,20 +320,9 @@ shopRoutes.openapi(createRoute({
   const { card, wallet } = await checkCardPin(c, input.card, input.pin, 'invalid_card_or_pin');
   if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   const { pin: _pin, ...fingerprint } = input;
-  return idempotentPosting(c, actorOf(c), fingerprint, currency, {
-    posting: {
-      id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id,
-      credit_account_id: shop.account_id, amount, memo: input.memo ?? null, created_by: actorOf(c),
-      metadata: { device_id: device.id, via: 'card' },
-    },
-  }, (transfer) => ({
-    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-    // Never the PIN: only which card paid how much.
-    audit: {
-      action: 'payment.charge', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
-      changes: { card: card.code, wallet: wallet.account_id, amount: input.amount, memo: input.memo ?? null },
-    },
-  }));
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.chargeCard(services(c), actor(c), currency, idempotencyOf(c, fingerprint), {
+    shop, device_id: device.id, card_code: card.code, wallet_account_id: wallet.account_id, amount, memo: input.memo ?? null,
+  }, (t) => presentTransfer(t, currency)));
 });
 
 shopRoutes.openapi(createRoute({
@@ -351,20 +334,9 @@ shopRoutes.openapi(createRoute({
   const { device, shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  const payment = await findTransfer(c.get('deps').sql, input.transfer_id);
-  if (payment === undefined || payment.currency_id !== currency.id || payment.credit_account_id !== shop.account_id) {
-    throw new DomainError('transfer_not_found', 'no payment to this shop with that id');
-  }
-  if (payment.code !== 'payment' || payment.phase !== 'single') {
-    throw new DomainError('not_refundable', 'only payments to this shop can be refunded');
-  }
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const refund = await refundPayment(tx, currency, shop, payment, amount, actorOf(c), device.id);
-    return {
-      status: 201 as const, body: presentTransfer(refund, currency), transfers: [refund],
-      audit: { action: 'payment.refund', currency_id: currency.id, object: { kind: 'transfer', id: payment.id }, changes: { amount: input.amount, refund: refund.id } },
-    };
-  });
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.refund(services(c), actor(c), currency, idempotencyOf(c, input), {
+    shop, device_id: device.id, payment_id: input.transfer_id, amount,
+  }, (t) => presentTransfer(t, currency)));
 });
 
 shopRoutes.openapi(createRoute({
@@ -376,22 +348,8 @@ shopRoutes.openapi(createRoute({
   const { shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  // A payout must be at least one cent: a €0.00 credit transfer would make the SEPA file invalid.
-  const euros = euroValue(amount, currency.scale, currency.euro_per_unit);
-  if (euros === '0.00') {
-    throw new ValidationError([{ path: 'amount', message: 'worth less than one euro cent; cash out a larger amount' }]);
-  }
-  // And at most what one SEPA credit transfer can pay, or the payout could never be made.
-  if (sepa_amount_max.lt(euros)) {
-    throw new ValidationError([{ path: 'amount', message: `worth more than €${sepa_amount_max.toFixed(2)}, the most one bank transfer pays; cash out in parts` }]);
-  }
-  if (shop.iban === null) throw new DomainError('iban_missing', 'this shop has no IBAN yet; ask the coordinator to add it before cashing out');
-  return idempotent(c, actorOf(c), input, async (tx) => {
-    const redemption = await requestRedemption(tx, currency, shop, amount, actorOf(c));
-    return { status: 201 as const, body: presentRedemption(redemption, currency), transfers: [{ code: 'redemption' }],
-      audit: { action: 'redemption.request', currency_id: currency.id, object: { kind: 'redemption', id: redemption.id }, changes: { amount: input.amount } },
-    };
-  });
+  return answer<ReturnType<typeof presentRedemption>, 201>(c, await requestCashOut(services(c), actor(c), currency, shop, idempotencyOf(c, input), amount,
+    (redemption) => presentRedemption(redemption, currency)));
 });
 
 shopRoutes.openapi(createRoute({

@@ -14,9 +14,11 @@ import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js
 import { amount_max as sepa_amount_max, bic_pattern, renderPain001, sepaText } from '../../ledger/sepa.js';
 import { csvDocument } from '../../ledger/csv.js';
 import { audit } from '../audit.js';
+import { actor, services } from '../idempotency.js';
+import { decideCashOut } from '../../app/cashouts.js';
 import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
 import {
-  createPayoutExport, decideRedemption, findPayoutExport, findRedemption, findShop, insertPairingCode, insertShop,
+  createPayoutExport, findPayoutExport, findRedemption, findShop, insertPairingCode, insertShop,
   listDevices, listPayouts, listRedemptions, revokeDevice, updateShop,
 } from '../../db/shops.js';
 import type { Payout, PayoutExport, Shop } from '../../db/shops.js';
@@ -174,7 +176,7 @@ shopAdminRoutes.openapi(createRoute({
 shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/redemptions', tags: ['shops'],
   summary: 'Cash-out requests, newest first (filter by status)',
-  request: { params: CodeParam, query: z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional() }) },
+  request: { params: CodeParam, query: z.object({ status: z.enum(['pending', 'approved', 'rejected', 'reversed']).optional() }) },
   responses: { 200: jsonResponse(z.object({ items: z.array(RedemptionOut) }), 'Redemptions'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
@@ -185,6 +187,7 @@ shopAdminRoutes.openapi(createRoute({
 const PayoutOut = z.object({
   id: Uuid, redemption: Uuid, shop: z.object({ account: Uuid, name: z.string() }), iban: z.string().nullable(),
   euro_amount: EuroAmount, reference: z.string(), exported_at: z.string().nullable(), export_id: Uuid.nullable(),
+  cancelled_at: z.string().nullable().openapi({ description: 'Set when the approved cash-out was reversed before this payout was exported' }),
 }).openapi('Payout');
 
 function presentPayout(payout: Payout) {
@@ -192,6 +195,7 @@ function presentPayout(payout: Payout) {
     id: payout.id, redemption: payout.redemption_id, shop: { account: payout.shop_account_id, name: payout.shop_name },
     iban: payout.iban, euro_amount: payout.euro_amount, reference: payout.reference,
     exported_at: payout.exported_at?.toISOString() ?? null, export_id: payout.export_id,
+    cancelled_at: payout.cancelled_at?.toISOString() ?? null,
   };
 }
 
@@ -215,26 +219,7 @@ for (const decision of ['approve', 'reject'] as const) {
     if (redemption === undefined || currency === undefined || !coordinates(user, currency)) {
       throw new DomainError('not_found', `no cash-out request ${id}`);
     }
-    const shop = await findShop(sql, redemption.shop_account_id);
-    if (shop === undefined) throw new DomainError('not_found', 'the shop of this request is gone');
-    // The payout goes to the shop's IBAN: without one it could never be exported.
-    if (decision === 'approve' && redemption.status === 'pending' && shop.iban === null) {
-      throw new DomainError('iban_missing', 'this shop has no IBAN any more; add it before approving the cash-out');
-    }
-    // Nor could a payout above what one SEPA credit transfer pays (nor would it fit its column).
-    const euro_amount = euroValue(redemption.amount, currency.scale, currency.euro_per_unit);
-    if (decision === 'approve' && redemption.status === 'pending' && sepa_amount_max.lt(euro_amount)) {
-      throw new ValidationError([{ path: '', message: `worth more than €${sepa_amount_max.toFixed(2)}, the most one bank transfer pays; reject it` }]);
-    }
-    const result = await decideRedemption(sql, currency, redemption, decision === 'approve' ? 'approved' : 'rejected', actorOf(c), {
-      euro_amount,
-      // Also the SEPA EndToEndId (≤ 35 characters): as much of the redemption id as fits.
-      reference: `${currency.code}-${redemption.id.replace(/-/g, '').slice(0, 34 - currency.code.length).toUpperCase()}`,
-      shop,
-    }, (tx, decided) => audit(c, {
-      action: `redemption.${decision}`, currency_id: currency.id, object: { kind: 'redemption', id: redemption.id },
-      changes: { amount: presentRedemption(redemption, currency).amount, payout: decided.payout?.id ?? null, euro_amount: decided.payout?.euro_amount ?? null },
-    }, tx));
+    const result = await decideCashOut(services(c), actor(c), currency, redemption.id, decision);
     return c.json({
       redemption: presentRedemption(result.redemption, currency),
       payout: result.payout === undefined ? null : presentPayout(result.payout),

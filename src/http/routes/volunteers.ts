@@ -8,7 +8,8 @@ import {
   Account, Amount, DateTime, IdempotencyHeader, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
-import { idempotentPosting } from '../idempotency.js';
+import { actor, answer, idempotencyOf, services } from '../idempotency.js';
+import { closeSession, rewardVolunteer } from '../../app/volunteering.js';
 import { renderCardSheet } from '../card-sheet.js';
 import { audit } from '../audit.js';
 import { DomainError, ValidationError } from '../../ledger/errors.js';
@@ -24,7 +25,7 @@ import { signClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
   currentCard, findActivity, findActivitySession, findCard, findWallet, insertActivity, insertActivitySession,
-  insertWallet, isLocked, listActivities, reissueCard, rewardCommand, setCardBlocked, unlockCard, updateActivity,
+  insertWallet, isLocked, listActivities, reissueCard, setCardBlocked, unlockCard, updateActivity,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
 import { assert } from '../../ledger/errors.js';
@@ -346,6 +347,7 @@ volunteerRoutes.openapi(createRoute({
 const SessionOut = z.object({
   id: Uuid, activity: Uuid, hours: z.string().nullable(), reward: Amount, max_claims: z.number().int(),
   claims_count: z.number().int(), claim_token: z.string(), claim_url: z.string(), expires_at: z.string(),
+  closed_at: z.string().nullable(),
 }).openapi('ActivitySession');
 
 async function presentSession(c: AppContext, session: ActivitySession, activity: Activity, currency: Currency) {
@@ -355,7 +357,7 @@ async function presentSession(c: AppContext, session: ActivitySession, activity:
     reward: formatAmount(rewardFor(activity, session.hours), currency.scale),
     max_claims: session.max_claims, claims_count: session.claims_count,
     claim_token, claim_url: `${c.get('deps').config.public_base_url}/claim#${claim_token}`,
-    expires_at: session.expires_at.toISOString(),
+    expires_at: session.expires_at.toISOString(), closed_at: session.closed_at?.toISOString() ?? null,
   };
 }
 
@@ -456,15 +458,23 @@ volunteerRoutes.openapi(createRoute({
   assert(wallet !== undefined, 'a card has its wallet');
   const hours = activity.rate_per_hour === null ? null : (input.hours === undefined ? session.hours : parseHours(input.hours));
   const amount = rewardFor(activity, hours);
-  return idempotentPosting(c, actorOf(c), { session: session.id, ...input }, currency, rewardCommand({
-    currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card', created_by: actorOf(c),
-  }), (transfer) => ({
-    status: 201 as const,
-    body: { ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } },
-    transfers: [transfer],
-    audit: {
+  return answer<ReturnType<typeof presentTransfer> & { volunteer: { account: string; display_name: string } }, 201>(c, await rewardVolunteer(
+    services(c), actor(c), idempotencyOf(c, { session: session.id, ...input }),
+    { currency, session, activity, account_id: wallet.account_id, amount, hours, via: 'card' },
+    (transfer) => ({ ...presentTransfer(transfer, currency), volunteer: { account: wallet.account_id, display_name: wallet.display_name } }),
+    (transfer) => ({
       action: 'session.award', currency_id: currency.id, object: { kind: 'session', id: session.id },
       changes: { wallet: wallet.account_id, card: card.code, hours, transfer: transfer.id },
-    },
-  }));
+    })));
+});
+
+volunteerRoutes.openapi(createRoute({
+  method: 'post', path: '/sessions/{id}/close', tags: ['volunteers'],
+  summary: 'End a claim session at once: its QR rewards no one any more (409 session_closed)',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(SessionOut, 'The session, ended'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { session, activity, currency } = await sessionForStaff(c, c.req.valid('param').id);
+  const closed = await closeSession(services(c), actor(c), currency, session);
+  return c.json(await presentSession(c, closed, activity, currency), 200);
 });

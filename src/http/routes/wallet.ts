@@ -4,7 +4,8 @@ import { actorOf, requireWallet, wallet_audience } from '../auth.js';
 import { Amount, Entry, IdempotencyHeader, PageQuery, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
 import { presentTransfer } from '../present.js';
 import { entriesPage, uuid_pattern } from '../lookup.js';
-import { idempotentPosting } from '../idempotency.js';
+import { actor, answer, idempotencyOf, services } from '../idempotency.js';
+import { rewardVolunteer } from '../../app/volunteering.js';
 import { audit } from '../audit.js';
 import { takeAttempt } from '../rate-limit.js';
 import { Pin } from './volunteers.js';
@@ -19,7 +20,7 @@ import { signToken, verifyClaimToken } from '../../security/tokens.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import {
   findCard, findWallet, insertWalletSession, revokeWalletSession,
-  rewardCommand, settlePinAttempt, takePinAttempt,
+  settlePinAttempt, takePinAttempt,
 } from '../../db/volunteers.js';
 import type { Card, Wallet } from '../../db/volunteers.js';
 
@@ -183,13 +184,11 @@ walletRoutes.openapi(createRoute({
     throw new DomainError('invalid_token', 'this claim QR code names no session');
   }
   const amount = rewardFor(activity, session.hours);
-  return idempotentPosting(c, actorOf(c), input, currency, rewardCommand({
-    currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr', created_by: actorOf(c),
-  }), (transfer) => ({
-    status: 201 as const, body: presentTransfer(transfer, currency), transfers: [transfer],
-    audit: {
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await rewardVolunteer(services(c), actor(c), idempotencyOf(c, input),
+    { currency, session, activity, account_id: wallet.account_id, amount, hours: session.hours, via: 'qr' },
+    (transfer) => presentTransfer(transfer, currency),
+    (transfer) => ({
       action: 'session.claim', currency_id: currency.id, object: { kind: 'session', id: session.id },
       changes: { wallet: wallet.account_id, hours: session.hours, transfer: transfer.id },
-    },
-  }));
+    })));
 });

@@ -16,7 +16,8 @@ import type { Account, Currency } from './state.js';
 import { accountStatusTag } from './Wallets.js';
 
 type Verify = ResponseOf<'/currencies/{code}/verify', 'get'>;
-const manual_codes = ['adjustment', 'budget', 'reward', 'payment', 'refund'] as const;
+// Payments, refunds and cash-outs are made only by their own paths (the server refuses them here).
+const manual_codes = ['adjustment', 'budget', 'reward'] as const;
 type ManualCode = (typeof manual_codes)[number];
 
 export function kindName(kind: string): string {

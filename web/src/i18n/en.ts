@@ -307,6 +307,7 @@ export const en: Dictionary = {
     cashout_pending: 'Waiting for approval',
     cashout_approved: 'Approved',
     cashout_rejected: 'Rejected',
+    cashout_reversed: 'Reversed: the coins are back',
     cashout_asked_on: 'Requested on {when}',
     cashout_decided_on: 'decided on {when}',
   },

@@ -307,6 +307,7 @@ export const fr: Dictionary = {
     cashout_pending: 'En attente d’approbation',
     cashout_approved: 'Approuvé',
     cashout_rejected: 'Refusé',
+    cashout_reversed: 'Annulé : les pièces sont revenues',
     cashout_asked_on: 'Demandé le {when}',
     cashout_decided_on: 'décidé le {when}',
   },

@@ -312,6 +312,7 @@ export const nl = {
     cashout_pending: 'Wacht op goedkeuring',
     cashout_approved: 'Goedgekeurd',
     cashout_rejected: 'Geweigerd',
+    cashout_reversed: 'Teruggedraaid: de munten staan terug',
     cashout_asked_on: 'Aangevraagd op {when}',
     cashout_decided_on: 'beslist op {when}',
   },

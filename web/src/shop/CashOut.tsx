@@ -15,10 +15,13 @@ import { ShopScreen } from './ShopLayout.js';
 import { refreshShop, shopInfo, shopState } from './state.js';
 import type { Redemption } from './state.js';
 
-const status_icons: Record<Redemption['status'], IconName> = { pending: 'clock', approved: 'check', rejected: 'x' };
+const status_icons: Record<Redemption['status'], IconName> = { pending: 'clock', approved: 'check', rejected: 'x', reversed: 'back' };
 
 function statusText(status: Redemption['status']): string {
-  return { pending: t('shop.cashout_pending'), approved: t('shop.cashout_approved'), rejected: t('shop.cashout_rejected') }[status];
+  return {
+    pending: t('shop.cashout_pending'), approved: t('shop.cashout_approved'), rejected: t('shop.cashout_rejected'),
+    reversed: t('shop.cashout_reversed'),
+  }[status];
 }
 
 /**

@@ -1,0 +1,34 @@
+/**
+ * What a use case is given: the services it may call and who acts. Use cases know neither
+ * HTTP nor SQL text: they parse nothing, ask src/ledger to decide, and hand the decision to a
+ * writer of src/db (most often the one posting pipeline).
+ */
+import type { Sql } from '../db/client.js';
+import type { Batcher } from '../db/batch.js';
+import type { ActorKind, AuditEntry } from '../db/audit.js';
+import type { Config } from '../config.js';
+
+export interface Services {
+  sql: Sql;
+  /** Combines concurrent postings of a currency into shared transactions. */
+  batcher: Batcher;
+  config: Config;
+}
+
+/** What the audit log records of an action; never a secret. */
+export interface AuditInput {
+  action: string;
+  currency_id: number | null;
+  object?: { kind: string; id: string };
+  changes?: Record<string, unknown>;
+  /** Who acted when the request itself is not authenticated (a login, a pairing). */
+  actor?: { kind: ActorKind; id: string | null };
+}
+
+/** Who acts: named on the transfers they make, and recorded with where they acted from. */
+export interface Actor {
+  /** `user:<id>`, `wallet:<account>`, `device:<id>`: the created_by of their transfers. */
+  label: string;
+  /** The audit record of an action by this actor, to be written with the action. */
+  record(input: AuditInput): AuditEntry;
+}

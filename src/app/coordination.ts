@@ -1,0 +1,168 @@
+/**
+ * Coordination: what a coordinator does with the ledger by hand — open and close accounts,
+ * issue coins, move them with a reason, post lists, reverse, and resolve reservations. Every
+ * movement takes the one posting pipeline (posting.ts); what a coordinator may not move is
+ * decided by src/ledger/coordination.ts, and a transfer that belongs to a cash-out is handed
+ * to the cash-out use cases, which keep the cash-out and its payout in step with it.
+ */
+import type { Command, Idempotency, Posting } from '../ledger/batch.js';
+import type { Account, AccountKind, AccountStatus, Currency, Transfer, TransferResult } from '../ledger/model.js';
+import { DomainError } from '../ledger/errors.js';
+import { failureError } from '../ledger/failures.js';
+import { refuseClosing, refuseCoordinatorTransfer } from '../ledger/coordination.js';
+import { newTransferId } from '../ledger/ids.js';
+import { formatAmount } from '../ledger/amount.js';
+import { changeAccountStatus, findAccountsIn, insertAccount } from '../db/ledger.js';
+import { insertAudit } from '../db/audit.js';
+import type { Actor, Services } from './context.js';
+import { post, postList } from './posting.js';
+import type { Answer, Outcome } from './posting.js';
+import { decideRedemptionOf, reverseCashOut } from './cashouts.js';
+
+type Present<T> = (transfer: Transfer) => T;
+
+export async function openAccount(services: Services, actor: Actor, currency: Currency, kind: Exclude<AccountKind, 'issuance'>, name: string): Promise<Account> {
+  const account = await insertAccount(services.sql, currency, kind, name);
+  await insertAudit(services.sql, actor.record({ action: 'account.create', currency_id: currency.id, object: { kind: 'account', id: account.id }, changes: { kind, name } }));
+  return account;
+}
+
+/** Freeze, unfreeze or close; a closed account stays closed, and closes only when empty. */
+export async function setAccountStatus(services: Services, actor: Actor, currency: Currency, account: Account, status: AccountStatus): Promise<Account> {
+  if (account.status === 'closed' && status !== 'closed') throw new DomainError('account_closed', 'a closed account stays closed');
+  return changeAccountStatus(services.sql, account, status, (locked) => {
+    const refused = status === 'closed' && locked.status !== 'closed' ? refuseClosing(locked) : undefined;
+    if (refused !== undefined) throw failureError(refused.code, refused.detail, currency.scale);
+    return actor.record({
+      action: 'account.update', currency_id: currency.id, object: { kind: 'account', id: account.id },
+      changes: { status: { from: locked.status, to: status } },
+    });
+  });
+}
+
+/** A transfer a coordinator asks for, as the pipeline's command. */
+export interface TransferInput {
+  id?: string;
+  phase: 'single' | 'pending';
+  code: Posting['code'];
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  memo: string | null;
+  metadata: Record<string, unknown>;
+}
+
+function transferCommand(actor: Actor, input: TransferInput): Command {
+  return {
+    client_id: input.id !== undefined, rule: refuseCoordinatorTransfer,
+    posting: { ...input, id: input.id ?? newTransferId(), created_by: actor.label },
+  };
+}
+
+/** "No account X in this currency": named as another currency's when it is one. */
+export async function explained(services: Services, currency: Currency, error: unknown): Promise<unknown> {
+  if (!(error instanceof DomainError) || error.code !== 'account_not_found' || typeof error.extra.account_id !== 'string') return error;
+  const [found] = await findAccountsIn(services.sql, [error.extra.account_id]);
+  if (found === undefined || found.currency_id === currency.id) return error;
+  return new DomainError('cross_currency', `account ${found.id} is not in ${currency.code}`, { account_id: found.id });
+}
+
+export async function transfer<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, input: TransferInput, present: Present<T>,
+): Promise<Answer<T>> {
+  try {
+    return await post(services, actor, currency, { ...transferCommand(actor, input), idempotency: key }, (t) => ({
+      status: 201, body: present(t),
+      audit: { action: 'transfer.create', currency_id: currency.id, object: { kind: 'transfer', id: t.id }, changes: auditedInput(input, currency) },
+    }));
+  } catch (error) {
+    throw await explained(services, currency, error);
+  }
+}
+
+/** The transfer as the coordinator asked for it, in the API's words, for the audit log. */
+function auditedInput(input: TransferInput, currency: Currency): Record<string, unknown> {
+  return {
+    ...(input.id === undefined ? {} : { id: input.id }),
+    debit_account: input.debit_account_id, credit_account: input.credit_account_id,
+    amount: formatAmount(input.amount, currency.scale), code: input.code,
+    ...(input.memo === null ? {} : { memo: input.memo }),
+    pending: input.phase === 'pending',
+    ...(Object.keys(input.metadata).length === 0 ? {} : { metadata: input.metadata }),
+  };
+}
+
+/** Which of these account ids belong to another currency (named so in a list's results). */
+export async function foreignAccounts(services: Services, currency: Currency, ids: string[]): Promise<Set<string>> {
+  const found = await findAccountsIn(services.sql, [...new Set(ids)]);
+  return new Set(found.filter((a) => a.currency_id !== currency.id).map((a) => a.id));
+}
+
+/** A list under one key: atomically (all or none) or item by item. */
+export async function transferList<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, inputs: TransferInput[], atomic: boolean,
+  respond: (results: TransferResult[]) => Outcome<T>,
+): Promise<Answer<T>> {
+  return postList(services, actor, currency, key, inputs.map((input) => transferCommand(actor, input)), atomic, respond);
+}
+
+/** New coins from the issuance account: a programme's budget, or an issue to anyone else. */
+export async function issue<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency,
+  input: { to_account: string; amount: bigint; memo: string | null }, present: Present<T>,
+): Promise<Answer<T>> {
+  const [target] = await findAccountsIn(services.sql, [input.to_account]);
+  if (target === undefined) throw new DomainError('account_not_found', `no account ${input.to_account}`);
+  if (target.currency_id !== currency.id) throw new DomainError('cross_currency', `account ${target.id} is not in ${currency.code}`);
+  if (target.kind === 'issuance') throw new DomainError('same_account', 'coins cannot be issued to the issuance account');
+  const posting: Posting = {
+    id: newTransferId(), code: target.kind === 'programme' ? 'budget' : 'issue',
+    debit_account_id: currency.issuance_account_id, credit_account_id: target.id, amount: input.amount,
+    memo: input.memo, created_by: actor.label,
+  };
+  return post(services, actor, currency, { posting, idempotency: key }, (t) => ({
+    status: 201, body: present(t),
+    audit: { action: 'transfer.issue', currency_id: currency.id, object: { kind: 'transfer', id: t.id }, changes: {
+      to_account: input.to_account, amount: formatAmount(input.amount, currency.scale), ...(input.memo === null ? {} : { memo: input.memo }),
+    } },
+  }));
+}
+
+/**
+ * A correction the other way, at most once. A payment partly refunded is reversed for what is
+ * left; an approved cash-out only together with its payout (cashouts.ts).
+ */
+export async function reverse<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, original: Transfer, memo: string | null, present: Present<T>,
+): Promise<Answer<T>> {
+  if (original.code === 'redemption' && original.phase === 'post') {
+    return reverseCashOut(services, actor, currency, key, original, memo, present);
+  }
+  const posting: Posting = { id: newTransferId(), code: 'reversal', reverses_id: original.id, memo, created_by: actor.label };
+  return post(services, actor, currency, { posting, idempotency: key }, (t) => ({
+    status: 201, body: present(t),
+    audit: { action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: original.id }, changes: { reversal: t.id, memo } },
+  }));
+}
+
+/** Post (for its amount or less) or void a pending transfer, at most once. A cash-out's
+ * reservation is resolved only by approving or rejecting the cash-out. */
+export async function resolve<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, pending: Transfer, phase: 'post' | 'void',
+  input: { amount?: bigint; memo: string | null }, present: Present<T>,
+): Promise<Answer<T>> {
+  if (pending.code === 'redemption' && pending.phase === 'pending') {
+    return decideRedemptionOf(services, actor, currency, key, pending, phase, input, present);
+  }
+  const posting: Posting = {
+    id: newTransferId(), phase, code: pending.code, pending_id: pending.id, memo: input.memo, created_by: actor.label,
+    ...(input.amount === undefined ? {} : { amount: input.amount }),
+  };
+  return post(services, actor, currency, { posting, idempotency: key }, (t) => ({
+    status: 201, body: present(t),
+    audit: {
+      action: `transfer.${phase}`, currency_id: currency.id, object: { kind: 'transfer', id: pending.id },
+      changes: { resolution: t.id, amount: input.amount === undefined ? null : formatAmount(input.amount, currency.scale) },
+    },
+  }));
+}

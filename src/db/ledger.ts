@@ -6,15 +6,8 @@ import type { AuditEntry } from './audit.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import type { Account, AccountKind, AccountStatus, Currency, Entry, Transfer } from '../ledger/model.js';
 
-export interface NewCurrency {
-  code: string;
-  name: string;
-  scale: number;
-  euro_per_unit: string;
-  wallet_balance_max: bigint | null;
-  volunteer_cap_day: bigint | null;
-  volunteer_cap_year: bigint | null;
-}
+export type NewCurrency = Pick<Currency,
+  'code' | 'name' | 'scale' | 'euro_per_unit' | 'wallet_balance_max' | 'volunteer_cap_day' | 'volunteer_cap_year'>;
 
 type CurrencyRow = Omit<Currency, 'euro_per_unit'> & { euro_per_unit: string };
 

@@ -10,7 +10,7 @@
  * the posting and voiding of a pending one, reversals, payments of requests, rewards and
  * refunds. The database only asserts the outcome again (CHECKs, unique keys, versions).
  */
-import type { Account, Transfer, TransferCode, TransferPhase } from './model.js';
+import type { Account, Transfer, TransferCode, TransferPhase, TransferRequest } from './model.js';
 import { refuseClaim, refuseRequest, refuseRefund, reversalAmount } from './links.js';
 import type { Failure } from './links.js';
 
@@ -116,20 +116,10 @@ export interface Idempotency {
  * and void name the pending transfer (`pending_id`; post may give a smaller amount); a
  * reversal names the transfer it reverses (`reverses_id`): their accounts come from it.
  */
-export interface Posting {
-  id: string;
+export type Posting = Omit<TransferRequest, 'phase'> & {
   /** Default 'single'. */
   phase?: TransferPhase;
-  code: TransferCode;
-  debit_account_id?: string;
-  credit_account_id?: string;
-  amount?: bigint;
-  pending_id?: string;
-  reverses_id?: string;
-  memo?: string | null;
-  metadata?: Record<string, unknown>;
-  created_by: string;
-}
+};
 
 /** A rule of the use case that made the command, decided against the locked accounts. */
 export type PostingRule = (debit: HeldAccount, credit: HeldAccount, posting: Posting) => Failure | undefined;

@@ -40,7 +40,7 @@ function recorded<T>(actor: Actor, outcome: Outcome<T>): Response {
 }
 
 /** The key's own decision as the answer: the recorded response again, or a refusal. */
-export function keyAnswer<T>(decision: KeyDecision): Answer<T> {
+function keyAnswer<T>(decision: KeyDecision): Answer<T> {
   if (decision.kind === 'key_in_flight') {
     throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed');
   }

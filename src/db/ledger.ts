@@ -88,17 +88,6 @@ export async function findAccountsIn(sql: Queryable, ids: string[]): Promise<Acc
   return sql<Account[]>`SELECT * FROM accounts WHERE id = ANY(${ids}::uuid[])`;
 }
 
-/**
- * Which of these transfer ids are taken, in any currency. The primary key makes an id unique
- * per currency only, but paths name a transfer by its id alone, so a client-chosen id must not
- * repeat one of another currency either.
- */
-export async function takenTransferIds(sql: Queryable, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await sql<{ id: string }[]>`SELECT id FROM transfers WHERE id = ANY(${ids}::uuid[])`;
-  return new Set(rows.map((r) => r.id));
-}
-
 export async function findAccount(sql: Queryable, id: string): Promise<Account | undefined> {
   const [row] = await sql<Account[]>`SELECT * FROM accounts WHERE id = ${id}`;
   return row;
@@ -157,13 +146,6 @@ export async function findTransfer(sql: Queryable, id: string): Promise<Transfer
     LEFT JOIN transfers r ON r.currency_id = t.currency_id AND r.pending_id = t.id
     WHERE t.id = ${id}`;
   return row;
-}
-
-/** Whether a transfer has been reversed, and by which transfer. */
-export async function findReversal(sql: Queryable, transfer: Transfer): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    SELECT id FROM transfers WHERE currency_id = ${transfer.currency_id} AND reverses_id = ${transfer.id}`;
-  return row?.id;
 }
 
 /**

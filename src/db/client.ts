@@ -111,3 +111,8 @@ function beginGuarded<T>(sql: Sql, fn: (tx: postgres.TransactionSql<{ bigint: bi
   ended = begun.then(() => true, () => true);
   return begun;
 }
+
+/** Whether the database answers (for /readyz); rejects when it does not. */
+export async function ping(sql: Sql): Promise<void> {
+  await sql`SELECT 1`;
+}

@@ -1,3 +1,4 @@
+import { ping } from '../db/client.js';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
@@ -79,7 +80,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.get('/readyz', async (c) => {
     if (deps.lifecycle.shutting_down) return problemResponse(c, 503, 'unavailable', 'shutting down');
     try {
-      await deps.sql`SELECT 1`;
+      await ping(deps.sql);
     } catch {
       return problemResponse(c, 503, 'unavailable', 'database unreachable');
     }

@@ -11,15 +11,16 @@ import type { Idempotency, Posting } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError, ValidationError, assert } from '../ledger/errors.js';
 import { euroValue, formatAmount } from '../ledger/amount.js';
-import { amount_max as sepa_amount_max } from '../ledger/sepa.js';
+import { renderPain001, amount_max as sepa_amount_max, sepaText } from '../ledger/sepa.js';
 import { newTransferId } from '../ledger/ids.js';
 import { transaction } from '../db/client.js';
 import type { Queryable } from '../db/client.js';
 import {
-  cancelPayout, findShop, insertPayout, insertRedemption, lockRedemption, markRedemption,
+  cancelPayout, createPayoutExport, findShop, insertPayout, insertRedemption, listPayouts, lockRedemption, markRedemption,
 } from '../db/shops.js';
-import type { Payout, Redemption, Shop } from '../db/shops.js';
+import type { Payout, PayoutExport, Redemption, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
+import { recordAudit } from './context.js';
 import { postWithin } from './posting.js';
 import type { Answer } from './posting.js';
 
@@ -168,5 +169,52 @@ export async function reverseCashOut<T>(
       await markRedemption(tx, locked.redemption, 'reversed', actor.label);
     }
     return answer;
+  });
+}
+
+// Bank exports -------------------------------------------------------------------------------
+
+function refusePayerMissing(currency: Currency): asserts currency is Currency & { payer_name: string; payer_iban: string } {
+  if (currency.payer_name === null || currency.payer_iban === null) {
+    throw new DomainError('payer_missing', 'set the paying account (payer_name, payer_iban) of this currency first');
+  }
+}
+
+/** Puts every payout not exported yet into one bank export: each payout is exported once. */
+export async function exportPayouts(services: Services, actor: Actor, currency: Currency): Promise<PayoutExport> {
+  refusePayerMissing(currency);
+  const exported = await createPayoutExport(services.sql, currency, actor.label,
+    (id) => `WM-${currency.code}-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`);
+  if (exported === undefined) throw new DomainError('nothing_to_export', 'every payout was already exported');
+  await recordAudit(services, actor, {
+    action: 'payout.export', currency_id: currency.id, object: { kind: 'payout_export', id: exported.id },
+    changes: { message_id: exported.message_id, payouts: exported.payouts_count, total_euros: exported.total_euros },
+  });
+  return exported;
+}
+
+/** The SEPA credit-transfer file (pain.001) of an export, to be executed the day after it was made. */
+export async function bankFile(services: Services, currency: Currency, exported: PayoutExport): Promise<string> {
+  refusePayerMissing(currency);
+  const payouts = await listPayouts(services.sql, currency.id, { export_id: exported.id });
+  const tomorrow = new Date(exported.created_at.getTime() + 86_400_000).toISOString().slice(0, 10);
+  return renderPain001({
+    message_id: exported.message_id,
+    created_at: exported.created_at,
+    execution_date: tomorrow,
+    initiator_name: currency.payer_name,
+    debtor_name: currency.payer_name,
+    debtor_iban: currency.payer_iban,
+    ...(currency.payer_bic === null ? {} : { debtor_bic: currency.payer_bic }),
+    payment_info_id: exported.message_id,
+    payments: payouts.map((p) => {
+      assert(p.iban !== null, `payout ${p.id} has an IBAN`);
+      return {
+        end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_iban: p.iban,
+        // A name with nothing a bank can print (emoji, another script) would leave the field empty.
+        creditor_name: sepaText(p.shop_name, 70) === '' ? `Shop ${p.reference}` : p.shop_name,
+        remittance: `${currency.name} ${p.reference} cash-out ${p.redemption_id}`,
+      };
+    }),
   });
 }

@@ -5,14 +5,22 @@
  */
 import type { Sql } from '../db/client.js';
 import type { Batcher } from '../db/batch.js';
+import type { Loaders } from '../db/loaders.js';
 import type { ActorKind, AuditEntry } from '../db/audit.js';
 import type { Config } from '../config.js';
+import type { TokenKeys } from '../security/tokens.js';
+import { insertAudit } from '../db/audit.js';
+import type { Queryable } from '../db/client.js';
 
 export interface Services {
   sql: Sql;
   /** Combines concurrent postings of a currency into shared transactions. */
   batcher: Batcher;
   config: Config;
+  /** Signs the tokens a login or a pairing hands out. */
+  keys: TokenKeys;
+  /** Lookups shared by concurrent requests (currencies, sessions, payment requests). */
+  loaders: Loaders;
 }
 
 /** What the audit log records of an action; never a secret. */
@@ -31,4 +39,18 @@ export interface Actor {
   label: string;
   /** The audit record of an action by this actor, to be written with the action. */
   record(input: AuditInput): AuditEntry;
+  /**
+   * Counts a guess (a password, a PIN, a pairing code) against the limits of where this actor
+   * acts from, before anything is compared; refuses with 429 `rate_limited` above a limit.
+   * `release()` gives the guess back when it was right, so only failures count.
+   */
+  attempt(kind: AttemptKind, target: string | undefined): { release: () => void };
+}
+
+/** What is being guessed: a staff password, a card's PIN, a pairing code. */
+export type AttemptKind = 'login' | 'pin' | 'pairing';
+
+/** Writes the audit record of an action by `actor`; given the action's transaction, with it. */
+export async function recordAudit(services: Services, actor: Actor, input: AuditInput, sql: Queryable = services.sql): Promise<void> {
+  await insertAudit(sql, actor.record(input));
 }

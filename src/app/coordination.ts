@@ -3,18 +3,23 @@
  * issue coins, move them with a reason, post lists, reverse, and resolve reservations. Every
  * movement takes the one posting pipeline (posting.ts); what a coordinator may not move is
  * decided by src/ledger/coordination.ts, and a transfer that belongs to a cash-out is handed
- * to the cash-out use cases, which keep the cash-out and its payout in step with it.
+ * to the cash-out use cases, which keep the cash-out and its payout in step with it. Also the
+ * currency itself (created by an admin, its settings) and the shops registered in it.
  */
 import type { Command, Idempotency, Posting } from '../ledger/batch.js';
 import type { Account, AccountKind, AccountStatus, Currency, Transfer, TransferResult } from '../ledger/model.js';
-import { DomainError } from '../ledger/errors.js';
+import { DomainError, ValidationError } from '../ledger/errors.js';
 import { failureError } from '../ledger/failures.js';
 import { refuseClosing, refuseCoordinatorTransfer } from '../ledger/coordination.js';
 import { newTransferId } from '../ledger/ids.js';
-import { formatAmount } from '../ledger/amount.js';
-import { changeAccountStatus, findAccountsIn, insertAccount } from '../db/ledger.js';
-import { insertAudit } from '../db/audit.js';
+import { formatAmount, parseAmount } from '../ledger/amount.js';
+import { changeAccountStatus, findAccountsIn, insertAccount, insertCurrency, updateCurrencySettings } from '../db/ledger.js';
+import { insertDefaultCatalogue } from '../db/volunteers.js';
+import { insertShop, updateShop } from '../db/shops.js';
+import type { Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
+import { recordAudit } from './context.js';
+import { makePairingCode } from './access.js';
 import { post, postList } from './posting.js';
 import type { Answer, Outcome } from './posting.js';
 import { decideRedemptionOf, reverseCashOut } from './cashouts.js';
@@ -23,7 +28,7 @@ type Present<T> = (transfer: Transfer) => T;
 
 export async function openAccount(services: Services, actor: Actor, currency: Currency, kind: Exclude<AccountKind, 'issuance'>, name: string): Promise<Account> {
   const account = await insertAccount(services.sql, currency, kind, name);
-  await insertAudit(services.sql, actor.record({ action: 'account.create', currency_id: currency.id, object: { kind: 'account', id: account.id }, changes: { kind, name } }));
+  await recordAudit(services, actor, { action: 'account.create', currency_id: currency.id, object: { kind: 'account', id: account.id }, changes: { kind, name } });
   return account;
 }
 
@@ -165,4 +170,66 @@ export async function resolve<T>(
       changes: { resolution: t.id, amount: input.amount === undefined ? null : formatAmount(input.amount, currency.scale) },
     },
   }));
+}
+
+// The currency and its shops -------------------------------------------------------------------
+
+/** A new currency as an admin types it: amounts as decimal strings in its own scale. */
+export interface CurrencyInput {
+  code: string;
+  name: string;
+  scale: number;
+  euro_per_unit: string;
+  wallet_balance_max?: string | undefined;
+  volunteer_cap_day?: string | undefined;
+  volunteer_cap_year?: string | undefined;
+}
+
+/** Creates a currency with its issuance account and the default activity catalogue. */
+export async function createCurrency(services: Services, actor: Actor, input: CurrencyInput): Promise<Currency> {
+  const optional = (value: string | undefined, path: string) => value === undefined ? null : parseAmount(value, input.scale, path);
+  const currency = await insertCurrency(services.sql, {
+    code: input.code, name: input.name, scale: input.scale, euro_per_unit: input.euro_per_unit,
+    wallet_balance_max: optional(input.wallet_balance_max, 'wallet_balance_max'),
+    volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
+    volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
+  }, insertDefaultCatalogue);
+  await recordAudit(services, actor, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...input } });
+  return currency;
+}
+
+export type CurrencySettings = Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic'>>;
+
+/** Changes a currency's name, payment request lifetime, or the account its payouts are paid from. */
+export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
+  if (Object.keys(changes).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  const updated = await updateCurrencySettings(services.sql, currency, changes);
+  await recordAudit(services, actor, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...changes } });
+  return updated;
+}
+
+export interface ShopInput {
+  name: string;
+  iban?: string | null | undefined;
+  address?: string | null | undefined;
+  contact?: string | null | undefined;
+}
+
+/** Registers a shop (its account and details) with a pairing code for its first tablet. */
+export async function registerShop(
+  services: Services, actor: Actor, currency: Currency, input: ShopInput,
+): Promise<{ shop: Shop; pairing: { pairing_code: string; expires_at: Date } }> {
+  const { shop } = await insertShop(services.sql, currency, {
+    name: input.name, iban: input.iban ?? null, address: input.address ?? null, contact: input.contact ?? null,
+  });
+  const pairing = await makePairingCode(services, actor, shop);
+  await recordAudit(services, actor, { action: 'shop.create', currency_id: currency.id, object: { kind: 'shop', id: shop.account_id }, changes: { ...input } });
+  return { shop, pairing };
+}
+
+/** Changes a shop's name, IBAN, address or contact. */
+export async function editShop(services: Services, actor: Actor, shop: Shop, input: Partial<ShopInput>): Promise<Shop> {
+  const updated = await updateShop(services.sql, shop, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
+  await recordAudit(services, actor, { action: 'shop.update', currency_id: shop.currency_id, object: { kind: 'shop', id: shop.account_id }, changes: { ...input } });
+  return updated;
 }

@@ -8,17 +8,79 @@ import type { HeldRequest, Idempotency } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError } from '../ledger/errors.js';
 import { formatAmount } from '../ledger/amount.js';
-import { newTransferId } from '../ledger/ids.js';
+import { newTransferId, uuid_pattern } from '../ledger/ids.js';
 import { findTransfer } from '../db/ledger.js';
-import type { Shop } from '../db/shops.js';
+import { cancelPaymentRequest, insertPaymentRequest } from '../db/shops.js';
+import type { Device, PaymentRequest, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
+import { recordAudit } from './context.js';
+import { checkCardPin } from './access.js';
 import { post } from './posting.js';
 import type { Answer } from './posting.js';
 
 type Present<T> = (transfer: Transfer) => T;
 
-/** Pays a payment request from the wallet, at most once; the request sets shop and amount. */
+/** A shop's tablet asks to be paid: an amount, payable until the currency's request lifetime ends. */
+export async function openPaymentRequest(
+  services: Services, actor: Actor, currency: Currency, device: Device, input: { amount: bigint; memo: string | null },
+): Promise<PaymentRequest> {
+  const request = await insertPaymentRequest(services.sql, device, {
+    amount: input.amount, memo: input.memo, expires_at: new Date(Date.now() + currency.payment_request_ttl_s * 1000),
+  });
+  await recordAudit(services, actor, {
+    action: 'payment_request.create', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
+    changes: { amount: formatAmount(input.amount, currency.scale), memo: input.memo },
+  });
+  return request;
+}
+
+/** A payment request by its id (anyone holding the id may read it), with its currency and shop. */
+export async function paymentRequestById(services: Services, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
+  const found = uuid_pattern.test(id) ? await services.loaders.paymentRequest.load(id.toLowerCase()) : undefined;
+  if (found === undefined) throw new DomainError('not_found', 'no such payment request');
+  return found;
+}
+
+/** A payment request of the tablet's own shop; another shop's is not found. */
+export async function ownPaymentRequest(services: Services, device: Device, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
+  const found = await paymentRequestById(services, id);
+  if (found.request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
+  return found;
+}
+
+/** Cancels an open request of the tablet's shop; a paid or expired one cannot be cancelled. */
+export async function cancelRequest(services: Services, actor: Actor, device: Device, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
+  const { request, currency, shop } = await ownPaymentRequest(services, device, id);
+  const cancelled = await cancelPaymentRequest(services.sql, request);
+  await recordAudit(services, actor, { action: 'payment_request.cancel', currency_id: currency.id, object: { kind: 'payment_request', id: request.id } });
+  return { request: cancelled, currency, shop };
+}
+
+/**
+ * Pays a payment request from the wallet, at most once; the request sets shop and amount.
+ * No lookup first: the batch locks the request in the wallet's currency and refuses what it
+ * cannot pay; only then is a missing request told apart from one of another currency.
+ */
 export async function payRequest<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, typed_id: string,
+  present: Present<T>,
+): Promise<Answer<T>> {
+  const request_id = typed_id.toLowerCase();
+  if (!uuid_pattern.test(request_id)) throw new DomainError('not_found', 'no such payment request');
+  try {
+    return await payRequestNow(services, actor, currency, key, wallet_account_id, request_id, present);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') {
+      const elsewhere = await services.loaders.paymentRequest.load(request_id);
+      if (elsewhere !== undefined && elsewhere.request.currency_id !== currency.id) {
+        throw new DomainError('wrong_currency', `this shop asks for ${elsewhere.currency.name}; your wallet holds another currency`);
+      }
+    }
+    throw error;
+  }
+}
+
+async function payRequestNow<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, request_id: string,
   present: Present<T>,
 ): Promise<Answer<T>> {
@@ -34,16 +96,21 @@ export async function payRequest<T>(
   }));
 }
 
-/** A payment typed on the shop's tablet from a card whose PIN was checked. */
+/**
+ * A payment typed on the shop's tablet from a scanned card and the customer's PIN. A wrong card
+ * or PIN is 422 `invalid_card_or_pin`: the tablet itself stays signed in.
+ */
 export async function chargeCard<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency,
-  input: { shop: Shop; device_id: string; card_code: string; wallet_account_id: string; amount: bigint; memo: string | null },
+  input: { shop: Shop; device_id: string; card: string; pin: string; amount: bigint; memo: string | null },
   present: Present<T>,
 ): Promise<Answer<T>> {
+  const { card, wallet } = await checkCardPin(services, actor, input.card, input.pin, 'invalid_card_or_pin');
+  if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   return post(services, actor, currency, {
     idempotency: key,
     posting: {
-      id: newTransferId(), code: 'payment', debit_account_id: input.wallet_account_id,
+      id: newTransferId(), code: 'payment', debit_account_id: wallet.account_id,
       credit_account_id: input.shop.account_id, amount: input.amount, memo: input.memo, created_by: actor.label,
       metadata: { device_id: input.device_id, via: 'card' },
     },
@@ -52,7 +119,7 @@ export async function chargeCard<T>(
     // Never the PIN: only which card paid how much.
     audit: {
       action: 'payment.charge', currency_id: currency.id, object: { kind: 'transfer', id: transfer.id },
-      changes: { card: input.card_code, wallet: input.wallet_account_id, amount: formatAmount(input.amount, currency.scale), memo: input.memo },
+      changes: { card: card.code, wallet: wallet.account_id, amount: formatAmount(input.amount, currency.scale), memo: input.memo },
     },
   }));
 }

@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
+import type { MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from './context.js';
 import { requestLog } from './context.js';
 import { createBatcher } from '../db/batch.js';
@@ -28,12 +29,11 @@ import { createRateLimiter } from './rate-limit.js';
 
 export const api_base_path = '/api/v1';
 
-/**
- * Builds the HTTP application: middleware, the API under /api/v1, operations endpoints, and
- * one error handler that turns everything into problem+json.
- */
-export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>();
+/** What every request finds on its context besides `deps`: made once per app. */
+type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 'rate_limiter'>;
+
+/** The app's shared services; the batcher reports its batches and failed batches to the metrics and the log. */
+function createServices(deps: AppDeps): AppServices {
   const events = createPaymentEvents(deps.sql);
   const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
   const loaders = createLoaders(deps.sql, { pin_failures_max: deps.config.PIN_FAILURES_MAX, batch_size_max: deps.config.BATCH_SIZE_MAX });
@@ -45,23 +45,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       deps.logger.warn({ err: error, size }, 'batch failed as a whole; retrying its requests one by one');
     },
   });
+  return { events, batcher, loaders, rate_limiter };
+}
 
-  app.use('*', securityHeaders());
-  app.use('*', requestId({ limitLength: 100 }));
-  app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
-  app.use('*', methodNotAllowed({
-    app,
-    onMethodNotAllowed: (c, methods) => {
-      c.header('Allow', methods.join(', '));
-      return problemResponse(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`);
-    },
-  }));
-  app.use('*', async (c, next) => {
+/** Middleware that puts the dependencies and services on the context, then counts, times and logs the request. */
+function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     c.set('deps', deps);
-    c.set('events', events);
-    c.set('batcher', batcher);
-    c.set('loaders', loaders);
-    c.set('rate_limiter', rate_limiter);
+    c.set('events', services.events);
+    c.set('batcher', services.batcher);
+    c.set('loaders', services.loaders);
+    c.set('rate_limiter', services.rate_limiter);
     const started_ns = process.hrtime.bigint();
     await next();
     const duration_s = Number(process.hrtime.bigint() - started_ns) / 1e9;
@@ -72,10 +66,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (deps.logger.isLevelEnabled('info')) {
       requestLog(c).info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round(duration_s * 1000) }, 'request');
     }
-  });
+  };
+}
 
-  // The web client (web/dist): index.html for its pages and deep links, its assets, manifest and service worker.
-  serveWebClient(app, path.join(projectRoot(), 'web', 'dist'));
+/** The operations endpoints outside the API: /livez, /readyz and /metrics. */
+function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     if (deps.lifecycle.shutting_down) return problemResponse(c, 503, 'unavailable', 'shutting down');
@@ -90,7 +85,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
+}
 
+/** The API (mounted under /api/v1): invalid input as ValidationError, timeout, body limit, authentication, routes, OpenAPI document. */
+function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -125,7 +123,33 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     servers: [{ url: api_base_path }],
     security: [{ bearer: [] }],
   });
-  app.route(api_base_path, api);
+  return api;
+}
+
+/**
+ * Builds the HTTP application: middleware, the API under /api/v1, operations endpoints, and
+ * one error handler that turns everything into problem+json.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  const services = createServices(deps);
+
+  app.use('*', securityHeaders());
+  app.use('*', requestId({ limitLength: 100 }));
+  app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
+  app.use('*', methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) => {
+      c.header('Allow', methods.join(', '));
+      return problemResponse(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`);
+    },
+  }));
+  app.use('*', requestContext(deps, services));
+
+  // The web client (web/dist): index.html for its pages and deep links, its assets, manifest and service worker.
+  serveWebClient(app, path.join(projectRoot(), 'web', 'dist'));
+  addOperationsRoutes(app, deps);
+  app.route(api_base_path, createApi(deps));
   serveApiDocs(app, `${api_base_path}/openapi.json`);
 
   app.notFound((c) => problemResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));

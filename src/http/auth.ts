@@ -1,16 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, AppContext, Principal, SessionWallet } from './context.js';
 import { DomainError } from '../ledger/errors.js';
-import { verifyToken } from '../security/tokens.js';
+import { device_audience, staff_audience, verifyToken, wallet_audience } from '../security/tokens.js';
 import { findSessionUser } from '../db/users.js';
 import { findLiveDevice } from '../db/shops.js';
 import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
 import type { Currency } from '../ledger/model.js';
 
-export const staff_audience = 'staff';
-export const wallet_audience = 'wallet';
-export const device_audience = 'device';
+export { device_audience, staff_audience, wallet_audience };
 
 /** Reads a bearer token, if any, and sets the principal. Never rejects by itself. */
 export function authenticate(): MiddlewareHandler<AppEnv> {

@@ -6,6 +6,7 @@ import type { Actor, Services } from '../app/context.js';
 import type { Answer } from '../app/posting.js';
 import { actorOf } from './auth.js';
 import { auditEntry } from './audit.js';
+import { takeAttempt } from './rate-limit.js';
 
 const key_length_max = 255;
 
@@ -29,13 +30,17 @@ export function idempotencyOf(c: AppContext, body: unknown): Idempotency {
 
 /** Who acts in this request, as the use cases see them. */
 export function actor(c: AppContext): Actor {
-  return { label: actorOf(c), record: (input) => auditEntry(c, input) };
+  return {
+    label: actorOf(c),
+    record: (input) => auditEntry(c, input),
+    attempt: (kind, target) => takeAttempt(c, kind, target),
+  };
 }
 
 /** The services of this request's app. */
 export function services(c: AppContext): Services {
   const deps = c.get('deps');
-  return { sql: deps.sql, batcher: c.get('batcher'), config: deps.config };
+  return { sql: deps.sql, batcher: c.get('batcher'), config: deps.config, keys: deps.keys, loaders: c.get('loaders') };
 }
 
 /** A use case's answer as the response: a replay says so, new transfers are counted. */

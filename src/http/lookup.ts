@@ -6,9 +6,19 @@ import { presentEntry } from './present.js';
 import type { Account, Currency, Transfer } from '../ledger/model.js';
 import type { User } from '../db/users.js';
 import { assert } from '../ledger/errors.js';
+import { uuid_pattern } from '../ledger/ids.js';
+import { normalizeCardCode } from '../ledger/cards.js';
+import type { Activity, ActivitySession } from '../ledger/volunteering.js';
+import { findActivity, findActivitySession, findCard, findWallet } from '../db/volunteers.js';
+import type { Card, Wallet } from '../db/volunteers.js';
+import { findPayoutExport, findRedemption, findShop } from '../db/shops.js';
+import type { PayoutExport, Redemption, Shop } from '../db/shops.js';
 
-/** A well-formed uuid: anything else cannot name a row and is not looked up. */
-export const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * The objects named in a request's path, found for the staff member who asks: an object of a
+ * currency they do not coordinate is not found, like one that does not exist.
+ */
+export { uuid_pattern };
 const currency_code_pattern = /^[A-Z][A-Z0-9]{1,9}$/;
 
 /** The currency named in the path, if the staff user coordinates it (403 otherwise). */
@@ -47,6 +57,77 @@ export async function transferForStaff(c: AppContext, id: string): Promise<{ use
     throw new DomainError('transfer_not_found', `no transfer ${id}`);
   }
   return { user, transfer, currency };
+}
+
+/** A volunteer's wallet the staff user may see. */
+export async function walletForStaff(c: AppContext, id: string): Promise<{ wallet: Wallet; currency: Currency }> {
+  const { account, currency } = await accountForStaff(c, id);
+  const wallet = account.kind === 'wallet' ? await findWallet(c.get('deps').sql, account.id) : undefined;
+  if (wallet === undefined) throw new DomainError('not_found', `no wallet ${id}`);
+  return { wallet, currency };
+}
+
+/** A shop the staff user may see. */
+export async function shopForStaff(c: AppContext, id: string): Promise<{ shop: Shop; currency: Currency }> {
+  const { account, currency } = await accountForStaff(c, id);
+  const shop = account.kind === 'shop' ? await findShop(c.get('deps').sql, account.id) : undefined;
+  if (shop === undefined) throw new DomainError('not_found', `no shop ${id}`);
+  return { shop, currency };
+}
+
+/** A card (typed with or without dashes) the staff user may see. */
+export async function cardForStaff(c: AppContext, typed: string): Promise<{ card: Card; currency: Currency }> {
+  const user = requireStaff(c);
+  const code = normalizeCardCode(typed);
+  const card = code === undefined ? undefined : await findCard(c.get('deps').sql, code);
+  const currency = card === undefined ? undefined : await currencyOf(c, card.currency_id);
+  if (card === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('not_found', 'no such card');
+  }
+  return { card, currency };
+}
+
+/** An activity of the catalogue the staff user may see. */
+export async function activityForStaff(c: AppContext, id: string): Promise<{ activity: Activity; currency: Currency }> {
+  const user = requireStaff(c);
+  const activity = uuid_pattern.test(id) ? await findActivity(c.get('deps').sql, id) : undefined;
+  const currency = activity === undefined ? undefined : await currencyOf(c, activity.currency_id);
+  if (activity === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('not_found', `no activity ${id}`);
+  }
+  return { activity, currency };
+}
+
+/** A claim session the staff user may see, with its activity. */
+export async function sessionForStaff(c: AppContext, id: string): Promise<{ session: ActivitySession; activity: Activity; currency: Currency }> {
+  const user = requireStaff(c);
+  const sql = c.get('deps').sql;
+  const session = uuid_pattern.test(id) ? await findActivitySession(sql, id) : undefined;
+  const activity = session === undefined ? undefined : await findActivity(sql, session.activity_id);
+  const currency = session === undefined ? undefined : await currencyOf(c, session.currency_id);
+  if (session === undefined || activity === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('not_found', `no session ${id}`);
+  }
+  return { session, activity, currency };
+}
+
+/** A cash-out request the staff user may see. */
+export async function redemptionForStaff(c: AppContext, id: string): Promise<{ redemption: Redemption; currency: Currency }> {
+  const user = requireStaff(c);
+  const redemption = uuid_pattern.test(id) ? await findRedemption(c.get('deps').sql, id) : undefined;
+  const currency = redemption === undefined ? undefined : await currencyOf(c, redemption.currency_id);
+  if (redemption === undefined || currency === undefined || !coordinates(user, currency)) {
+    throw new DomainError('not_found', `no cash-out request ${id}`);
+  }
+  return { redemption, currency };
+}
+
+/** A bank export of the currency (already checked for the staff user), when one is named. */
+export async function payoutExportOf(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
+  if (id === undefined) return undefined;
+  const found = uuid_pattern.test(id) ? await findPayoutExport(c.get('deps').sql, currency.id, id) : undefined;
+  if (found === undefined) throw new DomainError('not_found', `no payout export ${id}`);
+  return found;
 }
 
 /** Opaque keyset cursors. */

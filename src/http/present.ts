@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
-import { formatAmount } from '../ledger/amount.js';
+import { euroValue, formatAmount } from '../ledger/amount.js';
+import type { Redemption } from '../db/shops.js';
 import { balanceOf, availableOf, statusOf } from '../ledger/model.js';
 import type { Account, Currency, Entry, Transfer } from '../ledger/model.js';
 
@@ -75,5 +76,15 @@ export function presentEntry(entry: Entry, currency: Currency) {
     counterparty: { id: entry.counterparty_id, name: entry.counterparty_name },
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
     created_at: entry.created_at.toISOString(),
+  };
+}
+
+export function presentRedemption(redemption: Redemption, currency: Currency) {
+  return {
+    id: redemption.id, shop: redemption.shop_account_id, status: redemption.status,
+    amount: formatAmount(redemption.amount, currency.scale),
+    euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
+    transfer_id: redemption.transfer_id, created_at: redemption.created_at.toISOString(),
+    decided_at: redemption.decided_at?.toISOString() ?? null,
   };
 }

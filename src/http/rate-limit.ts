@@ -3,6 +3,9 @@ import type { AppContext } from './context.js';
 import { requestLog } from './context.js';
 import { clientAddress } from './audit.js';
 import { DomainError } from '../ledger/errors.js';
+import type { AttemptKind } from '../app/context.js';
+
+export type { AttemptKind };
 
 /** One limit: at most `max` hits on `key` within the window. */
 export interface RateRule {
@@ -118,8 +121,6 @@ export function addressKey(address: string | null): string {
   return address.slice(0, 100);
 }
 
-/** What is being guessed: a staff password, a card's PIN, a pairing code. */
-export type AttemptKind = 'login' | 'pin' | 'pairing';
 
 /**
  * Counts a guess against the limits of its kind — per client address and per target (the email,

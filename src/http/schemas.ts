@@ -135,3 +135,12 @@ export function jsonBody<T extends z.ZodTypeAny>(schema: T) {
 export function jsonResponse<T extends z.ZodTypeAny>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } } as const;
 }
+
+/** A card's PIN as typed: 4 to 6 digits. */
+export const Pin = z.string().regex(/^[0-9]{4,6}$/, '4 to 6 digits');
+
+/** A shop's cash-out request, as the shop's tablet and the coordinator see it. */
+export const Redemption = z.object({
+  id: Uuid, shop: Uuid, status: z.enum(['pending', 'approved', 'rejected', 'reversed']), amount: Amount, euro_amount: EuroAmount,
+  transfer_id: Uuid, created_at: z.string(), decided_at: z.string().nullable(),
+}).openapi('Redemption');

@@ -8,3 +8,6 @@ import { v7 } from 'uuid';
 export function newTransferId(): string {
   return v7();
 }
+
+/** A well-formed uuid: anything else cannot name a row and is not looked up. */
+export const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,11 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 
 export const token_issuer = 'wijkmunt';
+
+/** Who a token is for: a staff member, a wallet opened with card + PIN, a paired tablet. */
+export const staff_audience = 'staff';
+export const wallet_audience = 'wallet';
+export const device_audience = 'device';
 const algorithm = 'HS256';
 
 export interface TokenKeys {

@@ -1,33 +1,24 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { AppContext, AppEnv } from '../context.js';
-import { actorOf, device_audience, requireDevice, requireWallet } from '../auth.js';
+import { requireDevice, requireWallet } from '../auth.js';
 import {
-  Amount, Entry, EuroAmount, IdempotencyHeader, PageQuery, Text, Transfer, Uuid, jsonBody, jsonResponse,
+  Amount, Entry, IdempotencyHeader, PageQuery, Pin, Redemption, Text, Transfer, Uuid, jsonBody, jsonResponse,
   memo_length_max, pageOf, problems,
 } from '../schemas.js';
-import { presentCurrency, presentTransfer } from '../present.js';
-import { uuid_pattern, entriesPage } from '../lookup.js';
+import { presentCurrency, presentRedemption, presentTransfer } from '../present.js';
+import { entriesPage } from '../lookup.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import * as payments from '../../app/payments.js';
+import * as access from '../../app/access.js';
 import { requestCashOut } from '../../app/cashouts.js';
-import { newTransferId } from '../../ledger/ids.js';
-import { audit } from '../audit.js';
-import { takeAttempt } from '../rate-limit.js';
-import { checkCardPin } from './wallet.js';
-import { DomainError, ValidationError, assert } from '../../ledger/errors.js';
-import { euroValue, formatAmount, parseAmount } from '../../ledger/amount.js';
-import { amount_max as sepa_amount_max } from '../../ledger/sepa.js';
+import { assert } from '../../ledger/errors.js';
+import { formatAmount, parseAmount } from '../../ledger/amount.js';
 import { availableOf, balanceOf } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
-import { normalizePairingCode } from '../../ledger/pairing.js';
-import { signToken } from '../../security/tokens.js';
-import { findAccount, findCurrencyById, findTransfer } from '../../db/ledger.js';
-import {
-  cancelPaymentRequest, effectiveStatus, findPaymentRequest, findShop, insertPaymentRequest, listRedemptions,
-  pairDevice, revokeDevice, takingsToday,
-} from '../../db/shops.js';
-import type { Device, PaymentRequest, Redemption, Shop } from '../../db/shops.js';
+import { findAccount, findCurrencyById } from '../../db/ledger.js';
+import { effectiveStatus, findPaymentRequest, findShop, listRedemptions, takingsToday } from '../../db/shops.js';
+import type { Device, PaymentRequest, Shop } from '../../db/shops.js';
 
 export const shopRoutes = new OpenAPIHono<AppEnv>();
 
@@ -63,21 +54,6 @@ const PaymentRequestOut = z.object({
   pay_url: z.string(), expires_at: z.string(), transfer_id: Uuid.optional(),
 }).openapi('PaymentRequest');
 
-export function presentRedemption(redemption: Redemption, currency: Currency) {
-  return {
-    id: redemption.id, shop: redemption.shop_account_id, status: redemption.status,
-    amount: formatAmount(redemption.amount, currency.scale),
-    euro_amount: euroValue(redemption.amount, currency.scale, currency.euro_per_unit),
-    transfer_id: redemption.transfer_id, created_at: redemption.created_at.toISOString(),
-    decided_at: redemption.decided_at?.toISOString() ?? null,
-  };
-}
-
-export const RedemptionOut = z.object({
-  id: Uuid, shop: Uuid, status: z.enum(['pending', 'approved', 'rejected', 'reversed']), amount: Amount, euro_amount: EuroAmount,
-  transfer_id: Uuid, created_at: z.string(), decided_at: z.string().nullable(),
-}).openapi('Redemption');
-
 // Pairing --------------------------------------------------------------------------------
 
 shopRoutes.openapi(createRoute({
@@ -94,24 +70,8 @@ shopRoutes.openapi(createRoute({
     ...problems(401, 422, 429),
   },
 }), async (c) => {
-  const deps = c.get('deps');
   const input = c.req.valid('json');
-  const code = normalizePairingCode(input.pairing_code);
-  const attempt = takeAttempt(c, 'pairing', undefined);
-  const device = code === undefined ? undefined : await pairDevice(deps.sql, code, input.device_name);
-  if (device === undefined) {
-    await audit(c, { action: 'device.pair_failed', currency_id: null, changes: { device_name: input.device_name } });
-  }
-  if (device === undefined) throw new DomainError('unauthenticated', 'this pairing code is wrong, used or expired; ask the coordinator for a new one');
-  attempt.release();
-  const shop = await findShop(deps.sql, device.shop_account_id);
-  const currency = await findCurrencyById(deps.sql, device.currency_id);
-  assert(shop !== undefined && currency !== undefined, 'a device has its shop and currency');
-  const { token, expires_at } = await signToken(deps.keys, device_audience, { sub: device.id, sid: device.id }, deps.config.DEVICE_TOKEN_TTL_S);
-  await audit(c, {
-    action: 'device.pair', currency_id: device.currency_id, actor: { kind: 'device', id: device.id },
-    object: { kind: 'shop', id: shop.account_id }, changes: { device: device.id, name: device.name },
-  });
+  const { token, expires_at, device, shop, currency } = await access.pairTablet(services(c), actor(c), input.pairing_code, input.device_name);
   return c.json({
     token, expires_at: expires_at.toISOString(),
     shop: { account: shop.account_id, name: shop.name, currency: currency.code },
@@ -172,8 +132,7 @@ shopRoutes.openapi(createRoute({
   responses: { 204: { description: 'Unpaired' }, ...problems(401, 403) },
 }), async (c) => {
   const { device, shop } = await deviceContext(c);
-  await revokeDevice(c.get('deps').sql, shop, device.id);
-  await audit(c, { action: 'device.revoke', currency_id: shop.currency_id, object: { kind: 'device', id: device.id }, changes: { shop: shop.account_id, by: 'itself' } });
+  await access.unpairTablet(services(c), actor(c), shop, device.id, 'itself');
   return c.body(null, 204);
 });
 
@@ -188,21 +147,9 @@ shopRoutes.openapi(createRoute({
   const { device, shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  const request = await insertPaymentRequest(c.get('deps').sql, device, {
-    amount, memo: input.memo ?? null, expires_at: new Date(Date.now() + currency.payment_request_ttl_s * 1000),
-  });
-  await audit(c, {
-    action: 'payment_request.create', currency_id: currency.id, object: { kind: 'payment_request', id: request.id },
-    changes: { amount: input.amount, memo: input.memo ?? null },
-  });
+  const request = await payments.openPaymentRequest(services(c), actor(c), currency, device, { amount, memo: input.memo ?? null });
   return c.json(presentPaymentRequest(c, request, currency, shop.name), 201);
 });
-
-async function paymentRequestById(c: AppContext, id: string): Promise<{ request: PaymentRequest; currency: Currency; shop: Shop }> {
-  const found = uuid_pattern.test(id) ? await c.get('loaders').paymentRequest.load(id.toLowerCase()) : undefined;
-  if (found === undefined) throw new DomainError('not_found', 'no such payment request');
-  return found;
-}
 
 shopRoutes.openapi(createRoute({
   method: 'get', path: '/payment-requests/{id}', tags: ['shop'],
@@ -211,7 +158,7 @@ shopRoutes.openapi(createRoute({
   request: { params: IdParam },
   responses: { 200: jsonResponse(PaymentRequestOut, 'The request'), ...problems(404) },
 }), async (c) => {
-  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
+  const { request, currency, shop } = await payments.paymentRequestById(services(c), c.req.valid('param').id);
   c.header('Cache-Control', 'no-store');
   return c.json(presentPaymentRequest(c, request, currency, shop.name), 200);
 });
@@ -227,8 +174,7 @@ shopRoutes.openapi(createRoute({
   responses: { 200: { description: 'text/event-stream of `status` events', content: { 'text/event-stream': { schema: z.string() } } }, ...problems(401, 403, 404) },
 }), async (c) => {
   const device = requireDevice(c);
-  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
-  if (request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
+  const { request, currency, shop } = await payments.ownPaymentRequest(services(c), device, c.req.valid('param').id);
   const events = c.get('events');
   const sql = c.get('deps').sql;
   return streamSSE(c, async (stream) => {
@@ -269,24 +215,11 @@ shopRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const wallet = requireWallet(c);
-  const id = c.req.valid('param').id.toLowerCase();
-  if (!uuid_pattern.test(id)) throw new DomainError('not_found', 'no such payment request');
-  // No lookup first: the batch locks the request in the wallet's currency and refuses what it
-  // cannot pay; only then is a missing request told apart from one of another currency.
+  const id = c.req.valid('param').id;
   const currency = await c.get('loaders').currency.load(wallet.currency_id);
   assert(currency !== undefined, 'a wallet has its currency');
-  try {
-    return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,
-      idempotencyOf(c, { pay: id }), wallet.account_id, id, (t) => presentTransfer(t, currency)));
-  } catch (error) {
-    if (error instanceof DomainError && error.code === 'not_found') {
-      const elsewhere = await c.get('loaders').paymentRequest.load(id);
-      if (elsewhere !== undefined && elsewhere.request.currency_id !== wallet.currency_id) {
-        throw new DomainError('wrong_currency', `this shop asks for ${elsewhere.currency.name}; your wallet holds another currency`);
-      }
-    }
-    throw error;
-  }
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,
+    idempotencyOf(c, { pay: id.toLowerCase() }), wallet.account_id, id, (t) => presentTransfer(t, currency)));
 });
 
 shopRoutes.openapi(createRoute({
@@ -295,12 +228,8 @@ shopRoutes.openapi(createRoute({
   request: { params: IdParam },
   responses: { 200: jsonResponse(PaymentRequestOut, 'Cancelled'), ...problems(401, 403, 404, 409) },
 }), async (c) => {
-  const device = requireDevice(c);
-  const { request, currency, shop } = await paymentRequestById(c, c.req.valid('param').id);
-  if (request.shop_account_id !== device.shop_account_id) throw new DomainError('not_found', 'no such payment request');
-  const cancelled = await cancelPaymentRequest(c.get('deps').sql, request);
-  await audit(c, { action: 'payment_request.cancel', currency_id: currency.id, object: { kind: 'payment_request', id: request.id } });
-  return c.json(presentPaymentRequest(c, cancelled, currency, shop.name), 200);
+  const { request, currency, shop } = await payments.cancelRequest(services(c), actor(c), requireDevice(c), c.req.valid('param').id);
+  return c.json(presentPaymentRequest(c, request, currency, shop.name), 200);
 });
 
 // Card + PIN, refunds, cash-out ------------------------------------------------------------
@@ -310,18 +239,16 @@ shopRoutes.openapi(createRoute({
   summary: 'Take a payment from a scanned card with the customer\'s PIN',
   request: {
     headers: IdempotencyHeader,
-    body: jsonBody(z.object({ card: z.string().max(64), pin: z.string().regex(/^[0-9]{4,6}$/, '4 to 6 digits'), amount: Amount, memo: Memo.optional() })),
+    body: jsonBody(z.object({ card: z.string().max(64), pin: Pin, amount: Amount, memo: Memo.optional() })),
   },
   responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 409, 422, 423, 429) },
 }), async (c) => {
   const { device, shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
   const amount = parseAmount(input.amount, currency.scale);
-  const { card, wallet } = await checkCardPin(c, input.card, input.pin, 'invalid_card_or_pin');
-  if (wallet.currency_id !== currency.id) throw new DomainError('wrong_currency', `this card is not a ${currency.name} card`);
   const { pin: _pin, ...fingerprint } = input;
   return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.chargeCard(services(c), actor(c), currency, idempotencyOf(c, fingerprint), {
-    shop, device_id: device.id, card_code: card.code, wallet_account_id: wallet.account_id, amount, memo: input.memo ?? null,
+    shop, device_id: device.id, card: input.card, pin: input.pin, amount, memo: input.memo ?? null,
   }, (t) => presentTransfer(t, currency)));
 });
 
@@ -343,7 +270,7 @@ shopRoutes.openapi(createRoute({
   method: 'post', path: '/shop/redemptions', tags: ['shop'],
   summary: 'Ask to cash coins in for euros: reserved until a coordinator approves or rejects',
   request: { headers: IdempotencyHeader, body: jsonBody(z.object({ amount: Amount })) },
-  responses: { 201: jsonResponse(RedemptionOut, 'Pending'), ...problems(400, 401, 403, 409, 422) },
+  responses: { 201: jsonResponse(Redemption, 'Pending'), ...problems(400, 401, 403, 409, 422) },
 }), async (c) => {
   const { shop, currency } = await deviceContext(c);
   const input = c.req.valid('json');
@@ -355,7 +282,7 @@ shopRoutes.openapi(createRoute({
 shopRoutes.openapi(createRoute({
   method: 'get', path: '/shop/redemptions', tags: ['shop'],
   summary: 'This shop\'s cash-out requests, newest first',
-  responses: { 200: jsonResponse(z.object({ items: z.array(RedemptionOut) }), 'Redemptions'), ...problems(401, 403) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(Redemption) }), 'Redemptions'), ...problems(401, 403) },
 }), async (c) => {
   const { shop, currency } = await deviceContext(c);
   const rows = await listRedemptions(c.get('deps').sql, currency.id, { shop_account_id: shop.account_id }, 100);

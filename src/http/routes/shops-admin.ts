@@ -1,26 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
-import { actorOf, coordinates, requireAdmin, requireStaff } from '../auth.js';
-import { uuid_pattern, accountForStaff, currencyForStaff } from '../lookup.js';
-import { Account, Currency as CurrencyOut, EuroAmount, Text, Uuid, jsonBody, jsonResponse, problems } from '../schemas.js';
-import { presentAccount, presentCurrency } from '../present.js';
-import { RedemptionOut, presentRedemption } from './shop.js';
-import { DomainError, ValidationError } from '../../ledger/errors.js';
-import { euroValue } from '../../ledger/amount.js';
+import { requireAdmin } from '../auth.js';
+import { accountForStaff, currencyForStaff, payoutExportOf, redemptionForStaff, shopForStaff } from '../lookup.js';
+import {
+  Account, Currency as CurrencyOut, EuroAmount, Redemption, Text, Uuid, jsonBody, jsonResponse, problems,
+} from '../schemas.js';
+import { presentAccount, presentCurrency, presentRedemption } from '../present.js';
+import { DomainError } from '../../ledger/errors.js';
 import type { Currency } from '../../ledger/model.js';
 import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
-import { formatPairingCode, pairingCodeFromBytes } from '../../ledger/pairing.js';
-import { amount_max as sepa_amount_max, bic_pattern, renderPain001, sepaText } from '../../ledger/sepa.js';
+import { bic_pattern, sepaText } from '../../ledger/sepa.js';
 import { csvDocument } from '../../ledger/csv.js';
-import { audit } from '../audit.js';
 import { actor, services } from '../idempotency.js';
-import { decideCashOut } from '../../app/cashouts.js';
-import { findCurrency, findCurrencyById, listAccounts, updateCurrencySettings } from '../../db/ledger.js';
-import {
-  createPayoutExport, findPayoutExport, findRedemption, findShop, insertPairingCode, insertShop,
-  listDevices, listPayouts, listRedemptions, revokeDevice, updateShop,
-} from '../../db/shops.js';
+import * as access from '../../app/access.js';
+import * as coordination from '../../app/coordination.js';
+import { bankFile, decideCashOut, exportPayouts } from '../../app/cashouts.js';
+import { findCurrency, listAccounts } from '../../db/ledger.js';
+import { findShop, listDevices, listPayouts, listRedemptions } from '../../db/shops.js';
 import type { Payout, PayoutExport, Shop } from '../../db/shops.js';
 
 export const shopAdminRoutes = new OpenAPIHono<AppEnv>();
@@ -34,26 +31,12 @@ const ShopOut = z.object({
   account: Account, name: z.string(), iban: z.string().nullable(), address: z.string().nullable(), contact: z.string().nullable(),
 }).openapi('Shop');
 
-async function shopForStaff(c: AppContext, id: string): Promise<{ shop: Shop; currency: Currency }> {
-  const { account, currency } = await accountForStaff(c, id);
-  const shop = account.kind === 'shop' ? await findShop(c.get('deps').sql, account.id) : undefined;
-  if (shop === undefined) throw new DomainError('not_found', `no shop ${id}`);
-  return { shop, currency };
-}
-
 async function presentShop(c: AppContext, shop: Shop, currency: Currency) {
   const { account } = await accountForStaff(c, shop.account_id);
   return {
     account: presentAccount(account, currency), name: shop.name,
     iban: shop.iban === null ? null : formatIban(shop.iban), address: shop.address, contact: shop.contact,
   };
-}
-
-async function newPairingCode(c: AppContext, shop: Shop): Promise<{ pairing_code: string; expires_at: string }> {
-  const code = pairingCodeFromBytes(randomBytes(8));
-  const expires_at = new Date(Date.now() + c.get('deps').config.PAIRING_CODE_TTL_S * 1000);
-  await insertPairingCode(c.get('deps').sql, shop, code, expires_at, actorOf(c));
-  return { pairing_code: formatPairingCode(code), expires_at: expires_at.toISOString() };
 }
 
 shopAdminRoutes.openapi(createRoute({
@@ -71,13 +54,8 @@ shopAdminRoutes.openapi(createRoute({
   },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const input = c.req.valid('json');
-  const { shop } = await insertShop(c.get('deps').sql, currency, {
-    name: input.name, iban: input.iban ?? null, address: input.address ?? null, contact: input.contact ?? null,
-  });
-  const pairing = await newPairingCode(c, shop);
-  await audit(c, { action: 'shop.create', currency_id: currency.id, object: { kind: 'shop', id: shop.account_id }, changes: input });
-  return c.json({ ...(await presentShop(c, shop, currency)), pairing_code: pairing.pairing_code, pairing_expires_at: pairing.expires_at }, 201);
+  const { shop, pairing } = await coordination.registerShop(services(c), actor(c), currency, c.req.valid('json'));
+  return c.json({ ...(await presentShop(c, shop, currency)), pairing_code: pairing.pairing_code, pairing_expires_at: pairing.expires_at.toISOString() }, 201);
 });
 
 shopAdminRoutes.openapi(createRoute({
@@ -122,9 +100,7 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 200: jsonResponse(ShopOut, 'The shop'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { shop, currency } = await shopForStaff(c, c.req.valid('param').id);
-  const input = c.req.valid('json');
-  const updated = await updateShop(c.get('deps').sql, shop, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
-  await audit(c, { action: 'shop.update', currency_id: currency.id, object: { kind: 'shop', id: shop.account_id }, changes: input });
+  const updated = await coordination.editShop(services(c), actor(c), shop, c.req.valid('json'));
   return c.json(await presentShop(c, updated, currency), 200);
 });
 
@@ -135,10 +111,8 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(z.object({ pairing_code: z.string(), expires_at: z.string() }), 'Created'), ...problems(401, 403, 404) },
 }), async (c) => {
   const { shop } = await shopForStaff(c, c.req.valid('param').id);
-  const pairing = await newPairingCode(c, shop);
-  // The code itself is a secret until used: only its expiry is recorded.
-  await audit(c, { action: 'pairing_code.create', currency_id: shop.currency_id, object: { kind: 'shop', id: shop.account_id }, changes: { expires_at: pairing.expires_at } });
-  return c.json(pairing, 201);
+  const pairing = await access.newPairingCode(services(c), actor(c), shop);
+  return c.json({ pairing_code: pairing.pairing_code, expires_at: pairing.expires_at.toISOString() }, 201);
 });
 
 shopAdminRoutes.openapi(createRoute({
@@ -165,9 +139,7 @@ shopAdminRoutes.openapi(createRoute({
 }), async (c) => {
   const { id, device } = c.req.valid('param');
   const { shop } = await shopForStaff(c, id);
-  const revoked = uuid_pattern.test(device) && await revokeDevice(c.get('deps').sql, shop, device);
-  if (!revoked) throw new DomainError('not_found', `no paired device ${device} of this shop`);
-  await audit(c, { action: 'device.revoke', currency_id: shop.currency_id, object: { kind: 'device', id: device }, changes: { shop: shop.account_id } });
+  await access.unpairTablet(services(c), actor(c), shop, device, 'coordinator');
   return c.body(null, 204);
 });
 
@@ -177,7 +149,7 @@ shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/redemptions', tags: ['shops'],
   summary: 'Cash-out requests, newest first (filter by status)',
   request: { params: CodeParam, query: z.object({ status: z.enum(['pending', 'approved', 'rejected', 'reversed']).optional() }) },
-  responses: { 200: jsonResponse(z.object({ items: z.array(RedemptionOut) }), 'Redemptions'), ...problems(401, 403, 404, 422) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(Redemption) }), 'Redemptions'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
   const rows = await listRedemptions(c.get('deps').sql, currency.id, { status: c.req.valid('query').status }, 500);
@@ -207,18 +179,11 @@ for (const decision of ['approve', 'reject'] as const) {
       : 'Reject a cash-out: the reserved coins are released to the shop',
     request: { params: IdParam },
     responses: {
-      200: jsonResponse(z.object({ redemption: RedemptionOut, payout: PayoutOut.nullable() }), 'Decided'),
+      200: jsonResponse(z.object({ redemption: Redemption, payout: PayoutOut.nullable() }), 'Decided'),
       ...problems(401, 403, 404, 409),
     },
   }), async (c) => {
-    const user = requireStaff(c);
-    const id = c.req.valid('param').id;
-    const sql = c.get('deps').sql;
-    const redemption = uuid_pattern.test(id) ? await findRedemption(sql, id) : undefined;
-    const currency = redemption === undefined ? undefined : await findCurrencyById(sql, redemption.currency_id);
-    if (redemption === undefined || currency === undefined || !coordinates(user, currency)) {
-      throw new DomainError('not_found', `no cash-out request ${id}`);
-    }
+    const { redemption, currency } = await redemptionForStaff(c, c.req.valid('param').id);
     const result = await decideCashOut(services(c), actor(c), currency, redemption.id, decision);
     return c.json({
       redemption: presentRedemption(result.redemption, currency),
@@ -252,20 +217,6 @@ function presentExport(currency: Currency, exported: PayoutExport) {
   };
 }
 
-async function exportNow(c: AppContext, currency: Currency): Promise<PayoutExport> {
-  if (currency.payer_name === null || currency.payer_iban === null) {
-    throw new DomainError('payer_missing', 'set the paying account (payer_name, payer_iban) of this currency first');
-  }
-  const exported = await createPayoutExport(c.get('deps').sql, currency, actorOf(c),
-    (id) => `WM-${currency.code}-${id.replace(/-/g, '').slice(0, 20).toUpperCase()}`);
-  if (exported === undefined) throw new DomainError('nothing_to_export', 'every payout was already exported');
-  await audit(c, {
-    action: 'payout.export', currency_id: currency.id, object: { kind: 'payout_export', id: exported.id },
-    changes: { message_id: exported.message_id, payouts: exported.payouts_count, total_euros: exported.total_euros },
-  });
-  return exported;
-}
-
 shopAdminRoutes.openapi(createRoute({
   method: 'post', path: '/currencies/{code}/payout-exports', tags: ['shops'],
   summary: 'Put every payout not exported yet into one bank export (each payout is exported once)',
@@ -273,15 +224,8 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(ExportOut, 'Created'), ...problems(401, 403, 404, 409, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  return c.json(presentExport(currency, await exportNow(c, currency)), 201);
+  return c.json(presentExport(currency, await exportPayouts(services(c), actor(c), currency)), 201);
 });
-
-async function exportFor(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
-  if (id === undefined) return undefined;
-  const found = uuid_pattern.test(id) ? await findPayoutExport(c.get('deps').sql, currency.id, id) : undefined;
-  if (found === undefined) throw new DomainError('not_found', `no payout export ${id}`);
-  return found;
-}
 
 shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/payouts.csv', tags: ['shops'],
@@ -290,7 +234,7 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problems(401, 403, 404) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const exported = await exportFor(c, currency, c.req.valid('query').export);
+  const exported = await payoutExportOf(c, currency, c.req.valid('query').export);
   const payouts = await listPayouts(c.get('deps').sql, currency.id, { export_id: exported?.id });
   const csv = csvDocument(
     ['payout_id', 'shop', 'iban', 'euro_amount', 'reference', 'redemption_id', 'created_at', 'export_id', 'exported_at'],
@@ -309,31 +253,8 @@ shopAdminRoutes.openapi(createRoute({
   responses: { 200: { description: 'pain.001 XML', content: { 'application/xml': { schema: z.string() } } }, ...problems(401, 403, 404, 409, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const exported = (await exportFor(c, currency, c.req.valid('query').export)) ?? await exportNow(c, currency);
-  const payouts = await listPayouts(c.get('deps').sql, currency.id, { export_id: exported.id });
-  if (currency.payer_name === null || currency.payer_iban === null) {
-    throw new DomainError('payer_missing', 'set the paying account (payer_name, payer_iban) of this currency first');
-  }
-  const tomorrow = new Date(exported.created_at.getTime() + 86_400_000).toISOString().slice(0, 10);
-  const xml = renderPain001({
-    message_id: exported.message_id,
-    created_at: exported.created_at,
-    execution_date: tomorrow,
-    initiator_name: currency.payer_name,
-    debtor_name: currency.payer_name,
-    debtor_iban: currency.payer_iban,
-    ...(currency.payer_bic === null ? {} : { debtor_bic: currency.payer_bic }),
-    payment_info_id: exported.message_id,
-    payments: payouts.map((p) => {
-      if (p.iban === null) throw new Error(`payout ${p.id} has no IBAN`);
-      return {
-        end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_iban: p.iban,
-        // A name with nothing a bank can print (emoji, another script) would leave the field empty.
-        creditor_name: sepaText(p.shop_name, 70) === '' ? `Shop ${p.reference}` : p.shop_name,
-        remittance: `${currency.name} ${p.reference} cash-out ${p.redemption_id}`,
-      };
-    }),
-  });
+  const exported = (await payoutExportOf(c, currency, c.req.valid('query').export)) ?? await exportPayouts(services(c), actor(c), currency);
+  const xml = await bankFile(services(c), currency, exported);
   c.header('Content-Type', 'application/xml; charset=utf-8');
   c.header('Content-Disposition', `attachment; filename="${exported.message_id}.xml"`);
   c.header('Wijkmunt-Export-Id', exported.id);
@@ -361,9 +282,6 @@ shopAdminRoutes.openapi(createRoute({
   const code = c.req.valid('param').code;
   const currency = await findCurrency(c.get('deps').sql, code);
   if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
-  const input = c.req.valid('json');
-  if (Object.keys(input).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
-  const updated = await updateCurrencySettings(c.get('deps').sql, currency, input);
-  await audit(c, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: input });
+  const updated = await coordination.changeCurrency(services(c), actor(c), currency, c.req.valid('json'));
   return c.json(presentCurrency(updated), 200);
 });

@@ -1,24 +1,18 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
-import { requireAdmin, requireStaff, staff_audience } from '../auth.js';
+import { requireAdmin, requireStaff } from '../auth.js';
 import { currencyForStaff } from '../lookup.js';
 import {
   Amount, Currency, CurrencyCode, EuroAmount, Text, jsonBody, jsonResponse, name_length_max, problems,
 } from '../schemas.js';
 import { presentCurrency } from '../present.js';
-import { DomainError } from '../../ledger/errors.js';
-import { parseAmount, formatAmount, euroValue } from '../../ledger/amount.js';
-import { hashSecret, verifySecret, dummyHash } from '../../security/passwords.js';
-import { signToken } from '../../security/tokens.js';
-import {
-  findUserByEmail, insertSession, insertUser, revokeSession,
-} from '../../db/users.js';
-import { findCurrency, insertCurrency, listCurrencies, supplyOf } from '../../db/ledger.js';
+import { formatAmount, euroValue } from '../../ledger/amount.js';
+import { listCurrencies, supplyOf } from '../../db/ledger.js';
 import { verifyCurrency } from '../../db/verify.js';
-import { insertDefaultCatalogue } from '../../db/volunteers.js';
-import { audit } from '../audit.js';
-import { takeAttempt } from '../rate-limit.js';
 import type { User } from '../../db/users.js';
+import { actor, services } from '../idempotency.js';
+import * as access from '../../app/access.js';
+import * as coordination from '../../app/coordination.js';
 
 const UserOut = z.object({
   id: z.string().uuid(),
@@ -45,24 +39,8 @@ staffRoutes.openapi(createRoute({
     ...problems(401, 422, 429),
   },
 }), async (c) => {
-  const deps = c.get('deps');
   const { email, password } = c.req.valid('json');
-  const attempt = takeAttempt(c, 'login', email);
-  const user = await findUserByEmail(deps.sql, email);
-  // Compare against a dummy hash for unknown users, so the answer time does not tell.
-  const ok = await verifySecret(password, user?.password_hash ?? await dummyHash(deps.config.SCRYPT_COST_LOG2));
-  if (user === undefined || !ok || user.disabled_at !== null) {
-    await audit(c, {
-      action: 'auth.login_failed', currency_id: null, actor: { kind: 'anonymous', id: null },
-      changes: { email, reason: user === undefined ? 'unknown email' : user.disabled_at !== null ? 'disabled' : 'wrong password' },
-    });
-    throw new DomainError('unauthenticated', 'email or password is wrong');
-  }
-  attempt.release();
-  const ttl_s = deps.config.STAFF_TOKEN_TTL_S;
-  const session_id = await insertSession(deps.sql, user.id, new Date(Date.now() + ttl_s * 1000));
-  const { token, expires_at } = await signToken(deps.keys, staff_audience, { sub: user.id, sid: session_id }, ttl_s);
-  await audit(c, { action: 'auth.login', currency_id: null, actor: { kind: 'user', id: user.id }, object: { kind: 'user', id: user.id } });
+  const { token, expires_at, user } = await access.logIn(services(c), actor(c), email, password);
   return c.json({ token, expires_at: expires_at.toISOString(), user: presentUser(user) }, 200);
 });
 
@@ -72,9 +50,7 @@ staffRoutes.openapi(createRoute({
   responses: { 204: { description: 'Logged out' }, ...problems(401) },
 }), async (c) => {
   requireStaff(c);
-  const principal = c.get('principal');
-  if (principal !== undefined) await revokeSession(c.get('deps').sql, principal.session_id);
-  await audit(c, { action: 'auth.logout', currency_id: null });
+  await access.logOut(services(c), actor(c), c.get('principal')?.session_id);
   return c.body(null, 204);
 });
 
@@ -98,25 +74,7 @@ staffRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(UserOut, 'Created'), ...problems(401, 403, 409, 422) },
 }), async (c) => {
   requireAdmin(c);
-  const deps = c.get('deps');
-  const input = c.req.valid('json');
-  const currency_ids: number[] = [];
-  for (const [index, code] of input.currencies.entries()) {
-    const currency = await findCurrency(deps.sql, code);
-    if (currency === undefined) {
-      throw new DomainError('validation_failed', `no currency ${code}`, { errors: [{ path: `currencies.${index}`, message: 'unknown currency' }] });
-    }
-    currency_ids.push(currency.id);
-  }
-  const user = await insertUser(deps.sql, {
-    email: input.email, role: input.role, currency_ids,
-    password_hash: await hashSecret(input.password, deps.config.SCRYPT_COST_LOG2),
-  });
-  await audit(c, {
-    action: 'user.create', currency_id: null, object: { kind: 'user', id: user.id },
-    changes: { email: user.email, role: user.role, currencies: user.currencies },
-  });
-  return c.json(presentUser(user), 201);
+  return c.json(presentUser(await access.createUser(services(c), actor(c), c.req.valid('json'))), 201);
 });
 
 const NewCurrency = z.object({
@@ -136,20 +94,7 @@ staffRoutes.openapi(createRoute({
   responses: { 201: jsonResponse(Currency, 'Created'), ...problems(401, 403, 409, 422) },
 }), async (c) => {
   requireAdmin(c);
-  const input = c.req.valid('json');
-  const optional = (value: string | undefined, path: string) =>
-    value === undefined ? null : parseAmount(value, input.scale, path);
-  const currency = await insertCurrency(c.get('deps').sql, {
-    code: input.code,
-    name: input.name,
-    scale: input.scale,
-    euro_per_unit: input.euro_per_unit,
-    wallet_balance_max: optional(input.wallet_balance_max, 'wallet_balance_max'),
-    volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
-    volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
-  }, insertDefaultCatalogue);
-  await audit(c, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: input });
-  return c.json(presentCurrency(currency), 201);
+  return c.json(presentCurrency(await coordination.createCurrency(services(c), actor(c), c.req.valid('json'))), 201);
 });
 
 staffRoutes.openapi(createRoute({

@@ -33,29 +33,35 @@ export async function currencyForStaff(c: AppContext, code: string): Promise<{ u
 
 async function currencyOf(c: AppContext, currency_id: number): Promise<Currency> {
   const currency = await findCurrencyById(c.get('deps').sql, currency_id);
-  assert(currency !== undefined, 'every account has its currency');
+  assert(currency !== undefined, 'every row of a currency has its currency');
   return currency;
 }
+
+/** `row` with its currency when it exists and `user` coordinates that currency; else the same 404 either way. */
+async function seenBy<T extends { currency_id: number }>(
+  c: AppContext, user: User, row: T | undefined, refusal: () => DomainError,
+): Promise<{ user: User; row: T; currency: Currency }> {
+  const currency = row === undefined ? undefined : await currencyOf(c, row.currency_id);
+  if (row === undefined || currency === undefined || !coordinates(user, currency)) throw refusal();
+  return { user, row, currency };
+}
+
+const byId = <T>(id: string, find: (id: string) => Promise<T | undefined>): Promise<T | undefined> =>
+  uuid_pattern.test(id) ? find(id) : Promise.resolve(undefined);
 
 /** An account the staff user may see; 404 for unknown ids and other currencies alike. */
 export async function accountForStaff(c: AppContext, id: string): Promise<{ user: User; account: Account; currency: Currency }> {
   const user = requireStaff(c);
-  const account = uuid_pattern.test(id) ? await findAccount(c.get('deps').sql, id) : undefined;
-  const currency = account === undefined ? undefined : await currencyOf(c, account.currency_id);
-  if (account === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('not_found', `no account ${id}`);
-  }
+  const { row: account, currency } = await seenBy(c, user, await byId(id, (x) => findAccount(c.get('deps').sql, x)),
+    () => new DomainError('not_found', `no account ${id}`));
   return { user, account, currency };
 }
 
 /** A transfer the staff user may see; 404 for unknown ids and other currencies alike. */
 export async function transferForStaff(c: AppContext, id: string): Promise<{ user: User; transfer: Transfer; currency: Currency }> {
   const user = requireStaff(c);
-  const transfer = uuid_pattern.test(id) ? await findTransfer(c.get('deps').sql, id) : undefined;
-  const currency = transfer === undefined ? undefined : await currencyOf(c, transfer.currency_id);
-  if (transfer === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('transfer_not_found', `no transfer ${id}`);
-  }
+  const { row: transfer, currency } = await seenBy(c, user, await byId(id, (x) => findTransfer(c.get('deps').sql, x)),
+    () => new DomainError('transfer_not_found', `no transfer ${id}`));
   return { user, transfer, currency };
 }
 
@@ -79,22 +85,16 @@ export async function shopForStaff(c: AppContext, id: string): Promise<{ shop: S
 export async function cardForStaff(c: AppContext, typed: string): Promise<{ card: Card; currency: Currency }> {
   const user = requireStaff(c);
   const code = normalizeCardCode(typed);
-  const card = code === undefined ? undefined : await findCard(c.get('deps').sql, code);
-  const currency = card === undefined ? undefined : await currencyOf(c, card.currency_id);
-  if (card === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('not_found', 'no such card');
-  }
+  const found = code === undefined ? undefined : await findCard(c.get('deps').sql, code);
+  const { row: card, currency } = await seenBy(c, user, found, () => new DomainError('not_found', 'no such card'));
   return { card, currency };
 }
 
 /** An activity of the catalogue the staff user may see. */
 export async function activityForStaff(c: AppContext, id: string): Promise<{ activity: Activity; currency: Currency }> {
   const user = requireStaff(c);
-  const activity = uuid_pattern.test(id) ? await findActivity(c.get('deps').sql, id) : undefined;
-  const currency = activity === undefined ? undefined : await currencyOf(c, activity.currency_id);
-  if (activity === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('not_found', `no activity ${id}`);
-  }
+  const { row: activity, currency } = await seenBy(c, user, await byId(id, (x) => findActivity(c.get('deps').sql, x)),
+    () => new DomainError('not_found', `no activity ${id}`));
   return { activity, currency };
 }
 
@@ -102,30 +102,25 @@ export async function activityForStaff(c: AppContext, id: string): Promise<{ act
 export async function sessionForStaff(c: AppContext, id: string): Promise<{ session: ActivitySession; activity: Activity; currency: Currency }> {
   const user = requireStaff(c);
   const sql = c.get('deps').sql;
-  const session = uuid_pattern.test(id) ? await findActivitySession(sql, id) : undefined;
-  const activity = session === undefined ? undefined : await findActivity(sql, session.activity_id);
-  const currency = session === undefined ? undefined : await currencyOf(c, session.currency_id);
-  if (session === undefined || activity === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('not_found', `no session ${id}`);
-  }
+  const refusal = () => new DomainError('not_found', `no session ${id}`);
+  const { row: session, currency } = await seenBy(c, user, await byId(id, (x) => findActivitySession(sql, x)), refusal);
+  const activity = await findActivity(sql, session.activity_id);
+  if (activity === undefined) throw refusal();
   return { session, activity, currency };
 }
 
 /** A cash-out request the staff user may see. */
 export async function redemptionForStaff(c: AppContext, id: string): Promise<{ redemption: Redemption; currency: Currency }> {
   const user = requireStaff(c);
-  const redemption = uuid_pattern.test(id) ? await findRedemption(c.get('deps').sql, id) : undefined;
-  const currency = redemption === undefined ? undefined : await currencyOf(c, redemption.currency_id);
-  if (redemption === undefined || currency === undefined || !coordinates(user, currency)) {
-    throw new DomainError('not_found', `no cash-out request ${id}`);
-  }
+  const { row: redemption, currency } = await seenBy(c, user, await byId(id, (x) => findRedemption(c.get('deps').sql, x)),
+    () => new DomainError('not_found', `no cash-out request ${id}`));
   return { redemption, currency };
 }
 
 /** A bank export of the currency (already checked for the staff user), when one is named. */
 export async function payoutExportOf(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
   if (id === undefined) return undefined;
-  const found = uuid_pattern.test(id) ? await findPayoutExport(c.get('deps').sql, currency.id, id) : undefined;
+  const found = await byId(id, (x) => findPayoutExport(c.get('deps').sql, currency.id, x));
   if (found === undefined) throw new DomainError('not_found', `no payout export ${id}`);
   return found;
 }

@@ -40,6 +40,107 @@ async function withDatabase<T>(run: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
+/** `create-admin`: a new admin with the given email and password (at least 10 characters). */
+async function runCreateAdmin(email: string | undefined, password: string | undefined): Promise<number> {
+  if (email === undefined || password === undefined || password.length < 10) {
+    process.stderr.write('create-admin needs --email and --password (at least 10 characters)\n');
+    return 2;
+  }
+  return withDatabase(async (db) => {
+    const config = loadConfig();
+    if (await findUserByEmail(db.sql, email) !== undefined) {
+      process.stderr.write(`a user with email ${email} already exists\n`);
+      return 1;
+    }
+    const user = await insertUser(db.sql, {
+      email, role: 'admin', currency_ids: [], password_hash: await hashSecret(password, config.SCRYPT_COST_LOG2),
+    });
+    process.stdout.write(`admin ${user.email} created (id ${user.id})\n`);
+    return 0;
+  });
+}
+
+/** `verify`: prints the ledger checks of one currency; 1 when one fails. */
+async function runVerify(code: string | undefined): Promise<number> {
+  if (code === undefined) {
+    process.stderr.write('verify needs --currency CODE\n');
+    return 2;
+  }
+  return withDatabase(async (db) => {
+    const currency = await findCurrency(db.sql, code);
+    if (currency === undefined) {
+      process.stderr.write(`no currency ${code}\n`);
+      return 2;
+    }
+    const checks = await verifyCurrency(db.sql, currency);
+    for (const check of checks) {
+      process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}\n`);
+    }
+    return checks.every((check) => check.ok) ? 0 : 1;
+  });
+}
+
+/** `seal`: seals the new transfers of one currency, or of every currency when none is named. */
+async function runSeal(code: string | undefined): Promise<number> {
+  return withDatabase(async (db) => {
+    const currencies = code === undefined
+      ? await listCurrencies(db.sql)
+      : [await findCurrency(db.sql, code)].filter((c) => c !== undefined);
+    if (currencies.length === 0) {
+      process.stderr.write(code === undefined ? 'no currencies yet\n' : `no currency ${code}\n`);
+      return code === undefined ? 0 : 2;
+    }
+    for (const currency of currencies) {
+      const seal = await sealCurrency(db.sql, currency);
+      process.stdout.write(seal === undefined
+        ? `${currency.code}: nothing new to seal\n`
+        : `${currency.code}: seal ${seal.seq} covers ${seal.transfers_count} transfers, hash ${seal.hash}\n`);
+    }
+    return 0;
+  });
+}
+
+/** `demo`: fills an empty database through the in-process app and prints how to try it; 1 when refused. */
+async function runDemo(): Promise<number> {
+  // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
+  const config = loadConfig();
+  const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
+  return withDatabase(async (db) => {
+    const logger = createLogger({ ...config, LOG_LEVEL: 'warn' });
+    const app = createApp({ sql: db.sql, config, keys, logger, metrics: createMetrics(false), lifecycle: { shutting_down: false } });
+    try {
+      const demo = await fillDemo(app, db.sql, { scrypt_cost_log2: config.SCRYPT_COST_LOG2, base_url: config.public_base_url });
+      process.stdout.write(describeDemo(demo));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof DemoRefused)) throw error;
+      process.stderr.write(`wijkmunt demo: ${error.message}\n`);
+      return 1;
+    }
+  });
+}
+
+/** `rotate-key`: a new token signing key in DATA_DIR, or with `forget_previous` the old ones removed. */
+async function runRotateKey(forget_previous: boolean): Promise<number> {
+  const config = loadConfig();
+  if (config.JWT_SECRET !== undefined) {
+    process.stderr.write('JWT_SECRET is set, so the key is not in DATA_DIR: to rotate, add the current JWT_SECRET to '
+      + 'JWT_SECRETS_PREVIOUS, set a new JWT_SECRET, and restart\n');
+    return 2;
+  }
+  if (forget_previous) {
+    const forgotten = await forgetPreviousTokenKeys(config.DATA_DIR);
+    process.stdout.write(`${forgotten} previous key(s) removed: the tokens they signed no longer work once the service restarts\n`);
+    return 0;
+  }
+  const rotated = await rotateTokenKeyFile(config.DATA_DIR);
+  process.stdout.write(`new signing key ${rotated.current_kid}; still accepted: ${rotated.previous_kids.join(', ') || 'none'}\n`
+    + 'restart the service to sign with the new key; once the longest token lifetime has passed, run '
+    + '`wijkmunt rotate-key --forget-previous`\n');
+  return 0;
+}
+
+/** Runs one command; resolves to the exit code, or -1 when the process is to keep running (serve). */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
@@ -58,97 +159,16 @@ async function main(argv: string[]): Promise<number> {
       await withDatabase(async () => {});
       process.stdout.write('migrations are up to date\n');
       return 0;
-    case 'create-admin': {
-      const { email, password } = values;
-      if (email === undefined || password === undefined || password.length < 10) {
-        process.stderr.write('create-admin needs --email and --password (at least 10 characters)\n');
-        return 2;
-      }
-      return withDatabase(async (db) => {
-        const config = loadConfig();
-        if (await findUserByEmail(db.sql, email) !== undefined) {
-          process.stderr.write(`a user with email ${email} already exists\n`);
-          return 1;
-        }
-        const user = await insertUser(db.sql, {
-          email, role: 'admin', currency_ids: [], password_hash: await hashSecret(password, config.SCRYPT_COST_LOG2),
-        });
-        process.stdout.write(`admin ${user.email} created (id ${user.id})\n`);
-        return 0;
-      });
-    }
-    case 'verify': {
-      const code = values.currency;
-      if (code === undefined) {
-        process.stderr.write('verify needs --currency CODE\n');
-        return 2;
-      }
-      return withDatabase(async (db) => {
-        const currency = await findCurrency(db.sql, code);
-        if (currency === undefined) {
-          process.stderr.write(`no currency ${code}\n`);
-          return 2;
-        }
-        const checks = await verifyCurrency(db.sql, currency);
-        for (const check of checks) {
-          process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}\n`);
-        }
-        return checks.every((check) => check.ok) ? 0 : 1;
-      });
-    }
+    case 'create-admin':
+      return runCreateAdmin(values.email, values.password);
+    case 'verify':
+      return runVerify(values.currency);
     case 'seal':
-      return withDatabase(async (db) => {
-        const currencies = values.currency === undefined
-          ? await listCurrencies(db.sql)
-          : [await findCurrency(db.sql, values.currency)].filter((c) => c !== undefined);
-        if (currencies.length === 0) {
-          process.stderr.write(values.currency === undefined ? 'no currencies yet\n' : `no currency ${values.currency}\n`);
-          return values.currency === undefined ? 0 : 2;
-        }
-        for (const currency of currencies) {
-          const seal = await sealCurrency(db.sql, currency);
-          process.stdout.write(seal === undefined
-            ? `${currency.code}: nothing new to seal\n`
-            : `${currency.code}: seal ${seal.seq} covers ${seal.transfers_count} transfers, hash ${seal.hash}\n`);
-        }
-        return 0;
-      });
-    case 'demo': {
-      // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
-      const config = loadConfig();
-      const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
-      return withDatabase(async (db) => {
-        const logger = createLogger({ ...config, LOG_LEVEL: 'warn' });
-        const app = createApp({ sql: db.sql, config, keys, logger, metrics: createMetrics(false), lifecycle: { shutting_down: false } });
-        try {
-          const demo = await fillDemo(app, db.sql, { scrypt_cost_log2: config.SCRYPT_COST_LOG2, base_url: config.public_base_url });
-          process.stdout.write(describeDemo(demo));
-          return 0;
-        } catch (error) {
-          if (!(error instanceof DemoRefused)) throw error;
-          process.stderr.write(`wijkmunt demo: ${error.message}\n`);
-          return 1;
-        }
-      });
-    }
-    case 'rotate-key': {
-      const config = loadConfig();
-      if (config.JWT_SECRET !== undefined) {
-        process.stderr.write('JWT_SECRET is set, so the key is not in DATA_DIR: to rotate, add the current JWT_SECRET to '
-          + 'JWT_SECRETS_PREVIOUS, set a new JWT_SECRET, and restart\n');
-        return 2;
-      }
-      if (values['forget-previous'] === true) {
-        const forgotten = await forgetPreviousTokenKeys(config.DATA_DIR);
-        process.stdout.write(`${forgotten} previous key(s) removed: the tokens they signed no longer work once the service restarts\n`);
-        return 0;
-      }
-      const rotated = await rotateTokenKeyFile(config.DATA_DIR);
-      process.stdout.write(`new signing key ${rotated.current_kid}; still accepted: ${rotated.previous_kids.join(', ') || 'none'}\n`
-        + 'restart the service to sign with the new key; once the longest token lifetime has passed, run '
-        + '`wijkmunt rotate-key --forget-previous`\n');
-      return 0;
-    }
+      return runSeal(values.currency);
+    case 'demo':
+      return runDemo();
+    case 'rotate-key':
+      return runRotateKey(values['forget-previous'] === true);
     default:
       process.stdout.write(`${usage}\n`);
       return command === undefined || values.help === true ? 0 : 2;

@@ -135,11 +135,19 @@ function client(app: RequestTarget) {
   };
 }
 
-/**
- * Fills an empty database through `app`. Refuses (DemoRefused) when a currency or a demo user
- * already exists, before changing anything.
- */
-export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOptions): Promise<DemoResult> {
+type Call = ReturnType<typeof client>;
+
+/** A demo volunteer by index (throws when there is none). */
+type Who = (index: number) => DemoVolunteer;
+
+/** Wallet sessions the demo opened with card + PIN, one per volunteer, reused and closed at the end. */
+interface WalletSessions {
+  token(index: number): Promise<string>;
+  closeAll(): Promise<void>;
+}
+
+/** Refuses (DemoRefused) when the database already has a currency or a demo user. */
+async function refuseUnlessEmpty(sql: Sql): Promise<void> {
   const existing = await listCurrencies(sql);
   if (existing.length > 0) {
     throw new DemoRefused(`the database is not empty: it already has ${existing.length === 1 ? 'the currency' : 'the currencies'} `
@@ -151,14 +159,18 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
       throw new DemoRefused(`the database is not empty: the demo user ${email} already exists.`);
     }
   }
-  const call = client(app);
+}
 
-  // Staff: the first admin directly (as `create-admin` does), everything else over HTTP.
+/** Creates the first admin directly (as `create-admin` does) and logs in as them: the staff token. */
+async function signInFirstAdmin(call: Call, sql: Sql, options: DemoOptions) {
   const admin = { email: admin_email, password: newPassword() };
   await insertUser(sql, { email: admin.email, role: 'admin', currency_ids: [], password_hash: await hashSecret(admin.password, options.scrypt_cost_log2) });
   const staff = (await call('POST', '/auth/login', { body: admin })).token as string;
+  return { admin, staff };
+}
 
-  // The currency: Torekes-like, 25 per hour, €0.10 each, legal volunteer caps of about €40 a day and €1600 a year.
+/** The currency (Torekes-like: 25 per hour, €0.10 each, volunteer caps of about €40 a day and €1600 a year) and its coordinator. */
+async function createDemoCurrency(call: Call, staff: string) {
   const currency = await call('POST', '/currencies', {
     token: staff,
     body: { code: demo_currency, name: 'Torekes', scale: 0, euro_per_unit: '0.10', wallet_balance_max: '5000', volunteer_cap_day: '400', volunteer_cap_year: '16000' },
@@ -168,8 +180,11 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   });
   const coordinator = { email: coordinator_email, password: newPassword() };
   await call('POST', '/users', { token: staff, body: { ...coordinator, role: 'coordinator', currencies: [demo_currency] } });
+  return { currency, coordinator };
+}
 
-  // Programmes: the default one (made with the currency) funded for the year, and a small summer project.
+/** Funds the default programme (made with the currency) for the year and creates a funded summer project; returns the latter. */
+async function fundProgrammes(call: Call, staff: string): Promise<Json> {
   const [main_programme] = (await call('GET', `/currencies/${demo_currency}/accounts?kind=programme`, { token: staff })).items as Json[];
   if (main_programme === undefined) throw new Error('a new currency has its default programme');
   await call('POST', `/currencies/${demo_currency}/issue`, {
@@ -179,8 +194,11 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   await call('POST', `/currencies/${demo_currency}/issue`, {
     token: staff, idempotent: true, body: { to_account: summer.id, amount: '3000', memo: 'Projectsubsidie zomer' },
   });
+  return summer;
+}
 
-  // Activities: the default catalogue, plus one paid a fixed amount from the summer project.
+/** Adds an activity paid a fixed amount from the summer project; returns it and a finder of the default activities by category. */
+async function createActivities(call: Call, staff: string, summer: Json) {
   const soup = await call('POST', `/currencies/${demo_currency}/activities`, {
     token: staff,
     body: {
@@ -194,8 +212,11 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
     if (found === undefined) throw new Error(`no default activity ${category}`);
     return found;
   };
+  return { soup, activity };
+}
 
-  // Shops: each registered with an IBAN; its first code pairs the demo's own till, a fresh one is printed.
+/** Registers each shop with an IBAN; its first code pairs the demo's own till, a fresh one is printed. */
+async function registerShops(call: Call, staff: string) {
   const shop_rows: DemoShop[] = [];
   const tills: string[] = [];
   for (const shop of shops) {
@@ -211,8 +232,11 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
       pairing_code: fresh.pairing_code, pairing_expires_at: fresh.expires_at,
     });
   }
+  return { shop_rows, tills };
+}
 
-  // Volunteers: ten wallets with a card and a PIN each.
+/** Ten volunteer wallets with a card and a PIN each. */
+async function createVolunteers(call: Call, staff: string): Promise<DemoVolunteer[]> {
   const people: DemoVolunteer[] = [];
   for (const person of volunteers) {
     const pin = newPin();
@@ -221,13 +245,29 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
     });
     people.push({ account: wallet.account.id, name: person.name, language: person.language, pin, card: wallet.card.code, card_url: wallet.card.url });
   }
-  const who = (index: number): DemoVolunteer => {
-    const person = people[index];
-    if (person === undefined) throw new Error(`no volunteer ${index}`);
-    return person;
-  };
+  return people;
+}
 
-  // History. A Repair Café, scanned card by card in event mode (2 hours: 50 TOR each).
+/** Opens a volunteer's wallet with card + PIN on first use, then reuses that session. */
+function walletSessions(call: Call, who: Who): WalletSessions {
+  const wallets = new Map<number, string>();
+  return {
+    async token(index) {
+      const known = wallets.get(index);
+      if (known !== undefined) return known;
+      const opened = await call('POST', '/wallet/session', { body: { card: who(index).card, pin: who(index).pin } });
+      wallets.set(index, opened.token as string);
+      return opened.token as string;
+    },
+    async closeAll() {
+      for (const token of wallets.values()) await call('POST', '/wallet/logout', { token });
+    },
+  };
+}
+
+/** History of rewards: sessions awarded card by card, claimed with phones, and one paid a fixed amount. */
+async function rewardVolunteers(call: Call, staff: string, activity: (category: string) => Json, soup: Json, who: Who, wallets: WalletSessions) {
+  // A Repair Café, scanned card by card in event mode (2 hours: 50 TOR each).
   const repair = await call('POST', `/activities/${activity('repair_cafe').id}/sessions`, { token: staff, body: { hours: '2', max_claims: 20 } });
   for (const index of [0, 1, 2, 3, 4, 5]) {
     await call('POST', `/sessions/${repair.id}/awards`, { token: staff, idempotent: true, body: { card: who(index).card } });
@@ -240,24 +280,18 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   await call('POST', `/sessions/${upkeep.id}/awards`, { token: staff, idempotent: true, body: { card: who(9).card, hours: '1.5' } });
   // Street ambassadors claim with their phones: wallet opened with card + PIN, claim QR scanned.
   const street = await call('POST', `/activities/${activity('street_ambassador').id}/sessions`, { token: staff, body: { hours: '1.5', max_claims: 10 } });
-  const wallets = new Map<number, string>();
-  const walletToken = async (index: number): Promise<string> => {
-    const known = wallets.get(index);
-    if (known !== undefined) return known;
-    const opened = await call('POST', '/wallet/session', { body: { card: who(index).card, pin: who(index).pin } });
-    wallets.set(index, opened.token as string);
-    return opened.token as string;
-  };
   for (const index of [0, 4, 8]) {
-    await call('POST', '/claims', { token: await walletToken(index), idempotent: true, body: { token: street.claim_token } });
+    await call('POST', '/claims', { token: await wallets.token(index), idempotent: true, body: { token: street.claim_token } });
   }
   // Soup for the neighbourhood: a fixed 30 TOR from the summer project.
   const soup_session = await call('POST', `/activities/${soup.id}/sessions`, { token: staff, body: { max_claims: 8 } });
   for (const index of [2, 5]) {
     await call('POST', `/sessions/${soup_session.id}/awards`, { token: staff, idempotent: true, body: { card: who(index).card } });
   }
+}
 
-  // Spending: card + PIN at the till, and one payment QR paid from a phone.
+/** History of spending: card + PIN at the tills, a payment QR paid from a phone, a refund, and two cash-outs. */
+async function spendAndCashOut(call: Call, staff: string, tills: string[], who: Who, wallets: WalletSessions): Promise<void> {
   const [bakery, thrift, bikes] = tills as [string, string, string];
   const charge = (till: string, index: number, amount: string, memo: string) =>
     call('POST', '/shop/charges', { token: till, idempotent: true, body: { card: who(index).card, pin: who(index).pin, amount, memo } });
@@ -268,7 +302,7 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   await charge(thrift, 7, '20', 'Kinderboeken');
   await charge(bikes, 2, '40', 'Nieuwe band en remblokjes');
   const request = await call('POST', '/shop/payment-requests', { token: bikes, body: { amount: '15', memo: 'Fietslicht' } });
-  await call('POST', `/payment-requests/${request.id}/pay`, { token: await walletToken(4), idempotent: true });
+  await call('POST', `/payment-requests/${request.id}/pay`, { token: await wallets.token(4), idempotent: true });
   // The coat was a size too small: part of it refunded.
   await call('POST', '/shop/refunds', { token: thrift, idempotent: true, body: { transfer_id: coat.id, amount: '10' } });
 
@@ -276,19 +310,51 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   const bakery_cashout = await call('POST', '/shop/redemptions', { token: bakery, idempotent: true, body: { amount: '40' } });
   await call('POST', `/redemptions/${bakery_cashout.id}/approve`, { token: staff });
   await call('POST', '/shop/redemptions', { token: thrift, idempotent: true, body: { amount: '30' } });
+}
 
-  // Close the demo's own wallet sessions and staff login; the tills stay paired.
-  for (const token of wallets.values()) await call('POST', '/wallet/logout', { token });
-
-  // A session left open for trying the claim QR, the full-screen QR and event mode.
-  const open = await call('POST', `/activities/${activity('repair_cafe').id}/sessions`, { token: staff, body: { hours: '2', max_claims: 30 } });
-
+/** The wallets' balances by account id and the programmes' budgets, as they stand after the history. */
+async function readBalances(call: Call, staff: string) {
   const balances = new Map<string, string>();
   for (const account of (await call('GET', `/currencies/${demo_currency}/accounts?kind=wallet&limit=100`, { token: staff })).items as Json[]) {
     balances.set(account.id, account.balance);
   }
   const programmes = ((await call('GET', `/currencies/${demo_currency}/accounts?kind=programme`, { token: staff })).items as Json[])
     .map((p) => ({ account: p.id as string, name: p.name as string, available: p.available as string }));
+  return { balances, programmes };
+}
+
+/**
+ * Fills an empty database through `app`. Refuses (DemoRefused) when a currency or a demo user
+ * already exists, before changing anything.
+ */
+export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOptions): Promise<DemoResult> {
+  await refuseUnlessEmpty(sql);
+  const call = client(app);
+
+  // Staff: the first admin directly, everything else over HTTP.
+  const { admin, staff } = await signInFirstAdmin(call, sql, options);
+  const { currency, coordinator } = await createDemoCurrency(call, staff);
+  const summer = await fundProgrammes(call, staff);
+  const { soup, activity } = await createActivities(call, staff, summer);
+  const { shop_rows, tills } = await registerShops(call, staff);
+  const people = await createVolunteers(call, staff);
+  const who = (index: number): DemoVolunteer => {
+    const person = people[index];
+    if (person === undefined) throw new Error(`no volunteer ${index}`);
+    return person;
+  };
+
+  const wallets = walletSessions(call, who);
+  await rewardVolunteers(call, staff, activity, soup, who, wallets);
+  await spendAndCashOut(call, staff, tills, who, wallets);
+
+  // Close the demo's own wallet sessions and staff login; the tills stay paired.
+  await wallets.closeAll();
+
+  // A session left open for trying the claim QR, the full-screen QR and event mode.
+  const open = await call('POST', `/activities/${activity('repair_cafe').id}/sessions`, { token: staff, body: { hours: '2', max_claims: 30 } });
+
+  const { balances, programmes } = await readBalances(call, staff);
   await call('POST', '/auth/logout', { token: staff });
 
   return {

@@ -361,6 +361,50 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** Settles each waiting command with its result, in order. */
+function settle(batch: Waiting[], results: CommandResult[]): void {
+  batch.forEach((waiting, i) => {
+    const result = results[i];
+    if (result === undefined) waiting.reject(new Error('batch: no result for a command'));
+    else waiting.resolve(result);
+  });
+}
+
+/**
+ * Writes one batch in one transaction and settles its commands; `release` frees the batch's
+ * place in flight once it committed. A batch that failed as a whole is retried command by command.
+ */
+async function runBatch(sql: Sql, options: BatcherOptions, currency_id: number, batch: Waiting[], release: () => void): Promise<void> {
+  const started = process.hrtime.bigint();
+  let results: CommandResult[];
+  try {
+    results = await executeCommands(sql, currency_id, batch.map((w) => w.command));
+  } catch (error) {
+    // A lost connection leaves the outcome unknown: the clients retry with their keys.
+    if (isConnectionLost(error)) {
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    // Nothing was written: one bad command must not fail the others, so each runs alone. A lone
+    // command runs once more too: the one expected failure — an earnings counter that another
+    // process created after this batch locked — passes on a second try, which sees the counter.
+    options.onBatchFailure?.(error, batch.length);
+    await Promise.all(batch.map(async (waiting) => {
+      try {
+        settle([waiting], await executeCommands(sql, currency_id, [waiting.command]));
+      } catch (alone) {
+        waiting.reject(alone);
+      }
+    }));
+    return;
+  }
+  // Committed. The next batch leaves for PostgreSQL before these answers are built, so the
+  // thread builds and sends them while PostgreSQL locks and reads the next batch.
+  release();
+  settle(batch, results);
+  options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+}
+
 export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
   const queues = new Map<number, Waiting[]>();
   const inflight = new Map<number, number>();
@@ -374,45 +418,6 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
       scheduled.delete(currency_id);
       flush(currency_id);
     });
-  };
-
-  const settle = (batch: Waiting[], results: CommandResult[]) => {
-    batch.forEach((waiting, i) => {
-      const result = results[i];
-      if (result === undefined) waiting.reject(new Error('batch: no result for a command'));
-      else waiting.resolve(result);
-    });
-  };
-
-  const run = async (currency_id: number, batch: Waiting[], release: () => void) => {
-    const started = process.hrtime.bigint();
-    let results: CommandResult[];
-    try {
-      results = await executeCommands(sql, currency_id, batch.map((w) => w.command));
-    } catch (error) {
-      // A lost connection leaves the outcome unknown: the clients retry with their keys.
-      if (isConnectionLost(error)) {
-        for (const waiting of batch) waiting.reject(error);
-        return;
-      }
-      // Nothing was written: one bad command must not fail the others, so each runs alone. A lone
-      // command runs once more too: the one expected failure — an earnings counter that another
-      // process created after this batch locked — passes on a second try, which sees the counter.
-      options.onBatchFailure?.(error, batch.length);
-      await Promise.all(batch.map(async (waiting) => {
-        try {
-          settle([waiting], await executeCommands(sql, currency_id, [waiting.command]));
-        } catch (alone) {
-          waiting.reject(alone);
-        }
-      }));
-      return;
-    }
-    // Committed. The next batch leaves for PostgreSQL before these answers are built, so the
-    // thread builds and sends them while PostgreSQL locks and reads the next batch.
-    release();
-    settle(batch, results);
-    options.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
   const flush = (currency_id: number) => {
@@ -431,7 +436,7 @@ export function createBatcher(sql: Sql, options: BatcherOptions): Batcher {
       // What queued while this batch was written goes at once: it has waited a turn already.
       if (!scheduled.has(currency_id)) flush(currency_id);
     };
-    void run(currency_id, batch, release).finally(release);
+    void runBatch(sql, options, currency_id, batch, release).finally(release);
     schedule(currency_id);
   };
 

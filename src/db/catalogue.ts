@@ -156,14 +156,29 @@ async function readUnsupported(tx: TransactionSql): Promise<string[]> {
   return rows.map((r) => r.object);
 }
 
+/** Every object the rendering covers, read one kind after another in the caller's snapshot. */
 async function readCatalogue(tx: TransactionSql): Promise<Catalogue> {
-  const tables = await tx<Table[]>`
+  const tables = await readTables(tx);
+  const columns = await readColumns(tx);
+  const constraints = await readConstraints(tx);
+  const indexes = await readIndexes(tx);
+  const triggers = await readTriggers(tx);
+  const routines = await readRoutines(tx);
+  return { tables, columns, constraints, indexes, triggers, routines };
+}
+
+/** The tables, by name, with their storage options and comments (not the migration runner's). */
+async function readTables(tx: TransactionSql): Promise<Table[]> {
+  return tx<Table[]>`
     SELECT quote_ident(c.relname) AS name, c.reloptions AS options, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c
     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> ${migrations_table}
     ORDER BY c.relname COLLATE "C"`;
+}
 
-  const columns = await tx<Column[]>`
+/** Every column of those tables in table and column order: type, default, identity or generation, collation, comment. */
+async function readColumns(tx: TransactionSql): Promise<Column[]> {
+  return tx<Column[]>`
     SELECT quote_ident(c.relname) AS table, quote_ident(a.attname) AS name,
            format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
            pg_get_expr(d.adbin, d.adrelid) AS default_expression,
@@ -187,9 +202,14 @@ async function readCatalogue(tx: TransactionSql): Promise<Catalogue> {
     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> ${migrations_table}
       AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname COLLATE "C", a.attnum`;
+}
 
-  // Not-null constraints (kind n, PostgreSQL 18) are shown on their columns.
-  const constraints = await tx<Constraint[]>`
+/**
+ * Primary key, unique, check, foreign key and exclusion constraints, by table and kind.
+ * Not-null constraints (kind n, PostgreSQL 18) are shown on their columns.
+ */
+async function readConstraints(tx: TransactionSql): Promise<Constraint[]> {
+  return tx<Constraint[]>`
     SELECT quote_ident(c.relname) AS table, quote_ident(k.conname) AS name, k.contype::text AS kind,
            pg_get_constraintdef(k.oid) AS definition, quote_ident(f.relname) AS references,
            k.condeferrable AS deferrable, obj_description(k.oid, 'pg_constraint') AS comment
@@ -199,9 +219,11 @@ async function readCatalogue(tx: TransactionSql): Promise<Catalogue> {
     WHERE c.relnamespace = 'public'::regnamespace AND c.relname <> ${migrations_table}
       AND k.contype IN ('p', 'u', 'c', 'f', 'x')
     ORDER BY c.relname COLLATE "C", position(k.contype IN 'pucfx'), k.conname COLLATE "C"`;
+}
 
-  // Indexes that implement a primary key, unique or exclusion constraint come with it.
-  const indexes = await tx<Index[]>`
+/** The indexes, by table and name. Indexes that implement a primary key, unique or exclusion constraint come with it. */
+async function readIndexes(tx: TransactionSql): Promise<Index[]> {
+  return tx<Index[]>`
     SELECT quote_ident(t.relname) AS table, quote_ident(i.relname) AS name,
            pg_get_indexdef(x.indexrelid, 0, true) AS definition, obj_description(i.oid, 'pg_class') AS comment
     FROM pg_index x
@@ -211,24 +233,28 @@ async function readCatalogue(tx: TransactionSql): Promise<Catalogue> {
       AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                       WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
     ORDER BY t.relname COLLATE "C", i.relname COLLATE "C"`;
+}
 
-  const triggers = await tx<Trigger[]>`
+/** The triggers of the tables, by table and name (not the internal ones of constraints). */
+async function readTriggers(tx: TransactionSql): Promise<Trigger[]> {
+  return tx<Trigger[]>`
     SELECT quote_ident(c.relname) AS table, quote_ident(g.tgname) AS name,
            pg_get_triggerdef(g.oid, true) AS definition, g.tgenabled::text AS enabled
     FROM pg_trigger g
     JOIN pg_class c ON c.oid = g.tgrelid
     WHERE c.relnamespace = 'public'::regnamespace AND NOT g.tgisinternal
     ORDER BY c.relname COLLATE "C", g.tgname COLLATE "C"`;
+}
 
-  const routines = await tx<Routine[]>`
+/** The functions and procedures, by name and arguments, with their full definitions. */
+async function readRoutines(tx: TransactionSql): Promise<Routine[]> {
+  return tx<Routine[]>`
     SELECT format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)) AS signature,
            pg_get_functiondef(p.oid) AS definition, p.prokind::text AS kind,
            obj_description(p.oid, 'pg_proc') AS comment
     FROM pg_proc p
     WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
     ORDER BY p.proname COLLATE "C", pg_get_function_identity_arguments(p.oid) COLLATE "C"`;
-
-  return { tables, columns, constraints, indexes, triggers, routines };
 }
 
 function render(catalogue: Catalogue): string {

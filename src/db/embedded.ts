@@ -123,30 +123,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   const port = await findFreePort();
   const url = connectionUrl(password, port);
-  const socketPath = path.join(clusterDir, `.s.PGSQL.${port}`);
-  const args = [
-    '-D', clusterDir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    // Keeps the socket out of /var/run/postgresql; we only use TCP, so when
-    // the cluster path is too long for a socket we go without one.
-    '-c', `unix_socket_directories=${Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES ? clusterDir : ''}`,
-  ];
-  for (const [name, value] of Object.entries(opts.settings ?? {})) args.push('-c', `${name}=${value}`);
-
-  const child = spawn(bins.postgres, args, childOptions(clusterDir, runAs));
-  pipeLines(child, log);
-  // Without a listener, a failed kill() would surface as an uncaught 'error' event.
-  child.on('error', (err) => log(`postgres process error: ${err.message}`));
-  const killOnExit = (): void => {
-    child.kill('SIGINT');
-  };
-  process.on('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-  // The service's own handles decide how long Node lives, not the server.
-  child.unref();
-  (child.stdout as Socket | null)?.unref();
-  (child.stderr as Socket | null)?.unref();
+  const child = spawnServer(bins.postgres, serverArgs(clusterDir, port, opts.settings), clusterDir, runAs, log);
 
   const owner: Owner = { pid: process.pid, port };
   try {
@@ -170,6 +147,42 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
         await removeOwner(clusterDir, owner);
       })()),
   };
+}
+
+/** The postgres command line: the cluster, the port on 127.0.0.1, and the extra `-c` settings. */
+function serverArgs(clusterDir: string, port: number, settings: Record<string, string> | undefined): string[] {
+  const socketPath = path.join(clusterDir, `.s.PGSQL.${port}`);
+  const args = [
+    '-D', clusterDir,
+    '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    // Keeps the socket out of /var/run/postgresql; we only use TCP, so when
+    // the cluster path is too long for a socket we go without one.
+    '-c', `unix_socket_directories=${Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES ? clusterDir : ''}`,
+  ];
+  for (const [name, value] of Object.entries(settings ?? {})) args.push('-c', `${name}=${value}`);
+  return args;
+}
+
+/**
+ * Spawns the server with its output sent to `log`; it is sent SIGINT when the Node process
+ * exits and does not keep Node's event loop alive by itself.
+ */
+function spawnServer(postgresBin: string, args: string[], clusterDir: string, runAs: RunAs | undefined, log: (line: string) => void): ChildProcess {
+  const child = spawn(postgresBin, args, childOptions(clusterDir, runAs));
+  pipeLines(child, log);
+  // Without a listener, a failed kill() would surface as an uncaught 'error' event.
+  child.on('error', (err) => log(`postgres process error: ${err.message}`));
+  const killOnExit = (): void => {
+    child.kill('SIGINT');
+  };
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  // The service's own handles decide how long Node lives, not the server.
+  child.unref();
+  (child.stdout as Socket | null)?.unref();
+  (child.stderr as Socket | null)?.unref();
+  return child;
 }
 
 function connectionUrl(password: string, port: number): string {

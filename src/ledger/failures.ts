@@ -15,6 +15,13 @@ function accountIn(detail: FailureDetail): string {
   return typeof name === 'string' ? `${name} (${String(id)})` : `account ${String(id ?? '?')}`;
 }
 
+/** The sentence for volunteer_cap_exceeded: the reward, the day's or year's cap, and what is left of it. */
+function capExceeded(detail: FailureDetail, scale: number): string {
+  const day = detail.period === 'day';
+  return `this reward of ${amountIn(detail, 'amount', scale)} would cross the ${day ? 'day' : 'year'} cap of ${amountIn(detail, 'cap', scale)}; `
+    + `${amountIn(detail, 'left', scale)} left ${day ? 'today' : 'this year'}`;
+}
+
 /** A sentence for a failed transfer, with amounts in coin units of the currency. */
 export function describeFailure(code: string, detail: FailureDetail, scale: number): string {
   switch (code) {
@@ -58,11 +65,8 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
       return `this session already rewarded its maximum of ${String(detail.max_claims ?? '?')} volunteers`;
     case 'invalid_token':
       return 'this claim QR code names no session';
-    case 'volunteer_cap_exceeded': {
-      const day = detail.period === 'day';
-      return `this reward of ${amountIn(detail, 'amount', scale)} would cross the ${day ? 'day' : 'year'} cap of ${amountIn(detail, 'cap', scale)}; `
-        + `${amountIn(detail, 'left', scale)} left ${day ? 'today' : 'this year'}`;
-    }
+    case 'volunteer_cap_exceeded':
+      return capExceeded(detail, scale);
     case 'not_found':
       return 'no such payment request';
     case 'session_closed':

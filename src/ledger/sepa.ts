@@ -225,6 +225,25 @@ function renderNode(node: XmlNode, depth: number, lines: string[]): void {
   lines.push(`${indent}</${node.name}>`);
 }
 
+/** One payment's CdtTrfTxInf element and its amount, its fields checked (`index` names it in errors). */
+function creditTransfer(payment: SepaPayment, index: number): { node: XmlNode; amount: Decimal } {
+  const field = `payments[${index}]`;
+  assertId(payment.end_to_end_id, `${field}.end_to_end_id`);
+  const amount = assertAmount(payment.amount_eur, `${field}.amount_eur`);
+  const creditor_iban = assertIban(payment.creditor_iban, `${field}.creditor_iban`);
+  const creditor_name = requiredText(payment.creditor_name, 70, `${field}.creditor_name`);
+  const remittance = sepaText(payment.remittance, 140);
+  const node = el('CdtTrfTxInf', [
+    el('PmtId', [el('EndToEndId', payment.end_to_end_id)]),
+    el('Amt', [el('InstdAmt', amount.toFixed(2), 'Ccy="EUR"')]),
+    el('Cdtr', [el('Nm', creditor_name)]),
+    el('CdtrAcct', [el('Id', [el('IBAN', creditor_iban)])]),
+    // Ustrd must not be empty in the XSD, and RmtInf is optional: leave it out instead.
+    ...(remittance === '' ? [] : [el('RmtInf', [el('Ustrd', remittance)])]),
+  ]);
+  return { node, amount };
+}
+
 /**
  * Renders a SEPA credit transfer initiation (pain.001.001.03) with one batch: header,
  * debtor, and one CdtTrfTxInf per payment, in the element order of the XSD and indented.
@@ -251,21 +270,9 @@ export function renderPain001(file: SepaFile): string {
 
   let control_sum = new Decimal(0);
   const transactions = file.payments.map((payment, index) => {
-    const field = `payments[${index}]`;
-    assertId(payment.end_to_end_id, `${field}.end_to_end_id`);
-    const amount = assertAmount(payment.amount_eur, `${field}.amount_eur`);
-    control_sum = control_sum.plus(amount);
-    const creditor_iban = assertIban(payment.creditor_iban, `${field}.creditor_iban`);
-    const creditor_name = requiredText(payment.creditor_name, 70, `${field}.creditor_name`);
-    const remittance = sepaText(payment.remittance, 140);
-    return el('CdtTrfTxInf', [
-      el('PmtId', [el('EndToEndId', payment.end_to_end_id)]),
-      el('Amt', [el('InstdAmt', amount.toFixed(2), 'Ccy="EUR"')]),
-      el('Cdtr', [el('Nm', creditor_name)]),
-      el('CdtrAcct', [el('Id', [el('IBAN', creditor_iban)])]),
-      // Ustrd must not be empty in the XSD, and RmtInf is optional: leave it out instead.
-      ...(remittance === '' ? [] : [el('RmtInf', [el('Ustrd', remittance)])]),
-    ]);
+    const transaction = creditTransfer(payment, index);
+    control_sum = control_sum.plus(transaction.amount);
+    return transaction.node;
   });
   const count = String(file.payments.length);
   const sum = control_sum.toFixed(2);

@@ -304,7 +304,8 @@ describe('what the audit log records', () => {
       });
     }
     await recorded(() => walletSession(t, card, pin_wrong), 423, {
-      action: 'card.locked', actor: anonymous, currency: 'AUA', object: card_object, changes: { reason: 'wrong PIN', pin_failures: 5 },
+      action: 'card.locked', actor: anonymous, currency: 'AUA', object: card_object,
+      changes: { reason: 'wrong PIN', pin_failures: 5, lock_count: 1, locked_until: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
     // Locked: even the right PIN is refused, and the attempt is recorded.
     await recorded(() => walletSession(t, card, pin_right), 423, {

@@ -36,7 +36,7 @@ type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 
 function createServices(deps: AppDeps): AppServices {
   const events = createPaymentEvents(deps.sql);
   const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
-  const loaders = createLoaders(deps.sql, { pin_failures_max: deps.config.PIN_FAILURES_MAX, batch_size_max: deps.config.BATCH_SIZE_MAX });
+  const loaders = createLoaders(deps.sql, { batch_size_max: deps.config.BATCH_SIZE_MAX });
   const batcher = createBatcher(deps.sql, {
     size_max: deps.config.BATCH_SIZE_MAX, inflight_max: deps.config.BATCH_INFLIGHT_MAX,
     onBatch: (size) => deps.metrics.batch_size.observe(size),

@@ -20,7 +20,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   /** Public address of the service, used in QR codes and links. */
   PUBLIC_BASE_URL: z.string().url().optional(),
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For, the request id from X-Request-Id. */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** PostgreSQL to use; without it an embedded server runs in DATA_DIR. */
   DATABASE_URL: z.string().optional(),

@@ -1,7 +1,6 @@
 import { ping } from '../db/client.js';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
@@ -26,6 +25,7 @@ import { serveWebClient } from './web-client.js';
 import { createPaymentEvents } from '../db/events.js';
 import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.js';
 import { createRateLimiter } from './rate-limit.js';
+import { requestIdentity } from './request-id.js';
 
 export const api_base_path = '/api/v1';
 
@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const services = createServices(deps);
 
   app.use('*', securityHeaders());
-  app.use('*', requestId({ limitLength: 100 }));
+  app.use('*', requestIdentity(deps.config.TRUST_PROXY));
   app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
   app.use('*', methodNotAllowed({
     app,

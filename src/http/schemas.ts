@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
+import { csv_formats } from '../ledger/csv.js';
 
 /** Shared request and response schemas; the OpenAPI document is generated from them. */
 
@@ -74,6 +75,16 @@ export const Problem = z.object({
 export const IdempotencyHeader = z.object({
   'idempotency-key': z.string().optional().openapi({
     description: 'Required: 1–255 characters; the same key and body replay the first response.',
+  }),
+});
+
+/** `?format=` of every CSV download. */
+export const CsvFormatQuery = z.object({
+  format: z.enum(csv_formats).default('csv').openapi({
+    description: '`csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian '
+      + 'conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and '
+      + 'dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, '
+      + 'a double quote or a line break.',
   }),
 });
 

@@ -26,6 +26,7 @@ import { createPaymentEvents } from '../db/events.js';
 import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.js';
 import { createRateLimiter } from './rate-limit.js';
 import { requestIdentity } from './request-id.js';
+import { bearerMatches } from './metrics.js';
 
 export const api_base_path = '/api/v1';
 
@@ -69,7 +70,11 @@ function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler
   };
 }
 
-/** The operations endpoints outside the API: /livez, /readyz and /metrics. */
+/**
+ * The operations endpoints outside the API: /livez, /readyz and, with METRICS_TOKEN, /metrics
+ * for `Authorization: Bearer <METRICS_TOKEN>`. Without the token /metrics is not here (404): it
+ * is served on a listener of its own (createMetricsApp, started by main.ts), loopback by default.
+ */
 function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -81,7 +86,13 @@ function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
     }
     return c.json({ status: 'ready' });
   });
+  const metrics_token = deps.config.METRICS_TOKEN;
+  if (metrics_token === undefined) return;
   app.get('/metrics', async (c) => {
+    if (!bearerMatches(c.req.header('Authorization'), metrics_token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      return problemResponse(c, 401, 'unauthenticated', 'the metrics need Authorization: Bearer with the METRICS_TOKEN');
+    }
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });

@@ -452,7 +452,7 @@ function compileService(command: ServiceCommand = service_command): { seconds: n
 }
 
 /** Settings of the service that the bench's own environment must not leak into it. */
-const service_setting = /^(PORT|HOST|PUBLIC_BASE_URL|TRUST_PROXY|DATABASE_URL|DATA_DIR|JWT_SECRET|JWT_SECRETS_PREVIOUS|[A-Z_]+_TTL_S|PIN_[A-Z_]+|SCRYPT_COST_LOG2|LOG_LEVEL|DB_[A-Z_]+|BODY_SIZE_MAX_BYTES|REQUEST_TIMEOUT_MS|SEAL_INTERVAL_S|SHUTDOWN_TIMEOUT_MS|[A-Z_]+_PER_[A-Z_]*MINUTE_MAX|RATE_LIMIT_KEYS_MAX|CORS_ORIGINS)$/;
+const service_setting = /^(PORT|HOST|PUBLIC_BASE_URL|TRUST_PROXY|DATABASE_URL|DATA_DIR|JWT_SECRET|JWT_SECRETS_PREVIOUS|[A-Z_]+_TTL_S|PIN_[A-Z_]+|SCRYPT_COST_LOG2|LOG_LEVEL|DB_[A-Z_]+|BODY_SIZE_MAX_BYTES|REQUEST_TIMEOUT_MS|SEAL_INTERVAL_S|SHUTDOWN_TIMEOUT_MS|[A-Z_]+_PER_[A-Z_]*MINUTE_MAX|RATE_LIMIT_KEYS_MAX|CORS_ORIGINS|METRICS_[A-Z_]+)$/;
 
 const rate_limits_off = {
   LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000', LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: '1000000',
@@ -470,6 +470,8 @@ function serviceSettings(extra: Record<string, string>): Record<string, string> 
 interface Service {
   pid: number;
   origin: string;
+  /** Where the service serves /metrics: its own loopback listener. */
+  metrics_url: string;
   startup_ms: number;
   error_lines: string[];
   api<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown; idempotent?: boolean; expect?: number }): Promise<T>;
@@ -481,9 +483,12 @@ async function startService(
   command: ServiceCommand = service_command,
 ): Promise<Service> {
   const port = await freePort();
+  const metrics_port = await freePort();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !service_setting.test(k)) env[k] = v;
-  Object.assign(env, serviceSettings(extra), { DATABASE_URL: database_url, PORT: String(port), DATA_DIR: data_dir, JWT_SECRET: jwt_secret });
+  Object.assign(env, serviceSettings(extra), {
+    DATABASE_URL: database_url, PORT: String(port), METRICS_PORT: String(metrics_port), DATA_DIR: data_dir, JWT_SECRET: jwt_secret,
+  });
   // A variant's node flags after the service's own, so that they win; the entry point last.
   const node_args = [...(cpu_prof_dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu_prof_dir}`]),
     ...command.args.slice(0, -1), ...node_flags, ...command.args.slice(-1)];
@@ -535,7 +540,7 @@ async function startService(
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
   return {
-    pid, origin, startup_ms, error_lines, api,
+    pid, origin, metrics_url: `http://127.0.0.1:${metrics_port}/metrics`, startup_ms, error_lines, api,
     async stop() {
       await agent.close();
       if (child.exitCode === null) {
@@ -634,7 +639,7 @@ const context: { database_url: string; probe: Probe } = { database_url: '', prob
 /** Value-moving requests combined so far: transactions and requests (the service's /metrics). */
 async function batchCounters(service: Service): Promise<{ batches: number; commands: number } | undefined> {
   try {
-    const text = await (await fetch(`${service.origin}/metrics`)).text();
+    const text = await (await fetch(service.metrics_url)).text();
     const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? 'NaN');
     const batches = value('wijkmunt_batch_commands_count');
     const commands = value('wijkmunt_batch_commands_sum');
@@ -775,7 +780,7 @@ async function loadGeneratorSelfTest(duration_s: number) {
   await once(child.stdout, 'data');
   const previous = context.probe.server_pid;
   context.probe.server_pid = child.pid;
-  const fake = { origin: `http://127.0.0.1:${port}` } as Service;
+  const fake = { origin: `http://127.0.0.1:${port}`, metrics_url: `http://127.0.0.1:${port}/metrics` } as Service;
   const spec: LoadSpec = {
     label: 'load generator vs a bare node:http server', method: 'POST', paths: ['/api/v1/payment-requests/x/pay'], count: 2_000_000,
     tokens: ['x'.repeat(220)], bodies: ['{"amount":"1.00"}'], idempotency: true, expect_status: 200, mode: 'closed', duration_s: 1,

@@ -20,7 +20,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   /** Public address of the service, used in QR codes and links. */
   PUBLIC_BASE_URL: z.string().url().optional(),
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For, the request id from X-Request-Id. */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** PostgreSQL to use; without it an embedded server runs in DATA_DIR. */
   DATABASE_URL: z.string().optional(),
@@ -77,6 +77,15 @@ const schema = z.object({
   PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(5),
   /** How many addresses, emails, cards the rate limiter tracks at most; the oldest go first. */
   RATE_LIMIT_KEYS_MAX: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /**
+   * Where Prometheus reads /metrics. With METRICS_TOKEN (at least 32 characters), on the main
+   * listener, to `Authorization: Bearer <METRICS_TOKEN>` only. Without it, only on a listener of
+   * its own at METRICS_HOST:METRICS_PORT, loopback by default (METRICS_PORT 0: no metrics at all);
+   * the main listener then answers 404 for /metrics.
+   */
+  METRICS_TOKEN: z.string().min(32).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Browser origins allowed to call the API cross-origin, comma-separated; none by default. */
   CORS_ORIGINS: z.string().optional()
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
@@ -101,4 +110,5 @@ export function scrubSecrets(env: NodeJS.ProcessEnv = process.env): void {
   delete env.JWT_SECRET;
   delete env.JWT_SECRETS_PREVIOUS;
   delete env.DATABASE_URL;
+  delete env.METRICS_TOKEN;
 }

@@ -1,7 +1,6 @@
 import { ping } from '../db/client.js';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
@@ -26,6 +25,8 @@ import { serveWebClient } from './web-client.js';
 import { createPaymentEvents } from '../db/events.js';
 import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.js';
 import { createRateLimiter } from './rate-limit.js';
+import { requestIdentity } from './request-id.js';
+import { bearerMatches } from './metrics.js';
 
 export const api_base_path = '/api/v1';
 
@@ -69,7 +70,11 @@ function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler
   };
 }
 
-/** The operations endpoints outside the API: /livez, /readyz and /metrics. */
+/**
+ * The operations endpoints outside the API: /livez, /readyz and, with METRICS_TOKEN, /metrics
+ * for `Authorization: Bearer <METRICS_TOKEN>`. Without the token /metrics is not here (404): it
+ * is served on a listener of its own (createMetricsApp, started by main.ts), loopback by default.
+ */
 function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -81,7 +86,13 @@ function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
     }
     return c.json({ status: 'ready' });
   });
+  const metrics_token = deps.config.METRICS_TOKEN;
+  if (metrics_token === undefined) return;
   app.get('/metrics', async (c) => {
+    if (!bearerMatches(c.req.header('Authorization'), metrics_token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      return problemResponse(c, 401, 'unauthenticated', 'the metrics need Authorization: Bearer with the METRICS_TOKEN');
+    }
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
@@ -135,7 +146,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const services = createServices(deps);
 
   app.use('*', securityHeaders());
-  app.use('*', requestId({ limitLength: 100 }));
+  app.use('*', requestIdentity(deps.config.TRUST_PROXY));
   app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
   app.use('*', methodNotAllowed({
     app,

@@ -1508,7 +1508,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     service = new ServiceProcess({
       ...process.env,
       ...relaxed_limits,
-      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: pg.url('bank'), DATA_DIR: path.join(work_dir, 'data'),
+      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: pg.url('bank'), DATA_DIR: path.join(work_dir, 'data'), METRICS_PORT: '0',
       // info: every request has its line, so the secrets check at the end searches real request logs.
       JWT_SECRET: jwt_secret, LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', SEAL_INTERVAL_S: '1',
       PIN_FAILURES_MAX: '20', DB_POOL_SIZE_MAX: '10', REQUEST_TIMEOUT_MS: '20000', SHUTDOWN_TIMEOUT_MS: '2000',

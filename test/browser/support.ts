@@ -119,7 +119,7 @@ export async function startWorld(name: string): Promise<World> {
   }
 
   const service = await startService({
-    DATABASE_URL: database.url, DATA_DIR: tmp, JWT_SECRET: jwt_secret, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base,
+    DATABASE_URL: database.url, DATA_DIR: tmp, JWT_SECRET: jwt_secret, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base, METRICS_PORT: '0',
     SCRYPT_COST_LOG2: '10', LOG_LEVEL: 'warn', SEAL_INTERVAL_S: '0',
     // One test client address for every browser: the limits are out of the way.
     LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000', PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000',

@@ -2621,10 +2621,12 @@ export interface paths {
     };
   };
   "/currencies/{code}/payouts.csv": {
-    /** Payouts as CSV: those of one export (`export=`), or all of the currency */
+    /** Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions */
     get: {
       parameters: {
         query?: {
+          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+          format?: "csv" | "excel";
           export?: string;
         };
         path: {
@@ -2632,7 +2634,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description CSV */
+        /** @description CSV: RFC 4180 (`format=csv`, the default), or for Excel (`format=excel`: `;` separator, decimal comma in `euro_amount`, UTF-8 byte order mark); CRLF in both */
         200: {
           content: {
             "text/csv": string;
@@ -2652,6 +2654,12 @@ export interface paths {
         };
         /** @description Problem */
         404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -3630,13 +3638,15 @@ export interface paths {
           from?: string;
           /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
           to?: string;
+          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+          format?: "csv" | "excel";
         };
         path: {
           code: string;
         };
       };
       responses: {
-        /** @description CSV (RFC 4180, CRLF), streamed */
+        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
         200: {
           content: {
             "text/csv": string;
@@ -3676,13 +3686,15 @@ export interface paths {
         query?: {
           /** @description The day at whose end to report (default: today) */
           at?: string;
+          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+          format?: "csv" | "excel";
         };
         path: {
           code: string;
         };
       };
       responses: {
-        /** @description CSV (RFC 4180, CRLF), streamed */
+        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
         200: {
           content: {
             "text/csv": string;
@@ -3725,13 +3737,15 @@ export interface paths {
           /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
           to?: string;
           group?: "activity" | "category" | "month";
+          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+          format?: "csv" | "excel";
         };
         path: {
           code: string;
         };
       };
       responses: {
-        /** @description CSV (RFC 4180, CRLF), streamed */
+        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
         200: {
           content: {
             "text/csv": string;
@@ -3773,13 +3787,15 @@ export interface paths {
           from?: string;
           /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
           to?: string;
+          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+          format?: "csv" | "excel";
         };
         path: {
           code: string;
         };
       };
       responses: {
-        /** @description CSV (RFC 4180, CRLF), streamed */
+        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
         200: {
           content: {
             "text/csv": string;

@@ -85,12 +85,38 @@ export interface paths {
     };
   };
   "/users": {
+    /** The staff users (admin) */
+    get: {
+      responses: {
+        /** @description Users */
+        200: {
+          content: {
+            "application/json": {
+              items: components["schemas"]["User"][];
+            };
+          };
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
     /** Create a staff user (admin) */
     post: {
       requestBody: {
         content: {
           "application/json": {
             email: string;
+            /** @description At least 12 characters, not one of the most common passwords */
             password: string;
             /** @enum {string} */
             role: "admin" | "coordinator";
@@ -126,6 +152,184 @@ export interface paths {
         };
         /** @description Problem */
         422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/users/{id}": {
+    /** Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin) */
+    patch: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            disabled?: boolean;
+            /** @enum {string} */
+            role?: "admin" | "coordinator";
+            currencies?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description The user */
+        200: {
+          content: {
+            "application/json": components["schemas"]["User"];
+          };
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/users/{id}/sessions/revoke": {
+    /** End every session of a staff user at once (admin) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Ended */
+        204: {
+          content: never;
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/users/{id}/password": {
+    /** Set a new password for a staff user; their sessions end (admin) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description At least 12 characters, not one of the most common passwords */
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Set */
+        204: {
+          content: never;
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/auth/password": {
+    /** Change my own password (the current one is required); my other sessions end */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            old_password: string;
+            /** @description At least 12 characters, not one of the most common passwords */
+            new_password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed */
+        204: {
+          content: never;
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        429: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -1393,6 +1597,61 @@ export interface paths {
       };
     };
   };
+  "/cards/{code}/pin": {
+    /** Set a new PIN for a card (a forgotten PIN): the card's lock ends; open sessions stay open */
+    post: {
+      parameters: {
+        path: {
+          code: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            pin: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The card */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Card"];
+          };
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
   "/cards/{code}/qr.svg": {
     /** The QR code of a card: its URL */
     get: {
@@ -1959,6 +2218,55 @@ export interface paths {
         };
         /** @description Problem */
         403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/wallet/pin": {
+    /** Change my PIN (the current one is required and counts as a PIN attempt) */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            old_pin: string;
+            new_pin: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed */
+        204: {
+          content: never;
+        };
+        /** @description Problem */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        423: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Problem */
+        429: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -3841,6 +4149,8 @@ export interface components {
       /** @enum {string} */
       role: "admin" | "coordinator";
       currencies: string[];
+      disabled: boolean;
+      password_changed_at: string | null;
     };
     Problem: {
       type: string;
@@ -3985,6 +4295,8 @@ export interface components {
       /** @enum {string} */
       status: "active" | "blocked" | "replaced";
       locked: boolean;
+      /** @description While locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card */
+      locked_until: string | null;
       created_at: string;
     };
     Activity: {

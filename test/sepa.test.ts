@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { renderPain001, sepaText, type SepaFile, type SepaPayment } from '../src/ledger/sepa.js';
+import { renderPain001, sepaText, sepa_versions, type SepaFile, type SepaPayment, type SepaVersion } from '../src/ledger/sepa.js';
+import { schemaErrors } from './support/xsd.js';
 
-// Note: the output is not validated against the official pain.001.001.03 XSD here, because the
-// schema is not available offline; element order is checked against the XSD sequences below.
+// Every file written here is also validated against the published schema of its version
+// (test/fixtures/iso20022), at the end of this file.
 
 function payment(overrides: Partial<SepaPayment> = {}): SepaPayment {
   return {
@@ -18,6 +20,7 @@ function payment(overrides: Partial<SepaPayment> = {}): SepaPayment {
 
 function sepaFile(overrides: Partial<SepaFile> = {}): SepaFile {
   return {
+    version: '09',
     message_id: 'WM-2026-11-26-001',
     // Local time on purpose: CreDtTm is written in local time.
     created_at: new Date(2026, 10, 26, 12, 0, 0, 789),
@@ -62,9 +65,10 @@ interface Parsed {
       PmtInf: Record<string, unknown> & {
         NbOfTxs: string;
         CtrlSum: string;
+        ReqdExctnDt: string | { Dt: string };
         Dbtr: { Nm: string };
         DbtrAcct: { Id: { IBAN: string } };
-        DbtrAgt: { FinInstnId: { BIC?: string; Othr?: { Id: string } } };
+        DbtrAgt: { FinInstnId: { BIC?: string; BICFI?: string; Othr?: { Id: string } } };
         CdtTrfTxInf: Array<{
           PmtId: { EndToEndId: string };
           Amt: { InstdAmt: { '#text': string; '@_Ccy': string } };
@@ -88,12 +92,22 @@ function parse(xml: string): Parsed['Document']['CstmrCdtTrfInitn'] & { xmlns: s
   return { ...parsed.Document.CstmrCdtTrfInitn, xmlns: parsed.Document['@_xmlns'] };
 }
 
+/** Every file rendered in this file, by version: validated against the schemas at the end. */
+const rendered: Record<SepaVersion, string[]> = { '09': [], '03': [] };
+
+/** renderPain001, keeping the file for the schema check. */
+function render(file: SepaFile): string {
+  const xml = renderPain001(file);
+  rendered[file.version].push(xml);
+  return xml;
+}
+
 describe('renderPain001', () => {
-  it('writes header, batch and transactions with exact counts and sums', () => {
-    const xml = renderPain001(sepaFile());
-    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n')).toBe(true);
+  it('writes header, batch and transactions with exact counts and sums (pain.001.001.09)', () => {
+    const xml = render(sepaFile());
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n')).toBe(true);
     const doc = parse(xml);
-    expect(doc.xmlns).toBe('urn:iso:std:iso:20022:tech:xsd:pain.001.001.03');
+    expect(doc.xmlns).toBe('urn:iso:std:iso:20022:tech:xsd:pain.001.001.09');
     expect(doc.GrpHdr).toMatchObject({
       MsgId: 'WM-2026-11-26-001',
       CreDtTm: '2026-11-26T12:00:00',
@@ -108,10 +122,10 @@ describe('renderPain001', () => {
       NbOfTxs: '3',
       CtrlSum: '1123.50',
       PmtTpInf: { SvcLvl: { Cd: 'SEPA' } },
-      ReqdExctnDt: '2026-11-27',
+      ReqdExctnDt: { Dt: '2026-11-27' },
       Dbtr: { Nm: 'Wijkmunt vzw' },
       DbtrAcct: { Id: { IBAN: 'BE68539007547034' } },
-      DbtrAgt: { FinInstnId: { BIC: 'GKCCBEBB' } },
+      DbtrAgt: { FinInstnId: { BICFI: 'GKCCBEBB' } },
       ChrgBr: 'SLEV',
     });
     const transactions = doc.PmtInf.CdtTrfTxInf;
@@ -126,10 +140,25 @@ describe('renderPain001', () => {
     expect(transactions[0]?.RmtInf?.Ustrd).toBe('Uitbetaling wijkmunten november');
   });
 
+  it('writes pain.001.001.03 where asked: its namespace, a plain ReqdExctnDt and BIC, the rest alike', () => {
+    const xml = render(sepaFile({ version: '03' }));
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n')).toBe(true);
+    const doc = parse(xml);
+    expect(doc.xmlns).toBe('urn:iso:std:iso:20022:tech:xsd:pain.001.001.03');
+    expect(doc.PmtInf.ReqdExctnDt).toBe('2026-11-27');
+    expect(doc.PmtInf.DbtrAgt).toEqual({ FinInstnId: { BIC: 'GKCCBEBB' } });
+    // Only those three differ: the same file in .09 with them swapped back is the same text.
+    const current = render(sepaFile());
+    expect(current
+      .replace('pain.001.001.09', 'pain.001.001.03')
+      .replace(/<ReqdExctnDt>\n\s*<Dt>([^<]*)<\/Dt>\n\s*<\/ReqdExctnDt>/, '<ReqdExctnDt>$1</ReqdExctnDt>')
+      .replace(/<(\/?)BICFI>/g, '<$1BIC>')).toBe(xml);
+  });
+
   it('sums exactly where binary floating point would not', () => {
     // 0.1 + 0.2 is 0.30000000000000004 as JS numbers.
     const doc = parse(
-      renderPain001(
+      render(
         sepaFile({
           payments: [
             payment({ amount_eur: '0.10' }),
@@ -144,19 +173,19 @@ describe('renderPain001', () => {
     expect(doc.PmtInf.CtrlSum).toBe('2000000000.28');
     expect(doc.GrpHdr.NbOfTxs).toBe('4');
 
-    const small = parse(renderPain001(sepaFile({ payments: [payment({ amount_eur: '0.10' }), payment({ end_to_end_id: 'E2', amount_eur: '0.20' })] })));
+    const small = parse(render(sepaFile({ payments: [payment({ amount_eur: '0.10' }), payment({ end_to_end_id: 'E2', amount_eur: '0.20' })] })));
     expect(small.GrpHdr.CtrlSum).toBe('0.30');
   });
 
   it('writes every amount and sum with exactly two decimals', () => {
-    const xml = renderPain001(sepaFile({ payments: [payment({ amount_eur: '0007.00' }), payment({ end_to_end_id: 'E2', amount_eur: '5.50' })] }));
+    const xml = render(sepaFile({ payments: [payment({ amount_eur: '0007.00' }), payment({ end_to_end_id: 'E2', amount_eur: '5.50' })] }));
     const amounts = [...xml.matchAll(/<(InstdAmt Ccy="EUR"|CtrlSum)>([^<]*)</g)].map((match) => match[2]);
     expect(amounts).toEqual(['12.50', '12.50', '7.00', '5.50']);
     for (const amount of amounts) expect(amount).toMatch(/^\d+\.\d{2}$/);
   });
 
-  it('writes the elements in the order of the pain.001.001.03 XSD', () => {
-    const tree = parseOrdered(renderPain001(sepaFile()));
+  it.each(sepa_versions)('writes the elements in the order of the pain.001.001.%s XSD', (version) => {
+    const tree = parseOrdered(render(sepaFile({ version })));
     expect(childNames(tree, [])).toEqual(['?xml', 'Document']);
     expect(childNames(tree, ['Document'])).toEqual(['CstmrCdtTrfInitn']);
     expect(childNames(tree, ['Document', 'CstmrCdtTrfInitn'])).toEqual(['GrpHdr', 'PmtInf']);
@@ -171,19 +200,21 @@ describe('renderPain001', () => {
       'PmtId', 'Amt', 'Cdtr', 'CdtrAcct', 'RmtInf',
     ]);
     expect(childNames(tree, ['Document', 'CstmrCdtTrfInitn', 'PmtInf', 'CdtTrfTxInf', 'Amt'])).toEqual(['InstdAmt']);
-    expect(childNames(tree, ['Document', 'CstmrCdtTrfInitn', 'PmtInf', 'DbtrAgt', 'FinInstnId'])).toEqual(['BIC']);
+    expect(childNames(tree, ['Document', 'CstmrCdtTrfInitn', 'PmtInf', 'DbtrAgt', 'FinInstnId'])).toEqual([version === '09' ? 'BICFI' : 'BIC']);
+    expect(childNames(tree, ['Document', 'CstmrCdtTrfInitn', 'PmtInf', 'ReqdExctnDt'])).toEqual(version === '09' ? ['Dt'] : []);
   });
 
   it('indents nested elements', () => {
-    const xml = renderPain001(sepaFile());
+    const xml = render(sepaFile());
     expect(xml).toContain('\n  <CstmrCdtTrfInitn>\n    <GrpHdr>\n      <MsgId>WM-2026-11-26-001</MsgId>\n');
     expect(xml).toContain('\n        <Amt>\n          <InstdAmt Ccy="EUR">123.40</InstdAmt>\n');
     expect(xml.endsWith('</Document>\n')).toBe(true);
   });
 
-  it('transliterates names with accents, ampersands and emoji into well-formed XML', () => {
-    const xml = renderPain001(
+  it.each(sepa_versions)('transliterates names with accents, ampersands and emoji into well-formed XML (.%s)', (version) => {
+    const xml = render(
       sepaFile({
+        version,
         initiator_name: 'Wijkmunt & Co <vzw>',
         debtor_name: 'Crèche "Les Petits Œufs"',
         payments: [
@@ -207,24 +238,24 @@ describe('renderPain001', () => {
   it('cuts a creditor name longer than 70 characters and remittance longer than 140', () => {
     const long_name = `${'Vereniging van Buurtbewoners '.repeat(3)}Oost`;
     expect(long_name.length).toBeGreaterThan(70);
-    const doc = parse(renderPain001(sepaFile({ payments: [payment({ creditor_name: long_name, remittance: 'x'.repeat(200) })] })));
+    const doc = parse(render(sepaFile({ payments: [payment({ creditor_name: long_name, remittance: 'x'.repeat(200) })] })));
     const name = doc.PmtInf.CdtTrfTxInf[0]?.Cdtr.Nm ?? '';
     expect(name.length).toBeLessThanOrEqual(70);
     expect(name).toBe(long_name.slice(0, 70).trim());
     expect(doc.PmtInf.CdtTrfTxInf[0]?.RmtInf?.Ustrd).toBe('x'.repeat(140));
   });
 
-  it('writes NOTPROVIDED without a debtor BIC', () => {
-    const file = sepaFile();
+  it.each(sepa_versions)('writes NOTPROVIDED without a debtor BIC (.%s)', (version) => {
+    const file = sepaFile({ version });
     delete file.debtor_bic;
-    const xml = renderPain001(file);
+    const xml = render(file);
     expect(parse(xml).PmtInf.DbtrAgt).toEqual({ FinInstnId: { Othr: { Id: 'NOTPROVIDED' } } });
     expect(xml).toContain('<FinInstnId>\n          <Othr>\n            <Id>NOTPROVIDED</Id>\n          </Othr>\n        </FinInstnId>');
-    expect(xml).not.toContain('<BIC>');
+    expect(xml).not.toMatch(/<BIC(FI)?>/);
   });
 
   it('writes CreDtTm as local time without milliseconds', () => {
-    const doc = parse(renderPain001(sepaFile({ created_at: new Date(2026, 0, 5, 7, 8, 9, 999) })));
+    const doc = parse(render(sepaFile({ created_at: new Date(2026, 0, 5, 7, 8, 9, 999) })));
     expect(doc.GrpHdr.CreDtTm).toBe('2026-01-05T07:08:09');
   });
 
@@ -250,10 +281,14 @@ describe('renderPain001', () => {
     expect(() => renderPain001(sepaFile({ created_at: new Date(Date.UTC(10000, 5, 1)) }))).toThrow(/created_at/);
     expect(() => renderPain001(sepaFile({ debtor_bic: 'GKCC' }))).toThrow(/debtor_bic/);
     expect(() => renderPain001(sepaFile({ payments: [payment({ creditor_name: '🍰 ✨' })] }))).toThrow(/creditor_name is empty/);
+    expect(() => renderPain001(sepaFile({ version: '3' as SepaVersion }))).toThrow(/SEPA version/);
+    expect(() => renderPain001(sepaFile({ version: '001.001.09' as SepaVersion }))).toThrow(/SEPA version/);
+    expect(() => renderPain001(sepaFile({ version: 'toString' as SepaVersion }))).toThrow(/SEPA version/);
   });
 
   it('normalises a lower-case BIC', () => {
-    expect(parse(renderPain001(sepaFile({ debtor_bic: 'gebabebbxxx' }))).PmtInf.DbtrAgt).toEqual({ FinInstnId: { BIC: 'GEBABEBBXXX' } });
+    expect(parse(render(sepaFile({ debtor_bic: 'gebabebbxxx' }))).PmtInf.DbtrAgt).toEqual({ FinInstnId: { BICFI: 'GEBABEBBXXX' } });
+    expect(parse(render(sepaFile({ version: '03', debtor_bic: 'gebabebbxxx' }))).PmtInf.DbtrAgt).toEqual({ FinInstnId: { BIC: 'GEBABEBBXXX' } });
   });
 });
 
@@ -294,5 +329,110 @@ describe('sepaText', () => {
   it('rejects a nonsensical max_length', () => {
     expect(() => sepaText('a', -1)).toThrow(/max_length/);
     expect(() => sepaText('a', 1.5)).toThrow(/max_length/);
+  });
+});
+
+// Against the published schemas ------------------------------------------------------------------
+
+const creditor_ibans = ['NL91ABNA0417164300', 'FR1420041010050500013M02606', 'DE89370400440532013000', 'BE68539007547034'];
+
+/** Random files: any Unicode in names and remittances, amounts up to the SEPA maximum, with and without a BIC. */
+function randomFiles(version: SepaVersion, count: number, seed: number): SepaFile[] {
+  const text = fc.string({ unit: 'binary', maxLength: 160 });
+  const amount = fc.bigInt(1n, 99_999_999_999n).map((cents) => `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`);
+  const randomPayment = fc.record({
+    amount_eur: amount,
+    // A name always keeps a letter: a bank needs one, and bankFile replaces an unprintable one.
+    creditor_name: fc.tuple(text, fc.constantFrom('Bakkerij', 'Café Ça', 'Søren', 'Œuvre & Zoë')).map(([noise, name]) => `${noise} ${name}`),
+    creditor_iban: fc.constantFrom(...creditor_ibans),
+    remittance: text,
+  });
+  const file = fc.record({
+    payments: fc.array(randomPayment, { minLength: 1, maxLength: 30 }),
+    debtor_bic: fc.option(fc.constantFrom('GKCCBEBB', 'gebabebbxxx', 'BBRUBEBB010'), { nil: undefined }),
+    debtor_name: fc.tuple(text, fc.constant('Stad Gent')).map(([noise, name]) => `${name} ${noise}`),
+  });
+  return fc.sample(file, { numRuns: count, seed }).map((drawn) => {
+    const made = sepaFile({
+      version,
+      debtor_name: drawn.debtor_name,
+      payments: drawn.payments.map((p, index) => payment({ ...p, end_to_end_id: `E2E-${index + 1}` })),
+    });
+    if (drawn.debtor_bic === undefined) delete made.debtor_bic;
+    else made.debtor_bic = drawn.debtor_bic;
+    return made;
+  });
+}
+
+/** The EPC usage rules a schema cannot say, checked on the text of a file. */
+function expectEpcRules(xml: string): void {
+  const texts = [...xml.matchAll(/>([^<]+)</g)].map((match) => match[1]!).filter((text) => text.trim() !== '');
+  for (const text of texts) expect(text).toMatch(/^[A-Za-z0-9/\-?:().,'+ ]+$/);
+  for (const [, name] of xml.matchAll(/<Nm>([^<]*)<\/Nm>/g)) expect(name!.length).toBeLessThanOrEqual(70);
+  for (const [, id] of xml.matchAll(/<(?:MsgId|PmtInfId|EndToEndId)>([^<]*)</g)) {
+    expect(id!.startsWith('/') || id!.endsWith('/') || id!.includes('//'), id).toBe(false);
+  }
+  expect(xml).toMatch(/<FinInstnId>\s*(<BIC(FI)?>[A-Z0-9]{8}([A-Z0-9]{3})?<\/BIC(FI)?>|<Othr>\s*<Id>NOTPROVIDED<\/Id>\s*<\/Othr>)\s*<\/FinInstnId>/);
+  // Exact control sums: CtrlSum of the header and the batch is the sum of the amounts.
+  const amounts = [...xml.matchAll(/<InstdAmt Ccy="EUR">([^<]*)</g)].map((match) => BigInt(match[1]!.replace('.', '')));
+  const sum = amounts.reduce((total, amount) => total + amount, 0n);
+  const sums = [...xml.matchAll(/<CtrlSum>([^<]*)</g)].map((match) => BigInt(match[1]!.replace('.', '')));
+  expect(sums).toEqual([sum, sum]);
+  expect([...xml.matchAll(/<NbOfTxs>([^<]*)</g)].map((match) => Number(match[1]))).toEqual([amounts.length, amounts.length]);
+}
+
+describe('the files against the published XSDs (test/fixtures/iso20022)', () => {
+  it.each(sepa_versions)('every file written above and 40 random ones validate against the pain.001.001.%s XSD and keep the EPC rules', async (version) => {
+    const files = [...rendered[version], ...randomFiles(version, 40, version === '09' ? 9 : 3).map(renderPain001)];
+    expect(rendered[version].length, 'the tests above ran first').toBeGreaterThan(0);
+    const errors = await schemaErrors(version, files);
+    errors.forEach((list, index) => expect(list, files[index]).toEqual([]));
+    for (const xml of files) expectEpcRules(xml);
+  });
+
+  it.each(sepa_versions)('1,000 payouts in one file: exact control sum, valid against the pain.001.001.%s XSD', async (version) => {
+    // Amounts 0.01, 0.02, … 10.00: the sum is 1000 · 1001 / 2 cents.
+    const payments = Array.from({ length: 1000 }, (_, index) => payment({
+      end_to_end_id: `PAYOUT-${index + 1}`, amount_eur: ((index + 1) / 100).toFixed(2),
+      creditor_iban: creditor_ibans[index % creditor_ibans.length]!,
+    }));
+    const xml = renderPain001(sepaFile({ version, payments }));
+    const doc = parse(xml);
+    expect(doc.GrpHdr.NbOfTxs).toBe('1000');
+    expect(doc.GrpHdr.CtrlSum).toBe('5005.00');
+    expect(doc.PmtInf.CtrlSum).toBe('5005.00');
+    expectEpcRules(xml);
+    expect(await schemaErrors(version, [xml])).toEqual([[]]);
+  });
+
+  it('a broken file fails: the check is real', async () => {
+    const good = renderPain001(sepaFile());
+    const old = renderPain001(sepaFile({ version: '03' }));
+    const broken09: Record<string, string> = {
+      'the .03 namespace': good.replace('pain.001.001.09', 'pain.001.001.03'),
+      'a plain ReqdExctnDt': good.replace(/<ReqdExctnDt>\s*<Dt>([^<]*)<\/Dt>\s*<\/ReqdExctnDt>/, '<ReqdExctnDt>$1</ReqdExctnDt>'),
+      'BIC instead of BICFI': good.replace(/<(\/?)BICFI>/g, '<$1BIC>'),
+      'no CtrlSum in the header': good.replace(/<CtrlSum>[^<]*<\/CtrlSum>/, ''),
+      'a 71-character creditor name': good.replace(/<Nm>Bakkerij De Zon<\/Nm>/, `<Nm>${'x'.repeat(71)}</Nm>`),
+      'an amount with three decimals': good.replace('>123.40<', '>123.405<'),
+      'an amount of zero': good.replace('>123.40<', '>0.00<'),
+      'a service level other than SEPA': good.replace('<Cd>SEPA</Cd>', '<Cd>URGP</Cd>'),
+      'charges shared': good.replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>SHAR</ChrgBr>'),
+      'elements out of order': good.replace(/(<PmtMtd>TRF<\/PmtMtd>)(\s*)(<BtchBookg>true<\/BtchBookg>)/, '$3$2$1'),
+      'not well-formed': good.replace('</GrpHdr>', ''),
+    };
+    const broken03: Record<string, string> = {
+      'the .09 namespace': old.replace('pain.001.001.03', 'pain.001.001.09'),
+      'ReqdExctnDt with Dt': old.replace(/<ReqdExctnDt>([^<]*)<\/ReqdExctnDt>/, '<ReqdExctnDt><Dt>$1</Dt></ReqdExctnDt>'),
+      'BICFI instead of BIC': old.replace(/<(\/?)BIC>/g, '<$1BICFI>'),
+      'a lower-case currency': old.replace('Ccy="EUR"', 'Ccy="eur"'),
+      'no debtor': old.replace(/<Dbtr>\s*<Nm>[^<]*<\/Nm>\s*<\/Dbtr>/, ''),
+    };
+    for (const [version, good_file, broken] of [['09', good, broken09], ['03', old, broken03]] as const) {
+      for (const [what, xml] of Object.entries(broken)) expect(xml, what).not.toBe(good_file);
+      const [good_errors, ...errors] = await schemaErrors(version, [good_file, ...Object.values(broken)]);
+      expect(good_errors).toEqual([]);
+      Object.keys(broken).forEach((what, index) => expect(errors[index], `${what} (.${version})`).not.toEqual([]));
+    }
   });
 });

@@ -193,12 +193,16 @@ export async function exportPayouts(services: Services, actor: Actor, currency: 
   return exported;
 }
 
-/** The SEPA credit-transfer file (pain.001) of an export, to be executed the day after it was made. */
+/**
+ * The SEPA credit-transfer file of an export, in the pain.001 version the currency is set to
+ * now, to be executed the day after the export was made.
+ */
 export async function bankFile(services: Services, currency: Currency, exported: PayoutExport): Promise<string> {
   refusePayerMissing(currency);
   const payouts = await listPayouts(services.sql, currency.id, { export_id: exported.id });
   const tomorrow = new Date(exported.created_at.getTime() + 86_400_000).toISOString().slice(0, 10);
   return renderPain001({
+    version: currency.sepa_version,
     message_id: exported.message_id,
     created_at: exported.created_at,
     execution_date: tomorrow,
@@ -213,7 +217,9 @@ export async function bankFile(services: Services, currency: Currency, exported:
         end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_iban: p.iban,
         // A name with nothing a bank can print (emoji, another script) would leave the field empty.
         creditor_name: sepaText(p.shop_name, 70) === '' ? `Shop ${p.reference}` : p.shop_name,
-        remittance: `${currency.name} ${p.reference} cash-out ${p.redemption_id}`,
+        // The remittance is cut to 140 characters from its end: the reference and the cash-out
+        // (35 + 10 + 36 characters) come first so that only the currency's name (up to 200) is cut.
+        remittance: `${p.reference} cash-out ${p.redemption_id} ${currency.name}`,
       };
     }),
   });

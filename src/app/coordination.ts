@@ -198,9 +198,12 @@ export async function createCurrency(services: Services, actor: Actor, input: Cu
   return currency;
 }
 
-export type CurrencySettings = Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic'>>;
+export type CurrencySettings = Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version'>>;
 
-/** Changes a currency's name, payment request lifetime, or the account its payouts are paid from. */
+/**
+ * Changes a currency's name, payment request lifetime, the account its payouts are paid from, or
+ * the pain.001 version of its SEPA files.
+ */
 export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
   if (Object.keys(changes).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
   const updated = await updateCurrencySettings(services.sql, currency, changes);

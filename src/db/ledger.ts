@@ -47,12 +47,13 @@ export async function findCurrency(sql: Queryable, code: string): Promise<Curren
 /** Changes the settings of a currency that never touch balances. */
 export async function updateCurrencySettings(
   sql: Queryable, currency: Currency,
-  changes: Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic'>>,
+  changes: Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version'>>,
 ): Promise<Currency> {
   const next = { ...currency, ...changes };
   const [row] = await sql<CurrencyRow[]>`
     UPDATE currencies SET name = ${next.name}, payment_request_ttl_s = ${next.payment_request_ttl_s},
-      payer_name = ${next.payer_name}, payer_iban = ${next.payer_iban}, payer_bic = ${next.payer_bic}
+      payer_name = ${next.payer_name}, payer_iban = ${next.payer_iban}, payer_bic = ${next.payer_bic},
+      sepa_version = ${next.sepa_version}
     WHERE id = ${currency.id}
     RETURNING *`;
   assert(row !== undefined, 'the currency exists');

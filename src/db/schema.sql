@@ -26,6 +26,7 @@ CREATE TABLE currencies (
   payer_name             text,
   payer_iban             text,
   payer_bic              text,
+  sepa_version           text NOT NULL DEFAULT '09'::text,
   CONSTRAINT currencies_pkey                        PRIMARY KEY (id),
   CONSTRAINT currencies_code_key                    UNIQUE (code),
   CONSTRAINT currencies_code_check                  CHECK ((code ~ '^[A-Z][A-Z0-9]{1,9}$'::text)),
@@ -36,6 +37,7 @@ CREATE TABLE currencies (
   CONSTRAINT currencies_payer_name_check            CHECK ((length(payer_name) <= 70)),
   CONSTRAINT currencies_payment_request_ttl_s_check CHECK (((payment_request_ttl_s >= 10) AND (payment_request_ttl_s <= 86400))),
   CONSTRAINT currencies_scale_check                 CHECK (((scale >= 0) AND (scale <= 6))),
+  CONSTRAINT currencies_sepa_version_check          CHECK ((sepa_version = ANY (ARRAY['09'::text, '03'::text]))),
   CONSTRAINT currencies_volunteer_cap_day_check     CHECK ((volunteer_cap_day > 0)),
   CONSTRAINT currencies_volunteer_cap_year_check    CHECK ((volunteer_cap_year > 0)),
   CONSTRAINT currencies_wallet_balance_max_check    CHECK ((wallet_balance_max > 0))

@@ -29,6 +29,7 @@ export function presentCurrency(currency: Currency) {
     payment_request_ttl_s: currency.payment_request_ttl_s,
     issuance_account: currency.issuance_account_id,
     payer: currency.payer_iban === null ? null : { name: currency.payer_name, iban: currency.payer_iban, bic: currency.payer_bic },
+    sepa_version: currency.sepa_version,
     created_at: currency.created_at.toISOString(),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
 import { csv_formats } from '../ledger/csv.js';
+import { sepa_versions } from '../ledger/sepa.js';
 
 /** Shared request and response schemas; the OpenAPI document is generated from them. */
 
@@ -93,6 +94,12 @@ export const PageQuery = z.object({
   cursor: z.string().max(500).optional(),
 });
 
+export const SepaVersion = z.enum(sepa_versions).openapi({
+  description: 'The pain.001 version of the currency\'s SEPA payout files: `09` (pain.001.001.09, EPC132-08 2023 '
+    + 'customer-to-PSP guidelines; the default) or `03` (pain.001.001.03, for a bank that does not take `09` yet)',
+  example: '09',
+});
+
 export const Currency = z.object({
   id: z.number().int(),
   code: CurrencyCode,
@@ -105,6 +112,7 @@ export const Currency = z.object({
   payment_request_ttl_s: z.number().int(),
   issuance_account: Uuid,
   payer: z.object({ name: z.string().nullable(), iban: z.string(), bic: z.string().nullable() }).nullable(),
+  sepa_version: SepaVersion,
   created_at: z.string(),
 }).openapi('Currency');
 

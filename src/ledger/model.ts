@@ -1,3 +1,5 @@
+import type { SepaVersion } from './sepa.js';
+
 /** Kinds of account; only issuance may go below zero. */
 export const account_kinds = ['issuance', 'programme', 'wallet', 'shop'] as const;
 export type AccountKind = (typeof account_kinds)[number];
@@ -31,6 +33,8 @@ export interface Currency {
   payer_name: string | null;
   payer_iban: string | null;
   payer_bic: string | null;
+  /** The pain.001 version of its SEPA files: '09' unless its bank still needs '03'. */
+  sepa_version: SepaVersion;
   created_at: Date;
 }
 

@@ -2,9 +2,14 @@ import { Decimal } from 'decimal.js';
 import { isValidIban, normalizeIban } from './iban.js';
 
 /**
- * SEPA credit transfer files in ISO 20022 pain.001.001.03, the version Belgian banks take
- * (Febelfin guidelines, EPC SCT rulebook). Pure: the caller supplies the clock and all data.
+ * SEPA credit transfer files (ISO 20022 pain.001): pain.001.001.09 as the EPC's customer-to-PSP
+ * implementation guidelines describe it (EPC132-08, 2023), and pain.001.001.03 (2009) for a bank
+ * that does not take the current version yet. Pure: the caller supplies the clock and all data.
  */
+
+/** The pain.001 versions written: '09' is pain.001.001.09, '03' is pain.001.001.03. */
+export const sepa_versions = ['09', '03'] as const;
+export type SepaVersion = (typeof sepa_versions)[number];
 
 /** One credit transfer to one creditor. */
 export interface SepaPayment {
@@ -22,6 +27,8 @@ export interface SepaPayment {
 
 /** One file with one batch (PmtInf) debiting one account. */
 export interface SepaFile {
+  /** The pain.001 version to write. */
+  version: SepaVersion;
   /** Unique per file for the bank's duplicate check; at most 35 characters of the SEPA set. */
   message_id: string;
   /** Written as local time without milliseconds. */
@@ -133,7 +140,11 @@ export const amount_max = new Decimal('999999999.99');
 /** Ids are 1 to 35 characters of the SEPA set; assertId adds the slash rules. */
 const id_pattern = /^[A-Za-z0-9/\-?:().,'+ ]{1,35}$/;
 const date_pattern = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** BICIdentifier pattern of the pain.001.001.03 XSD. */
+/**
+ * BICIdentifier pattern of the pain.001.001.03 XSD. It is narrower than the BICFI pattern of
+ * pain.001.001.09 ([A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?), so a BIC it accepts is valid in
+ * both versions and a currency can switch version without touching its BIC.
+ */
 export const bic_pattern = /^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$/;
 
 /**
@@ -244,16 +255,48 @@ function creditTransfer(payment: SepaPayment, index: number): { node: XmlNode; a
   return { node, amount };
 }
 
+/** What the two versions write differently; everything else is the same in both. */
+interface VersionRules {
+  namespace: string;
+  /** The requested execution date: a plain date in .03, a choice of date or date-time in .09. */
+  execution_date: (date: string) => XmlNode;
+  /** The element of the debtor agent's BIC. */
+  bic_element: string;
+}
+
+const version_rules: Readonly<Record<SepaVersion, VersionRules>> = {
+  '09': {
+    namespace: 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.09',
+    execution_date: (date) => el('ReqdExctnDt', [el('Dt', date)]),
+    bic_element: 'BICFI',
+  },
+  '03': {
+    namespace: 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.03',
+    execution_date: (date) => el('ReqdExctnDt', date),
+    bic_element: 'BIC',
+  },
+};
+
 /**
- * Renders a SEPA credit transfer initiation (pain.001.001.03) with one batch: header,
+ * Renders a SEPA credit transfer initiation (pain.001, `file.version`) with one batch: header,
  * debtor, and one CdtTrfTxInf per payment, in the element order of the XSD and indented.
  * NbOfTxs and CtrlSum are computed exactly with decimal.js.
+ *
+ * Both versions follow the EPC's rules beyond their XSDs: the SEPA character set, names of at
+ * most 70 characters, NbOfTxs and CtrlSum in the group header and the batch, service level
+ * SEPA and charges SLEV once per batch, the debtor agent by BIC or else "NOTPROVIDED", no
+ * creditor agent (the creditor's bank follows from the IBAN) and no postal addresses (optional
+ * when both banks are in the EEA).
  *
  * Throws a plain Error on invalid input (no payments, malformed or non-positive amounts,
  * invalid IBAN or BIC, malformed ids or date, a name that maps to nothing): these are
  * programming errors, the caller is expected to have validated its data already.
  */
 export function renderPain001(file: SepaFile): string {
+  if (!Object.hasOwn(version_rules, file.version)) {
+    throw new Error(`SEPA version must be one of ${sepa_versions.join(', ')}: ${JSON.stringify(file.version)}`);
+  }
+  const rules = version_rules[file.version];
   if (file.payments.length === 0) throw new Error('SEPA file needs at least one payment');
   assertId(file.message_id, 'message_id');
   assertId(file.payment_info_id, 'payment_info_id');
@@ -297,12 +340,12 @@ export function renderPain001(file: SepaFile): string {
           el('NbOfTxs', count),
           el('CtrlSum', sum),
           el('PmtTpInf', [el('SvcLvl', [el('Cd', 'SEPA')])]),
-          el('ReqdExctnDt', file.execution_date),
+          rules.execution_date(file.execution_date),
           el('Dbtr', [el('Nm', debtor_name)]),
           el('DbtrAcct', [el('Id', [el('IBAN', debtor_iban)])]),
           el('DbtrAgt', [
             el('FinInstnId', [
-              debtor_bic === undefined ? el('Othr', [el('Id', 'NOTPROVIDED')]) : el('BIC', debtor_bic),
+              debtor_bic === undefined ? el('Othr', [el('Id', 'NOTPROVIDED')]) : el(rules.bic_element, debtor_bic),
             ]),
           ]),
           el('ChrgBr', 'SLEV'),
@@ -310,7 +353,7 @@ export function renderPain001(file: SepaFile): string {
         ]),
       ]),
     ],
-    'xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+    `xmlns="${rules.namespace}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`,
   );
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   renderNode(document, 0, lines);

@@ -454,7 +454,7 @@ export interface paths {
         };
       };
     };
-    /** Change a currency's name, payment request expiry, or paying account for SEPA files (admin) */
+    /** Change a currency's name, payment request expiry, or paying account and pain.001 version for SEPA files (admin) */
     patch: {
       parameters: {
         path: {
@@ -469,6 +469,12 @@ export interface paths {
             payer_name?: string;
             payer_iban?: string;
             payer_bic?: string;
+            /**
+             * @description The pain.001 version of the currency's SEPA payout files: `09` (pain.001.001.09, EPC132-08 2023 customer-to-PSP guidelines; the default) or `03` (pain.001.001.03, for a bank that does not take `09` yet)
+             * @example 09
+             * @enum {string}
+             */
+            sepa_version?: "09" | "03";
           };
         };
       };
@@ -2976,7 +2982,7 @@ export interface paths {
     };
   };
   "/currencies/{code}/payouts.xml": {
-    /** SEPA credit transfer file (pain.001.001.03) of one export (`export=`); without it, exports every payout not exported yet and returns that file */
+    /** SEPA credit transfer file (pain.001.001.09, or .03 where the currency's `sepa_version` says so) of one export (`export=`); without it, exports every payout not exported yet and returns that file */
     get: {
       parameters: {
         query?: {
@@ -4194,6 +4200,12 @@ export interface components {
         iban: string;
         bic: string | null;
       }) | null;
+      /**
+       * @description The pain.001 version of the currency's SEPA payout files: `09` (pain.001.001.09, EPC132-08 2023 customer-to-PSP guidelines; the default) or `03` (pain.001.001.03, for a bank that does not take `09` yet)
+       * @example 09
+       * @enum {string}
+       */
+      sepa_version: "09" | "03";
       created_at: string;
     };
     Account: {

@@ -4,7 +4,7 @@ import type { AppContext, AppEnv } from '../context.js';
 import { requireAdmin } from '../auth.js';
 import { accountForStaff, currencyForStaff, payoutExportOf, redemptionForStaff, shopForStaff } from '../lookup.js';
 import {
-  Account, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, Text, Uuid, jsonBody, jsonResponse, problems,
+  Account, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, SepaVersion, Text, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentCurrency, presentRedemption } from '../present.js';
 import { DomainError } from '../../ledger/errors.js';
@@ -260,7 +260,7 @@ shopAdminRoutes.openapi(createRoute({
 
 shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/payouts.xml', tags: ['shops'],
-  summary: 'SEPA credit transfer file (pain.001.001.03) of one export (`export=`); without it, '
+  summary: 'SEPA credit transfer file (pain.001.001.09, or .03 where the currency\'s `sepa_version` says so) of one export (`export=`); without it, '
     + 'exports every payout not exported yet and returns that file',
   request: { params: CodeParam, query: z.object({ export: z.string().max(100).optional() }) },
   responses: { 200: { description: 'pain.001 XML', content: { 'application/xml': { schema: z.string() } } }, ...problems(401, 403, 404, 409, 422) },
@@ -278,7 +278,7 @@ shopAdminRoutes.openapi(createRoute({
 
 shopAdminRoutes.openapi(createRoute({
   method: 'patch', path: '/currencies/{code}', tags: ['currencies'],
-  summary: 'Change a currency\'s name, payment request expiry, or paying account for SEPA files (admin)',
+  summary: 'Change a currency\'s name, payment request expiry, or paying account and pain.001 version for SEPA files (admin)',
   request: {
     params: CodeParam,
     body: jsonBody(z.object({
@@ -287,6 +287,7 @@ shopAdminRoutes.openapi(createRoute({
       payer_name: Text.trim().min(1).max(70).refine((s) => sepaText(s, 70) !== '', 'must hold letters or digits a bank can print (SEPA)').optional(),
       payer_iban: Iban.optional(),
       payer_bic: z.string().regex(bic_pattern, 'a BIC of 8 or 11 characters (ISO 9362, as SEPA files accept it)').optional(),
+      sepa_version: SepaVersion.optional(),
     })),
   },
   responses: { 200: jsonResponse(CurrencyOut, 'The currency'), ...problems(401, 403, 404, 422) },

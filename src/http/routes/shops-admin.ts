@@ -181,7 +181,7 @@ for (const decision of ['approve', 'reject'] as const) {
       : 'Reject a cash-out: the reserved coins are released to the shop',
     request: { params: IdParam },
     responses: {
-      200: jsonResponse(z.object({ redemption: Redemption, payout: PayoutOut.nullable() }), 'Decided'),
+      200: jsonResponse(z.object({ redemption: Redemption, payout: z.union([PayoutOut, z.null()]) }), 'Decided'),
       ...problems(401, 403, 404, 409),
     },
   }), async (c) => {

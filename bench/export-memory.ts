@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: projectRoot(),
       env: {
-        ...process.env, DATABASE_URL: database_url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+        ...process.env, DATABASE_URL: database_url, PORT: String(port), METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
         DATA_DIR: path.join(work_dir, 'data'), JWT_SECRET: randomBytes(32).toString('hex'),
         // Sealing reads history too; it is switched off so that only the export is measured.
         SEAL_INTERVAL_S: '0',

@@ -27,8 +27,10 @@
  * `--compare 'A' 'B' …` instead runs payments and payments at half their rate with the service
  * in each variant in turn, for several rounds (`--rounds=N`, default 3), on the same database in
  * one run: a variant is `default` or space-separated settings, `NAME=value` for the service and
- * `node=--flag` for node, e.g. `npm run bench -- --compare default 'BATCH_INFLIGHT_MAX=2'`. Runs
- * of the same code vary by ±10 % from run to run; paired rounds in one run show smaller effects.
+ * `node=--flag` for node, e.g. `npm run bench -- --compare default 'BATCH_INFLIGHT_MAX=2'`, and
+ * `code=DIR` for the service of another checkout (old against new code: `git worktree add DIR REV`,
+ * link its node_modules, then `--compare 'code=DIR' default`), which gets a database of its own.
+ * Runs of the same code vary by ±10 % from run to run; paired rounds in one run show smaller effects.
  *
  * `--only=NAME,…` (with or without `--quick`) runs only those scenarios after the same seeding —
  * payments, hot-shop, coordinator-transfers, coordinator-hot-shop, batch, claims — with the
@@ -85,7 +87,8 @@ type ScenarioName = typeof scenario_names[number];
 const isScenarioName = (name: string): name is ScenarioName => (scenario_names as readonly string[]).includes(name);
 if (argv.has('--help') || argv.has('-h')) {
   process.stdout.write("usage: npm run bench [-- [--quick] [--only=NAME,…] | --profile | --compare VARIANT… [--rounds=N]] [--tsx]\n"
-    + "  a VARIANT is 'default' or space-separated NAME=value (service settings) and node=--flag (node flags)\n"
+    + "  a VARIANT is 'default' or space-separated NAME=value (service settings), node=--flag (node flags)\n"
+    + "  and code=DIR (the service of another checkout, e.g. a worktree of an older commit, on its own database)\n"
     + `  --only runs only the named scenarios: ${scenario_names.join(', ')}\n`);
   process.exit(0);
 }
@@ -105,11 +108,13 @@ const only: ScenarioName[] | undefined = (() => {
   return scenario_names.filter((x) => names.includes(x));
 })();
 
-/** A service variant of `--compare`: its settings and extra node flags. */
+/** A service variant of `--compare`: its settings and extra node flags, or another checkout's code. */
 interface Variant {
   label: string;
   settings: Record<string, string>;
   node_flags: string[];
+  /** `code=DIR`: the service of another checkout (e.g. a worktree of an older commit), on its own database. */
+  code_dir?: string;
 }
 
 function variantOf(text: string): Variant {
@@ -117,11 +122,12 @@ function variantOf(text: string): Variant {
   for (const token of text.trim().split(/\s+/).filter((x) => x !== '' && x !== 'default')) {
     const at = token.indexOf('=');
     const name = token.slice(0, at);
-    if (at <= 0 || !(name === 'node' || /^[A-Z][A-Z0-9_]*$/.test(name))) {
-      process.stderr.write(`--compare: '${token}' is neither NAME=value nor node=--flag\n`);
+    if (at <= 0 || !(name === 'node' || name === 'code' || /^[A-Z][A-Z0-9_]*$/.test(name))) {
+      process.stderr.write(`--compare: '${token}' is neither NAME=value, node=--flag nor code=DIR\n`);
       process.exit(2);
     }
-    if (name === 'node') variant.node_flags.push(token.slice(at + 1));
+    if (name === 'code') variant.code_dir = path.resolve(token.slice(at + 1));
+    else if (name === 'node') variant.node_flags.push(token.slice(at + 1));
     else variant.settings[name] = token.slice(at + 1);
   }
   return variant;
@@ -410,7 +416,13 @@ async function freePort(): Promise<number> {
 /** How the service is started: compiled JavaScript by default (see compileService), or tsx. */
 /** The Node flags of `npm start` and the Dockerfile. */
 const service_node_flags = ['--max-semi-space-size=16', '--max-old-space-size=160'];
-const service_command = { args: ['--import', 'tsx', 'src/main.ts'], description: 'node --import tsx src/main.ts' };
+interface ServiceCommand {
+  /** The checkout the service runs from. */
+  cwd: string;
+  args: string[];
+  description: string;
+}
+const service_command: ServiceCommand = { cwd: projectRoot(), args: ['--import', 'tsx', 'src/main.ts'], description: 'node --import tsx src/main.ts' };
 
 /**
  * Compiles src/ with tsc into bench/.build, so the service runs as `npm start` runs it: compiled
@@ -418,12 +430,13 @@ const service_command = { args: ['--import', 'tsx', 'src/main.ts'], description:
  * start-up time that production does not have). tsc emits even with type errors (another change
  * in progress); only a missing output falls back to tsx.
  */
-function compileService(): { seconds: number; note?: string } | undefined {
-  const out = path.join(projectRoot(), 'bench', '.build');
+function compileService(command: ServiceCommand = service_command): { seconds: number; note?: string } | undefined {
+  const root = command.cwd;
+  const out = path.join(root, 'bench', '.build');
   const started = now();
   spawnSync('rm', ['-rf', out]);
-  const tsc = path.join(projectRoot(), 'node_modules', '.bin', 'tsc');
-  const result = spawnSync(tsc, ['-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: projectRoot(), encoding: 'utf8' });
+  const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+  const result = spawnSync(tsc, ['-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: root, encoding: 'utf8' });
   const entry = path.join(out, 'src', 'main.js');
   if (!existsSync(entry)) {
     log(`could not compile the service (${(result.stdout ?? '').split('\n')[0] ?? ''}); running it through tsx`);
@@ -432,19 +445,19 @@ function compileService(): { seconds: number; note?: string } | undefined {
   // As `npm start` and the Dockerfile run it.
   // As `npm start` and the Dockerfile run it; BENCH_NODE_FLAGS replaces the flags, for experiments.
   const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? service_node_flags;
-  service_command.args = [...flags, path.relative(projectRoot(), entry)];
-  service_command.description = `node ${[...flags, ''].join(' ')}${path.relative(projectRoot(), entry)} (src/ compiled by tsc)`;
+  command.args = [...flags, path.relative(root, entry)];
+  command.description = `node ${[...flags, ''].join(' ')}${path.relative(root, entry)} (src/ compiled by tsc)${root === projectRoot() ? '' : ` in ${root}`}`;
   const note = result.status === 0 ? undefined : `tsc reported type errors (${(result.stdout ?? '').split('\n')[0] ?? ''}); its output was used`;
   return { seconds: round((now() - started) / 1000, 1), ...(note === undefined ? {} : { note }) };
 }
 
 /** Settings of the service that the bench's own environment must not leak into it. */
-const service_setting = /^(PORT|HOST|PUBLIC_BASE_URL|TRUST_PROXY|DATABASE_URL|DATA_DIR|JWT_SECRET|JWT_SECRETS_PREVIOUS|[A-Z_]+_TTL_S|PIN_[A-Z_]+|SCRYPT_COST_LOG2|LOG_LEVEL|DB_[A-Z_]+|BODY_SIZE_MAX_BYTES|REQUEST_TIMEOUT_MS|SEAL_INTERVAL_S|SHUTDOWN_TIMEOUT_MS|[A-Z_]+_PER_[A-Z_]*MINUTE_MAX|RATE_LIMIT_KEYS_MAX|CORS_ORIGINS)$/;
+const service_setting = /^(PORT|HOST|PUBLIC_BASE_URL|TRUST_PROXY|DATABASE_URL|DATA_DIR|JWT_SECRET|JWT_SECRETS_PREVIOUS|[A-Z_]+_TTL_S|PIN_[A-Z_]+|SCRYPT_COST_LOG2|LOG_LEVEL|DB_[A-Z_]+|BODY_SIZE_MAX_BYTES|REQUEST_TIMEOUT_MS|SEAL_INTERVAL_S|SHUTDOWN_TIMEOUT_MS|[A-Z_]+_PER_[A-Z_]*MINUTE_MAX|RATE_LIMIT_KEYS_MAX|CORS_ORIGINS|METRICS_[A-Z_]+)$/;
 
 const rate_limits_off = {
   LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000', LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: '1000000',
-  PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000', PIN_FAILURES_PER_CARD_PER_MINUTE_MAX: '1000000',
-  PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000', PAIRING_FAILURES_PER_MINUTE_MAX: '1000000',
+  PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
+  PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
 };
 
 /** What the service runs with, secrets left out (for the report). */
@@ -457,6 +470,8 @@ function serviceSettings(extra: Record<string, string>): Record<string, string> 
 interface Service {
   pid: number;
   origin: string;
+  /** Where the service serves /metrics: its own loopback listener. */
+  metrics_url: string;
   startup_ms: number;
   error_lines: string[];
   api<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown; idempotent?: boolean; expect?: number }): Promise<T>;
@@ -465,16 +480,20 @@ interface Service {
 
 async function startService(
   database_url: string, data_dir: string, extra: Record<string, string>, cpu_prof_dir?: string, node_flags: string[] = [],
+  command: ServiceCommand = service_command,
 ): Promise<Service> {
   const port = await freePort();
+  const metrics_port = await freePort();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !service_setting.test(k)) env[k] = v;
-  Object.assign(env, serviceSettings(extra), { DATABASE_URL: database_url, PORT: String(port), DATA_DIR: data_dir, JWT_SECRET: jwt_secret });
+  Object.assign(env, serviceSettings(extra), {
+    DATABASE_URL: database_url, PORT: String(port), METRICS_PORT: String(metrics_port), DATA_DIR: data_dir, JWT_SECRET: jwt_secret,
+  });
   // A variant's node flags after the service's own, so that they win; the entry point last.
   const node_args = [...(cpu_prof_dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu_prof_dir}`]),
-    ...service_command.args.slice(0, -1), ...node_flags, ...service_command.args.slice(-1)];
+    ...command.args.slice(0, -1), ...node_flags, ...command.args.slice(-1)];
   const started = now();
-  const child: ChildProcess = spawn(process.execPath, node_args, { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, node_args, { cwd: command.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the service did not start');
   const error_lines: string[] = [];
@@ -521,7 +540,7 @@ async function startService(
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
   return {
-    pid, origin, startup_ms, error_lines, api,
+    pid, origin, metrics_url: `http://127.0.0.1:${metrics_port}/metrics`, startup_ms, error_lines, api,
     async stop() {
       await agent.close();
       if (child.exitCode === null) {
@@ -620,7 +639,7 @@ const context: { database_url: string; probe: Probe } = { database_url: '', prob
 /** Value-moving requests combined so far: transactions and requests (the service's /metrics). */
 async function batchCounters(service: Service): Promise<{ batches: number; commands: number } | undefined> {
   try {
-    const text = await (await fetch(`${service.origin}/metrics`)).text();
+    const text = await (await fetch(service.metrics_url)).text();
     const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? 'NaN');
     const batches = value('wijkmunt_batch_commands_count');
     const commands = value('wijkmunt_batch_commands_sum');
@@ -761,7 +780,7 @@ async function loadGeneratorSelfTest(duration_s: number) {
   await once(child.stdout, 'data');
   const previous = context.probe.server_pid;
   context.probe.server_pid = child.pid;
-  const fake = { origin: `http://127.0.0.1:${port}` } as Service;
+  const fake = { origin: `http://127.0.0.1:${port}`, metrics_url: `http://127.0.0.1:${port}/metrics` } as Service;
   const spec: LoadSpec = {
     label: 'load generator vs a bare node:http server', method: 'POST', paths: ['/api/v1/payment-requests/x/pay'], count: 2_000_000,
     tokens: ['x'.repeat(220)], bodies: ['{"amount":"1.00"}'], idempotency: true, expect_status: 200, mode: 'closed', duration_s: 1,
@@ -1013,7 +1032,7 @@ async function explainReads(url: string, fixture: Fixture, label: string) {
   if (wallet === undefined) return undefined;
   const sid = sessionIdOf(wallet.token);
   const reads = async (sql: Sql) => {
-    await findSessionWallet(sql, sid, 5);
+    await findSessionWallet(sql, sid);
     const account = await findAccount(sql, wallet.account);
     await findCurrencyById(sql, fixture.currency_id);
     if (account !== undefined) await listEntries(sql, account, 51);
@@ -1613,18 +1632,60 @@ function logProfile(
   for (const s of statements) log(`  ${String(s.total_ms).padStart(9)} ms  ${String(s.calls).padStart(7)} calls  ${String(s.mean_ms).padStart(8)} ms  ${s.query}`);
 }
 
+/** Where a `--compare` variant runs: its database, its seeded fixture and its service command. */
+interface VariantSetup {
+  database_url: string;
+  data_dir: string;
+  fixture: Fixture;
+  command: ServiceCommand;
+}
+
+/**
+ * A `code=DIR` variant's own database: another checkout may have other migrations, so its
+ * service migrates a database of its own, which is then seeded as the main one is (the same
+ * API calls, the same SQL history), and the variant's service is compiled as ours is.
+ */
+async function codeVariantSetup(
+  root_sql: { unsafe: (query: string) => PromiseLike<unknown> }, server_url: string, db_name: string, code_dir: string, admin: { email: string; password: string }, work_dir: string,
+): Promise<VariantSetup> {
+  await root_sql.unsafe(`CREATE DATABASE ${db_name}`);
+  const u = new URL(server_url);
+  u.pathname = `/${db_name}`;
+  const database_url = u.toString();
+  const command: ServiceCommand = { cwd: code_dir, args: ['--import', 'tsx', 'src/main.ts'], description: `node --import tsx src/main.ts in ${code_dir}` };
+  if (!use_tsx) compileService(command);
+  const data_dir = path.join(work_dir, `service-data-${db_name}`);
+  const seeder = await startService(database_url, data_dir, { SCRYPT_COST_LOG2: '10' }, undefined, [], command);
+  const sql = createSql({ url: database_url, pool_size_max: 2, statement_timeout_ms: 0 });
+  try {
+    // The service migrated its database when it started; the admin is made as for the main one.
+    await insertUser(sql, { email: admin.email, role: 'admin', currency_ids: [], password_hash: await hashSecret(admin.password, 10) });
+    const fixture = await seedThroughApi(seeder, admin);
+    await seeder.stop();
+    await sql`ANALYZE`;
+    await seedHistory(sql, fixture, plan.history_small - await transfersCount(sql), readers_count);
+    log(`variant ${code_dir}: its own database ${db_name}, seeded (${await transfersCount(sql)} transfers)`, true);
+    return { database_url, data_dir, fixture, command };
+  } finally {
+    await sql.end();
+  }
+}
+
 /**
  * `--compare`: payments and payments at half their rate, with the service in each variant in
  * turn (a fresh process each time), for `rounds` rounds on the same database. Each variant's
  * rate is also compared with the first variant's in the same round (paired), which cancels most
  * of what drifts during a run.
  */
-async function compareRun(database_url: string, data_dir: string, fixture: Fixture) {
+async function compareRun(setups: VariantSetup[]) {
   const runs = variants.map(() => [] as Array<{ payments: LoadResult; half_rate: LoadResult }>);
   for (let r = 0; r < rounds; r++) {
     for (const [i, variant] of variants.entries()) {
       log(`\nround ${r + 1} of ${rounds}, variant ${i + 1}: ${variant.label}`);
-      const service = await startService(database_url, data_dir, variant.settings, undefined, variant.node_flags);
+      const setup = setups[i];
+      if (setup === undefined) throw new Error(`variant ${variant.label} has no database`);
+      const { database_url, data_dir, fixture, command } = setup;
+      const service = await startService(database_url, data_dir, variant.settings, undefined, variant.node_flags, command);
       context.probe.server_pid = service.pid;
       try {
         const payments = await paymentsScenario(service, fixture, 'payments', false, plan.measure_s);
@@ -1932,7 +1993,13 @@ async function main(): Promise<void> {
     };
 
     if (plan.mode === 'compare') {
-      summary.compare = await compareRun(database_url, data_dir, fixture);
+      const setups: VariantSetup[] = [];
+      for (const [i, variant] of variants.entries()) {
+        setups.push(variant.code_dir === undefined
+          ? { database_url, data_dir, fixture, command: service_command }
+          : await codeVariantSetup(root_sql, server_url, `${db_name}_v${i}`, variant.code_dir, admin, work_dir));
+      }
+      summary.compare = await compareRun(setups);
     } else if (only !== undefined) {
       summary.only = await selectedRun(database_url, data_dir, fixture, only, services);
     } else if (plan.mode === 'profile') {

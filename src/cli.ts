@@ -5,7 +5,10 @@ import { createLogger, openDatabase } from './service.js';
 import type { Database } from './service.js';
 import { runService } from './main.js';
 import { hashSecret } from './security/passwords.js';
-import { findUserByEmail, insertUser } from './db/users.js';
+import { findUserByEmail, insertUser, setPassword, updateUser } from './db/users.js';
+import { insertAudit } from './db/audit.js';
+import type { AuditEntry } from './db/audit.js';
+import { weakPassword, weakPasswordMessage } from './ledger/secrets.js';
 import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
 import { verifyCurrency } from './db/verify.js';
@@ -20,7 +23,10 @@ const usage = `Usage: wijkmunt <command> [options]
 Commands:
   serve                                   run the service (same as npm start)
   migrate                                 apply pending database migrations and exit
-  create-admin --email E --password P     create an admin user
+  create-admin --email E --password P     create an admin user (password: at least 12 characters, not a common one)
+  set-password --email E --password P     set a staff user's password; every session of theirs ends
+  disable-user --email E                  disable a staff user; every session of theirs ends
+  enable-user --email E                   enable a disabled staff user
   verify --currency CODE                  check the ledger invariants and seals; exit 1 if one fails
   seal [--currency CODE]                  seal the transfers committed since the last seal
   demo                                    fill an EMPTY database with a demo neighbourhood and print how to try it
@@ -40,10 +46,65 @@ async function withDatabase<T>(run: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
-/** `create-admin`: a new admin with the given email and password (at least 10 characters). */
+/** Why the password cannot be used, written for the operator; undefined when it can. */
+function refusedPassword(command: string, email: string | undefined, password: string | undefined): string | undefined {
+  if (email === undefined || password === undefined) return `${command} needs --email and --password`;
+  const reason = weakPassword(password, email);
+  return reason === undefined ? undefined : `${command}: ${weakPasswordMessage(reason)}`;
+}
+
+/** The audit record of a staff account changed from the command line (the operator of the machine). */
+function cliAudit(action: string, user_id: string): AuditEntry {
+  return {
+    currency_id: null, actor_kind: 'system', actor_id: null, action, object_kind: 'user', object_id: user_id,
+    ip: null, request_id: null, changes: { via: 'cli' },
+  };
+}
+
+/** `set-password`: a staff user's new password, for the first admin who forgot theirs; their sessions end. */
+async function runSetPassword(email: string | undefined, password: string | undefined): Promise<number> {
+  const refused = refusedPassword('set-password', email, password);
+  if (refused !== undefined || email === undefined || password === undefined) {
+    process.stderr.write(`${refused}\n`);
+    return 2;
+  }
+  return withDatabase(async (db) => {
+    const user = await findUserByEmail(db.sql, email);
+    if (user === undefined) {
+      process.stderr.write(`no user with email ${email}\n`);
+      return 1;
+    }
+    await setPassword(db.sql, user.id, await hashSecret(password, loadConfig().SCRYPT_COST_LOG2));
+    await insertAudit(db.sql, cliAudit('user.password_reset', user.id));
+    process.stdout.write(`password of ${user.email} set; their sessions have ended\n`);
+    return 0;
+  });
+}
+
+/** `disable-user` / `enable-user`: a staff user can (no longer) log in; disabling ends their sessions. */
+async function runSetDisabled(email: string | undefined, disabled: boolean): Promise<number> {
+  if (email === undefined) {
+    process.stderr.write(`${disabled ? 'disable' : 'enable'}-user needs --email\n`);
+    return 2;
+  }
+  return withDatabase(async (db) => {
+    const user = await findUserByEmail(db.sql, email);
+    if (user === undefined) {
+      process.stderr.write(`no user with email ${email}\n`);
+      return 1;
+    }
+    await updateUser(db.sql, user, { disabled });
+    await insertAudit(db.sql, cliAudit('user.update', user.id));
+    process.stdout.write(`${user.email} ${disabled ? 'disabled; their sessions have ended' : 'enabled'}\n`);
+    return 0;
+  });
+}
+
+/** `create-admin`: a new admin with the given email and password (at least 12 characters, not a common one). */
 async function runCreateAdmin(email: string | undefined, password: string | undefined): Promise<number> {
-  if (email === undefined || password === undefined || password.length < 10) {
-    process.stderr.write('create-admin needs --email and --password (at least 10 characters)\n');
+  const refused = refusedPassword('create-admin', email, password);
+  if (refused !== undefined || email === undefined || password === undefined) {
+    process.stderr.write(`${refused}\n`);
     return 2;
   }
   return withDatabase(async (db) => {
@@ -161,6 +222,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'create-admin':
       return runCreateAdmin(values.email, values.password);
+    case 'set-password':
+      return runSetPassword(values.email, values.password);
+    case 'disable-user':
+    case 'enable-user':
+      return runSetDisabled(values.email, command === 'disable-user');
     case 'verify':
       return runVerify(values.currency);
     case 'seal':

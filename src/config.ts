@@ -20,7 +20,7 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   /** Public address of the service, used in QR codes and links. */
   PUBLIC_BASE_URL: z.string().url().optional(),
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For, the request id from X-Request-Id. */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** PostgreSQL to use; without it an embedded server runs in DATA_DIR. */
   DATABASE_URL: z.string().optional(),
@@ -41,8 +41,12 @@ const schema = z.object({
   /** Shop tablets stay paired this long unless a coordinator revokes them. */
   DEVICE_TOKEN_TTL_S: z.coerce.number().int().min(60).max(5 * 365 * 86400).default(365 * 86400),
   PAIRING_CODE_TTL_S: z.coerce.number().int().min(60).max(30 * 86400).default(24 * 3600),
+  /** Wrong PINs in a row that lock a card. */
   PIN_FAILURES_MAX: z.coerce.number().int().min(1).max(20).default(5),
+  /** The first lock's length; each next one lasts 4 times longer (15 min, 1 h, 4 h). */
   PIN_LOCK_S: z.coerce.number().int().min(1).max(7 * 86400).default(15 * 60),
+  /** Timed locks before the next one holds until a coordinator unlocks the card (docs/security.md). */
+  PIN_TIMED_LOCKS_MAX: z.coerce.number().int().min(0).max(10).default(3),
   /** How long a claim QR stays valid when the coordinator gives no expiry. */
   CLAIM_SESSION_TTL_S: z.coerce.number().int().min(60).max(90 * 86400).default(12 * 3600),
   /** scrypt cost (log2 of N) for passwords and PINs. */
@@ -60,20 +64,28 @@ const schema = z.object({
   SEAL_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /**
-   * Brute-force brakes, per client address and per target, over a sliding minute. They count
-   * failed attempts (a success gives its attempt back); above the limit the answer is 429 with
-   * Retry-After, before any password or PIN is compared.
+   * Brute-force brakes, per client address, over a sliding minute. They count failed attempts
+   * (a success gives its attempt back); above the limit the answer is 429 with Retry-After,
+   * before any password or PIN is compared. None counts across addresses, so a stranger's
+   * failures never refuse the owner's own attempts from elsewhere (docs/security.md).
    */
   LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(10),
+  /** Failed logins for one email from one address. */
   LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: rate_max.default(5),
-  /** Wrong card + PIN (wallet login and shop charges together). Lockout per card: PIN_FAILURES_MAX. */
+  /** Wrong card + PIN from one address (wallet login, PIN change and shop charges together); per card: the lockout above. */
   PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(10),
-  PIN_FAILURES_PER_CARD_PER_MINUTE_MAX: rate_max.default(5),
   PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: rate_max.default(5),
-  /** Wrong pairing codes from all addresses together: the code space is the target. */
-  PAIRING_FAILURES_PER_MINUTE_MAX: rate_max.default(30),
   /** How many addresses, emails, cards the rate limiter tracks at most; the oldest go first. */
   RATE_LIMIT_KEYS_MAX: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /**
+   * Where Prometheus reads /metrics. With METRICS_TOKEN (at least 32 characters), on the main
+   * listener, to `Authorization: Bearer <METRICS_TOKEN>` only. Without it, only on a listener of
+   * its own at METRICS_HOST:METRICS_PORT, loopback by default (METRICS_PORT 0: no metrics at all);
+   * the main listener then answers 404 for /metrics.
+   */
+  METRICS_TOKEN: z.string().min(32).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Browser origins allowed to call the API cross-origin, comma-separated; none by default. */
   CORS_ORIGINS: z.string().optional()
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
@@ -98,4 +110,5 @@ export function scrubSecrets(env: NodeJS.ProcessEnv = process.env): void {
   delete env.JWT_SECRET;
   delete env.JWT_SECRETS_PREVIOUS;
   delete env.DATABASE_URL;
+  delete env.METRICS_TOKEN;
 }

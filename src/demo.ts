@@ -6,6 +6,7 @@
  * Everything after the first admin goes through the HTTP app itself (in process), so the demo
  * obeys the same rules, limits, audit trail and idempotency as real use.
  */
+import { weakPin } from './ledger/secrets.js';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Sql } from './db/client.js';
 import { listCurrencies } from './db/ledger.js';
@@ -74,14 +75,11 @@ function newPassword(): string {
   return `demo-${[...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('')}`;
 }
 
-/** A PIN people would not guess: 4 digits, not all alike, not a run. */
+/** A PIN people would not guess: 4 digits the service accepts (src/ledger/secrets.ts), not a year. */
 function newPin(): string {
   for (;;) {
     const pin = String(randomInt(0, 10_000)).padStart(4, '0');
-    const digits = [...pin].map(Number);
-    const same = digits.every((d) => d === digits[0]);
-    const run = digits.every((d, i) => i === 0 || d === (digits[i - 1] ?? 0) + 1) || digits.every((d, i) => i === 0 || d === (digits[i - 1] ?? 0) - 1);
-    if (!same && !run && !pin.startsWith('19') && !pin.startsWith('20')) return pin;
+    if (weakPin(pin) === undefined && !pin.startsWith('19') && !pin.startsWith('20')) return pin;
   }
 }
 

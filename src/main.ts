@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { loadConfig, scrubSecrets } from './config.js';
+import type { Config } from './config.js';
 import { createLogger, openDatabase } from './service.js';
 import type { Database } from './service.js';
 import type { Logger } from 'pino';
@@ -9,7 +10,8 @@ import { listCurrencies } from './db/ledger.js';
 import { hasActiveAdmin } from './db/users.js';
 import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
 import { createApp } from './http/app.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, createMetricsApp } from './http/metrics.js';
+import type { Metrics } from './http/metrics.js';
 import { loadTokenKeys } from './security/keys.js';
 
 /**
@@ -30,7 +32,12 @@ export async function runService(): Promise<void> {
   }
   const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
   const lifecycle = { shutting_down: false };
-  const app = createApp({ sql: database.sql, config, keys, logger, metrics: createMetrics(true), lifecycle });
+  const metrics = createMetrics(true);
+  const app = createApp({ sql: database.sql, config, keys, logger, metrics, lifecycle });
+  const metrics_listener = await startMetricsListener(config, metrics).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
 
   const server = serve({
     fetch: app.fetch, port: config.PORT, hostname: config.HOST,
@@ -42,13 +49,10 @@ export async function runService(): Promise<void> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
     },
   }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  await listening(server);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-  logger.info({ port, database: database.description }, 'listening');
+  logger.info({ port, metrics: metrics_listener.description, database: database.description }, 'listening');
   // Told only while nobody can log in to the console yet.
   const first_admin = await hasActiveAdmin(database.sql)
     ? []
@@ -57,6 +61,7 @@ export async function runService(): Promise<void> {
     '',
     `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,
     `Database: ${database.description}`,
+    `Metrics: ${metrics_listener.description}`,
     ...first_admin,
     '',
   ].join('\n'));
@@ -75,6 +80,7 @@ export async function runService(): Promise<void> {
       server.closeIdleConnections();
     });
     clearTimeout(forced);
+    await metrics_listener.close();
     await sealer.stop();
     await database.close();
     logger.info('stopped');
@@ -82,6 +88,41 @@ export async function runService(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function listening(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+}
+
+/**
+ * The listener of /metrics when no METRICS_TOKEN puts it on the main listener: at
+ * METRICS_HOST:METRICS_PORT (loopback by default), or none when METRICS_PORT is 0. An address
+ * already taken stops the start, as for the main port: monitoring should not go missing quietly.
+ */
+async function startMetricsListener(config: Config, metrics: Metrics): Promise<{ description: string; close(): Promise<void> }> {
+  if (config.METRICS_TOKEN !== undefined) {
+    return { description: '/metrics on this listener, with Authorization: Bearer <METRICS_TOKEN>', close: async () => {} };
+  }
+  if (config.METRICS_PORT === 0) return { description: 'off (METRICS_PORT=0)', close: async () => {} };
+  const server = serve({ fetch: createMetricsApp(metrics).fetch, port: config.METRICS_PORT, hostname: config.METRICS_HOST }) as Server;
+  try {
+    await listening(server);
+  } catch (error) {
+    server.close();
+    throw new Error(`the metrics listener cannot use ${config.METRICS_HOST}:${config.METRICS_PORT} `
+      + `(${error instanceof Error ? error.message : String(error)}); set METRICS_PORT to a free port, or 0 for no metrics`);
+  }
+  const host = config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST;
+  return {
+    description: `http://${host}:${config.METRICS_PORT}/metrics`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
 }
 
 /**

@@ -304,7 +304,8 @@ describe('what the audit log records', () => {
       });
     }
     await recorded(() => walletSession(t, card, pin_wrong), 423, {
-      action: 'card.locked', actor: anonymous, currency: 'AUA', object: card_object, changes: { reason: 'wrong PIN', pin_failures: 5 },
+      action: 'card.locked', actor: anonymous, currency: 'AUA', object: card_object,
+      changes: { reason: 'wrong PIN', pin_failures: 5, lock_count: 1, locked_until: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
     // Locked: even the right PIN is refused, and the attempt is recorded.
     await recorded(() => walletSession(t, card, pin_right), 423, {
@@ -564,6 +565,38 @@ describe('what the audit log records', () => {
         action: 'auth.login_failed', actor: anonymous, currency: null, object: null, changes: { email: login.email, reason: 'unknown email' },
       });
       expect(behind.entry.ip).toBe('203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('takes a client\'s X-Request-Id only behind a trusted proxy and only as 1–64 of [A-Za-z0-9._-]; else a new one; the answer names what the log holds', async () => {
+    const login = { email: 'request-id@example.org', password: 'whatever-it-is' };
+    secret(login.password);
+    const failedLogin = (app: TestApp, request_id: string) => recorded(
+      () => app.request('POST', '/api/v1/auth/login', { body: login, headers: { 'X-Request-Id': request_id } }), 401,
+      { action: 'auth.login_failed', actor: anonymous, currency: null, object: null, changes: { email: login.email, reason: 'unknown email' } },
+    );
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+    // No trusted proxy: even a well-formed id is the client's word, so it is not taken.
+    const direct = await failedLogin(t, 'edge-7f3a_b2');
+    expect(direct.entry.request_id).toMatch(uuid);
+
+    const proxied = await createTestApp({ TRUST_PROXY: 'true' }, { database_url: t.database_url });
+    try {
+      secret(proxied.adminToken);
+      for (const good of ['edge-7f3a.b_2', 'a', 'X'.repeat(64), '5b7a0a52-9a44-4f41-9a57-1b8d2f0c6e11']) {
+        const { entry } = await failedLogin(proxied, good);
+        expect(entry.request_id, good).toBe(good);
+      }
+      for (const bad of ['X'.repeat(65), 'two words', 'a,b', '<script>', 'id=1', 'naïve', 'tab\there', "'; DROP TABLE audit_log; --"]) {
+        const { entry } = await failedLogin(proxied, bad);
+        expect(entry.request_id, bad).toMatch(uuid);
+      }
+      // Every request gets one, also without the header and on answers that write nothing.
+      const plain = await proxied.request('GET', '/livez');
+      expect(plain.headers.get('x-request-id')).toMatch(uuid);
     } finally {
       await proxied.close();
     }

@@ -316,7 +316,7 @@ describe('backup and restore', () => {
 
     // The service refuses to start on it rather than write into sealed history.
     const service = await run(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
-      DATABASE_URL: url, PORT: '0', DATA_DIR: work_dir, JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
+      DATABASE_URL: url, PORT: '0', METRICS_PORT: '0', DATA_DIR: work_dir, JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
     });
     expect(service.code, service.stdout + service.stderr).toBe(1);
     expect(service.stderr).toMatch(/refusing to start: BK[AB]: this server's transaction ids \(at \d+\) are behind the end of seal/);

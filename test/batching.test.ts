@@ -19,9 +19,11 @@ import { cappedVolunteer, claim, openSession } from './support/volunteer-fixture
 
 let t: TestApp;
 let tablet: Tablet;
+/** /metrics is on the app's listener only with a token (test/metrics.test.ts). */
+const metrics_token = 'batching-metrics-token-0123456789abcdef';
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ METRICS_TOKEN: metrics_token });
   await createCurrency(t, 'BAT', 2);
   ({ tablet } = await shopWithTablet(t, 'BAT'));
 });
@@ -40,7 +42,7 @@ async function untilALockIsAwaited(): Promise<void> {
 
 /** Requests and transactions of the batcher so far (its Prometheus histogram). */
 async function batchCounters(): Promise<{ transactions: number; requests: number }> {
-  const text = String((await t.request('GET', '/metrics')).body);
+  const text = String((await t.request('GET', '/metrics', { headers: { Authorization: `Bearer ${metrics_token}` } })).body);
   const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? 'NaN');
   return { transactions: value('wijkmunt_batch_commands_count'), requests: value('wijkmunt_batch_commands_sum') };
 }

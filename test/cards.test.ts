@@ -84,7 +84,7 @@ describe('registering a volunteer', () => {
 
   it('defaults the language to nl and accepts the boundaries: a 4-digit PIN, a 100-character name', async () => {
     const reply = await t.request('POST', '/api/v1/currencies/TOR/wallets', {
-      token: coord_tor, body: { display_name: 'n'.repeat(100), pin: '0000' },
+      token: coord_tor, body: { display_name: 'n'.repeat(100), pin: '4071' },
     });
     expect(reply.status, JSON.stringify(reply.body)).toBe(201);
     expect(reply.body.language).toBe('nl');
@@ -179,33 +179,38 @@ describe('opening a wallet with card + PIN', () => {
   });
 
   it('refuses a code with a wrong check symbol or a typo with the same 401 as an unknown card', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '8080' });
+    const v = await registerVolunteer(t, 'TOR', { pin: '8085' });
     const unknown = await unknownCardReply();
     const check = v.code.charAt(16);
     const wrong_check = v.code.slice(0, 16) + alphabet.charAt((alphabet.indexOf(check) + 1) % 32);
     const typo = alphabet.charAt((alphabet.indexOf(v.code.charAt(5)) + 7) % 32);
     const typo_code = v.code.slice(0, 5) + typo + v.code.slice(6);
     for (const card of [wrong_check, typo_code, v.code.slice(0, 16), `${v.code}0`, 'UUUU-UUUU-UUUU-UUUU-U', '']) {
-      expectSameAsUnknown(await walletSession(t, card, '8080'), unknown);
+      expectSameAsUnknown(await walletSession(t, card, '8085'), unknown);
     }
     // None of this counted as a wrong PIN of the real card.
     expect((await cardRow(v.code))?.pin_failures).toBe(0);
   });
 
-  it('answers an unknown card and a wrong PIN with byte-identical 401 problems', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '4321' });
+  it('answers an unknown card and a wrong PIN with the same 401 problem; a wrong PIN adds how many tries are left', async () => {
+    const v = await registerVolunteer(t, 'TOR', { pin: '4821' });
     const unknown = await unknownCardReply();
     const wrong_pin = await walletSession(t, v.code, '1234');
-    expectSameAsUnknown(wrong_pin, unknown);
+    const { tries_left, ...same } = wrong_pin.body as Record<string, unknown>;
+    expect(wrong_pin.status).toBe(401);
+    expect(same).toEqual(unknown.body);
+    // Card codes carry 80 random bits: telling that this one exists gives a guesser nothing.
+    expect(tries_left).toBe(4);
+    expect(unknown.body.tries_left).toBeUndefined();
     expect(unknown.body.detail).not.toMatch(/card does not exist|unknown card|wrong pin$/i);
   });
 
   it('refuses a malformed PIN or card (422) without counting it as a try or opening anything', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '2222' });
+    const v = await registerVolunteer(t, 'TOR', { pin: '5829' });
     const before = await volunteerCounts(t);
     for (const body of [
       { card: v.code, pin: 2222 }, { card: v.code, pin: '22' }, { card: v.code, pin: 'abcd' }, { card: v.code },
-      { pin: '2222' }, { card: 'X'.repeat(65), pin: '2222' },
+      { pin: '5829' }, { card: 'X'.repeat(65), pin: '2222' },
     ]) {
       expectProblem(await t.request('POST', '/api/v1/wallet/session', { body }), 422, 'validation_failed');
     }
@@ -215,26 +220,33 @@ describe('opening a wallet with card + PIN', () => {
 });
 
 describe('PIN lockout', () => {
-  it('locks the card after 5 wrong PINs (423 card_locked, also with the right PIN); its sessions die; unlock restores it', async () => {
+  it('locks the card after 5 wrong PINs (423 card_locked, also with the right PIN); a phone opened before keeps working; unlock restores it', async () => {
     const v = await registerVolunteer(t, 'TOR', { pin: '1357' });
     const earlier = await openWallet(t, v);
-    for (let i = 1; i <= 4; i++) expectProblem(await walletSession(t, v.code, '0000'), 401, 'unauthenticated');
-    expectProblem(await walletSession(t, v.code, '0000'), 423, 'card_locked');
+    for (let i = 1; i <= 4; i++) {
+      const wrong = await walletSession(t, v.code, '0000');
+      expectProblem(wrong, 401, 'unauthenticated');
+      expect(wrong.body.tries_left).toBe(5 - i);
+    }
+    const locking = await walletSession(t, v.code, '0000');
+    expectProblem(locking, 423, 'card_locked');
+    expect(Date.parse(locking.body.locked_until as string) - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(Number(locking.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
     expectProblem(await walletSession(t, v.code, '1357'), 423, 'card_locked');
     expectProblem(await walletSession(t, v.code, '0000'), 423, 'card_locked');
-    // A locked card cannot be used anywhere: a session opened before the lock is dead too.
-    expectProblem(await t.request('GET', '/api/v1/wallet', { token: earlier }), 401, 'unauthenticated');
+    // A stranger who knows the card code cannot log the owner out: the phone opened before keeps working.
+    expect((await t.request('GET', '/api/v1/wallet', { token: earlier })).status).toBe(200);
     const shown = await t.request('GET', `/api/v1/wallets/${v.account}`, { token: coord_tor });
-    expect(shown.body.card).toMatchObject({ locked: true, status: 'active' });
+    expect(shown.body.card).toMatchObject({ locked: true, status: 'active', locked_until: locking.body.locked_until });
     expect((await cardRow(v.code))?.pin_failures).toBe(5);
-    // Nor in event mode: the coordinator cannot award to it until it is unlocked.
+    // Not in event mode: the coordinator cannot award to it until it is unlocked.
     const session = await openSession(t, activity_id, { hours: '1' });
     expectProblem(await award(t, session.id, { card: v.code }), 423, 'card_locked');
     expect(await balanceOf(t, v.account)).toBe('0');
 
     const unlocked = await t.request('POST', `/api/v1/cards/${v.code}/unlock`, { token: coord_tor });
     expect(unlocked.status, JSON.stringify(unlocked.body)).toBe(200);
-    expect(unlocked.body).toMatchObject({ code: v.code, locked: false, status: 'active' });
+    expect(unlocked.body).toMatchObject({ code: v.code, locked: false, locked_until: null, status: 'active' });
     expect(await cardRow(v.code)).toMatchObject({ pin_failures: 0, locked_until: null });
     const reopened = await walletSession(t, v.code, '1357');
     expect(reopened.status, JSON.stringify(reopened.body)).toBe(200);
@@ -278,7 +290,7 @@ describe('PIN lockout', () => {
 
 describe('a lost card: the coordinator issues a new one', () => {
   it('kills the old card and its sessions at once; the new card works with the same PIN and the balance is untouched', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '6060', name: 'Rachid' });
+    const v = await registerVolunteer(t, 'TOR', { pin: '6140', name: 'Rachid' });
     const session = await openSession(t, activity_id, { hours: '2' });
     expect((await award(t, session.id, { card: v.code })).status).toBe(201);
     const old_token = await openWallet(t, v);
@@ -291,11 +303,11 @@ describe('a lost card: the coordinator issues a new one', () => {
     expect(fresh).not.toBe(v.code);
     expect(reissued.body).toMatchObject({ url: `${base_url}/c/${fresh}`, status: 'active', locked: false });
 
-    expectSameAsUnknown(await walletSession(t, v.code, '6060'), await unknownCardReply());
+    expectSameAsUnknown(await walletSession(t, v.code, '6140'), await unknownCardReply());
     expectProblem(await t.request('GET', '/api/v1/wallet', { token: old_token }), 401, 'unauthenticated');
     expect((await cardRow(v.code))?.status).toBe('replaced');
 
-    const new_token = await openWallet(t, { code: fresh, pin: '6060' });
+    const new_token = await openWallet(t, { code: fresh, pin: '6140' });
     const wallet = await t.request('GET', '/api/v1/wallet', { token: new_token });
     expect(wallet.body).toMatchObject({ account: v.account, balance: '50', display_name: 'Rachid' });
     expect(await balanceOf(t, v.account)).toBe('50');
@@ -328,14 +340,14 @@ describe('a lost card: the coordinator issues a new one', () => {
 
 describe('a blocked card', () => {
   it('cannot open a session, its sessions die, event mode refuses it; unblock restores it (old sessions stay dead)', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '7070' });
+    const v = await registerVolunteer(t, 'TOR', { pin: '7391' });
     const earlier = await openWallet(t, v);
     const blocked = await t.request('POST', `/api/v1/cards/${v.display_code}/block`, { token: coord_tor });
     expect(blocked.status, JSON.stringify(blocked.body)).toBe(200);
     expect(blocked.body).toMatchObject({ code: v.code, status: 'blocked' });
 
     expectProblem(await t.request('GET', '/api/v1/wallet', { token: earlier }), 401, 'unauthenticated');
-    expectSameAsUnknown(await walletSession(t, v.code, '7070'), await unknownCardReply());
+    expectSameAsUnknown(await walletSession(t, v.code, '7391'), await unknownCardReply());
     const session = await openSession(t, activity_id, {});
     const before = await volunteerCounts(t);
     expectProblem(await award(t, session.id, { card: v.code }), 409, 'card_replaced');
@@ -345,17 +357,17 @@ describe('a blocked card', () => {
     const unblocked = await t.request('POST', `/api/v1/cards/${v.code}/unblock`, { token: coord_tor });
     expect(unblocked.status).toBe(200);
     expect(unblocked.body.status).toBe('active');
-    expect((await walletSession(t, v.code, '7070')).status).toBe(200);
+    expect((await walletSession(t, v.code, '7391')).status).toBe(200);
     expectProblem(await t.request('GET', '/api/v1/wallet', { token: earlier }), 401, 'unauthenticated');
     expect((await award(t, session.id, { card: v.code })).status).toBe(201);
   });
 
   it('unlock also unblocks a blocked card', async () => {
-    const v = await registerVolunteer(t, 'TOR', { pin: '7171' });
+    const v = await registerVolunteer(t, 'TOR', { pin: '7183' });
     expect((await t.request('POST', `/api/v1/cards/${v.code}/block`, { token: coord_tor })).status).toBe(200);
     const unlocked = await t.request('POST', `/api/v1/cards/${v.code}/unlock`, { token: coord_tor });
     expect(unlocked.body).toMatchObject({ status: 'active', locked: false });
-    expect((await walletSession(t, v.code, '7171')).status).toBe(200);
+    expect((await walletSession(t, v.code, '7183')).status).toBe(200);
   });
 
   it('block, unblock, unlock of an unknown or malformed code are 404', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvDocument, csvRow } from '../src/ledger/csv.js';
+import { csvDocument, csvFileName, csvRow, csvWriter } from '../src/ledger/csv.js';
 
 describe('csvRow', () => {
   it('joins plain fields with commas and ends the record with CRLF', () => {
@@ -21,6 +21,12 @@ describe('csvRow', () => {
     expect(csvRow(['"'])).toBe('""""\r\n');
   });
 
+  it('quotes fields with a semicolon or a tab, which Excel in a Belgian locale and other readers split on', () => {
+    expect(csvRow(['Zon; De', 'x'])).toBe('"Zon; De",x\r\n');
+    expect(csvRow(['a\tb'])).toBe('"a\tb"\r\n');
+    expect(csvRow([';'])).toBe('";"\r\n');
+  });
+
   it('quotes fields with CR or LF', () => {
     expect(csvRow(['line 1\nline 2'])).toBe('"line 1\nline 2"\r\n');
     expect(csvRow(['a\r\nb'])).toBe('"a\r\nb"\r\n');
@@ -40,7 +46,7 @@ describe('csvRow', () => {
     ['@cmd', "'@cmd"],
     ['=HYPERLINK("http://x")', '"\'=HYPERLINK(""http://x"")"'],
     ['=1,2', '"\'=1,2"'],
-    ['\tcmd', "'\tcmd"],
+    ['\tcmd', '"\'\tcmd"'], // also quoted: a tab
     ['\t', '"\'\t"'], // also quoted: trailing whitespace
     ['\rcmd', '"\'\rcmd"'],
     ['-', "'-"],
@@ -65,7 +71,7 @@ describe('csvRow', () => {
 describe('csvDocument', () => {
   it('writes the header and every row, each line ending in CRLF', () => {
     const document = csvDocument(
-      ['date', 'name', 'amount'],
+      { header: ['date', 'name', 'amount'] },
       [
         ['2026-11-26', 'Bakkerij "De Zon", Oost', '-3.10'],
         ['2026-11-27', null, '=1+1'],
@@ -79,10 +85,61 @@ describe('csvDocument', () => {
   });
 
   it('writes only the header without rows', () => {
-    expect(csvDocument(['a', 'b'], [])).toBe('a,b\r\n');
+    expect(csvDocument({ header: ['a', 'b'] }, [])).toBe('a,b\r\n');
   });
 
   it('throws when a row does not match the header width', () => {
-    expect(() => csvDocument(['a', 'b'], [['1', '2'], ['1']])).toThrow(/row 1 has 1 fields, the header has 2/);
+    expect(() => csvDocument({ header: ['a', 'b'] }, [['1', '2'], ['1']])).toThrow(/row 1 has 1 fields, the header has 2/);
+    expect(() => csvDocument({ header: ['a', 'b'] }, [['1', '2'], ['1']], 'excel')).toThrow(/row 1 has 1 fields, the header has 2/);
+  });
+
+  it('throws when a decimal column is not in the header', () => {
+    expect(() => csvWriter({ header: ['a'], decimals: ['amount'] }, 'excel')).toThrow(/decimal column amount/);
+  });
+});
+
+describe('the Excel form (format=excel)', () => {
+  const layout = { header: ['id', 'created_at', 'name', 'iban', 'amount', 'euros', 'count'], decimals: ['amount', 'euros'] };
+
+  it('starts with a UTF-8 byte order mark, separates with ";" and ends each record with CRLF', () => {
+    const document = csvDocument(layout, [['7', '2026-11-26T10:15:00.123Z', 'Aïcha', 'BE71096123456769', '12.50', '1.25', '3']], 'excel');
+    expect(document).toBe(
+      '\uFEFFid;created_at;name;iban;amount;euros;count\r\n' +
+        '7;2026-11-26T10:15:00.123Z;Aïcha;BE71096123456769;12,50;1,25;3\r\n',
+    );
+    expect(Buffer.from(document, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+  });
+
+  it('writes a decimal comma only in the decimal columns, negative amounts too; ids, dates and other numbers stay as they are', () => {
+    const writer = csvWriter(layout, 'excel');
+    expect(writer.row(['1.5', '2026-01-01', '2.5', 'NL91ABNA0417164300', '-3.10', '0.00', '12'])).toBe(
+      '1.5;2026-01-01;2.5;NL91ABNA0417164300;-3,10;0,00;12\r\n',
+    );
+    expect(writer.row([null, null, null, null, null, '12', null])).toBe(';;;;;12;\r\n');
+    // The standard form never writes a decimal comma.
+    expect(csvWriter(layout, 'csv').row(['1', 'd', 'n', 'i', '-3.10', '0.00', '12'])).toBe('1,d,n,i,-3.10,0.00,12\r\n');
+  });
+
+  it('quotes fields holding ";", ",", a tab, a quote or a line break, and still neutralises formulas', () => {
+    const writer = csvWriter({ header: ['text'] }, 'excel');
+    expect(writer.row(['Zon; De'])).toBe('"Zon; De"\r\n');
+    expect(writer.row(['Zon, De'])).toBe('"Zon, De"\r\n');
+    expect(writer.row(['a\tb'])).toBe('"a\tb"\r\n');
+    expect(writer.row(['say "hi"'])).toBe('"say ""hi"""\r\n');
+    expect(writer.row(['line 1\r\nline 2'])).toBe('"line 1\r\nline 2"\r\n');
+    expect(writer.row(['=SUM(A1;A2)'])).toBe(`"'=SUM(A1;A2)"\r\n`);
+    expect(writer.row(['-3,10'])).toBe(`"'-3,10"\r\n`);
+    expect(writer.row(['+32 2 123 45 67'])).toBe("'+32 2 123 45 67\r\n");
+  });
+
+  it('is named apart from the standard form', () => {
+    expect(csvFileName('payouts-TOR-2026', 'csv')).toBe('payouts-TOR-2026.csv');
+    expect(csvFileName('payouts-TOR-2026', 'excel')).toBe('payouts-TOR-2026-excel.csv');
+  });
+
+  it('neutralises a formula-like value in a decimal column: only plain numbers get the comma', () => {
+    const writer = csvWriter({ header: ['amount'], decimals: ['amount'] }, 'excel');
+    expect(writer.row(['=1+1'])).toBe("'=1+1\r\n");
+    expect(writer.row(['-1e5'])).toBe("'-1e5\r\n");
   });
 });

@@ -117,6 +117,7 @@ function idPools(world: World) {
     payment_request_final: [world.payment_requests.paid, world.payment_requests.cancelled],
     payment_request: Object.values(world.payment_requests),
     export: [world.payout_export],
+    user: [world.spare_user],
   };
 }
 type Pools = ReturnType<typeof idPools>;
@@ -128,7 +129,7 @@ function poolOf(route: Route, param: string): keyof Pools {
   if (param === 'code') return first === 'cards' ? 'card' : 'currency';
   const by_prefix: Record<string, keyof Pools> = {
     accounts: 'account', wallets: 'wallet', transfers: 'transfer', activities: 'activity', sessions: 'session', shops: 'shop',
-    redemptions: 'redemption', 'payment-requests': route.path.endsWith('/events') ? 'payment_request_final' : 'payment_request',
+    users: 'user', redemptions: 'redemption', 'payment-requests': route.path.endsWith('/events') ? 'payment_request_final' : 'payment_request',
   };
   const pool = by_prefix[first];
   if (pool === undefined) throw new Error(`no id pool for ${param} of ${route.key}`);

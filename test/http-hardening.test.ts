@@ -20,9 +20,10 @@ import { loadConfig } from '../src/config.js';
 
 let t: TestApp;
 const opened: TestApp[] = [];
+const metrics_token = 'hardening-metrics-token-0123456789abcdef';
 
 beforeAll(async () => {
-  t = await createTestApp({ BODY_SIZE_MAX_BYTES: '2048' });
+  t = await createTestApp({ BODY_SIZE_MAX_BYTES: '2048', METRICS_TOKEN: metrics_token });
   await createCurrency(t, 'HDR', 2);
 });
 
@@ -83,7 +84,8 @@ describe('security headers', () => {
   it('on API answers, every kind of problem+json error, operations endpoints and the web client', async () => {
     const cases: Array<[string, Promise<Reply>, number]> = [
       ['GET /livez', t.request('GET', '/livez'), 200],
-      ['GET /metrics', t.request('GET', '/metrics'), 200],
+      ['GET /metrics', t.request('GET', '/metrics', { headers: { Authorization: `Bearer ${metrics_token}` } }), 200],
+      ['401 /metrics', t.request('GET', '/metrics'), 401],
       ['GET openapi.json', t.request('GET', '/api/v1/openapi.json'), 200],
       ['GET /currencies', t.request('GET', '/api/v1/currencies', { token: t.adminToken }), 200],
       ['401', t.request('GET', '/api/v1/auth/me'), 401],
@@ -257,7 +259,7 @@ describe('the real service process', () => {
     const started = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
       cwd: root,
       env: {
-        ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: data_dir, DATABASE_URL: t.database_url, LOG_LEVEL: 'info',
+        ...process.env, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: data_dir, DATABASE_URL: t.database_url, LOG_LEVEL: 'info',
         SCRYPT_COST_LOG2: '10', REQUEST_TIMEOUT_MS: '1000', SEAL_INTERVAL_S: '0', LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '2',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

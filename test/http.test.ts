@@ -332,17 +332,24 @@ describe('operations', () => {
     expect((await t.request('GET', '/readyz')).status).toBe(200);
   });
 
-  it('/metrics is Prometheus text counting requests and transfers', async () => {
-    await createCurrency(t, 'MET', 2);
-    const wallet = await openAccount(t, 'MET', 'wallet', 'Wallet');
-    await issue(t, 'MET', wallet, '5.00');
-    const reply = await t.request('GET', '/metrics');
-    expect(reply.status).toBe(200);
-    expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
-    const text = reply.body as string;
-    expect(text).toContain('# TYPE wijkmunt_http_requests_total counter');
-    expect(text).toMatch(/^wijkmunt_http_requests_total\{method="POST",route="\/api\/v1\/currencies\/:code\/issue",status="201"\} 1$/m);
-    expect(text).toMatch(/^wijkmunt_transfers_total\{code="issue"\} 1$/m);
+  it('/metrics (with METRICS_TOKEN) is Prometheus text counting requests and transfers', async () => {
+    // Each app counts for itself: this one has the token, so /metrics is on its listener.
+    const metrics_token = 'http-metrics-token-0123456789abcdef0123';
+    const app = await createTestApp({ METRICS_TOKEN: metrics_token }, { database_url: t.database_url });
+    try {
+      await createCurrency(app, 'MET', 2);
+      const wallet = await openAccount(app, 'MET', 'wallet', 'Wallet');
+      await issue(app, 'MET', wallet, '5.00');
+      const reply = await app.request('GET', '/metrics', { headers: { Authorization: `Bearer ${metrics_token}` } });
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = reply.body as string;
+      expect(text).toContain('# TYPE wijkmunt_http_requests_total counter');
+      expect(text).toMatch(/^wijkmunt_http_requests_total\{method="POST",route="\/api\/v1\/currencies\/:code\/issue",status="201"\} 1$/m);
+      expect(text).toMatch(/^wijkmunt_transfers_total\{code="issue"\} 1$/m);
+    } finally {
+      await app.close();
+    }
   });
 
   it('/api/v1/openapi.json is OpenAPI 3.1 with the staff, currency, account and transfer paths', async () => {

@@ -48,7 +48,12 @@ const table = `
 POST   /auth/login                             ok   ok   ok   ok   ok   401  ok   ok   ok
 POST   /auth/logout                            401  403  403  403  403  401  ok   ok   ok
 GET    /auth/me                                401  403  403  403  403  401  ok   ok   ok
+POST   /auth/password                          401  403  403  403  403  401  ok   ok   ok
 POST   /users                                  401  403  403  403  403  401  403  403  ok
+GET    /users                                  401  403  403  403  403  401  403  403  ok
+PATCH  /users/{id}                             401  403  403  403  403  401  403  403  ok
+POST   /users/{id}/sessions/revoke             401  403  403  403  403  401  403  403  ok
+POST   /users/{id}/password                    401  403  403  403  403  401  403  403  ok
 POST   /currencies                             401  403  403  403  403  401  403  403  ok
 GET    /currencies                             401  403  403  403  403  401  ok   ok   ok
 GET    /currencies/{code}                      401  403  403  403  403  401  403  ok   ok
@@ -73,6 +78,7 @@ POST   /wallets/{id}/cards                     401  403  403  403  403  401  404
 POST   /cards/{code}/block                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unblock                   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unlock                    401  403  403  403  403  401  404  ok   ok
+POST   /cards/{code}/pin                       401  403  403  403  403  401  404  ok   ok
 GET    /cards/{code}/qr.svg                    401  403  403  403  403  401  404  ok   ok
 GET    /currencies/{code}/cards/sheet          401  403  403  403  403  401  403  ok   ok
 POST   /currencies/{code}/activities           401  403  403  403  403  401  403  ok   ok
@@ -85,6 +91,7 @@ POST   /sessions/{id}/awards                   401  403  403  403  403  401  404
 POST   /sessions/{id}/close                    401  403  403  403  403  401  404  ok   ok
 POST   /wallet/session                         ok   ok   ok   ok   ok   401  ok   ok   ok
 POST   /wallet/logout                          401  ok   ok   403  403  401  403  403  403
+POST   /wallet/pin                             401  ok   ok   403  403  401  403  403  403
 GET    /wallet                                 401  ok   ok   403  403  401  403  403  403
 GET    /wallet/entries                         401  ok   ok   403  403  401  403  403  403
 POST   /claims                                 401  ok   ok   403  403  401  403  403  403

@@ -838,7 +838,7 @@ describe('streaming', () => {
     });
     let pulled = 0;
     let closed = false;
-    app.get('/long.csv', (c) => streamCsv(c, 'long.csv', ['n'], (async function* () {
+    app.get('/long.csv', (c) => streamCsv(c, 'long', { header: ['n'] }, (async function* () {
       try {
         for (let i = 0; i < 1000; i++) {
           pulled += 1;
@@ -865,7 +865,7 @@ describe('streaming', () => {
       c.set('log', pino({ level: 'silent' }));
       await next();
     });
-    app.get('/broken.csv', (c) => streamCsv(c, 'broken.csv', ['n'], (async function* () {
+    app.get('/broken.csv', (c) => streamCsv(c, 'broken', { header: ['n'] }, (async function* () {
       yield [['1'], ['2']];
       throw new Error('the database went away');
     })()));
@@ -881,7 +881,7 @@ describe('streaming', () => {
       await next();
     });
     app.onError((_error, c) => c.json({ failed: true }, 500));
-    app.get('/broken.csv', (c) => streamCsv(c, 'broken.csv', ['n'], (async function* (): AsyncGenerator<string[][]> {
+    app.get('/broken.csv', (c) => streamCsv(c, 'broken', { header: ['n'] }, (async function* (): AsyncGenerator<string[][]> {
       throw new Error('the query failed');
     })()));
     const response = await app.request('/broken.csv');

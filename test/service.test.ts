@@ -21,7 +21,7 @@ function nodeArgs(script: string, args: string[] = []): string[] {
 /** Starts `wijkmunt serve`; resolves with its port once it prints where it listens. */
 function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const child = spawn(process.execPath, nodeArgs('main.ts'), {
-    cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', ...env },
+    cwd: root, env: { ...process.env, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);

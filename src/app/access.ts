@@ -9,7 +9,8 @@
  * recorded in the audit log without its secret.
  */
 import { randomBytes } from 'node:crypto';
-import { DomainError, assert } from '../ledger/errors.js';
+import { DomainError, ValidationError, assert } from '../ledger/errors.js';
+import { weakPassword, weakPasswordMessage, weakPin, weakPinMessage } from '../ledger/secrets.js';
 import type { Account, Currency } from '../ledger/model.js';
 import { cardCodeFromBytes, normalizeCardCode } from '../ledger/cards.js';
 import { uuid_pattern } from '../ledger/ids.js';
@@ -19,10 +20,13 @@ import { device_audience, signToken, staff_audience, wallet_audience } from '../
 import { findCurrency, findCurrencyById } from '../db/ledger.js';
 import {
   currentCard, findCard, findWallet, insertWallet, insertWalletSession, isLocked, reissueCard, revokeWalletSession,
-  setCardBlocked, settlePinAttempt, takePinAttempt, unlockCard,
+  setCardBlocked, setWalletPin, settlePinAttempt, takePinAttempt, unlockCard,
 } from '../db/volunteers.js';
+import type { LockRule } from '../db/volunteers.js';
 import type { Card, Wallet } from '../db/volunteers.js';
-import { findUserByEmail, insertSession, insertUser, revokeSession } from '../db/users.js';
+import {
+  findUserByEmail, insertSession, insertUser, revokeSession, revokeUserSessions, setPassword, updateUser,
+} from '../db/users.js';
 import type { Role, User } from '../db/users.js';
 import { findShop, insertPairingCode, pairDevice, revokeDevice } from '../db/shops.js';
 import type { Device, Shop } from '../db/shops.js';
@@ -50,38 +54,96 @@ async function refuseUnusableCard(services: Services, actor: Actor, typed: strin
   throw new DomainError(wrong, wrong_card_or_pin);
 }
 
+/** The card lockout of these settings: how many wrong PINs lock, for how long, and when a lock holds. */
+function lockRule(config: Services['config']): LockRule {
+  return { failures_max: config.PIN_FAILURES_MAX, lock_s: config.PIN_LOCK_S, timed_locks_max: config.PIN_TIMED_LOCKS_MAX };
+}
+
+/** 423 card_locked, saying until when (or that a coordinator must unlock it) and when to try again. */
+function cardLocked(card: Card, now_locked: boolean): DomainError {
+  const until = card.locked_until;
+  if (until === null) {
+    return new DomainError('card_locked', 'too many wrong PINs: this card is locked until a coordinator unlocks it or sets a new PIN',
+      { locked_until: null });
+  }
+  const retry_after_s = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+  return new DomainError('card_locked', `too many wrong PINs: this card is ${now_locked ? 'now ' : ''}locked until ${until.toISOString()}, or until a coordinator unlocks it`,
+    { locked_until: until.toISOString(), retry_after_s });
+}
+
+/** The card's row as it is now (after a refused attempt, to say how long its lock lasts). */
+async function cardNow(services: Services, card: Card): Promise<Card> {
+  return (await findCard(services.sql, card.code)) ?? card;
+}
+
 /**
  * Checks card + PIN with the lockout rules: every attempt is counted before the comparison,
- * the answer never tells whether the card or the PIN was wrong, and a locked card says so.
+ * the answer never tells whether the card or the PIN was wrong, a wrong PIN says how many tries
+ * are left before a lock, and a locked card says until when. Locks escalate (lockRule).
  */
 export async function checkCardPin(
   services: Services, actor: Actor, typed_card: string, pin: string, wrong: WrongCardOrPin = 'unauthenticated',
 ): Promise<{ card: Card; wallet: Wallet }> {
-  const { PIN_FAILURES_MAX: failures_max, PIN_LOCK_S: lock_s } = services.config;
+  const rule = lockRule(services.config);
   const code = normalizeCardCode(typed_card);
   const guess = actor.attempt('pin', code);
   const card = code === undefined ? undefined : await findCard(services.sql, code);
   if (card === undefined || card.status !== 'active') return refuseUnusableCard(services, actor, typed_card, code, card, wrong);
-  const attempt = await takePinAttempt(services.sql, card, failures_max);
+  const attempt = await takePinAttempt(services.sql, card, rule.failures_max);
   if (attempt === undefined) {
     await recordAudit(services, actor, { action: 'card.pin_failed', currency_id: card.currency_id, object: { kind: 'card', id: card.code }, changes: { reason: 'locked' } });
-    throw new DomainError('card_locked', 'too many wrong PINs: this card is locked for a while, or until a coordinator unlocks it');
+    throw cardLocked(await cardNow(services, card), false);
   }
   const wallet = await findWallet(services.sql, card.account_id);
   assert(wallet !== undefined, 'a card has its wallet');
   const right = await verifySecret(pin, wallet.pin_hash);
-  await settlePinAttempt(services.sql, card, right, failures_max, lock_s);
+  const settled = await settlePinAttempt(services.sql, attempt, right, rule);
   if (!right) {
-    const locked = attempt.pin_failures >= failures_max;
+    // This attempt's own place in the round decides: concurrent guesses each learn their own.
+    const locked = attempt.pin_failures >= rule.failures_max;
     await recordAudit(services, actor, {
-      action: locked ? 'card.locked' : 'card.pin_failed', currency_id: card.currency_id,
-      object: { kind: 'card', id: card.code }, changes: { reason: 'wrong PIN', pin_failures: attempt.pin_failures },
+      action: locked ? 'card.locked' : 'card.pin_failed', currency_id: card.currency_id, object: { kind: 'card', id: card.code },
+      changes: { reason: 'wrong PIN', pin_failures: attempt.pin_failures, ...(locked ? { lock_count: settled.lock_count, locked_until: settled.locked_until?.toISOString() ?? null } : {}) },
     });
-    if (locked) throw new DomainError('card_locked', 'too many wrong PINs: this card is now locked for a while, or until a coordinator unlocks it');
-    throw new DomainError(wrong, wrong_card_or_pin);
+    if (locked) throw cardLocked(settled, true);
+    // Card codes carry 80 random bits: saying that this one exists tells a guesser nothing useful.
+    throw new DomainError(wrong, wrong_card_or_pin, { tries_left: rule.failures_max - attempt.pin_failures });
   }
   guess.release();
   return { card, wallet };
+}
+
+/** A PIN easy to guess is refused where it is chosen (registration, a coordinator's reset, a change). */
+function refuseWeakPin(pin: string, path = 'pin'): void {
+  const reason = weakPin(pin);
+  if (reason !== undefined) throw new ValidationError([{ path, message: weakPinMessage(reason) }]);
+}
+
+/** The volunteer changes their PIN from the open wallet: the old one is checked like any PIN. */
+export async function changeOwnPin(
+  services: Services, actor: Actor, wallet: Wallet & { card_code: string }, old_pin: string, new_pin: string,
+): Promise<void> {
+  refuseWeakPin(new_pin, 'new_pin');
+  const { card } = await checkCardPin(services, actor, wallet.card_code, old_pin, 'invalid_card_or_pin');
+  await setWalletPin(services.sql, wallet, await hashSecret(new_pin, services.config.SCRYPT_COST_LOG2));
+  await recordAudit(services, actor, { action: 'wallet.pin_change', currency_id: wallet.currency_id, object: { kind: 'card', id: card.code } });
+}
+
+/**
+ * A coordinator sets a new PIN for a card's wallet (a forgotten PIN): typed by the volunteer on
+ * the coordinator's screen. The card's lock and its escalation end; open sessions stay open.
+ */
+export async function setCardPin(services: Services, actor: Actor, card: Card, pin: string): Promise<Card> {
+  refuseWeakPin(pin);
+  if (card.status === 'replaced') throw new DomainError('card_replaced', 'this card was replaced by a new one; set the PIN on the current card');
+  const wallet = await findWallet(services.sql, card.account_id);
+  assert(wallet !== undefined, 'a card has its wallet');
+  const updated = await setWalletPin(services.sql, wallet, await hashSecret(pin, services.config.SCRYPT_COST_LOG2)) ?? card;
+  await recordAudit(services, actor, {
+    action: 'card.pin_set', currency_id: card.currency_id, object: { kind: 'card', id: card.code },
+    changes: { wallet: card.account_id, pin_failures: { from: card.pin_failures, to: updated.pin_failures }, lock_count: { from: card.lock_count, to: updated.lock_count } },
+  });
+  return updated;
 }
 
 /** Opens a wallet with card + PIN: a revocable session and its token. */
@@ -133,20 +195,32 @@ export async function logOut(services: Services, actor: Actor, session_id: strin
   await recordAudit(services, actor, { action: 'auth.logout', currency_id: null });
 }
 
-/** Creates a staff member (an admin's act) for the currencies named by code. */
-export async function createUser(
-  services: Services, actor: Actor, input: { email: string; password: string; role: Role; currencies: string[] },
-): Promise<User> {
-  const currency_ids: number[] = [];
-  for (const [index, code] of input.currencies.entries()) {
+/** The ids of currencies named by code; an unknown code is refused at its place in the list. */
+async function currencyIds(services: Services, codes: string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const [index, code] of codes.entries()) {
     const currency = await findCurrency(services.sql, code);
     if (currency === undefined) {
       throw new DomainError('validation_failed', `no currency ${code}`, { errors: [{ path: `currencies.${index}`, message: 'unknown currency' }] });
     }
-    currency_ids.push(currency.id);
+    ids.push(currency.id);
   }
+  return ids;
+}
+
+/** A password easy to guess is refused where it is chosen: at least 12 characters, not a common one. */
+function refuseWeakPassword(password: string, email: string, path = 'password'): void {
+  const reason = weakPassword(password, email);
+  if (reason !== undefined) throw new ValidationError([{ path, message: weakPasswordMessage(reason) }]);
+}
+
+/** Creates a staff member (an admin's act) for the currencies named by code. */
+export async function createUser(
+  services: Services, actor: Actor, input: { email: string; password: string; role: Role; currencies: string[] },
+): Promise<User> {
+  refuseWeakPassword(input.password, input.email);
   const user = await insertUser(services.sql, {
-    email: input.email, role: input.role, currency_ids,
+    email: input.email, role: input.role, currency_ids: await currencyIds(services, input.currencies),
     password_hash: await hashSecret(input.password, services.config.SCRYPT_COST_LOG2),
   });
   await recordAudit(services, actor, {
@@ -154,6 +228,57 @@ export async function createUser(
     changes: { email: user.email, role: user.role, currencies: user.currencies },
   });
   return user;
+}
+
+/** An admin disables or enables a staff member (disabling ends every session at once), or changes their role or currencies. */
+export async function changeUser(
+  services: Services, actor: Actor, user: User, input: { disabled?: boolean | undefined; role?: Role | undefined; currencies?: string[] | undefined },
+): Promise<User> {
+  if (Object.values(input).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  const updated = await updateUser(services.sql, user, {
+    disabled: input.disabled, role: input.role,
+    currency_ids: input.currencies === undefined ? undefined : await currencyIds(services, input.currencies),
+  });
+  await recordAudit(services, actor, {
+    action: 'user.update', currency_id: null, object: { kind: 'user', id: user.id },
+    changes: {
+      ...(input.disabled === undefined ? {} : { disabled: { from: user.disabled_at !== null, to: updated.disabled_at !== null } }),
+      ...(input.role === undefined ? {} : { role: { from: user.role, to: updated.role } }),
+      ...(input.currencies === undefined ? {} : { currencies: { from: user.currencies, to: updated.currencies } }),
+    },
+  });
+  return updated;
+}
+
+/** An admin ends every session of a staff member at once (a lost laptop). */
+export async function endUserSessions(services: Services, actor: Actor, user: User): Promise<number> {
+  const ended = await revokeUserSessions(services.sql, user.id);
+  await recordAudit(services, actor, { action: 'user.sessions_revoke', currency_id: null, object: { kind: 'user', id: user.id }, changes: { sessions: ended } });
+  return ended;
+}
+
+/** An admin sets a new password for a staff member; every session of theirs ends. */
+export async function resetPassword(services: Services, actor: Actor, user: User, password: string): Promise<void> {
+  refuseWeakPassword(password, user.email);
+  await setPassword(services.sql, user.id, await hashSecret(password, services.config.SCRYPT_COST_LOG2));
+  await recordAudit(services, actor, { action: 'user.password_reset', currency_id: null, object: { kind: 'user', id: user.id } });
+}
+
+/** A staff member changes their own password (the old one counts as a login attempt); their other sessions end. */
+export async function changeOwnPassword(
+  services: Services, actor: Actor, user: User, session_id: string | undefined, old_password: string, new_password: string,
+): Promise<void> {
+  const attempt = actor.attempt('login', user.email);
+  const current = await findUserByEmail(services.sql, user.email);
+  if (current === undefined || !(await verifySecret(old_password, current.password_hash))) {
+    await recordAudit(services, actor, { action: 'user.password_change_failed', currency_id: null, object: { kind: 'user', id: user.id } });
+    throw new DomainError('wrong_password', 'the current password is wrong');
+  }
+  attempt.release();
+  refuseWeakPassword(new_password, user.email, 'new_password');
+  if (old_password === new_password) throw new ValidationError([{ path: 'new_password', message: 'choose a password other than the current one' }]);
+  await setPassword(services.sql, user.id, await hashSecret(new_password, services.config.SCRYPT_COST_LOG2), session_id);
+  await recordAudit(services, actor, { action: 'user.password_change', currency_id: null, object: { kind: 'user', id: user.id } });
 }
 
 // Volunteers' wallets and cards --------------------------------------------------------------
@@ -166,6 +291,7 @@ function newCardCode(): string {
 export async function registerVolunteer(
   services: Services, actor: Actor, currency: Currency, input: { display_name: string; pin: string; language: string },
 ): Promise<{ account: Account; wallet: Wallet; card: Card }> {
+  refuseWeakPin(input.pin);
   const registered = await insertWallet(services.sql, currency, {
     display_name: input.display_name, language: input.language,
     pin_hash: await hashSecret(input.pin, services.config.SCRYPT_COST_LOG2), card_code: newCardCode(),

@@ -26,7 +26,7 @@ const nextTurn = (callback: () => void) => { setImmediate(callback); };
 /** How long a currency row is reused by the payment path (its name may be that much out of date). */
 const currency_ttl_ms = 5_000;
 
-export function createLoaders(sql: Sql, options: { pin_failures_max: number; batch_size_max: number }): Loaders {
+export function createLoaders(sql: Sql, options: { batch_size_max: number }): Loaders {
   const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
   const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
     const rows = await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${ids as number[]}::int[])`;
@@ -53,8 +53,7 @@ export function createLoaders(sql: Sql, options: { pin_failures_max: number; bat
         JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
         JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
         WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
-          AND c.status = 'active'
-          AND NOT (c.pin_failures >= ${options.pin_failures_max} AND (c.locked_until IS NULL OR c.locked_until > now()))`;
+          AND c.status = 'active'`;
       const by_id = new Map(rows.map(({ session_id, ...wallet }) => [session_id, wallet]));
       return ids.map((id) => by_id.get(id));
     }, shared),

@@ -133,12 +133,13 @@ CREATE INDEX audit_log_by_currency ON audit_log USING btree (currency_id, id);
 CREATE INDEX audit_log_by_object ON audit_log USING btree (object_id, id);
 
 CREATE TABLE users (
-  id             uuid NOT NULL,
-  email          text NOT NULL,
-  password_hash  text NOT NULL,
-  role           text NOT NULL,
-  created_at     timestamp with time zone NOT NULL DEFAULT now(),
-  disabled_at    timestamp with time zone,
+  id                   uuid NOT NULL,
+  email                text NOT NULL,
+  password_hash        text NOT NULL,
+  role                 text NOT NULL,
+  created_at           timestamp with time zone NOT NULL DEFAULT now(),
+  disabled_at          timestamp with time zone,
+  password_changed_at  timestamp with time zone,
   CONSTRAINT users_pkey        PRIMARY KEY (id),
   CONSTRAINT users_email_check CHECK (((length(email) >= 3) AND (length(email) <= 254))),
   CONSTRAINT users_role_check  CHECK ((role = ANY (ARRAY['admin'::text, 'coordinator'::text])))
@@ -177,8 +178,10 @@ CREATE TABLE cards (
   pin_failures  integer NOT NULL DEFAULT 0,
   locked_until  timestamp with time zone,
   created_at    timestamp with time zone NOT NULL DEFAULT now(),
+  lock_count    integer NOT NULL DEFAULT 0,
   CONSTRAINT cards_pkey                        PRIMARY KEY (currency_id, code),
   CONSTRAINT cards_code_check                  CHECK ((code ~ '^[0-9A-HJKMNP-TV-Z]{17}$'::text)),
+  CONSTRAINT cards_lock_count_check            CHECK ((lock_count >= 0)),
   CONSTRAINT cards_pin_failures_check          CHECK ((pin_failures >= 0)),
   CONSTRAINT cards_status_check                CHECK ((status = ANY (ARRAY['active'::text, 'blocked'::text, 'replaced'::text]))),
   CONSTRAINT cards_currency_id_account_id_fkey FOREIGN KEY (currency_id, account_id) REFERENCES wallets(currency_id, account_id)

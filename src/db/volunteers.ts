@@ -15,6 +15,8 @@ export interface Card {
   status: CardStatus;
   pin_failures: number;
   locked_until: Date | null;
+  /** Locks since the last coordinator unlock or PIN change: each lasts longer, then one holds. */
+  lock_count: number;
   created_at: Date;
 }
 
@@ -104,10 +106,10 @@ export async function setCardBlocked(sql: Sql, card: Card, blocked: boolean): Pr
   });
 }
 
-/** Clears a PIN lockout. */
+/** Clears a PIN lockout and its escalation. */
 export async function unlockCard(sql: Queryable, card: Card): Promise<Card> {
   const [row] = await sql<Card[]>`
-    UPDATE cards SET pin_failures = 0, locked_until = NULL
+    UPDATE cards SET pin_failures = 0, locked_until = NULL, lock_count = 0
     WHERE currency_id = ${card.currency_id} AND code = ${card.code}
     RETURNING *`;
   assert(row !== undefined, 'the card exists');
@@ -129,16 +131,33 @@ export async function takePinAttempt(sql: Queryable, card: Card, failures_max: n
   return row;
 }
 
-/** After the comparison: a right PIN clears the count; the last wrong one locks the card. */
-export async function settlePinAttempt(sql: Queryable, card: Card, right: boolean, failures_max: number, lock_s: number): Promise<void> {
-  if (right) {
-    await sql`UPDATE cards SET pin_failures = 0, locked_until = NULL
-              WHERE currency_id = ${card.currency_id} AND code = ${card.code}`;
-  } else {
-    await sql`UPDATE cards SET locked_until = now() + make_interval(secs => ${lock_s})
-              WHERE currency_id = ${card.currency_id} AND code = ${card.code}
-                AND pin_failures >= ${failures_max} AND locked_until IS NULL`;
-  }
+/** How a card's lockout escalates: the first lock's length and how many timed locks come before one that holds. */
+export interface LockRule {
+  failures_max: number;
+  lock_s: number;
+  timed_locks_max: number;
+}
+
+/**
+ * After the comparison: a right PIN clears the count of this round (the locks are remembered);
+ * the last wrong one of a round locks the card — for lock_s × 4^(n−1) at the n-th lock, and
+ * after `timed_locks_max` timed locks until a coordinator unlocks it (locked_until stays NULL).
+ */
+export async function settlePinAttempt(sql: Queryable, card: Card, right: boolean, rule: LockRule): Promise<Card> {
+  const [row] = right
+    ? await sql<Card[]>`UPDATE cards SET pin_failures = 0, locked_until = NULL
+                        WHERE currency_id = ${card.currency_id} AND code = ${card.code} RETURNING *`
+    : await sql<Card[]>`
+        UPDATE cards SET lock_count = lock_count + 1,
+          locked_until = CASE WHEN lock_count + 1 > ${rule.timed_locks_max} THEN NULL
+                              ELSE now() + make_interval(secs => ${rule.lock_s} * power(4, lock_count)) END
+        WHERE currency_id = ${card.currency_id} AND code = ${card.code}
+          AND pin_failures >= ${rule.failures_max} AND locked_until IS NULL
+        RETURNING *`;
+  if (row !== undefined) return row;
+  const [current] = await sql<Card[]>`SELECT * FROM cards WHERE currency_id = ${card.currency_id} AND code = ${card.code}`;
+  assert(current !== undefined, 'the card exists');
+  return current;
 }
 
 /** Whether the card is locked out now. */
@@ -153,15 +172,33 @@ export async function insertWalletSession(sql: Queryable, card: Card, expires_at
   return id;
 }
 
-/** The wallet of a live session: not revoked or expired, its card active and not locked out. */
-export async function findSessionWallet(sql: Queryable, session_id: string, failures_max: number): Promise<(Wallet & { card_code: string }) | undefined> {
+/**
+ * The wallet of a live session: not revoked or expired, its card active. A PIN lockout caused
+ * elsewhere does not end it (a stranger who knows the card code cannot log the owner out);
+ * a block or a new card does.
+ */
+export async function findSessionWallet(sql: Queryable, session_id: string): Promise<(Wallet & { card_code: string }) | undefined> {
   const [row] = await sql<(Wallet & { card_code: string })[]>`
     SELECT w.*, s.card_code FROM wallet_sessions s
     JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
     JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
-    WHERE s.id = ${session_id} AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND c.status = 'active' AND NOT (c.pin_failures >= ${failures_max} AND (c.locked_until IS NULL OR c.locked_until > now()))`;
+    WHERE s.id = ${session_id} AND s.revoked_at IS NULL AND s.expires_at > now() AND c.status = 'active'`;
   return row;
+}
+
+/**
+ * A new PIN for the wallet: its active card's lockout and escalation are cleared (earlier
+ * wrong guesses say nothing about the new PIN). Sessions already open stay open.
+ */
+export async function setWalletPin(sql: Sql, wallet: Wallet, pin_hash: string): Promise<Card | undefined> {
+  return transaction(sql, async (tx) => {
+    await tx`UPDATE wallets SET pin_hash = ${pin_hash} WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id}`;
+    const [card] = await tx<Card[]>`
+      UPDATE cards SET pin_failures = 0, locked_until = NULL, lock_count = 0
+      WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id} AND status = 'active'
+      RETURNING *`;
+    return card;
+  });
 }
 
 export async function revokeWalletSession(sql: Queryable, session_id: string): Promise<void> {

@@ -1,7 +1,6 @@
 import { ping } from '../db/client.js';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { HTTPException } from 'hono/http-exception';
@@ -28,6 +27,8 @@ import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.j
 import { createRateLimiter } from './rate-limit.js';
 import { completeDocument } from './openapi.js';
 import type { OpenApiDocument } from './openapi.js';
+import { requestIdentity } from './request-id.js';
+import { bearerMatches } from './metrics.js';
 
 export const api_base_path = '/api/v1';
 
@@ -38,7 +39,7 @@ type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 
 function createServices(deps: AppDeps): AppServices {
   const events = createPaymentEvents(deps.sql);
   const rate_limiter = createRateLimiter(deps.config.RATE_LIMIT_KEYS_MAX);
-  const loaders = createLoaders(deps.sql, { pin_failures_max: deps.config.PIN_FAILURES_MAX, batch_size_max: deps.config.BATCH_SIZE_MAX });
+  const loaders = createLoaders(deps.sql, { batch_size_max: deps.config.BATCH_SIZE_MAX });
   const batcher = createBatcher(deps.sql, {
     size_max: deps.config.BATCH_SIZE_MAX, inflight_max: deps.config.BATCH_INFLIGHT_MAX,
     onBatch: (size) => deps.metrics.batch_size.observe(size),
@@ -71,7 +72,11 @@ function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler
   };
 }
 
-/** The operations endpoints outside the API: /livez, /readyz and /metrics. */
+/**
+ * The operations endpoints outside the API: /livez, /readyz and, with METRICS_TOKEN, /metrics
+ * for `Authorization: Bearer <METRICS_TOKEN>`. Without the token /metrics is not here (404): it
+ * is served on a listener of its own (createMetricsApp, started by main.ts), loopback by default.
+ */
 function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -83,7 +88,13 @@ function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
     }
     return c.json({ status: 'ready' });
   });
+  const metrics_token = deps.config.METRICS_TOKEN;
+  if (metrics_token === undefined) return;
   app.get('/metrics', async (c) => {
+    if (!bearerMatches(c.req.header('Authorization'), metrics_token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      return problemResponse(c, 401, 'unauthenticated', 'the metrics need Authorization: Bearer with the METRICS_TOKEN');
+    }
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
@@ -142,7 +153,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const services = createServices(deps);
 
   app.use('*', securityHeaders());
-  app.use('*', requestId({ limitLength: 100 }));
+  app.use('*', requestIdentity(deps.config.TRUST_PROXY));
   app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
   app.use('*', methodNotAllowed({
     app,

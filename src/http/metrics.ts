@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hono } from 'hono';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one app instance (own registry, so tests can build many apps). */
@@ -37,4 +39,35 @@ export function createMetrics(collect_process_metrics: boolean): Metrics {
       registers: [registry],
     }),
   };
+}
+
+/** The metrics as Prometheus text. */
+export async function metricsResponse(metrics: Metrics): Promise<Response> {
+  return new Response(await metrics.registry.metrics(), { status: 200, headers: { 'Content-Type': metrics.registry.contentType } });
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * Whether an Authorization header is `Bearer <token>`. The digests are compared, in constant
+ * time: equal lengths whatever was sent, so neither the token's characters nor its length leak
+ * through the time the answer takes.
+ */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const given = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+  return timingSafeEqual(sha256(given ?? ''), sha256(token)) && given !== undefined;
+}
+
+/**
+ * The app of the metrics listener (METRICS_HOST:METRICS_PORT, loopback by default): GET
+ * /metrics and nothing else. Whoever reaches that address may read the metrics, so it is meant
+ * for a local Prometheus or agent, not for the internet.
+ */
+export function createMetricsApp(metrics: Metrics): Hono {
+  const app = new Hono();
+  app.get('/metrics', () => metricsResponse(metrics));
+  app.notFound((c) => c.text('not found: the metrics are at /metrics\n', 404));
+  return app;
 }

@@ -69,6 +69,9 @@ export function errorToProblem(c: Context, error: unknown): Response {
     return problemResponse(c, 422, 'validation_failed', error.message, { errors: error.errors });
   }
   if (error instanceof DomainError) {
+    // A refusal that ends by itself says when (a locked card, a rate limit): RFC 9110 Retry-After.
+    const retry_after_s = error.extra?.['retry_after_s'];
+    if (typeof retry_after_s === 'number') c.header('Retry-After', String(retry_after_s));
     return problemResponse(c, error.status, error.code, error.message, error.extra);
   }
   if (error instanceof HTTPException) {

@@ -123,8 +123,8 @@ export function addressKey(address: string | null): string {
 
 
 /**
- * Counts a guess against the limits of its kind — per client address and per target (the email,
- * the card; for pairing codes, all guesses together) — before anything is compared. Above a
+ * Counts a guess against the limits of its kind — per client address, and for a login also per
+ * email from that address — before anything is compared. Above a
  * limit: 429 rate_limited with Retry-After (seconds). Call `release()` when the guess was right,
  * so only failures count against the limit.
  */
@@ -136,15 +136,18 @@ export function takeAttempt(c: AppContext, kind: AttemptKind, target: string | u
   switch (kind) {
     case 'login':
       rules.push({ key: `login:address:${address}`, max: config.LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX });
-      if (target !== undefined) rules.push({ key: `login:email:${target.toLowerCase()}`, max: config.LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX });
+      // Per email *and* address: another address's failures never refuse the owner's login.
+      if (target !== undefined) rules.push({ key: `login:email:${target.toLowerCase()}:${address}`, max: config.LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX });
       break;
     case 'pin':
+      // Per card, the lockout in the database counts (src/app/access.ts): it is durable and a
+      // coordinator's unlock clears it at once, which a count in memory would not.
       rules.push({ key: `pin:address:${address}`, max: config.PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX });
-      if (target !== undefined) rules.push({ key: `pin:card:${target}`, max: config.PIN_FAILURES_PER_CARD_PER_MINUTE_MAX });
       break;
     case 'pairing':
+      // No count over all addresses: others' failures must not block a tablet pairing with a
+      // code a coordinator just gave. A code carries 40 random bits and lives a day at most.
       rules.push({ key: `pairing:address:${address}`, max: config.PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX });
-      rules.push({ key: 'pairing:all', max: config.PAIRING_FAILURES_PER_MINUTE_MAX });
       break;
   }
   const taken = rate_limiter.take(rules);

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
+import { csv_formats } from '../ledger/csv.js';
 
 /** Shared request and response schemas; the OpenAPI document is generated from them. */
 
@@ -13,14 +14,37 @@ export const batch_size_max = 1000;
 /** A UTF-16 surrogate without its other half: not a character, and not valid in jsonb. */
 export const lone_surrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** U+200D joining two emoji (👩‍🔧, 🏳️‍🌈, ❤️‍🔥), after an optional VS16 and skin tone: it draws one emoji. */
+const emoji_joiner = /(?<=\p{Extended_Pictographic}\uFE0F?[\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+/** The tag characters of a subdivision flag (🏴 + "gbsct" + cancel tag = the flag of Scotland). */
+const emoji_flag_tags = /(?<=\u{1F3F4})[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+const format_character = /\p{Cf}/u;
+
 /**
- * Client text that reaches the database. PostgreSQL text and jsonb cannot hold U+0000, and
- * jsonb refuses a lone surrogate ("\ud800" in JSON), so both are refused here (422 naming the
- * field) instead of failing in SQL (500).
+ * Whether `text` holds an invisible format character (Unicode category Cf): direction overrides
+ * and isolates (U+202A–U+202E, U+2066–U+2069) that make "tnuocca" read as "account", zero-width
+ * spaces and joiners (U+200B–U+200F), the word joiner and invisible operators (U+2060–U+2064),
+ * U+FEFF, U+180E, the soft hyphen, tag characters and the rest of Cf. Kept: U+200D between two
+ * emoji and the tags of a subdivision flag, the only places where they draw something visible.
+ */
+export function hasInvisibleFormatCharacter(text: string): boolean {
+  return format_character.test(text.replace(emoji_joiner, '').replace(emoji_flag_tags, ''));
+}
+
+/**
+ * Client text that reaches the database, stored NFC-normalised (a decomposed "a" + U+0308 is
+ * stored as "ä", so names compare, search and sort as they read). PostgreSQL text and jsonb
+ * cannot hold U+0000, and jsonb refuses a lone surrogate ("\ud800" in JSON), so both are refused
+ * here (422 naming the field) instead of failing in SQL (500); so are invisible format characters,
+ * which let a name or memo show other than it is (hasInvisibleFormatCharacter). Limits chained
+ * after it (`.max()`) count the normalised text.
  */
 export const Text = z.string()
   .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
-  .refine((s) => !lone_surrogate.test(s), 'must be valid Unicode text');
+  .refine((s) => !lone_surrogate.test(s), 'must be valid Unicode text')
+  .refine((s) => !hasInvisibleFormatCharacter(s),
+    'must not contain invisible formatting characters (such as text direction overrides or zero-width spaces)')
+  .normalize('NFC');
 
 /**
  * An instant with its offset ("2025-01-31T12:00:00+01:00"), in the years 1 to 9999 (UTC):
@@ -77,6 +101,16 @@ export const IdempotencyHeader = z.object({
     maxLength: 255,
     description: 'Required (400 without it): 1–255 characters, chosen by the client per request. The same key and '
       + 'body replay the first response (Idempotency-Replayed: true); the same key with another body is 422.',
+  }),
+});
+
+/** `?format=` of every CSV download. */
+export const CsvFormatQuery = z.object({
+  format: z.enum(csv_formats).default('csv').openapi({
+    description: '`csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian '
+      + 'conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and '
+      + 'dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, '
+      + 'a double quote or a line break.',
   }),
 });
 

@@ -57,6 +57,8 @@ export const error_status = {
   account_not_empty: 422,
   session_closed: 409,
   activity_inactive: 409,
+  last_admin: 409,
+  wrong_password: 422,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -18,7 +18,7 @@ let admin: string;
 
 const problemCode = (page: Page, testid: string) => page.getByTestId(testid).locator('[data-code]').getAttribute('data-code');
 
-it('has Chromium and ffmpeg', () => requireTools());
+it('has a Chromium and its fonts', () => requireTools());
 
 describe('console forms, in Chromium', () => {
   const suite = worldAndBrowser('forms');

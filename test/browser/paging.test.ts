@@ -41,7 +41,7 @@ async function loadAll(page: Page, row: string, button: string, page_size: numbe
   await expect.poll(() => page.getByTestId(button).count(), poll).toBe(0);
 }
 
-it('has Chromium and ffmpeg', () => requireTools());
+it('has a Chromium and its fonts', () => requireTools());
 
 describe('paged lists, in Chromium', () => {
   const suite = worldAndBrowser('paging');

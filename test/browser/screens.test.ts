@@ -47,7 +47,7 @@ async function failureScreenshot(context: BrowserContext, label: string): Promis
 const testid = (page: Page, id: string) => page.getByTestId(id).first();
 
 // A missing browser is a failure that says what to install, never a skip.
-it('has Chromium and ffmpeg', () => requireTools());
+it('has a Chromium and its fonts', () => requireTools());
 
 describe('every screen, in Chromium', () => {
   const suite = worldAndBrowser('screens');

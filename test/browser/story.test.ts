@@ -43,7 +43,7 @@ const text = async (page: Page, testid: string) => (await page.getByTestId(testi
 const attr = (page: Page, testid: string, name: string) => page.getByTestId(testid).first().getAttribute(name);
 
 // A missing browser is a failure that says what to install, never a skip.
-it('has Chromium and ffmpeg', () => requireTools());
+it('has a Chromium and its fonts', () => requireTools());
 
 describe('the whole story, in Chromium', () => {
   beforeAll(async () => {

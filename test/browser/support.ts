@@ -1,12 +1,13 @@
 /**
  * The browser tests' world: the real service as a child process on a fresh database filled with
- * the demo neighbourhood, Debian's Chromium driven by playwright-core, fake camera videos of QR
- * codes filmed off the screens, axe-core, and the screenshots kept in test-results/browser/.
+ * the demo neighbourhood, the Chromium of the npm package @sparticuz/chromium (or CHROMIUM_PATH's)
+ * driven by playwright-core (see chromium.ts), fake camera videos of QR codes filmed off the
+ * screens (camera.ts), axe-core, and the screenshots kept in test-results/browser/.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,9 +23,10 @@ import { createTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/db-harness.js';
 import type { TestDatabase } from '../support/db-harness.js';
 import { ensureWebBuilt } from '../support/web-build.js';
+import { decodePng, y4mVideo } from './camera.js';
+import { chromiumBuild, requireChromium } from './chromium.js';
 
 export const root = projectRoot();
-export const chromium_path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots, axe reports and the service's log of each run (gitignored). */
 export const results_dir = path.join(root, 'test-results', 'browser');
 /** The README's screenshots, refreshed from a run with UPDATE_DOCS_SCREENSHOTS=1. */
@@ -33,15 +35,12 @@ const docs_screenshots = path.join(root, 'docs', 'screenshots');
 export type Lang = 'nl' | 'en';
 const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB' };
 
-/** Fails (never skips) when a tool the browser tests need is missing, saying how to get it. */
+/**
+ * Fails (never skips) when something the browser tests need is missing, saying how to get it:
+ * the npm packages of the Chromium and its fonts (or the Chromium CHROMIUM_PATH names).
+ */
 export function requireTools(): void {
-  const missing: string[] = [];
-  if (!existsSync(chromium_path)) missing.push(`Chromium (${chromium_path}; Debian: apt-get install chromium, or set CHROMIUM_PATH)`);
-  const ffmpeg = (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, 'ffmpeg')));
-  if (!ffmpeg) missing.push('ffmpeg (Debian: apt-get install ffmpeg), for the fake camera videos');
-  if (missing.length > 0) {
-    throw new Error(`The browser tests need ${missing.join(' and ')}. .ci/run installs them on CI.`);
-  }
+  requireChromium();
 }
 
 function freePort(): Promise<number> {
@@ -53,16 +52,6 @@ function freePort(): Promise<number> {
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));
     });
-  });
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr}`))));
   });
 }
 
@@ -130,7 +119,7 @@ export async function startWorld(name: string): Promise<World> {
   }
 
   const service = await startService({
-    DATABASE_URL: database.url, DATA_DIR: tmp, JWT_SECRET: jwt_secret, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base,
+    DATABASE_URL: database.url, DATA_DIR: tmp, JWT_SECRET: jwt_secret, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base, METRICS_PORT: '0',
     SCRYPT_COST_LOG2: '10', LOG_LEVEL: 'warn', SEAL_INTERVAL_S: '0',
     // One test client address for every browser: the limits are out of the way.
     LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000', PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000',
@@ -200,7 +189,9 @@ async function startService(env: Record<string, string>): Promise<{ output: () =
 }
 
 /** Chromium, optionally with a fake camera showing `video` (a y4m file) forever. */
-export function launchBrowser(video?: string): Promise<Browser> {
+export async function launchBrowser(video?: string): Promise<Browser> {
+  const build = await chromiumBuild();
+  // As root, Chromium starts only without its sandbox.
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync',
@@ -208,7 +199,7 @@ export function launchBrowser(video?: string): Promise<Browser> {
   if (video !== undefined) {
     args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`);
   }
-  return chromium.launch({ executablePath: chromium_path, args });
+  return chromium.launch({ executablePath: build.executable, args, env: { ...process.env, ...build.env } });
 }
 
 export type Device = 'phone' | 'tablet';
@@ -396,19 +387,16 @@ export async function docScreenshot(target: Page | Locator, world: World, name: 
 }
 
 /**
- * A fake camera video of the QR code shown by `qr` (its element filmed off the screen): 640×480,
- * the code about 300 px wide in the middle (qr-scanner reads the central two thirds of a frame).
+ * A fake camera video of the QR code shown by `qr`, its element filmed off the screen (a
+ * screenshot): 640×480, the code fitted into 300×300 px in the middle (qr-scanner reads the
+ * central two thirds of a frame), 10 frames a second (see camera.ts). The screenshot is kept
+ * beside the video in the world's scratch folder.
  */
 export async function filmQr(qr: Locator, world: World, name: string): Promise<string> {
   await expect.poll(() => qr.locator('svg').count()).toBe(1);
   const png = path.join(world.tmp, `${name}.png`);
   const y4m = path.join(world.tmp, `${name}.y4m`);
-  await qr.screenshot({ path: png });
-  await run('ffmpeg', [
-    '-y', '-loglevel', 'error', '-loop', '1', '-i', png,
-    '-vf', 'scale=300:300:force_original_aspect_ratio=decrease:flags=area,pad=640:480:(ow-iw)/2:(oh-ih)/2:color=white,format=yuv420p',
-    '-r', '10', '-frames:v', '10', y4m,
-  ]);
+  writeFileSync(y4m, y4mVideo(decodePng(await qr.screenshot({ path: png }))));
   return y4m;
 }
 

@@ -110,6 +110,8 @@ export interface World {
   other_currency: CurrencyOut;
   /** A coordinator of `currency` whose email and password POST /auth/login uses. */
   login: Staff;
+  /** A staff user for the admin's routes on users (changed, signed out, given a new password). */
+  spare_user: string;
   tokens: Record<Exclude<Role, 'anonymous'>, string>;
   /** The volunteers behind the wallet tokens (`wallet`, `another_wallet`). */
   wallet: Payer;
@@ -165,6 +167,9 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   const other_coordinator = await staffUser(t, 'coordinator', [other_currency.id]);
   const admin = await staffUser(t, 'admin', []);
   const login = await staffUser(t, 'coordinator', [currency.id]);
+  const spare_staff = await staffUser(t, 'coordinator', [currency.id]);
+  const [spare_row] = await t.sql<{ id: string }[]>`SELECT id FROM users WHERE email = ${spare_staff.email}`;
+  if (spare_row === undefined) throw new Error('the spare staff user exists');
 
   const programme = (await activityOf(t, c)).programme_account as string;
   await fund(t, c, programme, '1000.00');
@@ -209,7 +214,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   const to_reject = await redemption();
 
   return {
-    t, currency, other_currency, login,
+    t, currency, other_currency, login, spare_user: spare_row.id,
     tokens: {
       wallet: wallet.token, another_wallet: another_wallet.token,
       device: tablet.token, another_device: another_tablet.token, revoked_device: revoked_tablet.token,
@@ -268,6 +273,12 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'POST /auth/login': (w) => ({ path: '/auth/login', body: { email: w.login.email, password: w.login.password } }),
   'POST /auth/logout': () => ({ path: '/auth/logout', ends_session: true }),
   'GET /auth/me': () => ({ path: '/auth/me' }),
+  // The caller's own password is not known here: a wrong one is the domain's 422 (wrong_password).
+  'POST /auth/password': () => ({ path: '/auth/password', body: { old_password: 'not the password at all', new_password: 'zon-Zee-Strand-44' } }),
+  'GET /users': () => ({ path: '/users' }),
+  'PATCH /users/{id}': (w) => ({ path: `/users/${w.spare_user}`, body: { currencies: [w.currency.code] } }),
+  'POST /users/{id}/sessions/revoke': (w) => ({ path: `/users/${w.spare_user}/sessions/revoke` }),
+  'POST /users/{id}/password': (w) => ({ path: `/users/${w.spare_user}/password`, body: { password: `fiets-kaas-Gent-${unique()}` } }),
   'POST /users': (w) => ({
     path: '/users',
     body: { email: `new-${unique()}@example.org`, password: 'a long password', role: 'coordinator', currencies: [w.currency.code] },
@@ -302,6 +313,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'POST /cards/{code}/block': (w) => ({ path: `/cards/${w.card_wallet.code}/block` }),
   'POST /cards/{code}/unblock': (w) => ({ path: `/cards/${w.card_wallet.code}/unblock` }),
   'POST /cards/{code}/unlock': (w) => ({ path: `/cards/${w.card_wallet.code}/unlock` }),
+  'POST /cards/{code}/pin': (w) => ({ path: `/cards/${w.card_wallet.code}/pin`, body: { pin: w.card_wallet.pin } }),
   'GET /cards/{code}/qr.svg': (w) => ({ path: `/cards/${w.card_wallet.code}/qr.svg` }),
   'GET /currencies/{code}/cards/sheet': (w) => ({ path: `/currencies/${w.currency.code}/cards/sheet?wallet=${w.wallet.account}&wallet=${w.card_wallet.account}` }),
   'POST /currencies/{code}/activities': (w) => ({
@@ -317,6 +329,8 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'POST /sessions/{id}/awards': (w) => ({ path: `/sessions/${w.session.id}/awards`, moves_value: true, body: { card: w.card_wallet.code } }),
   'POST /wallet/session': (w) => ({ path: '/wallet/session', body: { card: w.wallet.code, pin: w.wallet.pin } }),
   'POST /wallet/logout': () => ({ path: '/wallet/logout', ends_session: true }),
+  // The same PIN again: the caller's wallet keeps working for the other routes.
+  'POST /wallet/pin': (w) => ({ path: '/wallet/pin', body: { old_pin: w.wallet.pin, new_pin: w.wallet.pin } }),
   'GET /wallet': () => ({ path: '/wallet' }),
   'GET /wallet/entries': () => ({ path: '/wallet/entries?limit=3' }),
   'POST /claims': (w) => ({ path: '/claims', moves_value: true, body: { token: w.session.claim_token } }),
@@ -381,7 +395,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
  */
 const fingerprint_skipped_tables = new Set(['audit_log']);
 const fingerprint_volatile_columns: Record<string, string[]> = {
-  cards: ['pin_failures', 'locked_until'],
+  cards: ['pin_failures', 'locked_until', 'lock_count'],
   devices: ['last_seen_at'],
 };
 

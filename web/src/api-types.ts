@@ -18,8 +18,26 @@ export interface paths {
     get: operations["getAuthMe"];
   };
   "/users": {
+    /** The staff users (admin) */
+    get: operations["getUsers"];
     /** Create a staff user (admin) */
     post: operations["postUsers"];
+  };
+  "/users/{id}": {
+    /** Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin) */
+    patch: operations["patchUsersById"];
+  };
+  "/users/{id}/sessions/revoke": {
+    /** End every session of a staff user at once (admin) */
+    post: operations["postUsersByIdSessionsRevoke"];
+  };
+  "/users/{id}/password": {
+    /** Set a new password for a staff user; their sessions end (admin) */
+    post: operations["postUsersByIdPassword"];
+  };
+  "/auth/password": {
+    /** Change my own password (the current one is required); my other sessions end */
+    post: operations["postAuthPassword"];
   };
   "/currencies": {
     /** Currencies the staff user works in */
@@ -109,6 +127,10 @@ export interface paths {
     /** Clear a PIN lockout (and unblock a blocked card) */
     post: operations["postCardsByCodeUnlock"];
   };
+  "/cards/{code}/pin": {
+    /** Set a new PIN for a card (a forgotten PIN): the card's lock ends; open sessions stay open */
+    post: operations["postCardsByCodePin"];
+  };
   "/cards/{code}/qr.svg": {
     /** The QR code of a card: its URL */
     get: operations["getCardsByCodeQrSvg"];
@@ -154,6 +176,10 @@ export interface paths {
   "/wallet/logout": {
     /** Close this wallet session */
     post: operations["postWalletLogout"];
+  };
+  "/wallet/pin": {
+    /** Change my PIN (the current one is required and counts as a PIN attempt) */
+    post: operations["postWalletPin"];
   };
   "/wallet": {
     /** My wallet: name and balance */
@@ -212,7 +238,7 @@ export interface paths {
     post: operations["postCurrenciesByCodePayoutExports"];
   };
   "/currencies/{code}/payouts.csv": {
-    /** Payouts as CSV: those of one export (`export=`), or all of the currency */
+    /** Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions */
     get: operations["getCurrenciesByCodePayoutsCsv"];
   };
   "/currencies/{code}/payouts.xml": {
@@ -322,6 +348,8 @@ export interface components {
       /** @enum {string} */
       role: "admin" | "coordinator";
       currencies: string[];
+      disabled: boolean;
+      password_changed_at: string | null;
     };
     Problem: {
       type: string;
@@ -515,6 +543,8 @@ export interface components {
       /** @enum {string} */
       status: "active" | "blocked" | "replaced";
       locked: boolean;
+      /** @description While locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card */
+      locked_until: string | null;
       created_at: string;
     };
     Activity: {
@@ -993,12 +1023,41 @@ export interface operations {
       };
     };
   };
+  /** The staff users (admin) */
+  getUsers: {
+    responses: {
+      /** @description Users */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["User"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Create a staff user (admin) */
   postUsers: {
     requestBody: {
       content: {
         "application/json": {
           email: string;
+          /** @description At least 12 characters, not one of the most common passwords */
           password: string;
           /** @enum {string} */
           role: "admin" | "coordinator";
@@ -1043,6 +1102,215 @@ export interface operations {
       };
       /** @description Problem */
       422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin) */
+  patchUsersById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          disabled?: boolean;
+          /** @enum {string} */
+          role?: "admin" | "coordinator";
+          currencies?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description The user */
+      200: {
+        content: {
+          "application/json": components["schemas"]["User"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** End every session of a staff user at once (admin) */
+  postUsersByIdSessionsRevoke: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Ended */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Set a new password for a staff user; their sessions end (admin) */
+  postUsersByIdPassword: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description At least 12 characters, not one of the most common passwords */
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Set */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change my own password (the current one is required); my other sessions end */
+  postAuthPassword: {
+    requestBody: {
+      content: {
+        "application/json": {
+          old_password: string;
+          /** @description At least 12 characters, not one of the most common passwords */
+          new_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -2437,6 +2705,68 @@ export interface operations {
       };
     };
   };
+  /** Set a new PIN for a card (a forgotten PIN): the card's lock ends; open sessions stay open */
+  postCardsByCodePin: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          pin: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The card */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** The QR code of a card: its URL */
   getCardsByCodeQrSvg: {
     parameters: {
@@ -3078,6 +3408,65 @@ export interface operations {
       };
       /** @description Problem */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change my PIN (the current one is required and counts as a PIN attempt) */
+  postWalletPin: {
+    requestBody: {
+      content: {
+        "application/json": {
+          old_pin: string;
+          new_pin: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      423: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -3808,10 +4197,12 @@ export interface operations {
       };
     };
   };
-  /** Payouts as CSV: those of one export (`export=`), or all of the currency */
+  /** Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions */
   getCurrenciesByCodePayoutsCsv: {
     parameters: {
       query?: {
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
         export?: string;
       };
       path: {
@@ -3819,7 +4210,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description CSV */
+      /** @description CSV: RFC 4180 (`format=csv`, the default), or for Excel (`format=excel`: `;` separator, decimal comma in `euro_amount`, UTF-8 byte order mark); CRLF in both */
       200: {
         content: {
           "text/csv": string;
@@ -4899,13 +5290,15 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
       };
       path: {
         code: string;
       };
     };
     responses: {
-      /** @description CSV (RFC 4180, CRLF), streamed */
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
       200: {
         content: {
           "text/csv": string;
@@ -4946,13 +5339,15 @@ export interface operations {
       query?: {
         /** @description The day at whose end to report (default: today) */
         at?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
       };
       path: {
         code: string;
       };
     };
     responses: {
-      /** @description CSV (RFC 4180, CRLF), streamed */
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
       200: {
         content: {
           "text/csv": string;
@@ -4996,13 +5391,15 @@ export interface operations {
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
         group?: "activity" | "category" | "month";
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
       };
       path: {
         code: string;
       };
     };
     responses: {
-      /** @description CSV (RFC 4180, CRLF), streamed */
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
       200: {
         content: {
           "text/csv": string;
@@ -5045,13 +5442,15 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
       };
       path: {
         code: string;
       };
     };
     responses: {
-      /** @description CSV (RFC 4180, CRLF), streamed */
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
       200: {
         content: {
           "text/csv": string;

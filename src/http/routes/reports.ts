@@ -3,10 +3,11 @@ import { stream } from 'hono/streaming';
 import type { AppContext, AppEnv } from '../context.js';
 import { requestLog } from '../context.js';
 import { currencyForStaff } from '../lookup.js';
-import { Amount, CurrencyCode, EuroAmount, Uuid, jsonResponse, problems } from '../schemas.js';
+import { Amount, CsvFormatQuery, CurrencyCode, EuroAmount, Uuid, jsonResponse, problems } from '../schemas.js';
 import { ValidationError } from '../../ledger/errors.js';
 import { euroValue, formatAmount } from '../../ledger/amount.js';
-import { csvRow } from '../../ledger/csv.js';
+import { csvFileName, csvWriter } from '../../ledger/csv.js';
+import type { CsvFormat, CsvLayout, CsvValues } from '../../ledger/csv.js';
 import { account_kinds, account_statuses } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import {
@@ -85,8 +86,6 @@ function parseAt(at: string | undefined): string {
 
 // CSV streaming -----------------------------------------------------------------------------
 
-type CsvValues = Array<string | null>;
-
 async function* mapBatches<T>(source: AsyncIterable<T[]>, toValues: (row: T) => CsvValues): AsyncGenerator<CsvValues[]> {
   for await (const batch of source) yield batch.map(toValues);
 }
@@ -99,15 +98,17 @@ async function* oneBatch(rows: CsvValues[]): AsyncGenerator<CsvValues[]> {
 type StreamWithWriter = { writer?: WritableStreamDefaultWriter<Uint8Array> };
 
 /**
- * Answers with a CSV streamed batch by batch: the header, then each batch of records as one
- * write, awaited (backpressure: a slow client slows the cursor, never fills memory). The first
- * batch is read before answering, so a failing query is still a problem+json 500. A failure
+ * Answers with a CSV in `format`, named `name` (csvFileName), streamed batch by batch: the header, then each batch of records
+ * as one write, awaited (backpressure: a slow client slows the cursor, never fills memory). The
+ * first batch is read before answering, so a failing query is still a problem+json 500. A failure
  * later aborts the response instead of ending it cleanly, so a cut-off file never looks complete.
  * A client that goes away stops the cursor.
  */
 export async function streamCsv(
-  c: AppContext, filename: string, header: string[], batches: AsyncIterable<CsvValues[]>,
+  c: AppContext, name: string, layout: CsvLayout, batches: AsyncIterable<CsvValues[]>, format: CsvFormat = 'csv',
 ): Promise<Response> {
+  const writer = csvWriter(layout, format);
+  const filename = csvFileName(name, format);
   const iterator = batches[Symbol.asyncIterator]();
   const first = await iterator.next();
   c.header('Content-Type', 'text/csv; charset=utf-8');
@@ -116,10 +117,10 @@ export async function streamCsv(
   return stream(c, async (out) => {
     let finished = false;
     try {
-      await out.write(csvRow(header));
+      await out.write(writer.start);
       let next = first;
       while (next.done !== true && !out.aborted) {
-        await out.write(next.value.map(csvRow).join(''));
+        await out.write(next.value.map(writer.row).join(''));
         next = await iterator.next();
       }
       finished = next.done === true;
@@ -136,7 +137,11 @@ export async function streamCsv(
   });
 }
 
-const CsvResponse = { description: 'CSV (RFC 4180, CRLF), streamed', content: { 'text/csv': { schema: z.string() } } };
+const CsvResponse = {
+  description: 'CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: '
+    + '`;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both',
+  content: { 'text/csv': { schema: z.string() } },
+};
 
 // Supply -------------------------------------------------------------------------------------
 
@@ -314,46 +319,52 @@ reportRoutes.openapi(createRoute({
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/transfers.csv', tags: ['reports'],
   summary: 'Every transfer of a period as CSV, oldest first, streamed',
-  request: { params: CodeParam, query: PeriodQuery },
+  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const period = parsePeriod(c.req.valid('query'));
+  const query = c.req.valid('query');
+  const period = parsePeriod(query);
   const sql = c.get('deps').sql;
   const bounds = await periodBounds(sql, period.from, period.to);
   const rows = inBatches(sql, (q) => transfersQuery(q, currency, bounds), export_batch_rows);
-  return streamCsv(c, `transfers-${currency.code}-${period.from}-${period.to}.csv`, [
-    'id', 'created_at', 'code', 'phase', 'status', 'debit_account_id', 'debit_account_name',
-    'credit_account_id', 'credit_account_name', 'amount', 'memo', 'created_by', 'pending_id', 'reverses_id',
-  ], mapBatches(rows, (t: TransferExportRow) => [
+  return streamCsv(c, `transfers-${currency.code}-${period.from}-${period.to}`, {
+    header: [
+      'id', 'created_at', 'code', 'phase', 'status', 'debit_account_id', 'debit_account_name',
+      'credit_account_id', 'credit_account_name', 'amount', 'memo', 'created_by', 'pending_id', 'reverses_id',
+    ],
+    decimals: ['amount'],
+  }, mapBatches(rows, (t: TransferExportRow) => [
     t.id, t.created_at.toISOString(), t.code, t.phase, t.status, t.debit_account_id, t.debit_account_name,
     t.credit_account_id, t.credit_account_name, formatAmount(t.amount, currency.scale), t.memo, t.created_by,
     t.pending_id, t.reverses_id,
-  ])) as never;
+  ]), query.format) as never;
 });
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/balances.csv', tags: ['reports'],
   summary: 'Every account\'s balance at the end of a day as CSV, streamed',
-  request: { params: CodeParam, query: AtQuery },
+  request: { params: CodeParam, query: AtQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const at = parseAt(c.req.valid('query').at);
+  const query = c.req.valid('query');
+  const at = parseAt(query.at);
   const sql = c.get('deps').sql;
   const before = await endOfDay(sql, at);
   const rows = inBatches(sql, (q) => balancesQuery(q, currency, before), export_batch_rows);
-  return streamCsv(c, `balances-${currency.code}-${at}.csv`, ['account_id', 'kind', 'name', 'status', 'balance'],
-    mapBatches(rows, (r: BalanceRow) => [r.account_id, r.kind, r.name, r.status, formatAmount(r.balance, currency.scale)])) as never;
+  return streamCsv(c, `balances-${currency.code}-${at}`, { header: ['account_id', 'kind', 'name', 'status', 'balance'], decimals: ['balance'] },
+    mapBatches(rows, (r: BalanceRow) => [r.account_id, r.kind, r.name, r.status, formatAmount(r.balance, currency.scale)]), query.format) as never;
 });
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/volunteering.csv', tags: ['reports'],
   summary: 'The volunteering report as CSV (aggregates only), with a last row "total"',
-  request: { params: CodeParam, query: VolunteeringQuery },
+  request: { params: CodeParam, query: VolunteeringQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
-  const report = await volunteering(c, c.req.valid('param').code, c.req.valid('query'));
+  const query = c.req.valid('query');
+  const report = await volunteering(c, c.req.valid('param').code, query);
   const { currency, group } = report;
   const keys = group === 'activity' ? ['activity_id', 'activity_nl', 'activity_en', 'activity_fr', 'category'] : [group];
   const measures = (row: VolunteeringRow): CsvValues => {
@@ -364,32 +375,36 @@ reportRoutes.openapi(createRoute({
     ? [row.key, row.activity_name?.nl ?? null, row.activity_name?.en ?? null, row.activity_name?.fr ?? null, row.activity_category]
     : [row.key];
   const blank = keys.slice(1).map(() => null);
-  return streamCsv(c, `volunteering-${currency.code}-${group}-${report.period.from}-${report.period.to}.csv`,
-    [...keys, 'hours', 'coins', 'rewards', 'volunteers', 'first_time_volunteers'],
+  return streamCsv(c, `volunteering-${currency.code}-${group}-${report.period.from}-${report.period.to}`,
+    { header: [...keys, 'hours', 'coins', 'rewards', 'volunteers', 'first_time_volunteers'], decimals: ['hours', 'coins'] },
     oneBatch([
       ...report.items.map((row) => [...keyValues(row), ...measures(row)]),
       ['total', ...blank, ...measures(report.totals)],
-    ])) as never;
+    ]), query.format) as never;
 });
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/shops.csv', tags: ['reports'],
   summary: 'The shops report as CSV, one row per shop and month, with a last row "total"',
-  request: { params: CodeParam, query: PeriodQuery },
+  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
-  const report = await shops(c, c.req.valid('param').code, c.req.valid('query'));
+  const query = c.req.valid('query');
+  const report = await shops(c, c.req.valid('param').code, query);
   const { currency } = report;
   const measures = (row: ShopMonthRow): CsvValues => {
     const m = shopMeasures(row, currency);
     return [String(m.payments), m.takings, m.refunds, m.net, m.redemptions_requested, m.redemptions_approved,
       m.redemptions_rejected, m.euros_paid_out];
   };
-  return streamCsv(c, `shops-${currency.code}-${report.period.from}-${report.period.to}.csv`, [
-    'shop_account_id', 'shop_name', 'month', 'payments', 'takings', 'refunds', 'net',
-    'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out',
-  ], oneBatch([
+  return streamCsv(c, `shops-${currency.code}-${report.period.from}-${report.period.to}`, {
+    header: [
+      'shop_account_id', 'shop_name', 'month', 'payments', 'takings', 'refunds', 'net',
+      'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out',
+    ],
+    decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
+  }, oneBatch([
     ...report.items.map((row) => [row.shop_account_id, row.shop_name, row.month, ...measures(row)]),
     ['total', null, null, ...measures(report.totals)],
-  ])) as never;
+  ]), query.format) as never;
 });

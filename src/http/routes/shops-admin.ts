@@ -6,14 +6,14 @@ import {
   accountForStaff, currencyForStaff, payoutExportNamed, payoutExportOf, redemptionForStaff, shopForStaff,
 } from '../lookup.js';
 import {
-  Account, Currency as CurrencyOut, EuroAmount, Redemption, Text, Uuid, jsonBody, jsonResponse, problems,
+  Account, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, Text, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentCurrency, presentRedemption } from '../present.js';
 import { DomainError } from '../../ledger/errors.js';
 import type { Currency } from '../../ledger/model.js';
 import { formatIban, isValidIban, normalizeIban } from '../../ledger/iban.js';
 import { bic_pattern, sepaText } from '../../ledger/sepa.js';
-import { csvDocument } from '../../ledger/csv.js';
+import { csvDocument, csvFileName } from '../../ledger/csv.js';
 import { actor, services } from '../idempotency.js';
 import * as access from '../../app/access.js';
 import * as coordination from '../../app/coordination.js';
@@ -231,19 +231,32 @@ shopAdminRoutes.openapi(createRoute({
 
 shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/payouts.csv', tags: ['shops'],
-  summary: 'Payouts as CSV: those of one export (`export=`), or all of the currency',
-  request: { params: CodeParam, query: z.object({ export: z.string().max(100).optional() }) },
-  responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problems(401, 403, 404) },
+  summary: 'Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions',
+  request: { params: CodeParam, query: CsvFormatQuery.extend({ export: z.string().max(100).optional() }) },
+  responses: {
+    200: {
+      description: 'CSV: RFC 4180 (`format=csv`, the default), or for Excel (`format=excel`: `;` separator, decimal comma in '
+        + '`euro_amount`, UTF-8 byte order mark); CRLF in both',
+      content: { 'text/csv': { schema: z.string() } },
+    },
+    ...problems(401, 403, 404, 422),
+  },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const exported = await payoutExportOf(c, currency, c.req.valid('query').export);
+  const query = c.req.valid('query');
+  const exported = await payoutExportOf(c, currency, query.export);
   const payouts = await listPayouts(c.get('deps').sql, currency.id, { export_id: exported?.id });
-  const csv = csvDocument(
-    ['payout_id', 'shop', 'iban', 'euro_amount', 'reference', 'redemption_id', 'created_at', 'export_id', 'exported_at'],
-    payouts.map((p) => [p.id, p.shop_name, p.iban, p.euro_amount, p.reference, p.redemption_id, p.created_at.toISOString(), p.export_id, p.exported_at?.toISOString() ?? null]),
-  );
+  const layout = {
+    header: ['payout_id', 'shop', 'iban', 'euro_amount', 'reference', 'redemption_id', 'created_at', 'export_id', 'exported_at'],
+    decimals: ['euro_amount'],
+  };
+  const csv = csvDocument(layout, payouts.map((p) => [
+    p.id, p.shop_name, p.iban, p.euro_amount, p.reference, p.redemption_id, p.created_at.toISOString(), p.export_id,
+    p.exported_at?.toISOString() ?? null,
+  ]), query.format);
   c.header('Content-Type', 'text/csv; charset=utf-8');
-  c.header('Content-Disposition', `attachment; filename="payouts-${currency.code}${exported === undefined ? '' : `-${exported.message_id}`}.csv"`);
+  const name = `payouts-${currency.code}${exported === undefined ? '' : `-${exported.message_id}`}`;
+  c.header('Content-Disposition', `attachment; filename="${csvFileName(name, query.format)}"`);
   return c.body(csv, 200) as never;
 });
 

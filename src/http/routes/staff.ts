@@ -1,5 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.js';
+import type { AppContext, AppEnv } from '../context.js';
+import { uuid_pattern } from '../lookup.js';
+import { DomainError } from '../../ledger/errors.js';
+import { findUserById, listUsers } from '../../db/users.js';
 import { requireAdmin, requireStaff } from '../auth.js';
 import { currencyForStaff } from '../lookup.js';
 import {
@@ -19,10 +22,27 @@ const UserOut = z.object({
   email: z.string(),
   role: z.enum(['admin', 'coordinator']),
   currencies: z.array(CurrencyCode),
+  disabled: z.boolean(),
+  password_changed_at: z.string().nullable(),
 }).openapi('User');
 
 function presentUser(user: User) {
-  return { id: user.id, email: user.email, role: user.role, currencies: user.currencies };
+  return {
+    id: user.id, email: user.email, role: user.role, currencies: user.currencies,
+    disabled: user.disabled_at !== null, password_changed_at: user.password_changed_at?.toISOString() ?? null,
+  };
+}
+
+const IdParam = z.object({ id: z.string().max(100) });
+/** A new password: at least 12 characters and not a common one (checked where it is chosen, src/ledger/secrets.ts). */
+const NewPassword = z.string().min(1).max(1024).openapi({ description: 'At least 12 characters, not one of the most common passwords' });
+
+/** The staff user named in the path, for an admin; 404 otherwise. */
+async function userForAdmin(c: AppContext, id: string): Promise<User> {
+  requireAdmin(c);
+  const user = uuid_pattern.test(id) ? await findUserById(c.get('deps').sql, id) : undefined;
+  if (user === undefined) throw new DomainError('not_found', `no user ${id}`);
+  return user;
 }
 
 const Email = Text.trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
@@ -67,7 +87,7 @@ staffRoutes.openapi(createRoute({
   request: {
     body: jsonBody(z.object({
       email: Email,
-      password: z.string().min(10, 'at least 10 characters').max(1024),
+      password: NewPassword,
       role: z.enum(['admin', 'coordinator']),
       currencies: z.array(CurrencyCode).max(100).default([]),
     })),
@@ -76,6 +96,64 @@ staffRoutes.openapi(createRoute({
 }), async (c) => {
   requireAdmin(c);
   return c.json(presentUser(await access.createUser(services(c), actor(c), c.req.valid('json'))), 201);
+});
+
+staffRoutes.openapi(createRoute({
+  method: 'get', path: '/users', tags: ['staff'],
+  summary: 'The staff users (admin)',
+  responses: { 200: jsonResponse(z.object({ items: z.array(UserOut) }), 'Users'), ...problems(401, 403) },
+}), async (c) => {
+  requireAdmin(c);
+  return c.json({ items: (await listUsers(c.get('deps').sql)).map(presentUser) }, 200);
+});
+
+staffRoutes.openapi(createRoute({
+  method: 'patch', path: '/users/{id}', tags: ['staff'],
+  summary: 'Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin)',
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({
+      disabled: z.boolean().optional(), role: z.enum(['admin', 'coordinator']).optional(), currencies: z.array(CurrencyCode).max(100).optional(),
+    })),
+  },
+  responses: { 200: jsonResponse(UserOut, 'The user'), ...problems(401, 403, 404, 409, 422) },
+}), async (c) => {
+  const user = await userForAdmin(c, c.req.valid('param').id);
+  return c.json(presentUser(await access.changeUser(services(c), actor(c), user, c.req.valid('json'))), 200);
+});
+
+staffRoutes.openapi(createRoute({
+  method: 'post', path: '/users/{id}/sessions/revoke', tags: ['staff'],
+  summary: 'End every session of a staff user at once (admin)',
+  request: { params: IdParam },
+  responses: { 204: { description: 'Ended' }, ...problems(401, 403, 404) },
+}), async (c) => {
+  const user = await userForAdmin(c, c.req.valid('param').id);
+  await access.endUserSessions(services(c), actor(c), user);
+  return c.body(null, 204);
+});
+
+staffRoutes.openapi(createRoute({
+  method: 'post', path: '/users/{id}/password', tags: ['staff'],
+  summary: 'Set a new password for a staff user; their sessions end (admin)',
+  request: { params: IdParam, body: jsonBody(z.object({ password: NewPassword })) },
+  responses: { 204: { description: 'Set' }, ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const user = await userForAdmin(c, c.req.valid('param').id);
+  await access.resetPassword(services(c), actor(c), user, c.req.valid('json').password);
+  return c.body(null, 204);
+});
+
+staffRoutes.openapi(createRoute({
+  method: 'post', path: '/auth/password', tags: ['staff'],
+  summary: 'Change my own password (the current one is required); my other sessions end',
+  request: { body: jsonBody(z.object({ old_password: Password, new_password: NewPassword })) },
+  responses: { 204: { description: 'Changed' }, ...problems(401, 422, 429) },
+}), async (c) => {
+  const user = requireStaff(c);
+  const input = c.req.valid('json');
+  await access.changeOwnPassword(services(c), actor(c), user, c.get('principal')?.session_id, input.old_password, input.new_password);
+  return c.body(null, 204);
 });
 
 const NewCurrency = z.object({

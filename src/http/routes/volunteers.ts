@@ -20,7 +20,7 @@ import type { Activity, ActivitySession, LocalizedName } from '../../ledger/volu
 import type { Currency } from '../../ledger/model.js';
 import { signClaimToken } from '../../security/tokens.js';
 import { findAccount } from '../../db/ledger.js';
-import { currentCard, listActivities } from '../../db/volunteers.js';
+import { currentCard, isLocked, listActivities } from '../../db/volunteers.js';
 import type { Card } from '../../db/volunteers.js';
 
 export const volunteerRoutes = new OpenAPIHono<AppEnv>();
@@ -42,15 +42,18 @@ export function presentCard(c: AppContext, card: Card) {
     display_code: formatCardCode(card.code),
     url: cardUrl(c, card.code),
     status: card.status,
-    locked: card.pin_failures >= c.get('deps').config.PIN_FAILURES_MAX
-      && (card.locked_until === null || card.locked_until > new Date()),
+    locked: isLocked(card, c.get('deps').config.PIN_FAILURES_MAX),
+    // Null while locked: until a coordinator unlocks it.
+    locked_until: isLocked(card, c.get('deps').config.PIN_FAILURES_MAX) ? card.locked_until?.toISOString() ?? null : null,
     created_at: card.created_at.toISOString(),
   };
 }
 
 const CardOut = z.object({
   code: z.string(), display_code: z.string(), url: z.string(),
-  status: z.enum(['active', 'blocked', 'replaced']), locked: z.boolean(), created_at: z.string(),
+  status: z.enum(['active', 'blocked', 'replaced']), locked: z.boolean(),
+  locked_until: z.string().nullable().openapi({ description: 'While locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card' }),
+  created_at: z.string(),
 }).openapi('Card');
 
 async function svg(text: string): Promise<string> {
@@ -131,6 +134,16 @@ for (const action of ['block', 'unblock', 'unlock'] as const) {
     return c.json(presentCard(c, await access.changeCard(services(c), actor(c), card, action)), 200);
   });
 }
+
+volunteerRoutes.openapi(createRoute({
+  method: 'post', path: '/cards/{code}/pin', tags: ['volunteers'],
+  summary: 'Set a new PIN for a card (a forgotten PIN): the card\'s lock ends; open sessions stay open',
+  request: { params: CardParam, body: jsonBody(z.object({ pin: Pin })) },
+  responses: { 200: jsonResponse(CardOut, 'The card'), ...problems(401, 403, 404, 409, 422) },
+}), async (c) => {
+  const { card } = await cardForStaff(c, c.req.valid('param').code);
+  return c.json(presentCard(c, await access.setCardPin(services(c), actor(c), card, c.req.valid('json').pin)), 200);
+});
 
 volunteerRoutes.openapi(createRoute({
   method: 'get', path: '/cards/{code}/qr.svg', tags: ['volunteers'],

@@ -68,6 +68,17 @@ walletRoutes.openapi(createRoute({
 });
 
 walletRoutes.openapi(createRoute({
+  method: 'post', path: '/wallet/pin', tags: ['wallet'],
+  summary: 'Change my PIN (the current one is required and counts as a PIN attempt)',
+  request: { body: jsonBody(z.object({ old_pin: Pin, new_pin: Pin })) },
+  responses: { 204: { description: 'Changed' }, ...problems(401, 403, 422, 423, 429) },
+}), async (c) => {
+  const input = c.req.valid('json');
+  await access.changeOwnPin(services(c), actor(c), requireWallet(c), input.old_pin, input.new_pin);
+  return c.body(null, 204);
+});
+
+walletRoutes.openapi(createRoute({
   method: 'get', path: '/wallet', tags: ['wallet'],
   summary: 'My wallet: name and balance',
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403) },

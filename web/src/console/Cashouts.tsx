@@ -13,22 +13,29 @@ import type { Currency, Payout, PayoutExport, Redemption } from './state.js';
 
 type Decision = { redemption: Redemption; action: 'approve' | 'reject' };
 
-/** Downloads a bank file of an export: `kind` csv or xml. */
-async function download(code: string, export_id: string, kind: 'csv' | 'xml'): Promise<string> {
-  const response = await fetchRaw('console', `/currencies/${encodeURIComponent(code)}/payouts.${kind}?export=${encodeURIComponent(export_id)}`);
-  return saveDownload(response, `payouts-${code}-${export_id}.${kind}`);
+/** The files of an export: the SEPA file, the CSV, and the CSV for Excel (`;`, decimal comma, byte order mark). */
+type ExportFile = 'xml' | 'csv' | 'excel';
+
+/** Downloads a file of an export. */
+async function download(code: string, export_id: string, file: ExportFile): Promise<string> {
+  const base = `/currencies/${encodeURIComponent(code)}/payouts`;
+  const query = `export=${encodeURIComponent(export_id)}`;
+  const path = file === 'xml' ? `${base}.xml?${query}` : `${base}.csv?${query}&format=${file}`;
+  const response = await fetchRaw('console', path);
+  return saveDownload(response, `payouts-${code}-${export_id}${file === 'excel' ? '-excel.csv' : `.${file}`}`);
 }
 
 function DownloadButtons({ code, export_id, onError }: { code: string; export_id: string; onError: (error: unknown) => void }) {
   const [busy, setBusy] = useState(false);
-  const get = (kind: 'csv' | 'xml') => {
+  const get = (file: ExportFile) => {
     setBusy(true);
-    download(code, export_id, kind).catch(onError).finally(() => setBusy(false));
+    download(code, export_id, file).catch(onError).finally(() => setBusy(false));
   };
   return (
     <span class="button-row">
       <Btn small variant="secondary" icon="download" disabled={busy} onClick={() => get('xml')} data-testid="download-xml">{t('console.download_xml')}</Btn>
       <Btn small variant="secondary" icon="download" disabled={busy} onClick={() => get('csv')} data-testid="download-csv">{t('console.download_csv')}</Btn>
+      <Btn small variant="secondary" icon="download" disabled={busy} onClick={() => get('excel')} data-testid="download-excel" title={t('console.download_excel_hint')}>{t('console.download_excel')}</Btn>
     </span>
   );
 }

@@ -619,6 +619,8 @@ export const en: Dictionary = {
     export_summary: '{count} payouts, {euros}',
     download_xml: 'SEPA file',
     download_csv: 'CSV',
+    download_excel: 'Excel',
+    download_excel_hint: 'CSV for Excel: semicolons, decimal comma',
     payer_missing: 'The paying account of this currency is not set yet. Ask the administrator.',
     payer_missing_admin: 'First set the paying account of this currency in Administration.',
     nothing_to_export: 'Every payout is already in a payment file.',

@@ -619,6 +619,8 @@ export const fr: Dictionary = {
     export_summary: '{count} paiements, {euros}',
     download_xml: 'Fichier SEPA',
     download_csv: 'CSV',
+    download_excel: 'Excel',
+    download_excel_hint: 'CSV pour Excel : points-virgules, virgule décimale',
     payer_missing: 'Le compte payeur de cette monnaie n’est pas encore configuré. Demandez à l’administrateur.',
     payer_missing_admin: 'Configurez d’abord le compte payeur de cette monnaie dans Administration.',
     nothing_to_export: 'Tous les remboursements sont déjà dans un fichier de paiement.',

@@ -624,6 +624,8 @@ export const nl = {
     export_summary: '{count} uitbetalingen, {euros}',
     download_xml: 'SEPA-bestand',
     download_csv: 'CSV',
+    download_excel: 'Excel',
+    download_excel_hint: 'CSV voor Excel: puntkomma’s, decimale komma',
     payer_missing: 'De betalende rekening van deze munt is nog niet ingesteld. Vraag het de beheerder.',
     payer_missing_admin: 'Stel eerst de betalende rekening van deze munt in bij Beheer.',
     nothing_to_export: 'Alle uitbetalingen zitten al in een betaalbestand.',

@@ -22,7 +22,7 @@ import { contractOf } from './support/openapi-contract.js';
 import type { Contract, LiveResponse, OperationKey } from './support/openapi-contract.js';
 import { fundedWallet, pay, requestPayment } from './support/shop-fixtures.js';
 import type { Payer } from './support/shop-fixtures.js';
-import { cappedVolunteer, registerVolunteer } from './support/volunteer-fixtures.js';
+import { cappedVolunteer, openWallet, registerVolunteer } from './support/volunteer-fixtures.js';
 import type { Volunteer } from './support/volunteer-fixtures.js';
 import { api, buildWorld, freshToken, valid_calls } from './support/world.js';
 import type { Call, Role, World } from './support/world.js';
@@ -56,7 +56,9 @@ interface Case {
  * Statuses the document gives an operation that the walk does not provoke, and why. Each must
  * still be documented: an entry that is no longer needed fails the coverage test.
  */
-const not_provoked: Record<string, string> = {};
+const not_provoked: Record<string, string> = {
+  'PATCH /users/{id} 409': 'last_admin needs every other admin disabled first; test/access-lockout.test.ts provokes it (a plain problem, no members of its own)',
+};
 
 let t: TestApp;
 /** Apps on the same database and keys with tight rate limits, one per operation that needs one. */
@@ -79,6 +81,9 @@ let extra: {
   guessed: Volunteer;
   replaced: Payer;
   payment_to_refund: string;
+  /** Open wallets whose own cards are locked, or guessed at, for POST /wallet/pin. */
+  pin_locked: { token: string };
+  pin_guessed: { token: string };
 };
 
 beforeAll(async () => {
@@ -110,6 +115,13 @@ beforeAll(async () => {
   const guessed = await registerVolunteer(t, 'CTR', { name: 'Guessed' });
   const replaced = await fundedWallet(t, 'CTR', '5.00', 'Replaced card');
   expect((await t.request('POST', `${api}/wallets/${replaced.account}/cards`, { token: t.adminToken })).status).toBe(201);
+  // Wallets opened before their cards were locked (the session outlives a lock), and one to guess at.
+  const pin_locked = await registerVolunteer(t, 'CTR', { name: 'Locked later' });
+  const pin_locked_token = await openWallet(t, pin_locked);
+  for (let i = 0; i < t.deps.config.PIN_FAILURES_MAX; i += 1) {
+    await t.request('POST', `${api}/wallet/session`, { body: { card: pin_locked.code, pin: '0000' } });
+  }
+  const pin_guessed_token = await openWallet(t, await registerVolunteer(t, 'CTR', { name: 'Guessed at' }));
   // A payment of 2.00 to refund more than.
   const payment = await pay(t, w.another_wallet.token, (await requestPayment(t, w.tablet, '2.00')).id as string);
   expect(payment.status).toBe(201);
@@ -121,6 +133,8 @@ beforeAll(async () => {
     guessed,
     replaced,
     payment_to_refund: payment.body.id as string,
+    pin_locked: { token: pin_locked_token },
+    pin_guessed: { token: pin_guessed_token },
   };
 });
 
@@ -298,6 +312,18 @@ const special_cases: Record<OperationKey, () => Case[]> = {
   'POST /payment-requests/{id}/cancel': () => [{
     what: 'a request that was paid', status: 409, code: 'already_paid', as: 'device', path: `/payment-requests/${w.payment_requests.paid}/cancel`,
   }],
+  'POST /wallet/pin': () => [
+    { what: 'its own card locked meanwhile', status: 423, code: 'card_locked', members: ['locked_until'], as: extra.pin_locked, path: '/wallet/pin', body: { old_pin: '2468', new_pin: '5827' } },
+    { what: 'a wrong current PIN', status: 422, code: 'invalid_card_or_pin', members: ['tries_left'], as: extra.pin_guessed, path: '/wallet/pin', body: { old_pin: '0004', new_pin: '5827' }, limited: true },
+    { what: 'wrong current PINs over the limit', status: 429, code: 'rate_limited', members: ['retry_after_s'], as: extra.pin_guessed, path: '/wallet/pin', body: { old_pin: '0005', new_pin: '5827' }, limited: true },
+  ],
+  'POST /auth/password': () => [
+    { what: 'a wrong current password', status: 422, code: 'wrong_password', as: 'admin', path: '/auth/password', body: { old_password: 'not it at all', new_password: 'zon-Zee-Strand-77' }, limited: true },
+    { what: 'wrong current passwords over the limit', status: 429, code: 'rate_limited', members: ['retry_after_s'], as: 'admin', path: '/auth/password', body: { old_password: 'not it either', new_password: 'zon-Zee-Strand-77' }, limited: true },
+  ],
+  'POST /cards/{code}/pin': () => [
+    { what: 'a card that was replaced', status: 409, code: 'card_replaced', as: 'admin', path: `/cards/${extra.replaced.code}/pin`, body: { pin: '5827' } },
+  ],
   'POST /shop/charges': () => [
     { what: 'a locked card', status: 423, code: 'card_locked', as: 'device', key: true, path: '/shop/charges', body: { card: extra.locked.code, pin: extra.locked.pin, amount: '0.50' } },
     { what: 'a wrong PIN', status: 422, code: 'invalid_card_or_pin', as: 'device', key: true, path: '/shop/charges', body: { card: extra.guessed.code, pin: '0002', amount: '0.50' }, limited: true },

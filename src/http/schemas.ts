@@ -86,7 +86,9 @@ export const Problem = z.object({
   period: z.enum(['day', 'year']).optional().openapi({ description: 'volunteer_cap_exceeded: the period of that cap' }),
   index: z.number().int().min(0).optional().openapi({ description: 'batch_item_failed: the position of the transfer that failed' }),
   item_code: z.string().optional().openapi({ description: 'batch_item_failed: the code of that transfer\'s failure' }),
-  retry_after_s: z.number().int().min(0).optional().openapi({ description: 'rate_limited: seconds until a new attempt is counted (also in Retry-After)' }),
+  retry_after_s: z.number().int().min(0).optional().openapi({ description: 'rate_limited, card_locked: seconds until a new attempt is counted or the lock ends (also in Retry-After)' }),
+  tries_left: z.number().int().min(0).optional().openapi({ description: 'a wrong PIN of a real card: tries left before the card locks' }),
+  locked_until: z.union([z.string(), z.null()]).optional().openapi({ description: 'card_locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card' }),
 }).openapi('Problem');
 
 /**

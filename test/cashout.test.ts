@@ -337,7 +337,6 @@ describe('payout exports', () => {
     await approve((await redemption(tablet, '100')).id);
     const before = await shopCounts(t);
     expectProblem(await t.request('POST', '/api/v1/currencies/NOP/payout-exports', { token: t.adminToken }), 422, 'payer_missing');
-    expectProblem(await t.request('GET', '/api/v1/currencies/NOP/payouts.xml', { token: t.adminToken }), 422, 'payer_missing');
     expect(await shopCounts(t)).toEqual(before);
     const unexported = await t.request('GET', '/api/v1/currencies/NOP/payouts?unexported=true', { token: t.adminToken });
     expect(unexported.body.items).toHaveLength(1);
@@ -436,16 +435,16 @@ describe('payout exports', () => {
   it('an exported payout is not exported again: a second export is 409 nothing_to_export; a new approval goes only into the next', async () => {
     const before = await shopCounts(t);
     expectProblem(await t.request('POST', '/api/v1/currencies/EXP/payout-exports', { token: coord_exp }), 409, 'nothing_to_export');
-    expectProblem(await t.request('GET', '/api/v1/currencies/EXP/payouts.xml', { token: coord_exp }), 409, 'nothing_to_export');
     expect(await shopCounts(t)).toEqual(before);
 
     const later = await redemption(tablet_b, '500');
     const payout = (await approve(later.id, coord_exp)).payout;
-    // Without ?export= the XML route exports what is new and returns that file.
-    const file = await t.request('GET', '/api/v1/currencies/EXP/payouts.xml', { token: coord_exp });
+    const made = await t.request('POST', '/api/v1/currencies/EXP/payout-exports', { token: coord_exp });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const file = await t.request('GET', made.body.xml_url as string, { token: coord_exp });
     expect(file.status, JSON.stringify(file.body)).toBe(200);
     const second_id = file.headers.get('wijkmunt-export-id');
-    expect(second_id).toEqual(expect.any(String));
+    expect(second_id).toBe(made.body.id);
     expect(second_id).not.toBe(first_export.id);
     const { GrpHdr, PmtInf } = xml.parse(file.body as string).Document.CstmrCdtTrfInitn;
     expect(GrpHdr.MsgId).not.toBe(first_export.message_id);
@@ -466,6 +465,23 @@ describe('payout exports', () => {
     // The CSV without ?export= lists every payout of the currency.
     const all = await t.request('GET', '/api/v1/currencies/EXP/payouts.csv', { token: coord_exp });
     expect(parseCsv(all.body as string)).toHaveLength(1 + 5);
+  });
+
+  it('GET payouts.xml never makes an export (#17): without ?export= it is 422 saying to POST /payout-exports first', async () => {
+    await approve((await redemption(tablet_a, '10')).id, coord_exp);
+    const before = await shopCounts(t);
+    for (const query of ['', '?export=']) {
+      const refused = await t.request('GET', `/api/v1/currencies/EXP/payouts.xml${query}`, { token: coord_exp });
+      expectProblem(refused, 422, 'validation_failed');
+      expect(refused.body.errors).toEqual([{ path: 'export', message: expect.any(String) }]);
+    }
+    const missing = await t.request('GET', '/api/v1/currencies/EXP/payouts.xml', { token: coord_exp });
+    expect(missing.body.detail).toContain('create an export with POST /currencies/{code}/payout-exports first');
+    // The payout waits for the next export: nothing was exported, no file was made.
+    expect(await shopCounts(t)).toEqual(before);
+    const waiting = await t.request('GET', '/api/v1/currencies/EXP/payouts?unexported=true', { token: coord_exp });
+    expect(waiting.body.items).toHaveLength(1);
+    expect((await t.request('POST', '/api/v1/currencies/EXP/payout-exports', { token: coord_exp })).status).toBe(201);
   });
 
   it('?export=ID downloads the same file again (same MsgId, same bytes); an unknown export is 404', async () => {
@@ -505,7 +521,7 @@ describe('payout exports', () => {
     for (const [method, path] of [
       ['GET', '/api/v1/currencies/EXP/payouts'], ['GET', '/api/v1/currencies/EXP/payouts?unexported=true'],
       ['POST', '/api/v1/currencies/EXP/payout-exports'], ['GET', '/api/v1/currencies/EXP/payouts.csv'],
-      ['GET', '/api/v1/currencies/EXP/payouts.xml'], ['GET', `/api/v1/currencies/EXP/payouts.xml?export=${first_export.id}`],
+      ['GET', `/api/v1/currencies/EXP/payouts.xml?export=${first_export.id}`],
       ['GET', '/api/v1/currencies/EXP/redemptions'],
     ] as const) {
       expectProblem(await t.request(method, path, { token: coord_tor }), 403, 'forbidden');

@@ -551,7 +551,9 @@ describe('fuzzing every route: no 5xx, 4xx always problem+json, a refusal writes
     const cash_out = await t.request('POST', `${api}/shop/redemptions`, { token: w.tokens.another_device, idempotencyKey: 'emoji-shop', body: { amount: '1.00' } });
     expect(cash_out.status, JSON.stringify(cash_out.body)).toBe(201);
     expect((await t.request('POST', `${api}/redemptions/${cash_out.body.id}/approve`, { token: admin })).status).toBe(200);
-    const xml = await t.request('GET', `${api}/currencies/${c}/payouts.xml`, { token: admin });
+    const exported = await t.request('POST', `${api}/currencies/${c}/payout-exports`, { token: admin });
+    expect(exported.status, JSON.stringify(exported.body)).toBe(201);
+    const xml = await t.request('GET', exported.body.xml_url as string, { token: admin });
     expect(xml.status, String(xml.body).slice(0, 300)).toBe(200);
     expect(String(xml.body)).toMatch(/<Nm>Shop [A-Z0-9-]+<\/Nm>/);
     // A cash-out worth more than one SEPA transfer can pay is refused when asked for.

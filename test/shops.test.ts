@@ -281,7 +281,7 @@ describe('who may call what', () => {
       ['GET', '/api/v1/currencies/TOR/payouts', undefined],
       ['POST', '/api/v1/currencies/TOR/payout-exports', undefined],
       ['GET', '/api/v1/currencies/TOR/payouts.csv', undefined],
-      ['GET', '/api/v1/currencies/TOR/payouts.xml', undefined],
+      ['GET', '/api/v1/currencies/TOR/payouts.xml?export=00000000-0000-4000-8000-000000000000', undefined],
       ['PATCH', '/api/v1/currencies/TOR', { payment_request_ttl_s: 60 }],
       ['GET', `/api/v1/accounts/${shop_account}`, undefined],
       ['POST', '/api/v1/currencies/TOR/issue', { to_account: shop_account, amount: '100' }],

@@ -134,6 +134,15 @@ describe('forged tokens of every kind are 401', () => {
     }
   });
 
+  it('a properly signed token whose sid or sub is not a uuid is 401 problem+json, never 500 (#17)', async () => {
+    for (const holder of holders) {
+      for (const set of [{ sid: 'not-a-uuid' }, { sub: 'not-a-uuid' }, { sid: 'not-a-uuid', sub: 'not-a-uuid' }, { sid: '' }, { sid: 42 }]) {
+        const reply = await probe(t, holder, await forge(holder.token, { set }));
+        expectProblem(reply, 401, 'unauthenticated');
+      }
+    }
+  });
+
   it('a tampered payload under the old signature, an unknown or missing kid, an expired token: 401', async () => {
     for (const holder of holders) {
       const [header, payload, signature] = holder.token.split('.') as [string, string, string];
@@ -300,10 +309,11 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 describe('verified tokens are remembered only while valid', () => {
   it('a remembered token still expires on time; a changed byte is verified afresh and refused', async () => {
     const keys: TokenKeys = { current_kid: 'k', keys: new Map([['k', new Uint8Array(32).fill(7)]]) };
-    const { token } = await signToken(keys, 'wallet', { sub: 'w1', sid: 's1' }, 60);
-    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ sub: 'w1', sid: 's1', aud: 'wallet' });
+    const claims = { sub: '00000000-0000-4000-8000-000000000001', sid: '00000000-0000-4000-8000-000000000002' };
+    const { token } = await signToken(keys, 'wallet', claims, 60);
+    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ ...claims, aud: 'wallet' });
     // Remembered: the same answer again, and only for the audiences it was checked against.
-    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ sub: 'w1', sid: 's1', aud: 'wallet' });
+    expect(await verifyToken(keys, ['wallet'], token)).toEqual({ ...claims, aud: 'wallet' });
     expect(await verifyToken(keys, ['staff'], token)).toBeUndefined();
     const flipped = token.slice(0, -2) + (token.endsWith('A') ? 'B' : 'A') + token.slice(-1);
     expect(await verifyToken(keys, ['wallet'], flipped)).toBeUndefined();

@@ -25,6 +25,8 @@ import { serveWebClient } from './web-client.js';
 import { createPaymentEvents } from '../db/events.js';
 import { apiCors, limitBody, securityHeaders, serveApiDocs } from './hardening.js';
 import { createRateLimiter } from './rate-limit.js';
+import { completeDocument } from './openapi.js';
+import type { OpenApiDocument } from './openapi.js';
 import { requestIdentity } from './request-id.js';
 import { bearerMatches } from './metrics.js';
 
@@ -98,7 +100,10 @@ function addOperationsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   });
 }
 
-/** The API (mounted under /api/v1): invalid input as ValidationError, timeout, body limit, authentication, routes, OpenAPI document. */
+/**
+ * The API (mounted under /api/v1): invalid input as ValidationError, timeout, body limit,
+ * authentication, routes, and the OpenAPI document (made on its first request, then kept).
+ */
 function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -124,16 +129,18 @@ function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', auditRoutes);
   api.route('/', reportRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  api.doc31('/openapi.json', {
+  let document: OpenApiDocument | undefined;
+  api.get('/openapi.json', (c) => c.json(document ??= completeDocument(api.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
       title: 'Wijkmunt API',
       version: '1',
       description: 'Ledger of neighbourhood coins: currencies, accounts, transfers. Amounts are decimal strings; errors are application/problem+json.',
+      license: { name: 'AGPL-3.0-or-later', url: 'https://spdx.org/licenses/AGPL-3.0-or-later.html' },
     },
     servers: [{ url: api_base_path }],
     security: [{ bearer: [] }],
-  });
+  }))));
   return api;
 }
 

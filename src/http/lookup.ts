@@ -117,12 +117,16 @@ export async function redemptionForStaff(c: AppContext, id: string): Promise<{ r
   return { redemption, currency };
 }
 
-/** A bank export of the currency (already checked for the staff user), when one is named. */
-export async function payoutExportOf(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
-  if (id === undefined) return undefined;
+/** A bank export of the currency (already checked for the staff user), or 404. */
+export async function payoutExportNamed(c: AppContext, currency: Currency, id: string): Promise<PayoutExport> {
   const found = await byId(id, (x) => findPayoutExport(c.get('deps').sql, currency.id, x));
   if (found === undefined) throw new DomainError('not_found', `no payout export ${id}`);
   return found;
+}
+
+/** A bank export of the currency, when one is named. */
+export async function payoutExportOf(c: AppContext, currency: Currency, id: string | undefined): Promise<PayoutExport | undefined> {
+  return id === undefined ? undefined : payoutExportNamed(c, currency, id);
 }
 
 /** Opaque keyset cursors. */

@@ -41,7 +41,16 @@ const http_exception_codes: Record<number, string> = {
   503: 'unavailable',
 };
 
+/**
+ * The challenge every 401 carries (RFC 9110 §15.5.2): this API takes bearer tokens
+ * (RFC 6750 §3); a token that was presented and refused is named `invalid_token`.
+ */
+function bearerChallenge(token_presented: boolean): string {
+  return token_presented ? 'Bearer realm="wijkmunt", error="invalid_token"' : 'Bearer realm="wijkmunt"';
+}
+
 export function problemResponse(c: Context, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Response {
+  if (status === 401) c.header('WWW-Authenticate', bearerChallenge(c.req.header('Authorization') !== undefined));
   const body: Problem = {
     type: `${problem_type_base}${code}`,
     title: titles[status] ?? 'Error',

@@ -64,18 +64,46 @@ export const EuroAmount = z.string().openapi({ example: '123.40' });
 export const Uuid = z.string().uuid();
 export const CurrencyCode = z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/).openapi({ example: 'TOR' });
 
+/**
+ * An RFC 9457 problem. Besides the standard members, a problem may carry the members below:
+ * every member the service sends is listed here (the contract test holds responses to it).
+ */
 export const Problem = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   code: z.string().openapi({ example: 'insufficient_funds' }),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+    .openapi({ description: 'validation_failed: each field that is wrong, and why' }),
+  account_id: Uuid.optional().openapi({ description: 'The account a refused transfer is about' }),
+  available: Amount.optional().openapi({ description: 'insufficient_funds: what the account can still spend' }),
+  room: Amount.optional().openapi({ description: 'balance_max_exceeded: what the account can still receive' }),
+  left: Amount.optional().openapi({ description: 'refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded: what is left of the cap' }),
+  left_minor: z.string().regex(/^-?[0-9]+$/).optional().openapi({ description: 'refund_exceeds_payment: `left` in minor units' }),
+  balance: Amount.optional().openapi({ description: 'account_not_empty: the balance still in the account' }),
+  pending: Amount.optional().openapi({ description: 'account_not_empty: what is reserved by pending transfers' }),
+  cap: Amount.optional().openapi({ description: 'volunteer_cap_exceeded: the cap that would be crossed' }),
+  period: z.enum(['day', 'year']).optional().openapi({ description: 'volunteer_cap_exceeded: the period of that cap' }),
+  index: z.number().int().min(0).optional().openapi({ description: 'batch_item_failed: the position of the transfer that failed' }),
+  item_code: z.string().optional().openapi({ description: 'batch_item_failed: the code of that transfer\'s failure' }),
+  retry_after_s: z.number().int().min(0).optional().openapi({ description: 'rate_limited, card_locked: seconds until a new attempt is counted or the lock ends (also in Retry-After)' }),
+  tries_left: z.number().int().min(0).optional().openapi({ description: 'a wrong PIN of a real card: tries left before the card locks' }),
+  locked_until: z.union([z.string(), z.null()]).optional().openapi({ description: 'card_locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card' }),
 }).openapi('Problem');
 
+/**
+ * Optional to the validator but documented as required: a request without the key reaches the
+ * route, which answers 400 `idempotency_key_missing` (and `idempotency_key_invalid` past 255
+ * characters), as the API promises, instead of the validator's 422.
+ */
 export const IdempotencyHeader = z.object({
   'idempotency-key': z.string().optional().openapi({
-    description: 'Required: 1–255 characters; the same key and body replay the first response.',
+    param: { required: true },
+    minLength: 1,
+    maxLength: 255,
+    description: 'Required (400 without it): 1–255 characters, chosen by the client per request. The same key and '
+      + 'body replay the first response (Idempotency-Replayed: true); the same key with another body is 422.',
   }),
 });
 

@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { uuid_pattern } from '../ledger/ids.js';
 
 export const token_issuer = 'wijkmunt';
 
@@ -93,11 +94,16 @@ function rememberVerified<C, F>(expired: F) {
 
 const bearer_tokens = rememberVerified<VerifiedClaims, undefined>(undefined);
 
+/** Users, wallets, devices and sessions are rows named by uuid: a claim naming anything else names no one. */
+function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && uuid_pattern.test(value);
+}
+
 /**
- * Verifies signature (algorithm pinned), kid, exp, iss and one of `audiences`; undefined when
- * anything fails. Returns the audience the token was made for. Remembered once verified (see
- * rememberVerified); callers still check the session behind the token on every request, so a
- * revoked session ends at once.
+ * Verifies signature (algorithm pinned), kid, exp, iss, one of `audiences`, and that sub and sid
+ * are uuids (a session is looked up by them); undefined when anything fails. Returns the audience
+ * the token was made for. Remembered once verified (see rememberVerified); callers still check
+ * the session behind the token on every request, so a revoked session ends at once.
  */
 export async function verifyToken(keys: TokenKeys, audiences: string[], token: string): Promise<VerifiedClaims | undefined> {
   return bearer_tokens(keys, `${audiences.join(' ')}\n${token}`, () => verifySignedToken(keys, audiences, token));
@@ -112,7 +118,7 @@ async function verifySignedToken(keys: TokenKeys, audiences: string[], token: st
       requiredClaims: ['exp', 'iss', 'aud', 'sub', 'sid'],
     });
     const aud = Array.isArray(payload.aud) ? undefined : payload.aud;
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || aud === undefined || payload.exp === undefined) return undefined;
+    if (!isUuid(payload.sub) || !isUuid(payload.sid) || aud === undefined || payload.exp === undefined) return undefined;
     return { claims: { sub: payload.sub, sid: payload.sid, aud }, expires_ms: payload.exp * 1000 };
   } catch {
     return undefined;

@@ -110,6 +110,8 @@ export interface World {
   other_currency: CurrencyOut;
   /** A coordinator of `currency` whose email and password POST /auth/login uses. */
   login: Staff;
+  /** The admin behind tokens.admin, whose password POST /auth/password changes (and keeps here). */
+  admin_login: Staff;
   /** A staff user for the admin's routes on users (changed, signed out, given a new password). */
   spare_user: string;
   tokens: Record<Exclude<Role, 'anonymous'>, string>;
@@ -214,7 +216,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   const to_reject = await redemption();
 
   return {
-    t, currency, other_currency, login, spare_user: spare_row.id,
+    t, currency, other_currency, login, admin_login: admin, spare_user: spare_row.id,
     tokens: {
       wallet: wallet.token, another_wallet: another_wallet.token,
       device: tablet.token, another_device: another_tablet.token, revoked_device: revoked_tablet.token,
@@ -273,8 +275,13 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'POST /auth/login': (w) => ({ path: '/auth/login', body: { email: w.login.email, password: w.login.password } }),
   'POST /auth/logout': () => ({ path: '/auth/logout', ends_session: true }),
   'GET /auth/me': () => ({ path: '/auth/me' }),
-  // The caller's own password is not known here: a wrong one is the domain's 422 (wrong_password).
-  'POST /auth/password': () => ({ path: '/auth/password', body: { old_password: 'not the password at all', new_password: 'zon-Zee-Strand-44' } }),
+  // As tokens.admin, a real change (the new password is kept for the next one); any other
+  // caller's password is not known here, so for them it is the domain's 422 (wrong_password).
+  'POST /auth/password': (w) => {
+    const old_password = w.admin_login.password;
+    w.admin_login.password = `zon-Zee-Strand-${unique()}`;
+    return { path: '/auth/password', body: { old_password, new_password: w.admin_login.password } };
+  },
   'GET /users': () => ({ path: '/users' }),
   'PATCH /users/{id}': (w) => ({ path: `/users/${w.spare_user}`, body: { currencies: [w.currency.code] } }),
   'POST /users/{id}/sessions/revoke': (w) => ({ path: `/users/${w.spare_user}/sessions/revoke` }),

@@ -7,4140 +7,333 @@
 export interface paths {
   "/auth/login": {
     /** Log in as staff with email and password */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            email: string;
-            password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Logged in */
-        200: {
-          content: {
-            "application/json": {
-              token: string;
-              expires_at: string;
-              user: components["schemas"]["User"];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postAuthLogin"];
   };
   "/auth/logout": {
     /** End the current session: its token stops working at once */
-    post: {
-      responses: {
-        /** @description Logged out */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postAuthLogout"];
   };
   "/auth/me": {
     /** The logged-in staff user */
-    get: {
-      responses: {
-        /** @description The user */
-        200: {
-          content: {
-            "application/json": components["schemas"]["User"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getAuthMe"];
   };
   "/users": {
     /** The staff users (admin) */
-    get: {
-      responses: {
-        /** @description Users */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["User"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getUsers"];
     /** Create a staff user (admin) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            email: string;
-            /** @description At least 12 characters, not one of the most common passwords */
-            password: string;
-            /** @enum {string} */
-            role: "admin" | "coordinator";
-            /** @default [] */
-            currencies?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["User"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postUsers"];
   };
   "/users/{id}": {
     /** Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin) */
-    patch: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            disabled?: boolean;
-            /** @enum {string} */
-            role?: "admin" | "coordinator";
-            currencies?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description The user */
-        200: {
-          content: {
-            "application/json": components["schemas"]["User"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    patch: operations["patchUsersById"];
   };
   "/users/{id}/sessions/revoke": {
     /** End every session of a staff user at once (admin) */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Ended */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postUsersByIdSessionsRevoke"];
   };
   "/users/{id}/password": {
     /** Set a new password for a staff user; their sessions end (admin) */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description At least 12 characters, not one of the most common passwords */
-            password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Set */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postUsersByIdPassword"];
   };
   "/auth/password": {
     /** Change my own password (the current one is required); my other sessions end */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            old_password: string;
-            /** @description At least 12 characters, not one of the most common passwords */
-            new_password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Changed */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postAuthPassword"];
   };
   "/currencies": {
     /** Currencies the staff user works in */
-    get: {
-      responses: {
-        /** @description Currencies */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Currency"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrencies"];
     /** Create a currency and its issuance account (admin) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @example TOR */
-            code: string;
-            name: string;
-            scale: number;
-            euro_per_unit: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            wallet_balance_max?: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            volunteer_cap_day?: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            volunteer_cap_year?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Currency"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrencies"];
   };
   "/currencies/{code}": {
     /** One currency */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description The currency */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Currency"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCode"];
     /** Change a currency's name, payment request expiry, or paying account and pain.001 version for SEPA files (admin) */
-    patch: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            payment_request_ttl_s?: number;
-            payer_name?: string;
-            payer_iban?: string;
-            payer_bic?: string;
-            /**
-             * @description The pain.001 version of the currency's SEPA payout files: `09` (pain.001.001.09, EPC132-08 2023 customer-to-PSP guidelines; the default) or `03` (pain.001.001.03, for a bank that does not take `09` yet)
-             * @example 09
-             * @enum {string}
-             */
-            sepa_version?: "09" | "03";
-          };
-        };
-      };
-      responses: {
-        /** @description The currency */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Currency"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    patch: operations["patchCurrenciesByCode"];
   };
   "/currencies/{code}/supply": {
     /** Where the coins are, and what the city owes if every coin is cashed in */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Supply */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              issued: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              in_programmes: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              in_wallets: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              in_shops: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              redeemed: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              circulating: string;
-              /** @example 123.40 */
-              euro_liability: string;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeSupply"];
   };
   "/currencies/{code}/verify": {
     /** Check the invariants of the ledger on live data */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Result of every check */
-        200: {
-          content: {
-            "application/json": {
-              ok: boolean;
-              checks: {
-                  name: string;
-                  ok: boolean;
-                  detail: string;
-                }[];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeVerify"];
   };
   "/currencies/{code}/accounts": {
     /** Accounts of a currency, by name */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-          kind?: "issuance" | "programme" | "wallet" | "shop";
-          q?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description A page of accounts */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Account"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeAccounts"];
     /** Open a programme, shop or wallet account */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "programme" | "shop" | "wallet";
-            name: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Account"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeAccounts"];
   };
   "/accounts/{id}": {
     /** One account with its balance */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The account */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Account"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getAccountsById"];
     /** Freeze, unfreeze or close an account (never deleted; closed only when it holds nothing) */
-    patch: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            status: "active" | "frozen" | "closed";
-          };
-        };
-      };
-      responses: {
-        /** @description The account */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Account"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    patch: operations["patchAccountsById"];
   };
   "/accounts/{id}/entries": {
     /** Statement of an account with running balance, newest first */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description A page of entries */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Entry"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getAccountsByIdEntries"];
   };
   "/currencies/{code}/transfers": {
     /** Move value between two accounts of a currency. Out of a wallet or a shop only as an `adjustment` with a reason (`memo`); payments, refunds and cash-outs are made by their own paths, rewards only from a programme to a wallet (422 `code_not_allowed`) */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /**
-             * Format: uuid
-             * @description Client-chosen id; a transfer id is used at most once
-             */
-            id?: string;
-            /** Format: uuid */
-            debit_account: string;
-            /** Format: uuid */
-            credit_account: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-            /** @enum {string} */
-            code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
-            memo?: string;
-            /**
-             * @description Reserve now; post or void later
-             * @default false
-             */
-            pending?: boolean;
-            metadata?: {
-              [key: string]: string | number | boolean | null;
-            };
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeTransfers"];
   };
   "/currencies/{code}/transfers/batch": {
     /** Apply up to 1000 transfers, atomically (all or none) or item by item */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            atomic: boolean;
-            transfers: ({
-                /**
-                 * Format: uuid
-                 * @description Client-chosen id; a transfer id is used at most once
-                 */
-                id?: string;
-                /** Format: uuid */
-                debit_account: string;
-                /** Format: uuid */
-                credit_account: string;
-                /**
-                 * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-                 * @example 12.50
-                 */
-                amount: string;
-                /** @enum {string} */
-                code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
-                memo?: string;
-                /**
-                 * @description Reserve now; post or void later
-                 * @default false
-                 */
-                pending?: boolean;
-                metadata?: {
-                  [key: string]: string | number | boolean | null;
-                };
-              })[];
-          };
-        };
-      };
-      responses: {
-        /** @description One result per item, in order */
-        200: {
-          content: {
-            "application/json": {
-              results: ({
-                  /** Format: uuid */
-                  id: string;
-                  /** @enum {string} */
-                  status: "created" | "failed";
-                  error?: {
-                    code: string;
-                    detail: string;
-                  };
-                })[];
-            };
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeTransfersBatch"];
   };
   "/currencies/{code}/issue": {
     /** Issue new coins to an account (a programme budget, or directly) */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            to_account: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-            memo?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeIssue"];
   };
   "/transfers/{id}": {
     /** One transfer */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The transfer */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getTransfersById"];
   };
   "/transfers/{id}/reverse": {
     /** Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      requestBody?: {
-        content: {
-          "application/json": {
-            memo?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The reversal */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postTransfersByIdReverse"];
   };
   "/transfers/{id}/post": {
     /** Post a pending transfer, for its amount or less; at most once */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The resolving transfer */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postTransfersByIdPost"];
   };
   "/transfers/{id}/void": {
     /** Void a pending transfer, releasing the reserved amount; at most once */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The resolving transfer */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postTransfersByIdVoid"];
   };
   "/currencies/{code}/wallets": {
     /** Register a volunteer: a wallet, its PIN and a first card */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A first name or nickname is enough */
-            display_name: string;
-            pin: string;
-            /**
-             * @default nl
-             * @enum {string}
-             */
-            language?: "nl" | "en" | "fr";
-          };
-        };
-      };
-      responses: {
-        /** @description Registered */
-        201: {
-          content: {
-            "application/json": {
-              account: components["schemas"]["Account"];
-              card: components["schemas"]["Card"];
-              display_name: string;
-              /** @enum {string} */
-              language: "nl" | "en" | "fr";
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeWallets"];
   };
   "/wallets/{id}": {
     /** A volunteer: account, name, language and current card */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The wallet */
-        200: {
-          content: {
-            "application/json": {
-              account: components["schemas"]["Account"];
-              card: components["schemas"]["Card"] & (Record<string, never> | null);
-              display_name: string;
-              language: string;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getWalletsById"];
   };
   "/wallets/{id}/cards": {
     /** Issue a new card (lost card): the old card and its sessions stop working at once */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The new card */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Card"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postWalletsByIdCards"];
   };
   "/cards/{code}/block": {
     /** Block a card: it and its sessions stop working at once */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description The card */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Card"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCardsByCodeBlock"];
   };
   "/cards/{code}/unblock": {
     /** Make a blocked card usable again */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description The card */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Card"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCardsByCodeUnblock"];
   };
   "/cards/{code}/unlock": {
     /** Clear a PIN lockout (and unblock a blocked card) */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description The card */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Card"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCardsByCodeUnlock"];
   };
   "/cards/{code}/pin": {
     /** Set a new PIN for a card (a forgotten PIN): the card's lock ends; open sessions stay open */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            pin: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The card */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Card"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCardsByCodePin"];
   };
   "/cards/{code}/qr.svg": {
     /** The QR code of a card: its URL */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description SVG */
-        200: {
-          content: {
-            "image/svg+xml": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCardsByCodeQrSvg"];
   };
   "/currencies/{code}/cards/sheet": {
     /** A printable A4 sheet of cards (HTML with print CSS): name, QR, typed code, instructions */
-    get: {
-      parameters: {
-        query: {
-          /** @description One or more wallet ids */
-          wallet: string | string[];
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description HTML */
-        200: {
-          content: {
-            "text/html": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeCardsSheet"];
   };
   "/currencies/{code}/activities": {
     /** The activity catalogue of a currency */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Activities */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Activity"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeActivities"];
     /** Add an activity to the catalogue, paid per hour or a fixed amount from a programme */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A name, or names per language (nl required) */
-            name: string | {
-              nl: string;
-              en?: string;
-              fr?: string;
-            };
-            /** @enum {string} */
-            category: "repair_cafe" | "it_repair" | "buurtbeheer" | "street_ambassador" | "neighbourhood_party" | "other";
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            rate_per_hour?: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount?: string;
-            /** Format: uuid */
-            programme_account: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Activity"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeActivities"];
   };
   "/activities/{id}": {
     /** Edit an activity (name, category, rate or amount, programme, active) */
-    patch: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A name, or names per language (nl required) */
-            name?: string | {
-              nl: string;
-              en?: string;
-              fr?: string;
-            };
-            /** @enum {string} */
-            category?: "repair_cafe" | "it_repair" | "buurtbeheer" | "street_ambassador" | "neighbourhood_party" | "other";
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            rate_per_hour?: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount?: string;
-            /** Format: uuid */
-            programme_account?: string;
-            active?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description The activity */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Activity"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    patch: operations["patchActivitiesById"];
   };
   "/activities/{id}/sessions": {
     /** Open a session of an activity: a signed claim QR for its volunteers */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody?: {
-        content: {
-          "application/json": {
-            /**
-             * @description Decimal string, at most two decimals
-             * @example 2.5
-             */
-            hours?: string;
-            max_claims?: number;
-            /** Format: date-time */
-            expires_at?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["ActivitySession"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postActivitiesByIdSessions"];
   };
   "/sessions/{id}": {
     /** A session, with its claim token and how many claimed it */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The session */
-        200: {
-          content: {
-            "application/json": components["schemas"]["ActivitySession"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getSessionsById"];
   };
   "/sessions/{id}/qr.svg": {
     /** The claim QR of a session: its claim_url */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description SVG */
-        200: {
-          content: {
-            "image/svg+xml": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getSessionsByIdQrSvg"];
   };
   "/sessions/{id}/awards": {
     /** Event mode: reward the volunteer whose card was scanned (once per session) */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            card: string;
-            /**
-             * @description Decimal string, at most two decimals
-             * @example 2.5
-             */
-            hours?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The reward */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"] & {
-              volunteer: {
-                /** Format: uuid */
-                account: string;
-                display_name: string;
-              };
-            };
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postSessionsByIdAwards"];
   };
   "/sessions/{id}/close": {
     /** End a claim session at once: its QR rewards no one any more (409 session_closed) */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The session, ended */
-        200: {
-          content: {
-            "application/json": components["schemas"]["ActivitySession"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postSessionsByIdClose"];
   };
   "/wallet/session": {
     /** Open a wallet with card + PIN (5 wrong PINs lock the card) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            card: string;
-            pin: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Opened */
-        200: {
-          content: {
-            "application/json": {
-              token: string;
-              expires_at: string;
-              wallet: {
-                /** Format: uuid */
-                account: string;
-                currency: string;
-                display_name: string;
-                language: string;
-              };
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        423: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postWalletSession"];
   };
   "/wallet/logout": {
     /** Close this wallet session */
-    post: {
-      responses: {
-        /** @description Closed */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postWalletLogout"];
   };
   "/wallet/pin": {
     /** Change my PIN (the current one is required and counts as a PIN attempt) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            old_pin: string;
-            new_pin: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Changed */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        423: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postWalletPin"];
   };
   "/wallet": {
     /** My wallet: name and balance */
-    get: {
-      responses: {
-        /** @description The wallet */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Wallet"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getWallet"];
   };
   "/wallet/entries": {
     /** My history, newest first, with who paid or was paid and for which activity */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description A page of entries */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Entry"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getWalletEntries"];
   };
   "/claims": {
     /** Claim the coins of a session by its scanned QR token (once per session) */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            token: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The reward */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postClaims"];
   };
   "/currencies/{code}/shops": {
     /** The shops of a currency */
-    get: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Shops */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Shop"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeShops"];
     /** Register a shop and get a pairing code for its first tablet */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-            iban?: string;
-            address?: string;
-            contact?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Shop"] & {
-              pairing_code: string;
-              pairing_expires_at: string;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodeShops"];
   };
   "/shops/{id}": {
     /** One shop */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The shop */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Shop"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getShopsById"];
     /** Change a shop's name, IBAN, address or contact */
-    patch: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            iban?: string | null;
-            address?: string | null;
-            contact?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description The shop */
-        200: {
-          content: {
-            "application/json": components["schemas"]["Shop"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    patch: operations["patchShopsById"];
   };
   "/shops/{id}/pairing-codes": {
     /** A new single-use pairing code for another tablet of the shop */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": {
-              pairing_code: string;
-              expires_at: string;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopsByIdPairingCodes"];
   };
   "/shops/{id}/devices": {
     /** The paired tablets of a shop */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Devices */
-        200: {
-          content: {
-            "application/json": {
-              items: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  created_at: string;
-                  last_seen_at: string;
-                }[];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getShopsByIdDevices"];
   };
   "/shops/{id}/devices/{device}": {
     /** Unpair a tablet: its token stops working at once */
-    delete: {
-      parameters: {
-        path: {
-          id: string;
-          device: string;
-        };
-      };
-      responses: {
-        /** @description Revoked */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteShopsByIdDevicesByDevice"];
   };
   "/currencies/{code}/redemptions": {
     /** Cash-out requests, newest first (filter by status) */
-    get: {
-      parameters: {
-        query?: {
-          status?: "pending" | "approved" | "rejected" | "reversed";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Redemptions */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Redemption"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeRedemptions"];
   };
   "/redemptions/{id}/approve": {
     /** Approve a cash-out: the coins return to issuance and a payout of exact euros is due */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Decided */
-        200: {
-          content: {
-            "application/json": {
-              redemption: components["schemas"]["Redemption"];
-              payout: components["schemas"]["Payout"];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postRedemptionsByIdApprove"];
   };
   "/redemptions/{id}/reject": {
     /** Reject a cash-out: the reserved coins are released to the shop */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Decided */
-        200: {
-          content: {
-            "application/json": {
-              redemption: components["schemas"]["Redemption"];
-              payout: components["schemas"]["Payout"];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postRedemptionsByIdReject"];
   };
   "/currencies/{code}/payouts": {
     /** Payouts of a currency; `unexported=true` for those not sent to the bank yet */
-    get: {
-      parameters: {
-        query?: {
-          unexported?: "true" | "false";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Payouts */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Payout"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodePayouts"];
   };
   "/currencies/{code}/payout-exports": {
     /** Put every payout not exported yet into one bank export (each payout is exported once) */
-    post: {
-      parameters: {
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["PayoutExport"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postCurrenciesByCodePayoutExports"];
   };
   "/currencies/{code}/payouts.csv": {
     /** Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions */
-    get: {
-      parameters: {
-        query?: {
-          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
-          format?: "csv" | "excel";
-          export?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description CSV: RFC 4180 (`format=csv`, the default), or for Excel (`format=excel`: `;` separator, decimal comma in `euro_amount`, UTF-8 byte order mark); CRLF in both */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodePayoutsCsv"];
   };
   "/currencies/{code}/payouts.xml": {
-    /** SEPA credit transfer file (pain.001.001.09, or .03 where the currency's `sepa_version` says so) of one export (`export=`); without it, exports every payout not exported yet and returns that file */
-    get: {
-      parameters: {
-        query?: {
-          export?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description pain.001 XML */
-        200: {
-          content: {
-            "application/xml": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    /** SEPA credit transfer file (pain.001.001.09, or .03 where the currency's `sepa_version` says so) of one export (`export=`, required); POST /currencies/{code}/payout-exports makes the export */
+    get: operations["getCurrenciesByCodePayoutsXml"];
   };
   "/shop/devices": {
     /** Pair a tablet with a one-time code from the coordinator */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            pairing_code: string;
-            device_name: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Paired */
-        201: {
-          content: {
-            "application/json": {
-              token: string;
-              expires_at: string;
-              shop: {
-                /** Format: uuid */
-                account: string;
-                name: string;
-                currency: string;
-              };
-              device: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-              };
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopDevices"];
   };
   "/shop": {
     /** This shop: balance, pending cash-outs, and today's takings per tablet */
-    get: {
-      responses: {
-        /** @description The shop */
-        200: {
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              account: string;
-              name: string;
-              currency: string;
-              scale: number;
-              euro_per_unit: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              balance: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              available: string;
-              /**
-               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-               * @example 12.50
-               */
-              pending_redemptions: string;
-              device: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-              };
-              today: ({
-                  device: {
-                    /** Format: uuid */
-                    id: string;
-                    name: string;
-                  } | null;
-                  /**
-                   * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-                   * @example 12.50
-                   */
-                  payments: string;
-                  payments_count: number;
-                  /**
-                   * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-                   * @example 12.50
-                   */
-                  refunds: string;
-                })[];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getShop"];
   };
   "/shop/entries": {
     /** This shop's history, newest first */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description A page of entries */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Entry"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getShopEntries"];
   };
   "/shop/device": {
     /** Unpair this tablet: its token stops working at once */
-    delete: {
-      responses: {
-        /** @description Unpaired */
-        204: {
-          content: never;
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteShopDevice"];
   };
   "/shop/payment-requests": {
     /** Ask to be paid: an amount, shown as a QR code until paid or expired */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-            memo?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          content: {
-            "application/json": components["schemas"]["PaymentRequest"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopPaymentRequests"];
   };
   "/payment-requests/{id}": {
     /** What a payment QR asks: shop, amount, status (anyone with the id) */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The request */
-        200: {
-          content: {
-            "application/json": components["schemas"]["PaymentRequest"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getPaymentRequestsById"];
   };
   "/payment-requests/{id}/events": {
     /** Server-sent events: one on every status change, ending when the request is final */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description text/event-stream of `status` events */
-        200: {
-          content: {
-            "text/event-stream": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getPaymentRequestsByIdEvents"];
   };
   "/payment-requests/{id}/pay": {
     /** Pay a payment request from my wallet (exactly once) */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description The payment */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postPaymentRequestsByIdPay"];
   };
   "/payment-requests/{id}/cancel": {
     /** Cancel an open payment request */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Cancelled */
-        200: {
-          content: {
-            "application/json": components["schemas"]["PaymentRequest"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postPaymentRequestsByIdCancel"];
   };
   "/shop/charges": {
     /** Take a payment from a scanned card with the customer's PIN */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            card: string;
-            pin: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-            memo?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The payment */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        423: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        429: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopCharges"];
   };
   "/shop/refunds": {
     /** Refund part or all of a payment to the wallet that paid it */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            transfer_id: string;
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-          };
-        };
-      };
-      responses: {
-        /** @description The refund */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Transfer"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopRefunds"];
   };
   "/shop/redemptions": {
     /** This shop's cash-out requests, newest first */
-    get: {
-      responses: {
-        /** @description Redemptions */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["Redemption"][];
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getShopRedemptions"];
     /** Ask to cash coins in for euros: reserved until a coordinator approves or rejects */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Required: 1–255 characters; the same key and body replay the first response. */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /**
-             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
-             * @example 12.50
-             */
-            amount: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Pending */
-        201: {
-          content: {
-            "application/json": components["schemas"]["Redemption"];
-          };
-        };
-        /** @description Problem */
-        400: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        409: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    post: operations["postShopRedemptions"];
   };
   "/currencies/{code}/audit-log": {
     /** Who did what in a currency, newest first (filter by actor, object, action, time) */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-          /** @description A user, wallet or device id */
-          actor?: string;
-          /** @description An object id (account, card, transfer, …) */
-          object?: string;
-          /** @description An action, or a prefix such as "card" */
-          action?: string;
-          from?: string;
-          to?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description A page of the audit log */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["AuditEntry"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeAuditLog"];
   };
   "/audit-log": {
     /** The whole audit log, logins included (admin) */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-          /** @description A user, wallet or device id */
-          actor?: string;
-          /** @description An object id (account, card, transfer, …) */
-          object?: string;
-          /** @description An action, or a prefix such as "card" */
-          action?: string;
-          from?: string;
-          to?: string;
-        };
-      };
-      responses: {
-        /** @description A page of the audit log */
-        200: {
-          content: {
-            "application/json": {
-              items: components["schemas"]["AuditEntry"][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getAuditLog"];
   };
   "/currencies/{code}/reports/supply": {
     /** Where the coins were at the end of a day: issued, redeemed, held by programmes, wallets and shops, and the euro liability */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The day at whose end to report (default: today) */
-          at?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Supply at the end of the day */
-        200: {
-          content: {
-            "application/json": components["schemas"]["SupplyReport"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeReportsSupply"];
   };
   "/currencies/{code}/reports/volunteering": {
     /** Hours, coins, rewards and volunteers per activity, category or month of a period (aggregates only: no names) */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
-          from?: string;
-          /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
-          to?: string;
-          group?: "activity" | "category" | "month";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Volunteering in the period */
-        200: {
-          content: {
-            "application/json": components["schemas"]["VolunteeringReport"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeReportsVolunteering"];
   };
   "/currencies/{code}/reports/shops": {
     /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
-          from?: string;
-          /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
-          to?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Shops in the period */
-        200: {
-          content: {
-            "application/json": components["schemas"]["ShopsReport"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeReportsShops"];
   };
   "/currencies/{code}/reports/balances": {
     /** Every account's posted balance at the end of a day, from the entries */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The day at whose end to report (default: today) */
-          at?: string;
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description Balances at the end of the day */
-        200: {
-          content: {
-            "application/json": components["schemas"]["BalancesReport"];
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeReportsBalances"];
   };
   "/currencies/{code}/exports/transfers.csv": {
     /** Every transfer of a period as CSV, oldest first, streamed */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
-          from?: string;
-          /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
-          to?: string;
-          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
-          format?: "csv" | "excel";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeExportsTransfersCsv"];
   };
   "/currencies/{code}/exports/balances.csv": {
     /** Every account's balance at the end of a day as CSV, streamed */
-    get: {
-      parameters: {
-        query?: {
-          /** @description The day at whose end to report (default: today) */
-          at?: string;
-          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
-          format?: "csv" | "excel";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeExportsBalancesCsv"];
   };
   "/currencies/{code}/exports/volunteering.csv": {
     /** The volunteering report as CSV (aggregates only), with a last row "total" */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
-          from?: string;
-          /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
-          to?: string;
-          group?: "activity" | "category" | "month";
-          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
-          format?: "csv" | "excel";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeExportsVolunteeringCsv"];
   };
   "/currencies/{code}/exports/shops.csv": {
     /** The shops report as CSV, one row per shop and month, with a last row "total" */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
-          from?: string;
-          /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
-          to?: string;
-          /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
-          format?: "csv" | "excel";
-        };
-        path: {
-          code: string;
-        };
-      };
-      responses: {
-        /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Problem */
-        401: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        403: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        404: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-        /** @description Problem */
-        422: {
-          content: {
-            "application/problem+json": components["schemas"]["Problem"];
-          };
-        };
-      };
-    };
+    get: operations["getCurrenciesByCodeExportsShopsCsv"];
   };
 }
 
@@ -4165,10 +358,63 @@ export interface components {
       detail: string;
       /** @example insufficient_funds */
       code: string;
+      /** @description validation_failed: each field that is wrong, and why */
       errors?: {
           path: string;
           message: string;
         }[];
+      /**
+       * Format: uuid
+       * @description The account a refused transfer is about
+       */
+      account_id?: string;
+      /**
+       * @description insufficient_funds: what the account can still spend
+       * @example 12.50
+       */
+      available?: string;
+      /**
+       * @description balance_max_exceeded: what the account can still receive
+       * @example 12.50
+       */
+      room?: string;
+      /**
+       * @description refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded: what is left of the cap
+       * @example 12.50
+       */
+      left?: string;
+      /** @description refund_exceeds_payment: `left` in minor units */
+      left_minor?: string;
+      /**
+       * @description account_not_empty: the balance still in the account
+       * @example 12.50
+       */
+      balance?: string;
+      /**
+       * @description account_not_empty: what is reserved by pending transfers
+       * @example 12.50
+       */
+      pending?: string;
+      /**
+       * @description volunteer_cap_exceeded: the cap that would be crossed
+       * @example 12.50
+       */
+      cap?: string;
+      /**
+       * @description volunteer_cap_exceeded: the period of that cap
+       * @enum {string}
+       */
+      period?: "day" | "year";
+      /** @description batch_item_failed: the position of the transfer that failed */
+      index?: number;
+      /** @description batch_item_failed: the code of that transfer's failure */
+      item_code?: string;
+      /** @description rate_limited, card_locked: seconds until a new attempt is counted or the lock ends (also in Retry-After) */
+      retry_after_s?: number;
+      /** @description a wrong PIN of a real card: tries left before the card locks */
+      tries_left?: number;
+      /** @description card_locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card */
+      locked_until?: string | null;
     };
     Currency: {
       id: number;
@@ -4393,7 +639,7 @@ export interface components {
       created_at: string;
       decided_at: string | null;
     };
-    Payout: ({
+    Payout: {
       /** Format: uuid */
       id: string;
       /** Format: uuid */
@@ -4412,7 +658,7 @@ export interface components {
       export_id: string | null;
       /** @description Set when the approved cash-out was reversed before this payout was exported */
       cancelled_at: string | null;
-    }) | null;
+    };
     PayoutExport: {
       /** Format: uuid */
       id: string;
@@ -4679,7 +925,14 @@ export interface components {
   parameters: {
   };
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description The bearer challenge of every 401 (RFC 9110, RFC 6750): `Bearer realm="wijkmunt"`, with `error="invalid_token"` when the request carried a token that was refused. */
+    "WWW-Authenticate": string;
+    /** @description Seconds to wait before an attempt is counted again. */
+    "Retry-After": number;
+    /** @description `true` when this is the recorded response of an earlier request with the same Idempotency-Key. */
+    "Idempotency-Replayed": "true";
+  };
   pathItems: never;
 }
 
@@ -4687,4 +940,4565 @@ export type $defs = Record<string, never>;
 
 export type external = Record<string, never>;
 
-export type operations = Record<string, never>;
+export interface operations {
+
+  /** Log in as staff with email and password */
+  postAuthLogin: {
+    requestBody: {
+      content: {
+        "application/json": {
+          email: string;
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Logged in */
+      200: {
+        content: {
+          "application/json": {
+            token: string;
+            expires_at: string;
+            user: components["schemas"]["User"];
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** End the current session: its token stops working at once */
+  postAuthLogout: {
+    responses: {
+      /** @description Logged out */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The logged-in staff user */
+  getAuthMe: {
+    responses: {
+      /** @description The user */
+      200: {
+        content: {
+          "application/json": components["schemas"]["User"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The staff users (admin) */
+  getUsers: {
+    responses: {
+      /** @description Users */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["User"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Create a staff user (admin) */
+  postUsers: {
+    requestBody: {
+      content: {
+        "application/json": {
+          email: string;
+          /** @description At least 12 characters, not one of the most common passwords */
+          password: string;
+          /** @enum {string} */
+          role: "admin" | "coordinator";
+          /** @default [] */
+          currencies?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["User"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Disable or enable a staff user (disabling ends every session at once), or change their role or currencies (admin) */
+  patchUsersById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          disabled?: boolean;
+          /** @enum {string} */
+          role?: "admin" | "coordinator";
+          currencies?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description The user */
+      200: {
+        content: {
+          "application/json": components["schemas"]["User"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** End every session of a staff user at once (admin) */
+  postUsersByIdSessionsRevoke: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Ended */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Set a new password for a staff user; their sessions end (admin) */
+  postUsersByIdPassword: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description At least 12 characters, not one of the most common passwords */
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Set */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change my own password (the current one is required); my other sessions end */
+  postAuthPassword: {
+    requestBody: {
+      content: {
+        "application/json": {
+          old_password: string;
+          /** @description At least 12 characters, not one of the most common passwords */
+          new_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Currencies the staff user works in */
+  getCurrencies: {
+    responses: {
+      /** @description Currencies */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Currency"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Create a currency and its issuance account (admin) */
+  postCurrencies: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @example TOR */
+          code: string;
+          name: string;
+          scale: number;
+          euro_per_unit: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          wallet_balance_max?: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          volunteer_cap_day?: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          volunteer_cap_year?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Currency"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** One currency */
+  getCurrenciesByCode: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The currency */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Currency"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change a currency's name, payment request expiry, or paying account and pain.001 version for SEPA files (admin) */
+  patchCurrenciesByCode: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          payment_request_ttl_s?: number;
+          payer_name?: string;
+          payer_iban?: string;
+          payer_bic?: string;
+          /**
+           * @description The pain.001 version of the currency's SEPA payout files: `09` (pain.001.001.09, EPC132-08 2023 customer-to-PSP guidelines; the default) or `03` (pain.001.001.03, for a bank that does not take `09` yet)
+           * @example 09
+           * @enum {string}
+           */
+          sepa_version?: "09" | "03";
+        };
+      };
+    };
+    responses: {
+      /** @description The currency */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Currency"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Where the coins are, and what the city owes if every coin is cashed in */
+  getCurrenciesByCodeSupply: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Supply */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            issued: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            in_programmes: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            in_wallets: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            in_shops: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            redeemed: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            circulating: string;
+            /** @example 123.40 */
+            euro_liability: string;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Check the invariants of the ledger on live data */
+  getCurrenciesByCodeVerify: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Result of every check */
+      200: {
+        content: {
+          "application/json": {
+            ok: boolean;
+            checks: {
+                name: string;
+                ok: boolean;
+                detail: string;
+              }[];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Accounts of a currency, by name */
+  getCurrenciesByCodeAccounts: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        kind?: "issuance" | "programme" | "wallet" | "shop";
+        q?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description A page of accounts */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Account"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Open a programme, shop or wallet account */
+  postCurrenciesByCodeAccounts: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          kind: "programme" | "shop" | "wallet";
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** One account with its balance */
+  getAccountsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The account */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Freeze, unfreeze or close an account (never deleted; closed only when it holds nothing) */
+  patchAccountsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          status: "active" | "frozen" | "closed";
+        };
+      };
+    };
+    responses: {
+      /** @description The account */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Account"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Statement of an account with running balance, newest first */
+  getAccountsByIdEntries: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of entries */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Entry"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Move value between two accounts of a currency. Out of a wallet or a shop only as an `adjustment` with a reason (`memo`); payments, refunds and cash-outs are made by their own paths, rewards only from a programme to a wallet (422 `code_not_allowed`) */
+  postCurrenciesByCodeTransfers: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * Format: uuid
+           * @description Client-chosen id; a transfer id is used at most once
+           */
+          id?: string;
+          /** Format: uuid */
+          debit_account: string;
+          /** Format: uuid */
+          credit_account: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          /** @enum {string} */
+          code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
+          memo?: string;
+          /**
+           * @description Reserve now; post or void later
+           * @default false
+           */
+          pending?: boolean;
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Apply up to 1000 transfers, atomically (all or none) or item by item */
+  postCurrenciesByCodeTransfersBatch: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          atomic: boolean;
+          transfers: ({
+              /**
+               * Format: uuid
+               * @description Client-chosen id; a transfer id is used at most once
+               */
+              id?: string;
+              /** Format: uuid */
+              debit_account: string;
+              /** Format: uuid */
+              credit_account: string;
+              /**
+               * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+               * @example 12.50
+               */
+              amount: string;
+              /** @enum {string} */
+              code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
+              memo?: string;
+              /**
+               * @description Reserve now; post or void later
+               * @default false
+               */
+              pending?: boolean;
+              metadata?: {
+                [key: string]: string | number | boolean | null;
+              };
+            })[];
+        };
+      };
+    };
+    responses: {
+      /** @description One result per item, in order */
+      200: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": {
+            results: ({
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                status: "created" | "failed";
+                error?: {
+                  code: string;
+                  detail: string;
+                };
+              })[];
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Issue new coins to an account (a programme budget, or directly) */
+  postCurrenciesByCodeIssue: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: uuid */
+          to_account: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          memo?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** One transfer */
+  getTransfersById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The transfer */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported */
+  postTransfersByIdReverse: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          memo?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The reversal */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Post a pending transfer, for its amount or less; at most once */
+  postTransfersByIdPost: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The resolving transfer */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Void a pending transfer, releasing the reserved amount; at most once */
+  postTransfersByIdVoid: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The resolving transfer */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Register a volunteer: a wallet, its PIN and a first card */
+  postCurrenciesByCodeWallets: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A first name or nickname is enough */
+          display_name: string;
+          pin: string;
+          /**
+           * @default nl
+           * @enum {string}
+           */
+          language?: "nl" | "en" | "fr";
+        };
+      };
+    };
+    responses: {
+      /** @description Registered */
+      201: {
+        content: {
+          "application/json": {
+            account: components["schemas"]["Account"];
+            card: components["schemas"]["Card"];
+            display_name: string;
+            /** @enum {string} */
+            language: "nl" | "en" | "fr";
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A volunteer: account, name, language and current card */
+  getWalletsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The wallet */
+      200: {
+        content: {
+          "application/json": {
+            account: components["schemas"]["Account"];
+            card: components["schemas"]["Card"] | null;
+            display_name: string;
+            language: string;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Issue a new card (lost card): the old card and its sessions stop working at once */
+  postWalletsByIdCards: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The new card */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Block a card: it and its sessions stop working at once */
+  postCardsByCodeBlock: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The card */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Make a blocked card usable again */
+  postCardsByCodeUnblock: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The card */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Clear a PIN lockout (and unblock a blocked card) */
+  postCardsByCodeUnlock: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The card */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Set a new PIN for a card (a forgotten PIN): the card's lock ends; open sessions stay open */
+  postCardsByCodePin: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          pin: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The card */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Card"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The QR code of a card: its URL */
+  getCardsByCodeQrSvg: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description SVG */
+      200: {
+        content: {
+          "image/svg+xml": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A printable A4 sheet of cards (HTML with print CSS): name, QR, typed code, instructions */
+  getCurrenciesByCodeCardsSheet: {
+    parameters: {
+      query: {
+        /** @description One or more wallet ids */
+        wallet: string | string[];
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description HTML */
+      200: {
+        content: {
+          "text/html": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The activity catalogue of a currency */
+  getCurrenciesByCodeActivities: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Activities */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Activity"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Add an activity to the catalogue, paid per hour or a fixed amount from a programme */
+  postCurrenciesByCodeActivities: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A name, or names per language (nl required) */
+          name: string | {
+            nl: string;
+            en?: string;
+            fr?: string;
+          };
+          /** @enum {string} */
+          category: "repair_cafe" | "it_repair" | "buurtbeheer" | "street_ambassador" | "neighbourhood_party" | "other";
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          rate_per_hour?: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount?: string;
+          /** Format: uuid */
+          programme_account: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Activity"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Edit an activity (name, category, rate or amount, programme, active) */
+  patchActivitiesById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A name, or names per language (nl required) */
+          name?: string | {
+            nl: string;
+            en?: string;
+            fr?: string;
+          };
+          /** @enum {string} */
+          category?: "repair_cafe" | "it_repair" | "buurtbeheer" | "street_ambassador" | "neighbourhood_party" | "other";
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          rate_per_hour?: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount?: string;
+          /** Format: uuid */
+          programme_account?: string;
+          active?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description The activity */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Activity"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Open a session of an activity: a signed claim QR for its volunteers */
+  postActivitiesByIdSessions: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          /**
+           * @description Decimal string, at most two decimals
+           * @example 2.5
+           */
+          hours?: string;
+          max_claims?: number;
+          /** Format: date-time */
+          expires_at?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ActivitySession"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A session, with its claim token and how many claimed it */
+  getSessionsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The session */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ActivitySession"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The claim QR of a session: its claim_url */
+  getSessionsByIdQrSvg: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description SVG */
+      200: {
+        content: {
+          "image/svg+xml": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Event mode: reward the volunteer whose card was scanned (once per session) */
+  postSessionsByIdAwards: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          card: string;
+          /**
+           * @description Decimal string, at most two decimals
+           * @example 2.5
+           */
+          hours?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The reward */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"] & {
+            volunteer: {
+              /** Format: uuid */
+              account: string;
+              display_name: string;
+            };
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** End a claim session at once: its QR rewards no one any more (409 session_closed) */
+  postSessionsByIdClose: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The session, ended */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ActivitySession"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Open a wallet with card + PIN (5 wrong PINs lock the card) */
+  postWalletSession: {
+    requestBody: {
+      content: {
+        "application/json": {
+          card: string;
+          pin: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Opened */
+      200: {
+        content: {
+          "application/json": {
+            token: string;
+            expires_at: string;
+            wallet: {
+              /** Format: uuid */
+              account: string;
+              currency: string;
+              display_name: string;
+              language: string;
+            };
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      423: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Close this wallet session */
+  postWalletLogout: {
+    responses: {
+      /** @description Closed */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change my PIN (the current one is required and counts as a PIN attempt) */
+  postWalletPin: {
+    requestBody: {
+      content: {
+        "application/json": {
+          old_pin: string;
+          new_pin: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      423: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** My wallet: name and balance */
+  getWallet: {
+    responses: {
+      /** @description The wallet */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Wallet"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** My history, newest first, with who paid or was paid and for which activity */
+  getWalletEntries: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of entries */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Entry"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Claim the coins of a session by its scanned QR token (once per session) */
+  postClaims: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The reward */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The shops of a currency */
+  getCurrenciesByCodeShops: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Shops */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Shop"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Register a shop and get a pairing code for its first tablet */
+  postCurrenciesByCodeShops: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+          iban?: string;
+          address?: string;
+          contact?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Shop"] & {
+            pairing_code: string;
+            pairing_expires_at: string;
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** One shop */
+  getShopsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The shop */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Shop"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change a shop's name, IBAN, address or contact */
+  patchShopsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          iban?: string | null;
+          address?: string | null;
+          contact?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description The shop */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Shop"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A new single-use pairing code for another tablet of the shop */
+  postShopsByIdPairingCodes: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": {
+            pairing_code: string;
+            expires_at: string;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The paired tablets of a shop */
+  getShopsByIdDevices: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Devices */
+      200: {
+        content: {
+          "application/json": {
+            items: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                created_at: string;
+                last_seen_at: string;
+              }[];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Unpair a tablet: its token stops working at once */
+  deleteShopsByIdDevicesByDevice: {
+    parameters: {
+      path: {
+        id: string;
+        device: string;
+      };
+    };
+    responses: {
+      /** @description Revoked */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Cash-out requests, newest first (filter by status) */
+  getCurrenciesByCodeRedemptions: {
+    parameters: {
+      query?: {
+        status?: "pending" | "approved" | "rejected" | "reversed";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Redemptions */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Redemption"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Approve a cash-out: the coins return to issuance and a payout of exact euros is due */
+  postRedemptionsByIdApprove: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Decided */
+      200: {
+        content: {
+          "application/json": {
+            redemption: components["schemas"]["Redemption"];
+            payout: components["schemas"]["Payout"] | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Reject a cash-out: the reserved coins are released to the shop */
+  postRedemptionsByIdReject: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Decided */
+      200: {
+        content: {
+          "application/json": {
+            redemption: components["schemas"]["Redemption"];
+            payout: components["schemas"]["Payout"] | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Payouts of a currency; `unexported=true` for those not sent to the bank yet */
+  getCurrenciesByCodePayouts: {
+    parameters: {
+      query?: {
+        unexported?: "true" | "false";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Payouts */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Payout"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Put every payout not exported yet into one bank export (each payout is exported once) */
+  postCurrenciesByCodePayoutExports: {
+    parameters: {
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["PayoutExport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Payouts as CSV: those of one export (`export=`), or all of the currency; `format=excel` for Excel in Belgian conventions */
+  getCurrenciesByCodePayoutsCsv: {
+    parameters: {
+      query?: {
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+        export?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV: RFC 4180 (`format=csv`, the default), or for Excel (`format=excel`: `;` separator, decimal comma in `euro_amount`, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** SEPA credit transfer file (pain.001.001.09, or .03 where the currency's `sepa_version` says so) of one export (`export=`, required); POST /currencies/{code}/payout-exports makes the export */
+  getCurrenciesByCodePayoutsXml: {
+    parameters: {
+      query: {
+        /** @description Id of an export made by POST /currencies/{code}/payout-exports */
+        export: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description pain.001 XML */
+      200: {
+        headers: {
+          /** @description Id of the export the file belongs to */
+          "Wijkmunt-Export-Id"?: string;
+        };
+        content: {
+          "application/xml": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Pair a tablet with a one-time code from the coordinator */
+  postShopDevices: {
+    requestBody: {
+      content: {
+        "application/json": {
+          pairing_code: string;
+          device_name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Paired */
+      201: {
+        content: {
+          "application/json": {
+            token: string;
+            expires_at: string;
+            shop: {
+              /** Format: uuid */
+              account: string;
+              name: string;
+              currency: string;
+            };
+            device: {
+              /** Format: uuid */
+              id: string;
+              name: string;
+            };
+          };
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** This shop: balance, pending cash-outs, and today's takings per tablet */
+  getShop: {
+    responses: {
+      /** @description The shop */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            account: string;
+            name: string;
+            currency: string;
+            scale: number;
+            euro_per_unit: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            balance: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            available: string;
+            /**
+             * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+             * @example 12.50
+             */
+            pending_redemptions: string;
+            device: {
+              /** Format: uuid */
+              id: string;
+              name: string;
+            };
+            today: ({
+                device: {
+                  /** Format: uuid */
+                  id: string;
+                  name: string;
+                } | null;
+                /**
+                 * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+                 * @example 12.50
+                 */
+                payments: string;
+                payments_count: number;
+                /**
+                 * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+                 * @example 12.50
+                 */
+                refunds: string;
+              })[];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** This shop's history, newest first */
+  getShopEntries: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of entries */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Entry"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Unpair this tablet: its token stops working at once */
+  deleteShopDevice: {
+    responses: {
+      /** @description Unpaired */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Ask to be paid: an amount, shown as a QR code until paid or expired */
+  postShopPaymentRequests: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          memo?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        content: {
+          "application/json": components["schemas"]["PaymentRequest"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** What a payment QR asks: shop, amount, status (anyone with the id) */
+  getPaymentRequestsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The request */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaymentRequest"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Server-sent events: one on every status change, ending when the request is final */
+  getPaymentRequestsByIdEvents: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description text/event-stream of `status` events */
+      200: {
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Pay a payment request from my wallet (exactly once) */
+  postPaymentRequestsByIdPay: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The payment */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Cancel an open payment request */
+  postPaymentRequestsByIdCancel: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Cancelled */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PaymentRequest"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Take a payment from a scanned card with the customer's PIN */
+  postShopCharges: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          card: string;
+          pin: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          memo?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The payment */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      423: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      429: {
+        headers: {
+          "Retry-After": components["headers"]["Retry-After"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Refund part or all of a payment to the wallet that paid it */
+  postShopRefunds: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: uuid */
+          transfer_id: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The refund */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** This shop's cash-out requests, newest first */
+  getShopRedemptions: {
+    responses: {
+      /** @description Redemptions */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Redemption"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Ask to cash coins in for euros: reserved until a coordinator approves or rejects */
+  postShopRedemptions: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Pending */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Redemption"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Who did what in a currency, newest first (filter by actor, object, action, time) */
+  getCurrenciesByCodeAuditLog: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        /** @description A user, wallet or device id */
+        actor?: string;
+        /** @description An object id (account, card, transfer, …) */
+        object?: string;
+        /** @description An action, or a prefix such as "card" */
+        action?: string;
+        from?: string;
+        to?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description A page of the audit log */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The whole audit log, logins included (admin) */
+  getAuditLog: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        /** @description A user, wallet or device id */
+        actor?: string;
+        /** @description An object id (account, card, transfer, …) */
+        object?: string;
+        /** @description An action, or a prefix such as "card" */
+        action?: string;
+        from?: string;
+        to?: string;
+      };
+    };
+    responses: {
+      /** @description A page of the audit log */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Where the coins were at the end of a day: issued, redeemed, held by programmes, wallets and shops, and the euro liability */
+  getCurrenciesByCodeReportsSupply: {
+    parameters: {
+      query?: {
+        /** @description The day at whose end to report (default: today) */
+        at?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Supply at the end of the day */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SupplyReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Hours, coins, rewards and volunteers per activity, category or month of a period (aggregates only: no names) */
+  getCurrenciesByCodeReportsVolunteering: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+        group?: "activity" | "category" | "month";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Volunteering in the period */
+      200: {
+        content: {
+          "application/json": components["schemas"]["VolunteeringReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
+  getCurrenciesByCodeReportsShops: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Shops in the period */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ShopsReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Every account's posted balance at the end of a day, from the entries */
+  getCurrenciesByCodeReportsBalances: {
+    parameters: {
+      query?: {
+        /** @description The day at whose end to report (default: today) */
+        at?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Balances at the end of the day */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BalancesReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Every transfer of a period as CSV, oldest first, streamed */
+  getCurrenciesByCodeExportsTransfersCsv: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Every account's balance at the end of a day as CSV, streamed */
+  getCurrenciesByCodeExportsBalancesCsv: {
+    parameters: {
+      query?: {
+        /** @description The day at whose end to report (default: today) */
+        at?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The volunteering report as CSV (aggregates only), with a last row "total" */
+  getCurrenciesByCodeExportsVolunteeringCsv: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+        group?: "activity" | "category" | "month";
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The shops report as CSV, one row per shop and month, with a last row "total" */
+  getCurrenciesByCodeExportsShopsCsv: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+}

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { requireAdmin } from '../auth.js';
-import { accountForStaff, currencyForStaff, payoutExportOf, redemptionForStaff, shopForStaff } from '../lookup.js';
+import {
+  accountForStaff, currencyForStaff, payoutExportNamed, payoutExportOf, redemptionForStaff, shopForStaff,
+} from '../lookup.js';
 import {
   Account, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, SepaVersion, Text, Uuid, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
@@ -179,7 +181,7 @@ for (const decision of ['approve', 'reject'] as const) {
       : 'Reject a cash-out: the reserved coins are released to the shop',
     request: { params: IdParam },
     responses: {
-      200: jsonResponse(z.object({ redemption: Redemption, payout: PayoutOut.nullable() }), 'Decided'),
+      200: jsonResponse(z.object({ redemption: Redemption, payout: z.union([PayoutOut, z.null()]) }), 'Decided'),
       ...problems(401, 403, 404, 409),
     },
   }), async (c) => {
@@ -258,15 +260,31 @@ shopAdminRoutes.openapi(createRoute({
   return c.body(csv, 200) as never;
 });
 
+/** The export a download names: required, since only POST /payout-exports makes one (a GET changes nothing). */
+const ExportToDownload = z.object({
+  export: z.string({
+    error: (issue) => (issue.input === undefined
+      ? 'required: create an export with POST /currencies/{code}/payout-exports first, then download its xml_url'
+      : undefined),
+  }).min(1).max(100).openapi({ description: 'Id of an export made by POST /currencies/{code}/payout-exports' }),
+});
+
 shopAdminRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/payouts.xml', tags: ['shops'],
-  summary: 'SEPA credit transfer file (pain.001.001.09, or .03 where the currency\'s `sepa_version` says so) of one export (`export=`); without it, '
-    + 'exports every payout not exported yet and returns that file',
-  request: { params: CodeParam, query: z.object({ export: z.string().max(100).optional() }) },
-  responses: { 200: { description: 'pain.001 XML', content: { 'application/xml': { schema: z.string() } } }, ...problems(401, 403, 404, 409, 422) },
+  summary: 'SEPA credit transfer file (pain.001.001.09, or .03 where the currency\'s `sepa_version` says so) of one export (`export=`, required); '
+    + 'POST /currencies/{code}/payout-exports makes the export',
+  request: { params: CodeParam, query: ExportToDownload },
+  responses: {
+    200: {
+      description: 'pain.001 XML',
+      headers: { 'Wijkmunt-Export-Id': { description: 'Id of the export the file belongs to', schema: { type: 'string', format: 'uuid' } } },
+      content: { 'application/xml': { schema: z.string() } },
+    },
+    ...problems(401, 403, 404, 422),
+  },
 }), async (c) => {
   const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const exported = (await payoutExportOf(c, currency, c.req.valid('query').export)) ?? await exportPayouts(services(c), actor(c), currency);
+  const exported = await payoutExportNamed(c, currency, c.req.valid('query').export);
   const xml = await bankFile(services(c), currency, exported);
   c.header('Content-Type', 'application/xml; charset=utf-8');
   c.header('Content-Disposition', `attachment; filename="${exported.message_id}.xml"`);

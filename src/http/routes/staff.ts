@@ -53,6 +53,7 @@ export const staffRoutes = new OpenAPIHono<AppEnv>();
 staffRoutes.openapi(createRoute({
   method: 'post', path: '/auth/login', tags: ['staff'],
   summary: 'Log in as staff with email and password',
+  security: [],
   request: { body: jsonBody(z.object({ email: Email, password: Password })) },
   responses: {
     200: jsonResponse(z.object({ token: z.string(), expires_at: z.string(), user: UserOut }), 'Logged in'),

@@ -92,7 +92,7 @@ volunteerRoutes.openapi(createRoute({
   summary: 'A volunteer: account, name, language and current card',
   request: { params: IdParam },
   responses: {
-    200: jsonResponse(z.object({ account: Account, card: CardOut.nullable(), display_name: z.string(), language: z.string() }), 'The wallet'),
+    200: jsonResponse(z.object({ account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string() }), 'The wallet'),
     ...problems(401, 403, 404),
   },
 }), async (c) => {
@@ -127,7 +127,8 @@ for (const action of ['block', 'unblock', 'unlock'] as const) {
       unlock: 'Clear a PIN lockout (and unblock a blocked card)',
     }[action],
     request: { params: CardParam },
-    responses: { 200: jsonResponse(CardOut, 'The card'), ...problems(401, 403, 404, 409) },
+    // Only a replaced card refuses (409 card_replaced), and only to be unblocked.
+    responses: { 200: jsonResponse(CardOut, 'The card'), ...problems(401, 403, 404, ...(action === 'unblock' ? [409] : [])) },
   }), async (c) => {
     const { card } = await cardForStaff(c, c.req.valid('param').code);
     return c.json(presentCard(c, await access.changeCard(services(c), actor(c), card, action)), 200);

@@ -105,7 +105,7 @@ walletRoutes.openapi(createRoute({
   method: 'post', path: '/claims', tags: ['wallet'],
   summary: 'Claim the coins of a session by its scanned QR token (once per session)',
   request: { headers: IdempotencyHeader, body: jsonBody(z.object({ token: z.string().min(1).max(2048) })) },
-  responses: { 201: jsonResponse(Transfer, 'The reward'), ...problems(400, 401, 403, 404, 409, 422) },
+  responses: { 201: jsonResponse(Transfer, 'The reward'), ...problems(400, 401, 403, 409, 422) },
 }), async (c) => {
   const wallet = requireWallet(c);
   const input = c.req.valid('json');

@@ -74,6 +74,7 @@ POST   /transfers/{id}/post                    401  403  403  403  403  401  404
 POST   /transfers/{id}/void                    401  403  403  403  403  401  404  ok   ok
 POST   /currencies/{code}/wallets              401  403  403  403  403  401  403  ok   ok
 GET    /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
+PATCH  /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
 POST   /wallets/{id}/cards                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/block                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unblock                   401  403  403  403  403  401  404  ok   ok
@@ -83,6 +84,8 @@ GET    /cards/{code}/qr.svg                    401  403  403  403  403  401  404
 GET    /currencies/{code}/cards/sheet          401  403  403  403  403  401  403  ok   ok
 POST   /currencies/{code}/activities           401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/activities           401  403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/sessions             401  403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/wallets              401  403  403  403  403  401  403  ok   ok
 PATCH  /activities/{id}                        401  403  403  403  403  401  404  ok   ok
 POST   /activities/{id}/sessions               401  403  403  403  403  401  404  ok   ok
 GET    /sessions/{id}                          401  403  403  403  403  401  404  ok   ok

@@ -3,6 +3,7 @@
  * QR token (expired, tampered, foreign tokens), event-mode awards by card, the programme budget,
  * reward amounts and metadata, and the wallet's history.
  */
+import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
@@ -13,6 +14,7 @@ import {
   volunteerCounts,
 } from './support/volunteer-fixtures.js';
 import { signClaimToken } from '../src/security/tokens.js';
+import { cardCodeFromBytes, formatCardCode } from '../src/ledger/cards.js';
 
 let t: TestApp;
 let coord_tor: string;
@@ -439,7 +441,9 @@ describe('event mode: the coordinator scans cards', () => {
     const foreign = await registerVolunteer(t, 'ANT', { token: coord_ant });
     const before = await volunteerCounts(t);
     expectProblem(await award(t, session.id, { card: foreign.code }, coord_tor), 422, 'wrong_currency');
-    expectProblem(await award(t, session.id, { card: 'AAAA-BBBB-CCCC-DDDD-E' }, coord_tor), 404, 'not_found');
+    // A code of the right shape whose check symbol fails is a typo; a well-formed unknown code is no card.
+    expectProblem(await award(t, session.id, { card: 'AAAA-BBBB-CCCC-DDDD-E' }, coord_tor), 422, 'card_code_typo');
+    expectProblem(await award(t, session.id, { card: formatCardCode(cardCodeFromBytes(randomBytes(10))) }, coord_tor), 404, 'not_found');
     for (const hours of ['0', '25', '1.234', 'abc', '0.01']) {
       expectProblem(await award(t, session.id, { card: mine.code, hours }, coord_tor), 422, 'validation_failed');
     }

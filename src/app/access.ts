@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError, ValidationError, assert } from '../ledger/errors.js';
 import { weakPassword, weakPasswordMessage, weakPin, weakPinMessage } from '../ledger/secrets.js';
 import type { Account, Currency } from '../ledger/model.js';
-import { cardCodeFromBytes, normalizeCardCode } from '../ledger/cards.js';
+import { cardCodeFromBytes, isCardCodeTypo, normalizeCardCode } from '../ledger/cards.js';
 import { uuid_pattern } from '../ledger/ids.js';
 import { formatPairingCode, normalizePairingCode, pairingCodeFromBytes } from '../ledger/pairing.js';
 import { dummyHash, hashSecret, verifySecret } from '../security/passwords.js';
@@ -20,8 +20,9 @@ import { device_audience, signToken, staff_audience, wallet_audience } from '../
 import { findCurrency, findCurrencyById } from '../db/ledger.js';
 import {
   currentCard, findCard, findWallet, insertWallet, insertWalletSession, isLocked, reissueCard, revokeWalletSession,
-  setCardBlocked, setWalletPin, settlePinAttempt, takePinAttempt, unlockCard,
+  setCardBlocked, setWalletPin, settlePinAttempt, takePinAttempt, unlockCard, updateWalletProfile,
 } from '../db/volunteers.js';
+import type { WalletProfile } from '../db/volunteers.js';
 import type { LockRule } from '../db/volunteers.js';
 import type { Card, Wallet } from '../db/volunteers.js';
 import {
@@ -328,8 +329,35 @@ export async function changeCard(services: Services, actor: Actor, card: Card, a
   return updated;
 }
 
+/** 422 card_code_typo: the check symbol says one character of a typed card code is wrong. */
+export function cardCodeTypo(): DomainError {
+  return new DomainError('card_code_typo', 'check the card code: one of its characters is wrong');
+}
+
+/**
+ * A coordinator changes what is known of a volunteer: the display name (also the account's),
+ * the full name, language, phone, email and a note — the last four for the coordinator's eyes
+ * only. The audit log names the fields that changed, with the new display name and language;
+ * never the contact details or the note themselves.
+ */
+export async function editVolunteer(services: Services, actor: Actor, wallet: Wallet, changes: WalletProfile): Promise<Wallet> {
+  const changed = Object.entries(changes).filter(([field, value]) => value !== undefined && value !== wallet[field as keyof WalletProfile]).map(([field]) => field);
+  if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  const updated = await updateWalletProfile(services.sql, wallet, changes);
+  await recordAudit(services, actor, {
+    action: 'wallet.update', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id },
+    changes: {
+      fields: changed,
+      ...(changed.includes('display_name') ? { display_name: { from: wallet.display_name, to: updated.display_name } } : {}),
+      ...(changed.includes('language') ? { language: { from: wallet.language, to: updated.language } } : {}),
+    },
+  });
+  return updated;
+}
+
 /** The wallet of a scanned card that may be rewarded now in `currency` (event mode). */
 export async function walletOfScannedCard(services: Services, currency: Currency, typed: string): Promise<{ card: Card; wallet: Wallet }> {
+  if (isCardCodeTypo(typed)) throw cardCodeTypo();
   const code = normalizeCardCode(typed);
   const card = code === undefined ? undefined : await findCard(services.sql, code);
   if (card === undefined) throw new DomainError('not_found', 'no such card: scan it again or type its code');

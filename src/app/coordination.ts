@@ -138,15 +138,23 @@ export async function issue<T>(
  * left; an approved cash-out only together with its payout (cashouts.ts).
  */
 export async function reverse<T>(
-  services: Services, actor: Actor, currency: Currency, key: Idempotency, original: Transfer, memo: string | null, present: Present<T>,
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, original: Transfer, input: { memo: string | null; amount?: bigint | undefined },
+  present: Present<T>,
 ): Promise<Answer<T>> {
+  const { memo, amount } = input;
   if (original.code === 'redemption' && original.phase === 'post') {
+    if (amount !== undefined) throw new ValidationError([{ path: 'amount', message: 'an approved cash-out is corrected whole, together with its payout' }]);
     return reverseCashOut(services, actor, currency, key, original, memo, present);
   }
-  const posting: Posting = { id: newTransferId(), code: 'reversal', reverses_id: original.id, memo, created_by: actor.label };
+  const posting: Posting = {
+    id: newTransferId(), code: 'reversal', reverses_id: original.id, memo, created_by: actor.label, ...(amount === undefined ? {} : { amount }),
+  };
   return post(services, actor, currency, { posting, idempotency: key }, (t) => ({
     status: 201, body: present(t),
-    audit: { action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: original.id }, changes: { reversal: t.id, memo } },
+    audit: {
+      action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: original.id },
+      changes: { reversal: t.id, memo, amount: formatAmount(t.amount, currency.scale) },
+    },
   }));
 }
 

@@ -151,7 +151,8 @@ export async function findTransfer(sql: Queryable, id: string): Promise<Transfer
 
 /**
  * Newest first; `before_version` is the keyset cursor. One range scan of the entries key; the
- * activity of a reward is named from its metadata.
+ * activity of a reward is named from its metadata, and whether a correction reversed the row
+ * is one probe of the reverse-once index.
  */
 export async function listEntries(
   sql: Queryable, account: Account, limit: number, before_version?: bigint,
@@ -159,7 +160,8 @@ export async function listEntries(
   return sql<Entry[]>`
     SELECT e.transfer_id, e.account_id, e.version, e.amount, e.balance_after, t.code, t.memo,
            cp.id AS counterparty_id, cp.name AS counterparty_name, e.created_at,
-           act.id AS activity_id, act.name AS activity_name
+           act.id AS activity_id, act.name AS activity_name,
+           EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed
     FROM entries e
     JOIN transfers t ON t.currency_id = e.currency_id AND t.id = e.transfer_id
     JOIN accounts cp ON cp.currency_id = e.currency_id

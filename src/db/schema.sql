@@ -166,9 +166,18 @@ CREATE TABLE wallets (
   pin_hash      text NOT NULL,
   language      text NOT NULL DEFAULT 'nl'::text,
   created_at    timestamp with time zone NOT NULL DEFAULT now(),
+  full_name     text,
+  phone         text,
+  email         text,
+  note          text,
+  updated_at    timestamp with time zone,
   CONSTRAINT wallets_pkey                        PRIMARY KEY (currency_id, account_id),
   CONSTRAINT wallets_display_name_check          CHECK (((length(display_name) >= 1) AND (length(display_name) <= 100))),
+  CONSTRAINT wallets_email_check                 CHECK (((length(email) >= 3) AND (length(email) <= 254))),
+  CONSTRAINT wallets_full_name_check             CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
   CONSTRAINT wallets_language_check              CHECK ((language ~ '^[a-z]{2}$'::text)),
+  CONSTRAINT wallets_note_check                  CHECK (((length(note) >= 1) AND (length(note) <= 1000))),
+  CONSTRAINT wallets_phone_check                 CHECK (((length(phone) >= 1) AND (length(phone) <= 40))),
   CONSTRAINT wallets_currency_id_account_id_fkey FOREIGN KEY (currency_id, account_id) REFERENCES accounts(currency_id, id)
 );
 

@@ -27,6 +27,84 @@ export interface Wallet {
   pin_hash: string;
   language: string;
   created_at: Date;
+  /** For the coordinator's eyes only (never in the wallet, never in a sealed row). */
+  full_name: string | null;
+  phone: string | null;
+  email: string | null;
+  note: string | null;
+  updated_at: Date | null;
+}
+
+/** What a coordinator may change of a volunteer; null clears an optional field. */
+export interface WalletProfile {
+  display_name?: string | undefined;
+  language?: string | undefined;
+  full_name?: string | null | undefined;
+  phone?: string | null | undefined;
+  email?: string | null | undefined;
+  note?: string | null | undefined;
+}
+
+/** Changes a volunteer's profile; the account keeps the display name too (statements show it). */
+export async function updateWalletProfile(sql: Sql, wallet: Wallet, changes: WalletProfile): Promise<Wallet> {
+  const next = { ...wallet, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as Wallet;
+  return transaction(sql, async (tx) => {
+    const [row] = await tx<Wallet[]>`
+      UPDATE wallets SET display_name = ${next.display_name}, language = ${next.language}, full_name = ${next.full_name},
+        phone = ${next.phone}, email = ${next.email}, note = ${next.note}, updated_at = now()
+      WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id}
+      RETURNING *`;
+    if (next.display_name !== wallet.display_name) {
+      await tx`UPDATE accounts SET name = ${next.display_name} WHERE currency_id = ${wallet.currency_id} AND id = ${wallet.account_id}`;
+    }
+    assert(row !== undefined, 'the wallet exists');
+    return row;
+  });
+}
+
+/** A wallet in the coordinator's list: its names and its current card's state. */
+export interface WalletListItem {
+  account_id: string;
+  display_name: string;
+  full_name: string | null;
+  language: string;
+  card_code: string | null;
+  card_status: CardStatus | null;
+  pin_failures: number | null;
+  locked_until: Date | null;
+}
+
+/** Combining marks, which NFD splits off accented letters: "Aïcha" → "Aicha". */
+const combining_marks = '[\u0300-\u036f]';
+
+/**
+ * The volunteers of a currency by name, case- and accent-insensitive ("aicha" finds "Aïcha"), in
+ * the display or the full name, or the one whose card (current or not) is `card_code`; keyset
+ * paged by (lower name, id). A wallet scan per currency: thousands of rows, not millions.
+ */
+export async function listWallets(
+  sql: Queryable, currency_id: number,
+  query: { folded?: string | undefined; card_code?: string | undefined; after?: { name: string; id: string } | undefined; limit: number },
+): Promise<WalletListItem[]> {
+  const pattern = query.folded === undefined ? null : `%${query.folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<WalletListItem[]>`
+    SELECT w.account_id, w.display_name, w.full_name, w.language,
+           c.code AS card_code, c.status AS card_status, c.pin_failures, c.locked_until
+    FROM wallets w
+    LEFT JOIN LATERAL (
+      SELECT * FROM cards WHERE currency_id = w.currency_id AND account_id = w.account_id
+      ORDER BY (status = 'replaced'), created_at DESC LIMIT 1
+    ) c ON true
+    WHERE w.currency_id = ${currency_id}
+      AND (${pattern}::text IS NULL
+           OR regexp_replace(normalize(lower(w.display_name), NFD), ${combining_marks}, '', 'g') LIKE ${pattern}
+           OR regexp_replace(normalize(lower(coalesce(w.full_name, '')), NFD), ${combining_marks}, '', 'g') LIKE ${pattern}
+           OR (${query.card_code ?? null}::text IS NOT NULL
+               AND EXISTS (SELECT 1 FROM cards k WHERE k.currency_id = w.currency_id AND k.account_id = w.account_id AND k.code = ${query.card_code ?? null})))
+      AND (${query.after?.name ?? null}::text IS NULL
+           OR (lower(w.display_name), w.account_id) > (${query.after?.name ?? null}, ${query.after?.id ?? null}::uuid))
+    ORDER BY lower(w.display_name), w.account_id
+    LIMIT ${query.limit}`;
 }
 
 /** Opens a wallet account with its holder and first card, in one transaction. */
@@ -290,4 +368,32 @@ export async function closeActivitySession(sql: Queryable, session: ActivitySess
     RETURNING *`;
   assert(row !== undefined, 'a session is never deleted');
   return row;
+}
+
+/**
+ * The claim sessions of a currency, newest first, with their activities: `open` keeps those
+ * that still reward (not ended, not expired, room left, activity active), `open: false` the
+ * others; keyset paged by (created_at, id).
+ */
+export async function listActivitySessions(
+  sql: Queryable, currency_id: number,
+  query: { open?: boolean | undefined; before?: { us: string; id: string } | undefined; limit: number },
+): Promise<Array<{ session: ActivitySession; activity: Activity; cursor: { us: string; id: string } }>> {
+  const sessions = await sql<(SessionRow & { created_us: bigint })[]>`
+    SELECT s.*, (extract(epoch FROM s.created_at) * 1000000)::bigint AS created_us FROM activity_sessions s JOIN activities a ON a.currency_id = s.currency_id AND a.id = s.activity_id
+    WHERE s.currency_id = ${currency_id}
+      AND (${query.open ?? null}::boolean IS NULL
+           OR (${query.open ?? null}::boolean = (s.closed_at IS NULL AND s.expires_at > now() AND s.claims_count < s.max_claims AND a.active)))
+      AND (${query.before?.us ?? null}::bigint IS NULL
+           OR (s.created_at, s.id) < ('epoch'::timestamptz + ${query.before?.us ?? null}::bigint * interval '1 microsecond', ${query.before?.id ?? null}::uuid))
+    ORDER BY s.created_at DESC, s.id DESC
+    LIMIT ${query.limit}`;
+  // The catalogue of a currency is small: one read names every session's activity.
+  const activities = new Map((await listActivities(sql, currency_id)).map((a) => [a.id, a]));
+  return sessions.map(({ created_us, ...session }) => {
+    const activity = activities.get(session.activity_id);
+    assert(activity !== undefined, 'a session has its activity');
+    // The exact time as PostgreSQL keeps it (microseconds), so the next page starts right after.
+    return { session, activity, cursor: { us: created_us.toString(), id: session.id } };
+  });
 }

@@ -7,7 +7,8 @@ import type { Account, Currency, Transfer } from '../ledger/model.js';
 import type { User } from '../db/users.js';
 import { assert } from '../ledger/errors.js';
 import { uuid_pattern } from '../ledger/ids.js';
-import { normalizeCardCode } from '../ledger/cards.js';
+import { isCardCodeTypo, normalizeCardCode } from '../ledger/cards.js';
+import { cardCodeTypo } from '../app/access.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 import { findActivity, findActivitySession, findCard, findWallet } from '../db/volunteers.js';
 import type { Card, Wallet } from '../db/volunteers.js';
@@ -84,6 +85,7 @@ export async function shopForStaff(c: AppContext, id: string): Promise<{ shop: S
 /** A card (typed with or without dashes) the staff user may see. */
 export async function cardForStaff(c: AppContext, typed: string): Promise<{ card: Card; currency: Currency }> {
   const user = requireStaff(c);
+  if (isCardCodeTypo(typed)) throw cardCodeTypo();
   const code = normalizeCardCode(typed);
   const found = code === undefined ? undefined : await findCard(c.get('deps').sql, code);
   const { row: card, currency } = await seenBy(c, user, found, () => new DomainError('not_found', 'no such card'));

@@ -76,6 +76,7 @@ export function presentEntry(entry: Entry, currency: Currency) {
     memo: entry.memo,
     counterparty: { id: entry.counterparty_id, name: entry.counterparty_name },
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
+    reversed: entry.reversed,
     created_at: entry.created_at.toISOString(),
   };
 }

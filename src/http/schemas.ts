@@ -182,6 +182,7 @@ export const Entry = z.object({
   counterparty: z.object({ id: Uuid, name: z.string() }),
   activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable()
     .openapi({ description: 'For rewards: the activity, named per language' }),
+  reversed: z.boolean().openapi({ description: 'A coordinator\'s correction reversed this transfer; it cannot be corrected again' }),
   created_at: z.string(),
 }).openapi('Entry');
 

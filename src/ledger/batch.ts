@@ -375,8 +375,11 @@ function reversalShape(batch: Batch, p: Posting): Shape | Failure {
   if (original === undefined) return fail('transfer_not_found', { transfer_id: p.reverses_id ?? null });
   if (original.phase !== 'single' && original.phase !== 'post') return fail('not_reversible', { transfer_id: original.id, phase: original.phase });
   if (original.reversed || batch.reversed.has(original.id)) return fail('already_reversed', { transfer_id: original.id });
-  const amount = reversalAmount(original, batch.refundedOf(original));
-  if (amount <= 0n) return fail('already_refunded', { transfer_id: original.id });
+  const left = reversalAmount(original, batch.refundedOf(original));
+  if (left <= 0n) return fail('already_refunded', { transfer_id: original.id });
+  // A partial correction gives back part of what is left; the rest can no longer be corrected.
+  const amount = p.amount ?? left;
+  if (amount <= 0n || amount > left) return fail('reversal_exceeds_left', { transfer_id: original.id, left: left.toString() });
   return {
     phase: 'single', code: 'reversal', debit_id: original.credit_account_id, credit_id: original.debit_account_id,
     amount, reserved: 0n, memo: p.memo ?? null, metadata: p.metadata ?? {},

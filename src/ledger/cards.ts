@@ -44,6 +44,17 @@ export function normalizeCardCode(input: string): string | undefined {
   return checkSymbol(code.slice(0, data_symbols)) === code.charAt(data_symbols) ? code : undefined;
 }
 
+/**
+ * Whether what someone typed has a card code's shape (17 symbols of the alphabet, forgiving as
+ * above) but a check symbol that fails: one symbol was mistyped. Says nothing about whether a
+ * card exists, so a coordinator's screen may say "check the code" rather than "no such card".
+ */
+export function isCardCodeTypo(input: string): boolean {
+  if (input.length > 64) return false;
+  const code = input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  return code.length === card_code_symbols && [...code].every((c) => alphabet.includes(c)) && normalizeCardCode(input) === undefined;
+}
+
 /** "K7QM3D9XP2RT8HWVZ" → "K7QM-3D9X-P2RT-8HWV-Z", for print and screens. */
 export function formatCardCode(code: string): string {
   return code.match(/.{1,4}/g)?.join('-') ?? code;

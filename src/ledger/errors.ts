@@ -59,6 +59,8 @@ export const error_status = {
   activity_inactive: 409,
   last_admin: 409,
   wrong_password: 422,
+  card_code_typo: 422,
+  reversal_exceeds_left: 422,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

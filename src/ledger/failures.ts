@@ -75,6 +75,8 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
       return 'this activity has been stopped; its sessions reward no one any more';
     case 'already_refunded':
       return `payment ${String(detail.transfer_id ?? '')} was refunded in full: nothing is left to reverse`;
+    case 'reversal_exceeds_left':
+      return `a correction gives back at most what is left of the transfer: ${amountIn(detail, 'left', scale)}`;
     case 'refund_exceeds_payment':
       return `a refund cannot exceed what is left of the payment: ${amountIn(detail, 'left', scale)}`;
     case 'not_refundable':
@@ -101,7 +103,7 @@ export function failureError(code: string, detail: FailureDetail, scale: number)
   // Machine-readable amounts, for screens that say what is still possible.
   if (code === 'insufficient_funds') extra.available = amountIn(detail, 'available', scale);
   if (code === 'balance_max_exceeded') extra.room = amountIn(detail, 'room', scale);
-  if (code === 'refund_exceeds_payment') Object.assign(extra, { left: amountIn(detail, 'left', scale), left_minor: String(detail.left ?? '0') });
+  if (code === 'refund_exceeds_payment' || code === 'reversal_exceeds_left') Object.assign(extra, { left: amountIn(detail, 'left', scale), left_minor: String(detail.left ?? '0') });
   if (code === 'account_not_empty') Object.assign(extra, { balance: amountIn(detail, 'balance', scale), pending: amountIn(detail, 'pending', scale) });
   if (code === 'volunteer_cap_exceeded') {
     Object.assign(extra, { cap: amountIn(detail, 'cap', scale), left: amountIn(detail, 'left', scale), period: detail.period });

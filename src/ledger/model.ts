@@ -121,6 +121,8 @@ export interface Entry {
   /** For rewards: the activity, named per language. */
   activity_id: string | null;
   activity_name: Record<string, string> | null;
+  /** A coordinator's correction reversed this transfer (it is not offered for correction again). */
+  reversed: boolean;
 }
 
 export type TransferResult =

@@ -92,7 +92,7 @@ export interface paths {
     get: operations["getTransfersById"];
   };
   "/transfers/{id}/reverse": {
-    /** Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported */
+    /** Correct a posted transfer with one the other way, at most once: all of it, or `amount` of it (at most what is left: a payment's refunds are left out), with the reason in `memo`, shown in the volunteer's history; an approved cash-out only whole, with its payout not yet exported */
     post: operations["postTransfersByIdReverse"];
   };
   "/transfers/{id}/post": {
@@ -104,12 +104,16 @@ export interface paths {
     post: operations["postTransfersByIdVoid"];
   };
   "/currencies/{code}/wallets": {
+    /** The volunteers, by name: q finds "Aïcha" from "aicha" (case and accents do not matter), or a card code typed with or without dashes */
+    get: operations["getCurrenciesByCodeWallets"];
     /** Register a volunteer: a wallet, its PIN and a first card */
     post: operations["postCurrenciesByCodeWallets"];
   };
   "/wallets/{id}": {
-    /** A volunteer: account, name, language and current card */
+    /** A volunteer: account, names, language, contact details, note and current card */
     get: operations["getWalletsById"];
+    /** Change what is known of a volunteer: display name, full name, language, phone, email, note (null clears) */
+    patch: operations["patchWalletsById"];
   };
   "/wallets/{id}/cards": {
     /** Issue a new card (lost card): the old card and its sessions stop working at once */
@@ -152,6 +156,10 @@ export interface paths {
   "/activities/{id}/sessions": {
     /** Open a session of an activity: a signed claim QR for its volunteers */
     post: operations["postActivitiesByIdSessions"];
+  };
+  "/currencies/{code}/sessions": {
+    /** The claim sessions of a currency, newest first, from every device; open=true keeps those that still reward */
+    get: operations["getCurrenciesByCodeSessions"];
   };
   "/sessions/{id}": {
     /** A session, with its claim token and how many claimed it */
@@ -515,6 +523,8 @@ export interface components {
           [key: string]: string;
         };
       } | null;
+      /** @description A coordinator's correction reversed this transfer; it cannot be corrected again */
+      reversed: boolean;
       created_at: string;
     };
     Transfer: {
@@ -556,6 +566,31 @@ export interface components {
       /** @description While locked: when the lock ends by itself; null when it holds until a coordinator unlocks the card */
       locked_until: string | null;
       created_at: string;
+    };
+    VolunteerWallet: {
+      account: components["schemas"]["Account"];
+      card: components["schemas"]["Card"] | null;
+      display_name: string;
+      language: string;
+      full_name: string | null;
+      phone: string | null;
+      email: string | null;
+      note: string | null;
+      updated_at: string | null;
+    };
+    VolunteerListItem: {
+      /** Format: uuid */
+      account: string;
+      display_name: string;
+      full_name: string | null;
+      language: string;
+      card: ({
+        code: string;
+        display_code: string;
+        /** @enum {string} */
+        status: "active" | "blocked" | "replaced";
+        locked: boolean;
+      }) | null;
     };
     Activity: {
       /** Format: uuid */
@@ -600,6 +635,15 @@ export interface components {
       claim_url: string;
       expires_at: string;
       closed_at: string | null;
+    };
+    ActivitySessionListItem: components["schemas"]["ActivitySession"] & {
+      activity_name: {
+        nl: string;
+        en?: string;
+        fr?: string;
+      };
+      /** @description Still rewards: not ended, not expired, room left, its activity active */
+      open: boolean;
     };
     Wallet: {
       /** Format: uuid */
@@ -2233,7 +2277,7 @@ export interface operations {
       };
     };
   };
-  /** Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported */
+  /** Correct a posted transfer with one the other way, at most once: all of it, or `amount` of it (at most what is left: a payment's refunds are left out), with the reason in `memo`, shown in the volunteer's history; an approved cash-out only whole, with its payout not yet exported */
   postTransfersByIdReverse: {
     parameters: {
       header: {
@@ -2248,6 +2292,11 @@ export interface operations {
       content: {
         "application/json": {
           memo?: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount?: string;
         };
       };
     };
@@ -2426,6 +2475,57 @@ export interface operations {
       };
     };
   };
+  /** The volunteers, by name: q finds "Aïcha" from "aicha" (case and accents do not matter), or a card code typed with or without dashes */
+  getCurrenciesByCodeWallets: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        q?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description A page of volunteers */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["VolunteerListItem"][];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Register a volunteer: a wallet, its PIN and a first card */
   postCurrenciesByCodeWallets: {
     parameters: {
@@ -2495,7 +2595,7 @@ export interface operations {
       };
     };
   };
-  /** A volunteer: account, name, language and current card */
+  /** A volunteer: account, names, language, contact details, note and current card */
   getWalletsById: {
     parameters: {
       path: {
@@ -2506,12 +2606,69 @@ export interface operations {
       /** @description The wallet */
       200: {
         content: {
-          "application/json": {
-            account: components["schemas"]["Account"];
-            card: components["schemas"]["Card"] | null;
-            display_name: string;
-            language: string;
-          };
+          "application/json": components["schemas"]["VolunteerWallet"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change what is known of a volunteer: display name, full name, language, phone, email, note (null clears) */
+  patchWalletsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          display_name?: string;
+          full_name?: string | null;
+          /** @enum {string} */
+          language?: "nl" | "en" | "fr";
+          phone?: string | null;
+          email?: string | null;
+          note?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description The wallet */
+      200: {
+        content: {
+          "application/json": components["schemas"]["VolunteerWallet"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
       /** @description Problem */
@@ -3101,6 +3258,57 @@ export interface operations {
       400: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The claim sessions of a currency, newest first, from every device; open=true keeps those that still reward */
+  getCurrenciesByCodeSessions: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        open?: "true" | "false";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description A page of sessions */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["ActivitySessionListItem"][];
+            next_cursor: string | null;
+          };
         };
       };
       /** @description Problem */

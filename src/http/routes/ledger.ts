@@ -270,16 +270,19 @@ ledgerRoutes.openapi(createRoute({
   return c.json(presentTransfer(transfer, currency), 200);
 });
 
+const ReverseIn = z.object({ memo: Memo.optional(), amount: Amount.optional() });
+
 ledgerRoutes.openapi(createRoute({
   method: 'post', path: '/transfers/{id}/reverse', tags: ['transfers'],
-  summary: 'Correct a posted transfer with one the other way, at most once: a payment partly refunded for what is left, an approved cash-out only with its payout not yet exported',
-  request: { params: IdParam, headers: IdempotencyHeader, body: { content: { 'application/json': { schema: z.object({ memo: Memo.optional() }) } } } },
+  summary: 'Correct a posted transfer with one the other way, at most once: all of it, or `amount` of it (at most what is left: a payment\'s refunds are left out), with the reason in `memo`, shown in the volunteer\'s history; an approved cash-out only whole, with its payout not yet exported',
+  request: { params: IdParam, headers: IdempotencyHeader, body: { content: { 'application/json': { schema: ReverseIn } } } },
   responses: { 201: jsonResponse(Transfer, 'The reversal'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const { transfer, currency } = await transferForStaff(c, c.req.valid('param').id);
-  const input = await optionalJson(c, z.object({ memo: Memo.optional() }));
+  const input = await optionalJson(c, ReverseIn);
+  const amount = input.amount === undefined ? undefined : parseAmount(input.amount, currency.scale);
   return answer<ReturnType<typeof presentTransfer>, 201>(c, await coordination.reverse(services(c), actor(c), currency, idempotencyOf(c, input),
-    transfer, input.memo ?? null, (t) => presentTransfer(t, currency)));
+    transfer, { memo: input.memo ?? null, amount }, (t) => presentTransfer(t, currency)));
 });
 
 for (const phase of ['post', 'void'] as const) {

@@ -2,10 +2,10 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import QRCode from 'qrcode';
 import type { AppContext, AppEnv } from '../context.js';
 import {
-  accountForStaff, activityForStaff, cardForStaff, currencyForStaff, sessionForStaff, walletForStaff,
+  accountForStaff, activityForStaff, cardForStaff, currencyForStaff, decodeCursor, encodeCursor, isBigintCursor, sessionForStaff, uuid_pattern, walletForStaff,
 } from '../lookup.js';
 import {
-  Account, Amount, DateTime, IdempotencyHeader, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, problems,
+  Account, Amount, DateTime, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
 } from '../schemas.js';
 import { presentAccount, presentTransfer } from '../present.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
@@ -14,14 +14,15 @@ import { addActivity, awardByCard, closeSession, editActivity, openSession } fro
 import { renderCardSheet } from '../card-sheet.js';
 import { assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
-import { formatCardCode } from '../../ledger/cards.js';
+import { formatCardCode, normalizeCardCode } from '../../ledger/cards.js';
+import { foldForSearch } from '../../ledger/text.js';
 import { activity_categories, languages, rewardFor } from '../../ledger/volunteering.js';
 import type { Activity, ActivitySession, LocalizedName } from '../../ledger/volunteering.js';
 import type { Currency } from '../../ledger/model.js';
 import { signClaimToken } from '../../security/tokens.js';
 import { findAccount } from '../../db/ledger.js';
-import { currentCard, isLocked, listActivities } from '../../db/volunteers.js';
-import type { Card } from '../../db/volunteers.js';
+import { currentCard, isLocked, listActivities, listActivitySessions, listWallets } from '../../db/volunteers.js';
+import type { Card, Wallet } from '../../db/volunteers.js';
 
 export const volunteerRoutes = new OpenAPIHono<AppEnv>();
 
@@ -87,25 +88,97 @@ volunteerRoutes.openapi(createRoute({
   }, 201);
 });
 
-volunteerRoutes.openapi(createRoute({
-  method: 'get', path: '/wallets/{id}', tags: ['volunteers'],
-  summary: 'A volunteer: account, name, language and current card',
-  request: { params: IdParam },
-  responses: {
-    200: jsonResponse(z.object({ account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string() }), 'The wallet'),
-    ...problems(401, 403, 404),
-  },
-}), async (c) => {
-  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+/** A volunteer as the coordinator sees them; the contact fields and the note never reach the wallet. */
+const WalletOut = z.object({
+  account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string(),
+  full_name: z.string().nullable(), phone: z.string().nullable(), email: z.string().nullable(), note: z.string().nullable(),
+  updated_at: z.string().nullable(),
+}).openapi('VolunteerWallet');
+
+async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) {
   const sql = c.get('deps').sql;
   const account = await findAccount(sql, wallet.account_id);
   const card = await currentCard(sql, wallet);
   assert(account !== undefined, 'a wallet has its account');
-  return c.json({
+  return {
     account: presentAccount(account, currency), card: card === undefined ? null : presentCard(c, card),
     display_name: wallet.display_name, language: wallet.language,
+    full_name: wallet.full_name, phone: wallet.phone, email: wallet.email, note: wallet.note,
+    updated_at: wallet.updated_at?.toISOString() ?? null,
+  };
+}
+
+volunteerRoutes.openapi(createRoute({
+  method: 'get', path: '/wallets/{id}', tags: ['volunteers'],
+  summary: 'A volunteer: account, names, language, contact details, note and current card',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+  return c.json(await presentWallet(c, wallet, currency), 200);
+});
+
+/** An optional text a coordinator may clear with null. */
+const Optional = (max: number) => Text.trim().min(1).max(max).nullable().optional();
+
+volunteerRoutes.openapi(createRoute({
+  method: 'patch', path: '/wallets/{id}', tags: ['volunteers'],
+  summary: 'Change what is known of a volunteer: display name, full name, language, phone, email, note (null clears)',
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({
+      display_name: Text.trim().min(1).max(100).optional(),
+      full_name: Optional(200), language: Language.optional(),
+      phone: Text.trim().min(1).max(40).regex(/^[0-9+()./ -]+$/, 'digits, spaces and + ( ) . / - only').nullable().optional(),
+      email: Text.trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').nullable().optional(),
+      note: Optional(1000),
+    })),
+  },
+  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+  const updated = await access.editVolunteer(services(c), actor(c), wallet, c.req.valid('json'));
+  return c.json(await presentWallet(c, updated, currency), 200);
+});
+
+const WalletListItem = z.object({
+  account: Uuid, display_name: z.string(), full_name: z.string().nullable(), language: z.string(),
+  card: z.union([z.object({
+    code: z.string(), display_code: z.string(), status: z.enum(['active', 'blocked', 'replaced']), locked: z.boolean(),
+  }), z.null()]),
+}).openapi('VolunteerListItem');
+
+volunteerRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/wallets', tags: ['volunteers'],
+  summary: 'The volunteers, by name: q finds "Aïcha" from "aicha" (case and accents do not matter), or a card code typed with or without dashes',
+  request: { params: CodeParam, query: PageQuery.extend({ q: Text.max(100).optional() }) },
+  responses: { 200: jsonResponse(pageOf(WalletListItem), 'A page of volunteers'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const query = c.req.valid('query');
+  const after = decodeCursor(query.cursor, isNameCursor);
+  const rows = await listWallets(c.get('deps').sql, currency.id, {
+    folded: query.q === undefined ? undefined : foldForSearch(query.q), card_code: query.q === undefined ? undefined : normalizeCardCode(query.q),
+    after, limit: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const failures_max = c.get('deps').config.PIN_FAILURES_MAX;
+  return c.json({
+    items: page.map((w) => ({
+      account: w.account_id, display_name: w.display_name, full_name: w.full_name, language: w.language,
+      card: w.card_code === null || w.card_status === null ? null : {
+        code: w.card_code, display_code: formatCardCode(w.card_code), status: w.card_status,
+        locked: (w.pin_failures ?? 0) >= failures_max && (w.locked_until === null || w.locked_until > new Date()),
+      },
+    })),
+    next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor({ name: last.display_name.toLowerCase(), id: last.account_id }) : null,
   }, 200);
 });
+
+const isNameCursor = (v: unknown): v is { name: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { id?: unknown }).id === 'string'
+  && uuid_pattern.test((v as { id: string }).id);
 
 volunteerRoutes.openapi(createRoute({
   method: 'post', path: '/wallets/{id}/cards', tags: ['volunteers'],
@@ -285,6 +358,38 @@ volunteerRoutes.openapi(createRoute({
   const { activity, currency } = await activityForStaff(c, c.req.valid('param').id);
   const session = await openSession(services(c), actor(c), currency, activity, c.req.valid('json'));
   return c.json(await presentSession(c, session, activity, currency), 201);
+});
+
+const SessionListItem = SessionOut.extend({
+  activity_name: z.object({ nl: z.string(), en: z.string().optional(), fr: z.string().optional() }),
+  open: z.boolean().openapi({ description: 'Still rewards: not ended, not expired, room left, its activity active' }),
+}).openapi('ActivitySessionListItem');
+
+const isSessionCursor = (v: unknown): v is { us: string; id: string } =>
+  typeof v === 'object' && v !== null && isBigintCursor((v as { us?: unknown }).us)
+  && typeof (v as { id?: unknown }).id === 'string' && uuid_pattern.test((v as { id: string }).id);
+
+volunteerRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/sessions', tags: ['volunteers'],
+  summary: 'The claim sessions of a currency, newest first, from every device; open=true keeps those that still reward',
+  request: { params: CodeParam, query: PageQuery.extend({ open: z.enum(['true', 'false']).optional() }) },
+  responses: { 200: jsonResponse(pageOf(SessionListItem), 'A page of sessions'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const query = c.req.valid('query');
+  const before = decodeCursor(query.cursor, isSessionCursor);
+  const rows = await listActivitySessions(c.get('deps').sql, currency.id, {
+    open: query.open === undefined ? undefined : query.open === 'true', before, limit: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const now = new Date();
+  const items = [];
+  for (const { session, activity } of page) {
+    const open = session.closed_at === null && session.expires_at > now && session.claims_count < session.max_claims && activity.active;
+    items.push({ ...(await presentSession(c, session, activity, currency)), activity_name: activity.name, open });
+  }
+  const last = rows.length > query.limit ? page.at(-1) : undefined;
+  return c.json({ items, next_cursor: last === undefined ? null : encodeCursor(last.cursor) }, 200);
 });
 
 volunteerRoutes.openapi(createRoute({

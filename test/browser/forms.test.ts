@@ -3,11 +3,14 @@
  * transfer, a new currency and a new user each show their success, clear what was typed and
  * change the ledger (checked through the API); sent again where that must fail, each shows the
  * API's problem and no success. The currency's paying account, freezing an account and
- * registering a shop likewise.
+ * registering a shop likewise. Then PINs and passwords: a wrong PIN says how many tries are
+ * left, a locked card and too many tries say until when, a volunteer changes their PIN (a weak
+ * one refused in words), a coordinator sets a new PIN for a locked card, an admin manages the
+ * staff accounts, and a coordinator changes their own password.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openConsole, requireTools, withPage, worldAndBrowser } from './support.js';
+import { openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -17,6 +20,24 @@ let browser: Browser;
 let admin: string;
 
 const problemCode = (page: Page, testid: string) => page.getByTestId(testid).locator('[data-code]').getAttribute('data-code');
+const text = async (page: Page, testid: string) => (await page.getByTestId(testid).innerText()).replace(/\s+/g, ' ').trim();
+
+/** A made-up problem+json answer, for states the demo cannot reach quickly (a lock that holds, too many tries). */
+const problem = (status: number, code: string, extra: Record<string, unknown>) => (route: Route) => route.fulfill({
+  status, contentType: 'application/problem+json',
+  body: JSON.stringify({ type: 'about:blank', title: code, status, code, detail: code, ...extra }),
+});
+
+/** The wallet's change-PIN screen: the current PIN, then the new one twice, one PIN pad at a time. */
+async function changePin(page: Page, old_pin: string, new_pin: string): Promise<void> {
+  const step = () => page.getByTestId('pin-change-step').getAttribute('data-step');
+  await expect.poll(step, poll).toBe('old');
+  await typePin(page, old_pin);
+  await expect.poll(step, poll).toBe('new');
+  await typePin(page, new_pin);
+  await expect.poll(step, poll).toBe('again');
+  await typePin(page, new_pin);
+}
 
 it('has a Chromium and its fonts', () => requireTools());
 
@@ -139,4 +160,172 @@ describe('console forms, in Chromium', () => {
       expect(shops.body.items.map((shop: { name: string }) => shop.name)).toContain('Fietsherstel Macharius');
     });
   }, 120_000);
+
+  it('PINs and passwords: tries left, locks in words, a changed PIN, a new PIN from the console, staff accounts', async () => {
+    const person = world.demo.volunteers.find((v) => v.name === 'Pieter')!;
+    const wrong = person.pin === '9999' ? '8888' : '9999';
+    const new_pin = person.pin === '5831' ? '5832' : '5831';
+    const strong = '7392';
+    const session = (pin: string) => world.api('POST', '/wallet/session', { body: { card: person.card, pin } });
+
+    await withPage(browser, world, 'phone', 'nl', async (page) => {
+      await page.goto(person.card_url);
+      await page.getByTestId('open-card').waitFor();
+
+      // A wrong PIN says how many tries are left before the card locks.
+      await typePin(page, wrong);
+      await expect.poll(() => page.getByTestId('tries-left').getAttribute('data-tries'), poll).toBe('4');
+      expect(await text(page, 'tries-left')).toBe('Nog 4 pogingen voor je kaart tijdelijk geblokkeerd wordt.');
+
+      // A lock that holds until a coordinator unlocks it, and too many tries from this device, in words.
+      await page.route('**/api/v1/wallet/session', problem(423, 'card_locked', { locked_until: null }));
+      await typePin(page, wrong);
+      await expect.poll(() => problemCode(page, 'open-error'), poll).toBe('card_locked');
+      expect(await text(page, 'open-error')).toContain('je kaart is geblokkeerd tot de coördinator je kaart ontgrendelt');
+      await page.unroute('**/api/v1/wallet/session');
+      await page.route('**/api/v1/wallet/session', problem(429, 'rate_limited', { retry_after_s: 170 }));
+      await typePin(page, wrong);
+      await expect.poll(() => problemCode(page, 'open-error'), poll).toBe('rate_limited');
+      expect(await text(page, 'open-error')).toBe('Te veel mislukte pogingen na elkaar. Probeer opnieuw over 3 minuten.');
+      await page.unroute('**/api/v1/wallet/session');
+      await typePin(page, person.pin);
+      await page.getByTestId('wallet-home').waitFor();
+
+      // Changing the PIN: a weak new one is refused in plain words, a good one works at once.
+      await page.getByTestId('change-pin').click();
+      await page.getByTestId('wallet-pin').waitFor();
+      await changePin(page, person.pin, '1234');
+      await expect.poll(() => problemCode(page, 'pin-change-error'), poll).toBe('validation_failed');
+      expect(await text(page, 'pin-change-error')).toBe('Kies een pincode die moeilijker te raden is: niet vier dezelfde cijfers, geen reeks zoals 1234, geen jaartal.');
+      expect(await page.getByTestId('pin-change-step').getAttribute('data-step')).toBe('new');
+      await typePin(page, new_pin);
+      await expect.poll(() => page.getByTestId('pin-change-step').getAttribute('data-step'), poll).toBe('again');
+      await typePin(page, new_pin);
+      await page.getByTestId('pin-change-success').waitFor();
+      expect((await session(new_pin)).status).toBe(200);
+      expect((await session(person.pin)).status).toBe(401);
+
+      // A wrong current PIN counts like any wrong PIN: tries left, then the lock with its time.
+      await page.goto('/wallet/pin');
+      await changePin(page, person.pin, strong);
+      await expect.poll(() => problemCode(page, 'pin-change-error'), poll).toBe('invalid_card_or_pin');
+      expect(await text(page, 'tries-left')).toBe('Nog 3 pogingen voor je kaart tijdelijk geblokkeerd wordt.');
+      expect((await session(person.pin)).status).toBe(401);
+      await changePin(page, person.pin, strong);
+      await expect.poll(() => text(page, 'tries-left'), poll).toBe('Nog 1 poging voor je kaart tijdelijk geblokkeerd wordt.');
+      await changePin(page, person.pin, strong);
+      await expect.poll(() => problemCode(page, 'pin-change-error'), poll).toBe('card_locked');
+      expect(await text(page, 'pin-change-error')).toMatch(/je kaart is geblokkeerd tot [^()]*\d{1,2}:\d{2} \(nog 1[45] minuten\)/);
+      expect(await page.getByTestId('tries-left').count()).toBe(0);
+    });
+
+    const coordinator = { email: world.demo.coordinator.email, password: 'fiets boom lantaarn regen' };
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      // Too many logins from this device, in words (made up here), then the real login.
+      await page.goto('/console');
+      await page.route('**/api/v1/auth/login', problem(429, 'rate_limited', { retry_after_s: 42 }));
+      await page.getByTestId('login-email').fill(world.demo.admin.email);
+      await page.getByTestId('login-password').fill(world.demo.admin.password);
+      await page.getByTestId('login-submit').click();
+      await expect.poll(() => problemCode(page, 'login-error'), poll).toBe('rate_limited');
+      expect(await text(page, 'login-error')).toBe('Te veel mislukte pogingen na elkaar. Probeer opnieuw over 42 seconden.');
+      await page.unroute('**/api/v1/auth/login');
+      await openConsole(page, world.demo.admin);
+
+      // The locked card says until when; a weak new PIN is refused, a good one unlocks the card.
+      await page.goto(`/console/wallets/${person.account}`);
+      await expect.poll(() => page.getByTestId('card-status').getAttribute('data-locked'), poll).toBe('true');
+      expect(await text(page, 'card-locked')).toMatch(/^Vergrendeld tot [^()]*\d{1,2}:\d{2}$/);
+      await page.getByTestId('set-pin').click();
+      await page.locator('[data-testid="card-dialog"][open]').waitFor();
+      await page.getByTestId('set-pin-new').fill('1111');
+      await page.getByTestId('set-pin-again').fill('1111');
+      await page.getByTestId('card-dialog').getByTestId('confirm-ok').click();
+      await expect.poll(() => page.getByTestId('set-pin-new').getAttribute('aria-invalid'), poll).toBe('true');
+      expect(await text(page, 'card-dialog')).toContain('Kies een pincode die moeilijker te raden is');
+      await page.getByTestId('set-pin-new').fill(strong);
+      await page.getByTestId('set-pin-again').fill(strong);
+      await page.getByTestId('card-dialog').getByTestId('confirm-ok').click();
+      await page.getByTestId('card-action-done').waitFor();
+      await expect.poll(() => page.getByTestId('card-status').getAttribute('data-locked'), poll).toBe('false');
+      expect((await session(strong)).status).toBe(200);
+
+      // A lock that holds until the coordinator unlocks it (made up here) says so.
+      await page.route(`**/api/v1/wallets/${person.account}`, async (route) => {
+        const response = await route.fetch();
+        const wallet = await response.json();
+        await route.fulfill({ response, json: { ...wallet, card: { ...wallet.card, locked: true, locked_until: null } } });
+      });
+      await page.reload();
+      await expect.poll(() => text(page, 'card-locked'), poll).toBe('Vergrendeld tot je ontgrendelt');
+      await page.getByTestId('unlock-card').waitFor();
+      await page.unroute(`**/api/v1/wallets/${person.account}`);
+
+      // Registering with a weak PIN: the field says why.
+      await page.goto('/console/wallets/new');
+      await page.getByTestId('register-name').fill('Zwakke Pin');
+      await page.getByTestId('register-pin').fill('1234');
+      await page.getByTestId('register-pin-again').fill('1234');
+      await page.getByTestId('register-submit').click();
+      await expect.poll(() => page.getByTestId('register-pin').getAttribute('aria-invalid'), poll).toBe('true');
+      expect(await text(page, 'console-register')).toContain('Kies een pincode die moeilijker te raden is');
+      expect(await page.getByTestId('register-success').count()).toBe(0);
+
+      // Staff accounts: a new password (a weak one refused first), logged out everywhere, disabled and enabled.
+      await page.goto('/console/admin');
+      const row = page.locator(`[data-testid="user-row"][data-email="${coordinator.email}"]`);
+      await row.waitFor();
+      await row.getByTestId('user-set-password').click();
+      await page.locator('[data-testid="user-dialog"][open]').waitFor();
+      await page.getByTestId('user-new-password').fill('kort');
+      await page.getByTestId('user-dialog').getByTestId('confirm-ok').click();
+      await expect.poll(() => page.getByTestId('user-new-password').getAttribute('aria-invalid'), poll).toBe('true');
+      expect(await text(page, 'user-dialog')).toContain('Kies een wachtwoord dat moeilijker te raden is');
+      await page.getByTestId('user-new-password').fill(coordinator.password);
+      await page.getByTestId('user-dialog').getByTestId('confirm-ok').click();
+      await page.getByTestId('user-action-done').waitFor();
+      const token = await world.login(coordinator);
+
+      await row.getByTestId('user-revoke').click();
+      await page.getByTestId('user-dialog').getByTestId('confirm-ok').click();
+      await expect.poll(() => text(page, 'user-action-done'), poll).toContain('overal afgemeld');
+      expect((await world.api('GET', '/auth/me', { token })).status).toBe(401);
+
+      await row.getByTestId('user-disable').click();
+      await page.getByTestId('user-dialog').getByTestId('confirm-ok').click();
+      await expect.poll(() => row.getAttribute('data-disabled'), poll).toBe('true');
+      expect((await world.api('POST', '/auth/login', { body: coordinator })).status).toBe(401);
+      await row.getByTestId('user-enable').click();
+      await page.getByTestId('user-dialog').getByTestId('confirm-ok').click();
+      await expect.poll(() => row.getAttribute('data-disabled'), poll).toBe('false');
+      expect((await world.api('POST', '/auth/login', { body: coordinator })).status).toBe(200);
+    });
+
+    // The coordinator changes their own password: their other sessions end, this one stays.
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, coordinator);
+      const other = await world.login(coordinator);
+      await page.getByTestId('change-password').click();
+      await page.getByTestId('console-password').waitFor();
+      expect(await page.getByTestId('change-password').getAttribute('aria-current')).toBe('page');
+      const send = async (old_password: string, new_password: string) => {
+        await page.getByTestId('password-old').fill(old_password);
+        await page.getByTestId('password-new').fill(new_password);
+        await page.getByTestId('password-again').fill(new_password);
+        await page.getByTestId('password-submit').click();
+      };
+      await send('niet mijn wachtwoord', 'zon maan sterren zee');
+      await expect.poll(() => problemCode(page, 'password-error'), poll).toBe('wrong_password');
+      expect(await page.getByTestId('password-old').getAttribute('aria-invalid')).toBe('true');
+      await send(coordinator.password, 'kort');
+      await expect.poll(() => page.getByTestId('password-new').getAttribute('aria-invalid'), poll).toBe('true');
+      expect(await text(page, 'console-password')).toContain('Kies een wachtwoord dat moeilijker te raden is');
+      await send(coordinator.password, 'zon maan sterren zee');
+      await page.getByTestId('password-changed').waitFor();
+      expect((await world.api('GET', '/auth/me', { token: other })).status).toBe(401);
+      expect(await world.login({ email: coordinator.email, password: 'zon maan sterren zee' })).not.toBe('');
+      await page.getByTestId('nav-wallets').click();
+      await page.getByTestId('wallet-row').first().waitFor();
+    });
+  }, 180_000);
 });

@@ -115,6 +115,10 @@ describe('every screen, in Chromium', () => {
         await testid(page, 'card-qr').locator('svg').waitFor();
         await screen(page, 'wallet-card');
 
+        await page.goto('/wallet/pin');
+        await testid(page, 'pin-change-step').waitFor();
+        await screen(page, 'wallet-pin-change');
+
         await page.goto(`/p/${open_request}`);
         await testid(page, 'pay-summary').waitFor();
         await testid(page, 'pay-confirm').waitFor();
@@ -273,6 +277,11 @@ describe('every screen, in Chromium', () => {
         await page.locator('[data-testid="card-dialog"][open]').waitFor();
         await screen(page, 'console-block-dialog');
         await testid(page, 'confirm-cancel').click();
+        await testid(page, 'set-pin').click();
+        await page.locator('[data-testid="card-dialog"][open]').waitFor();
+        await testid(page, 'set-pin-new').waitFor();
+        await screen(page, 'console-set-pin-dialog');
+        await testid(page, 'confirm-cancel').click();
 
         // Activities and sessions.
         await page.goto('/console/activities');
@@ -336,7 +345,15 @@ describe('every screen, in Chromium', () => {
         await screen(page, 'console-audit');
         await page.goto('/console/admin');
         await testid(page, 'currency-code').waitFor();
+        await testid(page, 'user-row').waitFor();
         await screen(page, 'console-admin');
+        await testid(page, 'user-set-password').click();
+        await page.locator('[data-testid="user-dialog"][open]').waitFor();
+        await screen(page, 'console-user-password-dialog');
+        await testid(page, 'confirm-cancel').click();
+        await testid(page, 'change-password').click();
+        await testid(page, 'password-old').waitFor();
+        await screen(page, 'console-password');
         await page.goto('/console/nothing-here');
         await testid(page, 'console-not-found').waitFor();
         await screen(page, 'console-not-found');

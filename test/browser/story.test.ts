@@ -164,6 +164,7 @@ describe('the whole story, in Chromium', () => {
     await refused.waitFor();
     expect(await refused.getAttribute('data-code')).toBe('unauthenticated');
     expect(await refused.innerText()).toMatch(/pincode/i);
+    expect(await page.getByTestId('tries-left').innerText()).toBe('Nog 4 pogingen voor je kaart tijdelijk geblokkeerd wordt.');
     await checkScreen(page, world, 'wallet-pin-wrong', both);
     await typePin(page, person.pin);
     await page.getByTestId('wallet-home').waitFor();
@@ -286,6 +287,7 @@ describe('the whole story, in Chromium', () => {
     await refused.waitFor();
     expect(await refused.getAttribute('data-code')).toBe('invalid_card_or_pin');
     expect(await refused.innerText()).toBe('De pincode klopt niet (of deze kaart werkt niet meer). Probeer opnieuw.');
+    expect(await tablet.getByTestId('tries-left').innerText()).toBe('Nog 4 pogingen voor deze kaart tijdelijk geblokkeerd wordt.');
     // Still the same payment, still paired.
     expect(await attr(tablet, 'charge-step', 'data-step')).toBe('pin');
     await checkScreen(tablet, world, 'shop-card-wrong-pin', both);

@@ -1,17 +1,15 @@
-import { useState } from 'preact/hooks';
-import { ApiError, consoleApi } from '../api.js';
-import { t } from '../i18n/index.js';
+import { useEffect, useState } from 'preact/hooks';
+import { consoleApi } from '../api.js';
+import { formatDate, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
+import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { ConsolePage } from './Shell.js';
-import { Btn, Field, Panel } from './ui.js';
-import { amountInput, chooseCurrency, currencies, currency, isAdmin, loadSession } from './state.js';
-import type { Currency } from './state.js';
-
-function fieldError(error: unknown, path: string): string | undefined {
-  return error instanceof ApiError ? error.errors.find((e) => e.path === path)?.message : undefined;
-}
+import { Btn, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
+import type { ConsoleIconName } from './ui.js';
+import { amountInput, chooseCurrency, currencies, currency, fieldError, isAdmin, loadSession, me } from './state.js';
+import type { Currency, StaffUser } from './state.js';
 
 function NewCurrency() {
   const [code, setCode] = useState('');
@@ -140,18 +138,18 @@ function Payer({ cur }: { cur: Currency }) {
   );
 }
 
-function NewUser() {
+function NewUser({ onCreated }: { onCreated: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'coordinator' | 'admin'>('coordinator');
   const [chosen, setChosen] = useState<Set<string>>(new Set(currency.value === undefined ? [] : [currency.value.code]));
   const { busy, error, done, run } = useAction();
-  const [invalid, setInvalid] = useState<{ email?: string; password?: string }>({});
+  const [invalid, setInvalid] = useState<{ email?: string }>({});
   const submit = async (event: Event) => {
     event.preventDefault();
     const found: typeof invalid = {};
     if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) found.email = t('console.user_email_invalid');
-    if (password.length < 10) found.password = t('console.user_password_short');
+    // How long and how hard to guess a password must be is the server's rule: its answer shows on the field.
     setInvalid(found);
     if (Object.keys(found).length > 0) return;
     const created = await run(async () => {
@@ -161,6 +159,7 @@ function NewUser() {
     if (!created) return;
     setEmail('');
     setPassword('');
+    onCreated();
   };
   return (
     <Panel title={t('console.user_create')} icon="user-plus" testid="user-new">
@@ -170,7 +169,8 @@ function NewUser() {
         <Field label={t('console.login_email')} error={invalid.email} required>
           {(attrs) => <input {...attrs} type="email" autoComplete="off" value={email} data-testid="user-email" onInput={(e) => setEmail(e.currentTarget.value)} />}
         </Field>
-        <Field label={t('console.user_password')} hint={t('console.user_password_hint')} error={invalid.password} required>
+        <Field label={t('console.user_password')} hint={t('console.user_password_hint')} required
+          error={fieldError(error, 'password') === undefined ? undefined : t('console.password_weak')}>
           {(attrs) => <input {...attrs} type="password" autoComplete="new-password" value={password} data-testid="user-password" onInput={(e) => setPassword(e.currentTarget.value)} />}
         </Field>
         <fieldset class="field">
@@ -209,16 +209,159 @@ function NewUser() {
   );
 }
 
+type UserAction = 'disable' | 'enable' | 'revoke' | 'password';
+
+/** The staff users with their state; disable or enable, log out everywhere, set a new password (each after a confirmation). */
+function Users({ version }: { version: number }) {
+  const [users, setUsers] = useState<StaffUser[] | undefined>(undefined);
+  const [loadError, setLoadError] = useState<unknown>(undefined);
+  const [target, setTarget] = useState<{ user: StaffUser; action: UserAction } | undefined>(undefined);
+  const [password, setPassword] = useState('');
+  const { busy, error, done, run, reset } = useAction();
+
+  const load = async () => {
+    setLoadError(undefined);
+    try {
+      setUsers((await consoleApi.get('/users')).items);
+    } catch (caught) {
+      setLoadError(caught);
+    }
+  };
+  useEffect(() => { void load(); }, [version]);
+
+  const ask = (user: StaffUser, action: UserAction) => {
+    reset();
+    setPassword('');
+    setTarget({ user, action });
+  };
+
+  const act = async () => {
+    if (target === undefined) return;
+    const { user, action } = target;
+    const ok = await run(async () => {
+      if (action === 'disable' || action === 'enable') {
+        await consoleApi.patch('/users/{id}', { path: { id: user.id }, body: { disabled: action === 'disable' } });
+      } else if (action === 'revoke') {
+        await consoleApi.post('/users/{id}/sessions/revoke', { path: { id: user.id } });
+      } else {
+        await consoleApi.post('/users/{id}/password', { path: { id: user.id }, body: { password } });
+      }
+      return t(`console.user_done_${action}`, { email: user.email });
+    });
+    if (!ok) return;
+    setTarget(undefined);
+    setPassword('');
+    await load();
+  };
+
+  const email = target?.user.email ?? '';
+  const texts: Record<UserAction, { title: string; body: string; ok: string; icon: ConsoleIconName }> = {
+    disable: { title: t('console.user_disable_title', { email }), body: t('console.user_disable_body', { email }), ok: t('console.user_disable'), icon: 'ban' },
+    enable: { title: t('console.user_enable_title', { email }), body: t('console.user_enable_body', { email }), ok: t('console.user_enable'), icon: 'check' },
+    revoke: { title: t('console.user_revoke_title', { email }), body: t('console.user_revoke_body', { email }), ok: t('console.user_revoke'), icon: 'logout' },
+    password: { title: t('console.user_set_password_title', { email }), body: t('console.user_set_password_body', { email }), ok: t('console.user_set_password'), icon: 'key' },
+  };
+  const shown = target === undefined ? undefined : texts[target.action];
+
+  return (
+    <Panel title={t('console.users_title')} icon="people" testid="users">
+      <p class="hint">{t('console.users_intro')}</p>
+      {done !== undefined && <Alert kind="success" data-testid="user-action-done">{done}</Alert>}
+      {loadError !== undefined && <ProblemAlert error={loadError} onRetry={() => void load()} />}
+      {users === undefined ? (loadError === undefined && <Loading />) : users.length === 0 ? <p class="muted">{t('console.users_none')}</p> : (
+        <div class="table-wrap">
+          <table class="table" data-testid="user-list">
+            <thead>
+              <tr>
+                <th scope="col">{t('console.login_email')}</th>
+                <th scope="col">{t('console.user_role')}</th>
+                <th scope="col">{t('console.col_status')}</th>
+                <th scope="col" class="row-actions">{t('console.col_actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => {
+                const self = user.id === me.value?.id;
+                return (
+                  <tr key={user.id} data-testid="user-row" data-id={user.id} data-email={user.email} data-disabled={String(user.disabled)}>
+                    <td>
+                      {user.email}
+                      {self && <span class="muted"> ({t('console.user_you')})</span>}
+                    </td>
+                    <td>
+                      {user.role === 'admin' ? t('console.role_admin') : t('console.role_coordinator')}
+                      <br />
+                      <span class="muted">
+                        {user.role === 'admin' ? t('console.user_all_currencies') : user.currencies.length === 0 ? t('console.user_no_currencies') : user.currencies.join(', ')}
+                      </span>
+                    </td>
+                    <td>
+                      {user.disabled
+                        ? <StatusTag kind="bad" testid="user-status">{t('console.user_disabled')}</StatusTag>
+                        : <StatusTag kind="ok" testid="user-status">{t('console.user_active')}</StatusTag>}
+                      <br />
+                      <span class="muted">
+                        {user.password_changed_at === null
+                          ? t('console.user_password_unchanged')
+                          : t('console.user_password_changed', { when: formatDate(user.password_changed_at, 'short') })}
+                      </span>
+                    </td>
+                    <td class="row-actions">
+                      {/* Your own account: change your password from the menu; disabling or logging out yourself here would lock you out. */}
+                      {!self && (
+                        <div class="row-buttons">
+                          {user.disabled
+                            ? <Btn small variant="secondary" icon="check" data-testid="user-enable" onClick={() => ask(user, 'enable')}>{t('console.user_enable')}</Btn>
+                            : <Btn small variant="danger" icon="ban" data-testid="user-disable" onClick={() => ask(user, 'disable')}>{t('console.user_disable')}</Btn>}
+                          <Btn small variant="secondary" icon="logout" data-testid="user-revoke" onClick={() => ask(user, 'revoke')}>{t('console.user_revoke')}</Btn>
+                          <Btn small variant="secondary" icon="key" data-testid="user-set-password" onClick={() => ask(user, 'password')}>{t('console.user_set_password')}</Btn>
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={target !== undefined}
+        title={shown?.title ?? ''}
+        confirmLabel={shown?.ok ?? ''}
+        confirmIcon={shown?.icon ?? 'check'}
+        danger={target?.action === 'disable'}
+        busy={busy}
+        onCancel={() => setTarget(undefined)}
+        onConfirm={() => void act()}
+        testid="user-dialog"
+      >
+        {shown !== undefined && <p>{shown.body}</p>}
+        {target?.action === 'password' && (
+          <Field label={t('console.password_new')} hint={t('console.password_hint')} required
+            error={fieldError(error, 'password') === undefined ? undefined : t('console.password_weak')}>
+            {(attrs) => <input {...attrs} type="password" autoComplete="new-password" value={password} data-testid="user-new-password" onInput={(e) => setPassword(e.currentTarget.value)} />}
+          </Field>
+        )}
+        {error !== undefined && <ProblemAlert error={error} testid="user-action-error" overrides={{ last_admin: t('console.last_admin') }} />}
+      </ConfirmDialog>
+    </Panel>
+  );
+}
+
 export function Admin() {
   const cur = currency.value;
+  // A new user shows up in the list at once.
+  const [users_version, setUsersVersion] = useState(0);
   return (
     <ConsolePage title={t('console.admin_title')} testid="console-admin">
       {!isAdmin.value ? <Alert kind="info">{t('console.admin_only')}</Alert> : (
         <>
           <div class="detail-grid">
             <NewCurrency />
-            <NewUser />
+            <NewUser onCreated={() => setUsersVersion((v) => v + 1)} />
           </div>
+          <Users version={users_version} />
           {cur !== undefined && <Payer key={cur.code} cur={cur} />}
         </>
       )}

@@ -19,6 +19,7 @@
  *   /console/accounts/:id             an account's statement, reversals
  *   /console/audit                    the audit log
  *   /console/admin                    currencies and staff users (admin)
+ *   /console/password                 change my own password
  *
  * Texts: the `console` section of i18n/nl.ts (then en.ts, fr.ts). API: `consoleApi`.
  */
@@ -41,6 +42,7 @@ import { Cashouts } from './Cashouts.js';
 import { AccountStatement, Ledger } from './Ledger.js';
 import { AuditLog } from './Audit.js';
 import { Admin } from './Admin.js';
+import { ChangePassword } from './Password.js';
 
 function NotFound() {
   return (
@@ -91,6 +93,7 @@ function Console() {
       <Route path="/accounts/:id" component={AccountStatement} />
       <Route path="/audit" component={AuditLog} />
       <Route path="/admin" component={Admin} />
+      <Route path="/password" component={ChangePassword} />
       <Route default component={NotFound} />
     </Router>
   );

@@ -19,8 +19,6 @@ export function Login() {
     if (!await run(() => login(email.trim(), password))) setPassword('');
   };
 
-  const retry_after = error instanceof ApiError && typeof error.extra.retry_after_s === 'number' ? error.extra.retry_after_s : 60;
-
   return (
     <Screen title={t('console.login_title')} area={{ icon: 'people', label: t('console.title') }} testid="console-login">
       <p>{t('console.login_intro')}</p>
@@ -46,7 +44,6 @@ export function Login() {
               {problemText(error, {
                 unauthenticated: t('console.login_wrong'),
                 validation_failed: t('console.login_wrong'),
-                rate_limited: t('console.login_rate_limited', { seconds: retry_after }),
               })}
             </p>
           </Alert>

@@ -4,7 +4,7 @@ import { useLocation } from 'preact-iso';
 import { t } from '../i18n/index.js';
 import type { Key } from '../i18n/index.js';
 import { AppHeader, OfflineBanner } from '../ui/Layout.js';
-import { Btn, CIcon } from './ui.js';
+import { Btn, BtnLink, CIcon } from './ui.js';
 import type { ConsoleIconName } from './ui.js';
 import { chooseCurrency, currencies, currency, isAdmin, logout, me } from './state.js';
 
@@ -19,8 +19,12 @@ const sections: Array<{ path: string; label: Key; icon: ConsoleIconName; testid:
   { path: '/console/admin', label: 'console.nav_admin', icon: 'settings', testid: 'nav-admin', admin: true },
 ];
 
-/** Which section a path belongs to (the longest matching prefix). */
-function sectionOf(path: string): string {
+/** Screens of the user's own (the menu's user block), in no section. */
+const own_paths = ['/console/password'];
+
+/** Which section a path belongs to (the longest matching prefix); none for the user's own screens. */
+function sectionOf(path: string): string | undefined {
+  if (own_paths.includes(path)) return undefined;
   const related: Record<string, string> = { '/console/accounts': '/console/ledger', '/console/sessions': '/console/activities' };
   for (const [prefix, section] of Object.entries(related)) if (path.startsWith(prefix)) return section;
   return sections.map((s) => s.path).filter((p) => path === p || path.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0] ?? '/console';
@@ -93,6 +97,8 @@ export function ConsolePage({ title, testid, children, actions }: {
                 </span>
               </p>
             )}
+            <BtnLink href="/console/password" variant="ghost" small icon="key" data-testid="change-password"
+              aria-current={path === '/console/password' ? 'page' : undefined}>{t('console.password_title')}</BtnLink>
             <Btn variant="ghost" small icon="logout" data-testid="logout" onClick={() => void logout().then(() => route('/console', true))}>
               {t('console.logout')}
             </Btn>

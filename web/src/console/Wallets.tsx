@@ -3,6 +3,7 @@ import { useRoute } from 'preact-iso';
 import { consoleApi, fetchRaw } from '../api.js';
 import { formatDate, locales, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
+import { clockTime } from '../lib/lockout.js';
 import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -11,8 +12,8 @@ import { QrCode } from '../ui/QrCode.js';
 import { ConsolePage } from './Shell.js';
 import { Statement } from './Statement.js';
 import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
-import { currency } from './state.js';
-import type { Account, Currency, WalletDetail as Wallet } from './state.js';
+import { currency, fieldError } from './state.js';
+import type { Account, Card, Currency, WalletDetail as Wallet } from './state.js';
 
 const page_size = 50;
 
@@ -224,7 +225,8 @@ export function RegisterWallet() {
             </select>
           )}
         </Field>
-        <Field label={t('console.register_pin')} hint={t('console.register_pin_hint')} error={errors.pin} required>
+        <Field label={t('console.register_pin')} hint={t('console.register_pin_hint')} required
+          error={errors.pin ?? (fieldError(error, 'pin') === undefined ? undefined : t('common.pin_weak'))}>
           {(attrs) => <input {...attrs} type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={pin} data-testid="register-pin" onInput={(e) => setPin(e.currentTarget.value.replace(/[^0-9]/g, ''))} />}
         </Field>
         <Field label={t('console.register_pin_again')} error={errors.pin2} required>
@@ -242,7 +244,12 @@ export function RegisterWallet() {
 
 // One wallet -------------------------------------------------------------------------------------
 
-type CardAction = 'block' | 'unblock' | 'unlock' | 'reissue';
+type CardAction = 'block' | 'unblock' | 'unlock' | 'reissue' | 'pin';
+
+/** A locked card in words: until when, or until a coordinator unlocks it. */
+function lockedText(card: Card): string {
+  return card.locked_until === null ? t('console.card_locked_held') : t('console.card_locked_until', { time: clockTime(card.locked_until) });
+}
 
 export function WalletDetail() {
   const { params } = useRoute();
@@ -250,9 +257,12 @@ export function WalletDetail() {
   const [wallet, setWallet] = useState<Wallet | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [confirming, setConfirming] = useState<CardAction | undefined>(undefined);
-  const { busy, error: actionError, run } = useAction();
+  const { busy, error: actionError, run, reset } = useAction();
   const [message, setMessage] = useState<string | undefined>(undefined);
   const [printError, setPrintError] = useState<unknown>(undefined);
+  const [newPin, setNewPin] = useState('');
+  const [newPin2, setNewPin2] = useState('');
+  const [pinErrors, setPinErrors] = useState<{ pin?: string; pin2?: string }>({});
 
   const load = async () => {
     setError(undefined);
@@ -264,14 +274,37 @@ export function WalletDetail() {
   };
   useEffect(() => { void load(); }, [id]);
 
+  const ask = (action: CardAction) => {
+    reset();
+    setNewPin('');
+    setNewPin2('');
+    setPinErrors({});
+    setConfirming(action);
+  };
+
+  /** The volunteer typed the new PIN twice: checked here for form, by the server for strength. */
+  const pinTyped = (): boolean => {
+    const found: typeof pinErrors = {};
+    if (!/^[0-9]{4,6}$/.test(newPin)) found.pin = t('console.register_pin_format');
+    else if (newPin !== newPin2) found.pin2 = t('console.register_pin_mismatch');
+    setPinErrors(found);
+    return Object.keys(found).length === 0;
+  };
+
   const act = async (action: CardAction) => {
     if (wallet === undefined) return;
+    if (action === 'pin' && !pinTyped()) return;
     setMessage(undefined);
     await run(async () => {
-      if (action === 'reissue') {
+      if (action === 'pin' && wallet.card !== null) {
+        await consoleApi.post('/cards/{code}/pin', { path: { code: wallet.card.code }, body: { pin: newPin } });
+        setNewPin('');
+        setNewPin2('');
+        setMessage(t('console.card_done_pin'));
+      } else if (action === 'reissue') {
         const card = await consoleApi.post('/wallets/{id}/cards', { path: { id } });
         setMessage(t('console.card_reissued', { code: card.display_code }));
-      } else if (wallet.card !== null) {
+      } else if (action !== 'pin' && wallet.card !== null) {
         const path = ({ block: '/cards/{code}/block', unblock: '/cards/{code}/unblock', unlock: '/cards/{code}/unlock' } as const)[action];
         await consoleApi.post(path, { path: { code: wallet.card.code } });
         setMessage(t(`console.card_done_${action}`));
@@ -289,6 +322,7 @@ export function WalletDetail() {
     block: { title: t('console.block_title'), body: t('console.block_body', { name }), ok: t('console.block_confirm'), icon: 'ban' as const },
     unblock: { title: t('console.unblock_title'), body: t('console.unblock_body', { name }), ok: t('console.unblock_confirm'), icon: 'check' as const },
     unlock: { title: t('console.unlock_title'), body: t('console.unlock_body', { name }), ok: t('console.unlock_confirm'), icon: 'unlock' as const },
+    pin: { title: t('console.set_pin_title', { name }), body: t('console.set_pin_body', { name }), ok: t('console.set_pin_confirm'), icon: 'key' as const },
   };
 
   return (
@@ -316,11 +350,11 @@ export function WalletDetail() {
                     <div><dt>{t('console.card_code')}</dt><dd class="card-code" data-testid="wallet-card-code" data-card={card.code}>{card.display_code}</dd></div>
                     <div>
                       <dt>{t('console.col_status')}</dt>
-                      <dd data-testid="card-status" data-status={card.status} data-locked={String(card.locked)}>
+                      <dd data-testid="card-status" data-status={card.status} data-locked={String(card.locked)} data-locked-until={card.locked ? card.locked_until ?? 'unlock' : undefined}>
                         {card.status === 'active' && !card.locked && <StatusTag kind="ok">{t('console.card_active')}</StatusTag>}
                         {card.status === 'blocked' && <StatusTag kind="bad">{t('console.card_blocked')}</StatusTag>}
                         {card.status === 'replaced' && <StatusTag kind="neutral">{t('console.card_replaced')}</StatusTag>}
-                        {card.locked && <StatusTag kind="warn" icon="lock">{t('console.card_locked')}</StatusTag>}
+                        {card.locked && <StatusTag kind="warn" icon="lock" testid="card-locked">{lockedText(card)}</StatusTag>}
                       </dd>
                     </div>
                     <div><dt>{t('console.card_since')}</dt><dd>{formatDate(card.created_at, 'date')}</dd></div>
@@ -332,10 +366,11 @@ export function WalletDetail() {
                   setPrintError(undefined);
                   printCards(cur?.code ?? '', [wallet.account.id]).catch(setPrintError);
                 }}>{t('console.print_card')}</Btn>
-                <Btn icon="card" variant="secondary" data-testid="reissue-card" onClick={() => setConfirming('reissue')}>{t('console.reissue')}</Btn>
-                {card !== null && card.locked && <Btn icon="unlock" variant="secondary" data-testid="unlock-card" onClick={() => setConfirming('unlock')}>{t('console.unlock')}</Btn>}
-                {card !== null && card.status === 'active' && <Btn icon="ban" variant="danger" data-testid="block-card" onClick={() => setConfirming('block')}>{t('console.block')}</Btn>}
-                {card !== null && card.status === 'blocked' && <Btn icon="check" variant="secondary" data-testid="unblock-card" onClick={() => setConfirming('unblock')}>{t('console.unblock')}</Btn>}
+                <Btn icon="card" variant="secondary" data-testid="reissue-card" onClick={() => ask('reissue')}>{t('console.reissue')}</Btn>
+                {card !== null && card.locked && <Btn icon="unlock" variant="secondary" data-testid="unlock-card" onClick={() => ask('unlock')}>{t('console.unlock')}</Btn>}
+                {card !== null && card.status !== 'replaced' && <Btn icon="key" variant="secondary" data-testid="set-pin" onClick={() => ask('pin')}>{t('console.set_pin')}</Btn>}
+                {card !== null && card.status === 'active' && <Btn icon="ban" variant="danger" data-testid="block-card" onClick={() => ask('block')}>{t('console.block')}</Btn>}
+                {card !== null && card.status === 'blocked' && <Btn icon="check" variant="secondary" data-testid="unblock-card" onClick={() => ask('unblock')}>{t('console.unblock')}</Btn>}
               </div>
               {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
             </Panel>
@@ -356,6 +391,17 @@ export function WalletDetail() {
             testid="card-dialog"
           >
             {confirming !== undefined && <p>{confirm_texts[confirming].body}</p>}
+            {confirming === 'pin' && (
+              <div class="stack" data-testid="pin-fields">
+                <Field label={t('console.set_pin_new')} hint={t('console.register_pin_hint')} required
+                  error={pinErrors.pin ?? (fieldError(actionError, 'pin') === undefined ? undefined : t('common.pin_weak'))}>
+                  {(attrs) => <input {...attrs} type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={newPin} data-testid="set-pin-new" onInput={(e) => setNewPin(e.currentTarget.value.replace(/[^0-9]/g, ''))} />}
+                </Field>
+                <Field label={t('console.set_pin_again')} error={pinErrors.pin2} required>
+                  {(attrs) => <input {...attrs} type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={newPin2} data-testid="set-pin-again" onInput={(e) => setNewPin2(e.currentTarget.value.replace(/[^0-9]/g, ''))} />}
+                </Field>
+              </div>
+            )}
             {actionError !== undefined && <ProblemAlert error={actionError} testid="card-action-error" />}
           </ConfirmDialog>
         </>

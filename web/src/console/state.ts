@@ -3,7 +3,7 @@
  * in, the one chosen (remembered on this device), and small helpers shared by its screens.
  */
 import { computed, signal } from '@preact/signals';
-import { clearToken, consoleApi, publicApi, setToken, tokens } from '../api.js';
+import { ApiError, clearToken, consoleApi, publicApi, setToken, tokens } from '../api.js';
 import type { ResponseOf, Schemas } from '../api.js';
 import { local, readJson } from '../lib/storage.js';
 
@@ -84,6 +84,11 @@ export async function loadSession(): Promise<void> {
 }
 
 // Small helpers ---------------------------------------------------------------------------------
+
+/** The server's message for one field of a refused form (422 validation_failed), if it named that field. */
+export function fieldError(error: unknown, path: string): string | undefined {
+  return error instanceof ApiError ? error.errors.find((e) => e.path === path)?.message : undefined;
+}
 
 /** Today in Belgium as YYYY-MM-DD (the day reports count in). */
 export function todayInBelgium(): string {

@@ -77,7 +77,7 @@ export function Btn(props: BtnCommon & Omit<ButtonHTMLAttributes<HTMLButtonEleme
   );
 }
 
-export function BtnLink(props: BtnCommon & { href: string; onClick?: (event: MouseEvent) => void }) {
+export function BtnLink(props: BtnCommon & { href: string; onClick?: (event: MouseEvent) => void; 'aria-current'?: 'page' }) {
   const { icon, variant: _v, small: _s, children, class: _c, ...rest } = props;
   return (
     <a class={btnClass(props)} {...rest}>

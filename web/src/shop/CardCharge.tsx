@@ -11,7 +11,7 @@ import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading } from '../ui/Layout.js';
 import { PinPad } from '../ui/PinPad.js';
-import { problemText } from '../ui/problem.js';
+import { PinProblemAlert, problemText } from '../ui/problem.js';
 import { Scanner } from '../ui/Scanner.js';
 import { AmountPad } from './AmountPad.js';
 import { amountForApi } from './amount.js';
@@ -23,8 +23,8 @@ type Step = 'scan' | 'amount' | 'pin' | 'done';
 
 const memo_length_max = 500;
 
-/** Plain words for a failed card payment; `available` is shown when the server says it. */
-function chargeProblem(error: unknown, currency: string, scale: number): string {
+/** The tablet's words for a failed card payment; `available` is shown when the server says it. */
+function chargeOverrides(error: unknown, currency: string, scale: number): Record<string, string> {
   let available: string | undefined;
   if (error instanceof ApiError && error.code === 'insufficient_funds') {
     const value = error.extra.available;
@@ -33,11 +33,11 @@ function chargeProblem(error: unknown, currency: string, scale: number): string 
       available = fromMinor(BigInt(error.extra.available_minor), scale);
     }
   }
-  return problemText(error, {
+  return {
+    pin_format: t('shop.charge_pin_format'),
     // The server answers a wrong card or PIN with 422 invalid_card_or_pin (the tablet stays signed in).
     invalid_card_or_pin: t('shop.charge_wrong_pin'),
     unauthenticated: t('shop.charge_wrong_pin'),
-    card_locked: t('shop.charge_locked'),
     card_replaced: t('shop.charge_card_blocked'),
     insufficient_funds: available === undefined
       ? t('shop.charge_insufficient')
@@ -46,9 +46,8 @@ function chargeProblem(error: unknown, currency: string, scale: number): string 
     account_frozen: t('shop.charge_frozen'),
     account_closed: t('shop.charge_frozen'),
     balance_max_exceeded: t('shop.charge_shop_full'),
-    rate_limited: t('shop.charge_rate_limited'),
     validation_failed: t('shop.charge_invalid'),
-  });
+  };
 }
 
 /**
@@ -246,11 +245,7 @@ export function CardCharge() {
             </div>
             <div class="charge-pinpad stack stack-tight">
               {error !== undefined && (
-                <Alert kind="error" icon={error instanceof ApiError && error.code === 'card_locked' ? 'lock' : 'alert'} data-testid="charge-error">
-                  <p data-code={error instanceof ApiError ? error.code : undefined}>
-                    {error instanceof ApiError && error.code === 'pin_format' ? t('shop.charge_pin_format') : chargeProblem(error, currency, scale)}
-                  </p>
-                </Alert>
+                <PinProblemAlert error={error} reader="shop" testid="charge-error" overrides={chargeOverrides(error, currency, scale)} />
               )}
               {busy && <Loading label={t('shop.charge_busy')} />}
               <PinPad value={pin} onChange={setPin} onSubmit={(value) => void submitPin(value)} disabled={busy}

@@ -84,7 +84,6 @@ export function Pair({ ended = false }: { ended?: boolean }) {
                 device_name_missing: t('shop.pair_name_missing'),
                 unauthenticated: t('shop.pair_code_wrong'),
                 validation_failed: t('shop.pair_code_format'),
-                rate_limited: t('shop.pair_rate_limited'),
               })}
             </p>
           </Alert>

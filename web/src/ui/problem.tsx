@@ -1,11 +1,14 @@
 import { ApiError } from '../api.js';
 import { t, tMaybe } from '../i18n/index.js';
+import { rateLimitText, triesLeft, triesLeftText, waitText } from '../lib/lockout.js';
+import type { Reader } from '../lib/lockout.js';
 import { Alert } from './Alert.js';
 import { Button } from './Button.js';
 
 /**
  * Plain words for a failed request: the screen's own text for a code (overrides), else the
- * shared text in common.errors, else a generic sentence naming the code.
+ * shared text in common.errors (too many tries: with when to try again), else a generic
+ * sentence naming the code.
  */
 export function problemText(error: unknown, overrides: Partial<Record<string, string>> = {}): string {
   if (!(error instanceof ApiError)) return t('common.errors.server');
@@ -13,7 +16,7 @@ export function problemText(error: unknown, overrides: Partial<Record<string, st
   if (own !== undefined) return own;
   if (error.status === 0) return t('common.errors.network');
   if (error.status >= 500) return t('common.errors.server');
-  return tMaybe(`common.errors.${error.code}`) ?? t('common.errors.unknown', { code: error.code });
+  return rateLimitText(error) ?? tMaybe(`common.errors.${error.code}`) ?? t('common.errors.unknown', { code: error.code });
 }
 
 /** An error box for a failed request, with a retry button when trying again can help. */
@@ -31,6 +34,26 @@ export function ProblemAlert({ error, overrides, onRetry, title, testid = 'probl
       {onRetry !== undefined && (error instanceof ApiError ? error.retryable : true) && (
         <Button variant="secondary" icon="refresh" onClick={onRetry} data-testid="retry">{t('common.retry')}</Button>
       )}
+    </Alert>
+  );
+}
+
+/**
+ * A refused PIN, near the PIN pad: the screen's words for it, or until when a locked card stays
+ * locked and when to try again; then how many tries are left before the card locks.
+ */
+export function PinProblemAlert({ error, reader, overrides, testid }: {
+  error: unknown;
+  reader: Reader;
+  overrides?: Partial<Record<string, string>>;
+  testid: string;
+}) {
+  const locked = error instanceof ApiError && error.code === 'card_locked';
+  const tries = triesLeftText(error, reader);
+  return (
+    <Alert kind="error" icon={locked ? 'lock' : 'alert'} data-testid={testid}>
+      <p data-code={error instanceof ApiError ? error.code : undefined}>{waitText(error, reader) ?? problemText(error, overrides)}</p>
+      {tries !== undefined && <p class="tries-left" data-testid="tries-left" data-tries={triesLeft(error)}>{tries}</p>}
     </Alert>
   );
 }

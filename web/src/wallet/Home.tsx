@@ -38,7 +38,7 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
   );
 }
 
-/** The wallet's home: balance, Scan and My card, history, log out. */
+/** The wallet's home: balance, Scan and My card, history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
@@ -102,6 +102,7 @@ export function Home() {
           </Button>
         )}
       </section>
+      <LinkButton href="/wallet/pin" variant="secondary" icon="lock" data-testid="change-pin">{t('wallet.pin_change')}</LinkButton>
       <Button variant="ghost" icon="logout" onClick={() => void closeWallet().then(() => route('/wallet', true))} data-testid="logout">
         {t('wallet.logout')}
       </Button>

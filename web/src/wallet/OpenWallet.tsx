@@ -7,7 +7,7 @@ import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
 import { PinPad } from '../ui/PinPad.js';
-import { problemText } from '../ui/problem.js';
+import { PinProblemAlert } from '../ui/problem.js';
 import { openWallet, walletInfo } from './state.js';
 
 /**
@@ -100,17 +100,12 @@ export function OpenWallet({ card: linked, reason, onOpened, ended = false }: {
             }}>{t('wallet.other_card')}</button>
           </div>
           {error !== undefined && (
-            <Alert kind="error" icon={error instanceof ApiError && error.code === 'card_locked' ? 'lock' : 'alert'} data-testid="open-error">
-              <p data-code={error instanceof ApiError ? error.code : undefined}>
-                {problemText(error, {
-                  pin_format: t('wallet.pin_too_short'),
-                  unauthenticated: t('wallet.wrong_card_or_pin'),
-                  validation_failed: t('wallet.wrong_card_or_pin'),
-                  card_locked: t('wallet.card_locked'),
-                  card_replaced: t('wallet.card_blocked'),
-                })}
-              </p>
-            </Alert>
+            <PinProblemAlert error={error} reader="owner" testid="open-error" overrides={{
+              pin_format: t('wallet.pin_too_short'),
+              unauthenticated: t('wallet.wrong_card_or_pin'),
+              validation_failed: t('wallet.wrong_card_or_pin'),
+              card_replaced: t('wallet.card_blocked'),
+            }} />
           )}
           {busy && <Loading label={t('wallet.opening')} />}
           <PinPad value={pin} onChange={setPin} onSubmit={(value) => void submitPin(value)} submitLabel={t('wallet.open_button')} disabled={busy} />

@@ -3,6 +3,7 @@
  *   /wallet          home (or open the wallet first)
  *   /wallet/scan     scan a claim or payment QR
  *   /wallet/card     my card's QR, for a shop to scan
+ *   /wallet/pin      change my PIN
  *   /c/<card>        a card's QR opened by the phone camera: open that wallet
  *   /p/<id>          a payment QR opened by the phone camera: open the wallet, then pay
  *   /claim#<token>   a claim QR opened by the phone camera: open the wallet, then claim
@@ -12,6 +13,7 @@ import { useEffect } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { tokens } from '../api.js';
 import { normalizeCardCode } from '../lib/links.js';
+import { ChangePin } from './ChangePin.js';
 import { Claim } from './Claim.js';
 import { Home } from './Home.js';
 import { MyCard } from './MyCard.js';
@@ -38,6 +40,10 @@ export function WalletScanRoute() {
 
 export function WalletCardRoute() {
   return <WalletGate><MyCard /></WalletGate>;
+}
+
+export function WalletPinRoute() {
+  return <WalletGate><ChangePin /></WalletGate>;
 }
 
 export function CardLinkRoute() {

@@ -271,7 +271,7 @@ describe('what the audit log records', () => {
       action: 'transfer.reverse', actor: user(admin_id), currency: 'AUA', object: { kind: 'transfer', id: moved.body.id },
       changes: expect.anything(),
     });
-    expect((await entriesAfter((await lastAuditId()) - 1n))[0].changes).toEqual({ reversal: reversal.body.id, memo: 'wrong wallet' });
+    expect((await entriesAfter((await lastAuditId()) - 1n))[0].changes).toEqual({ reversal: reversal.body.id, memo: 'wrong wallet', amount: reversal.body.amount });
   });
 
   it('volunteers: registration, wallet login and logout, failed PINs with the reason, lockout, card block/unblock/unlock/reissue', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createSql } from './db/client.js';
 import type { Sql } from './db/client.js';
-import { startEmbeddedPostgres } from './db/embedded.js';
+import { EmbeddedPostgresUnavailableError, startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 
 /** A connected, migrated database, and how to let go of it. */
@@ -28,6 +28,16 @@ export function createLogger(config: Config): Logger {
 }
 
 /**
+ * What to say when there is no DATABASE_URL and no embedded PostgreSQL to fall back on, as in
+ * the container image (which leaves the embedded binaries out): what to set first, then why.
+ */
+function databaseUrlMissing(reason: string): string {
+  return 'set DATABASE_URL to the PostgreSQL server to use (15 or newer), e.g. '
+    + 'DATABASE_URL=postgres://wijkmunt:PASSWORD@db.example.org:5432/wijkmunt. '
+    + `DATABASE_URL is not set, and ${reason}; the embedded PostgreSQL is for development only.`;
+}
+
+/**
  * Connects to DATABASE_URL, or starts the embedded PostgreSQL in DATA_DIR when there is none;
  * then applies pending migrations.
  */
@@ -40,6 +50,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     const embedded = await startEmbeddedPostgres({
       dataDir: data_dir,
       onLog: (line) => logger.debug({ postgres: line.trim() }, 'embedded postgres'),
+    }).catch((error: unknown) => {
+      if (error instanceof EmbeddedPostgresUnavailableError) throw new Error(databaseUrlMissing(error.message), { cause: error });
+      throw error;
     });
     url = embedded.url;
     stopEmbedded = () => embedded.stop();

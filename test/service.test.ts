@@ -3,7 +3,7 @@
  * beside it, graceful shutdown, and a second start on the same data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCommands } from '../src/db/batch.js';
@@ -78,7 +78,10 @@ describe('npm start on the embedded PostgreSQL', () => {
     try {
       const env = { DATA_DIR: data_dir };
       const first = await startService(env);
-      expect(first.output()).toContain('create-admin');
+      // The banner names the README's own command for the first admin, word for word.
+      const readme_command = /^npm run create-admin -- .*$/m.exec(await readFile(path.join(root, 'README.md'), 'utf8'))?.[0];
+      expect(readme_command).toBeDefined();
+      expect(first.output()).toContain(`\n  ${readme_command}\n`);
       expect((await json(first.port, 'GET', '/readyz')).status).toBe(200);
 
       const created = await runCli(['create-admin', '--email', 'admin@example.org', '--password', 'correct horse battery'], env);

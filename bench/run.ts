@@ -1658,8 +1658,10 @@ async function codeVariantSetup(
   const seeder = await startService(database_url, data_dir, { SCRYPT_COST_LOG2: '10' }, undefined, [], command);
   const sql = createSql({ url: database_url, pool_size_max: 2, statement_timeout_ms: 0 });
   try {
-    // The service migrated its database when it started; the admin is made as for the main one.
-    await insertUser(sql, { email: admin.email, role: 'admin', currency_ids: [], password_hash: await hashSecret(admin.password, 10) });
+    // The service migrated its database when it started. The admin is inserted with the columns
+    // every version of the users table has (this bench's insertUser reads newer ones back).
+    await sql`INSERT INTO users (id, email, password_hash, role)
+              VALUES (${randomUUID()}, ${admin.email}, ${await hashSecret(admin.password, 10)}, 'admin')`;
     const fixture = await seedThroughApi(seeder, admin);
     await seeder.stop();
     await sql`ANALYZE`;

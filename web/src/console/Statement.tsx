@@ -155,13 +155,15 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
                 date: formatDate(reversing.created_at, 'datetime'),
               })}
             </p>
-            <Field label={t('console.reverse_memo')} hint={t('console.reverse_memo_hint')} error={typedErrors.memo} required>
-              {(attrs) => <input {...attrs} type="text" maxLength={500} value={memo} data-testid="reverse-memo" onInput={(e) => setMemo(e.currentTarget.value)} />}
-            </Field>
-            <Field label={t('console.reverse_amount')} error={typedErrors.amount}
-              hint={t('console.reverse_amount_hint', { amount: formatAmount(reversing.amount.replace(/^-/, ''), currency) })}>
-              {(attrs) => <input {...attrs} type="text" inputMode="decimal" autoComplete="off" value={amount} data-testid="reverse-amount" onInput={(e) => setAmount(e.currentTarget.value)} />}
-            </Field>
+            <div class="stack">
+              <Field label={t('console.reverse_memo')} hint={t('console.reverse_memo_hint')} error={typedErrors.memo} required>
+                {(attrs) => <input {...attrs} type="text" maxLength={500} value={memo} data-testid="reverse-memo" onInput={(e) => setMemo(e.currentTarget.value)} />}
+              </Field>
+              <Field label={t('console.reverse_amount')} error={typedErrors.amount}
+                hint={t('console.reverse_amount_hint', { amount: formatAmount(reversing.amount.replace(/^-/, ''), currency) })}>
+                {(attrs) => <input {...attrs} type="text" inputMode="decimal" autoComplete="off" value={amount} data-testid="reverse-amount" onInput={(e) => setAmount(e.currentTarget.value)} />}
+              </Field>
+            </div>
             {reverseError !== undefined && <ProblemAlert error={reverseError} overrides={reverseProblem(reverseError, currency)} testid="reverse-error" />}
           </>
         )}

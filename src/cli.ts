@@ -11,6 +11,9 @@ import type { AuditEntry } from './db/audit.js';
 import { weakPassword, weakPasswordMessage } from './ledger/secrets.js';
 import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
+import { createBatcher } from './db/batch.js';
+import { expireAll } from './app/expiry.js';
+import { formatAmount } from './ledger/amount.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
 import { forgetPreviousTokenKeys, loadTokenKeys, rotateTokenKeyFile } from './security/keys.js';
@@ -29,6 +32,8 @@ Commands:
   enable-user --email E                   enable a disabled staff user
   verify --currency CODE                  check the ledger invariants and seals; exit 1 if one fails
   seal [--currency CODE]                  seal the transfers committed since the last seal
+  expire [--currency CODE]                take expired coins back from wallets, as of today (the service does it
+                                          every EXPIRY_INTERVAL_S); a second run on the same day changes nothing
   demo                                    fill an EMPTY database with a demo neighbourhood and print how to try it
   rotate-key [--forget-previous]          new token signing key in DATA_DIR (restart to use it); the old
                                           one still verifies until --forget-previous removes old keys
@@ -161,6 +166,33 @@ async function runSeal(code: string | undefined): Promise<number> {
   });
 }
 
+/** `expire`: the expiry run of one currency, or of every currency whose coins expire; 2 for an unknown currency. */
+async function runExpire(code: string | undefined): Promise<number> {
+  return withDatabase(async (db) => {
+    const config = loadConfig();
+    const currencies = code === undefined
+      ? await listCurrencies(db.sql)
+      : [await findCurrency(db.sql, code)].filter((c) => c !== undefined);
+    if (code !== undefined && currencies.length === 0) {
+      process.stderr.write(`no currency ${code}\n`);
+      return 2;
+    }
+    const services = { sql: db.sql, batcher: createBatcher(db.sql, { size_max: config.BATCH_SIZE_MAX, inflight_max: config.BATCH_INFLIGHT_MAX }) };
+    const runs = await expireAll(services, currencies);
+    for (const currency of currencies) {
+      const run = runs.find((r) => r.currency === currency.code);
+      if (run === undefined) {
+        process.stdout.write(`${currency.code}: coins never expire\n`);
+        continue;
+      }
+      const held = run.held.length === 0 ? '' : `; ${run.held.length} wallet(s) held (${[...new Set(run.held.map((h) => h.code))].join(', ')})`;
+      process.stdout.write(`${run.currency} ${run.today}: ${formatAmount(run.amount, currency.scale)} expired from ${run.wallets} wallet(s)`
+        + `${run.replayed > 0 ? `, ${run.replayed} already done today` : ''}${held}\n`);
+    }
+    return 0;
+  });
+}
+
 /** `demo`: fills an empty database through the in-process app and prints how to try it; 1 when refused. */
 async function runDemo(): Promise<number> {
   // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
@@ -237,6 +269,8 @@ async function main(argv: string[]): Promise<number> {
       return runVerify(values.currency);
     case 'seal':
       return runSeal(values.currency);
+    case 'expire':
+      return runExpire(values.currency);
     case 'demo':
       return runDemo();
     case 'rotate-key':

@@ -62,6 +62,12 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** How often new transfers are sealed into the hash chain (0: only by `wijkmunt seal`). */
   SEAL_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * How often the service runs the expiry of coins (0: only by `wijkmunt expire`). A run takes
+   * back what expired by today and changes nothing more on the same day, so an hourly run
+   * takes each day's expired coins within an hour of midnight, and one after a restart catches up.
+   */
+  EXPIRY_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(3600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /**
    * Brute-force brakes, per client address, over a sliding minute. They count failed attempts

@@ -9,6 +9,8 @@ import { isConnectionLost } from './db/client.js';
 import { listCurrencies } from './db/ledger.js';
 import { hasActiveAdmin } from './db/users.js';
 import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
+import { createBatcher } from './db/batch.js';
+import { expireAll } from './app/expiry.js';
 import { createApp } from './http/app.js';
 import { createMetrics, createMetricsApp } from './http/metrics.js';
 import type { Metrics } from './http/metrics.js';
@@ -68,6 +70,7 @@ export async function runService(): Promise<void> {
   ].join('\n'));
 
   const sealer = startSealer(database, config.SEAL_INTERVAL_S, logger);
+  const expirer = startExpiry(database, config, metrics, logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -82,6 +85,7 @@ export async function runService(): Promise<void> {
     });
     clearTimeout(forced);
     await metrics_listener.close();
+    await expirer.stop();
     await sealer.stop();
     await database.close();
     logger.info('stopped');
@@ -156,6 +160,40 @@ function startSealer(database: Database, interval_s: number, logger: Logger): { 
       }
     })().catch((error: unknown) => logger.error({ err: error }, 'sealing failed'));
   }, interval_s * 1000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Runs the expiry of coins at start and then at an interval (EXPIRY_INTERVAL_S). Each run takes
+ * back what expired by today; a second run on the same day finds nothing new, so several
+ * processes may run it (their Idempotency-Keys per wallet and day keep them from doing it twice).
+ */
+function startExpiry(database: Database, config: Config, metrics: Metrics, logger: Logger): { stop(): Promise<void> } {
+  if (config.EXPIRY_INTERVAL_S === 0) return { stop: async () => {} };
+  const services = {
+    sql: database.sql, batcher: createBatcher(database.sql, { size_max: config.BATCH_SIZE_MAX, inflight_max: config.BATCH_INFLIGHT_MAX }),
+  };
+  let running: Promise<void> | undefined;
+  const run = () => {
+    // A run still going (a large currency) is not overtaken by the next one.
+    if (running !== undefined) return;
+    running = (async () => {
+      for (const result of await expireAll(services, await listCurrencies(database.sql))) {
+        if (result.wallets > 0) metrics.transfers.inc({ code: 'expiry' }, result.wallets);
+        if (result.wallets > 0 || result.held.length > 0) {
+          logger.info({ currency: result.currency, day: result.today, wallets: result.wallets, amount: result.amount.toString(), held: result.held.length }, 'coins expired');
+        }
+      }
+    })().catch((error: unknown) => logger.error({ err: error }, 'expiry run failed')).finally(() => { running = undefined; });
+  };
+  run();
+  const timer = setInterval(run, config.EXPIRY_INTERVAL_S * 1000);
   timer.unref();
   return {
     stop: async () => {

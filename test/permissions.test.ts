@@ -131,6 +131,7 @@ GET    /currencies/{code}/reports/supply       401  403  403  403  403  401  403
 GET    /currencies/{code}/reports/volunteering 401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/reports/shops        401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/reports/balances     401  403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/reports/liability    401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/exports/transfers.csv 401 403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/exports/balances.csv 401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/exports/volunteering.csv 401 403 403 403 403 401  403  ok   ok

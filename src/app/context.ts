@@ -54,3 +54,21 @@ export type AttemptKind = 'login' | 'pin' | 'pairing';
 export async function recordAudit(services: Services, actor: Actor, input: AuditInput, sql: Queryable = services.sql): Promise<void> {
   await insertAudit(sql, actor.record(input));
 }
+
+/**
+ * The service itself acting on a schedule (the daily expiry run): `system:<name>` on its
+ * transfers, actor kind 'system' with id `name` in the audit log. It guesses no secret.
+ */
+export function systemActor(name: string): Actor {
+  return {
+    label: `system:${name}`,
+    record: (input) => ({
+      currency_id: input.currency_id, actor_kind: 'system', actor_id: name, action: input.action,
+      object_kind: input.object?.kind ?? null, object_id: input.object?.id ?? null, ip: null, request_id: null,
+      changes: input.changes ?? {},
+    }),
+    attempt: () => {
+      throw new Error(`assertion failed: system:${name} guesses no secret`);
+    },
+  };
+}

@@ -191,6 +191,8 @@ export interface CurrencyInput {
   wallet_balance_max?: string | undefined;
   volunteer_cap_day?: string | undefined;
   volunteer_cap_year?: string | undefined;
+  /** Days the coins in wallets stay valid after they were earned; none: they never expire. */
+  validity_days?: number | undefined;
 }
 
 /** Creates a currency with its issuance account and the default activity catalogue. */
@@ -201,16 +203,19 @@ export async function createCurrency(services: Services, actor: Actor, input: Cu
     wallet_balance_max: optional(input.wallet_balance_max, 'wallet_balance_max'),
     volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
     volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
+    validity_days: input.validity_days ?? null,
   }, insertDefaultCatalogue);
   await recordAudit(services, actor, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...input } });
   return currency;
 }
 
-export type CurrencySettings = Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version'>>;
+export type CurrencySettings = Partial<Pick<Currency,
+  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>>;
 
 /**
- * Changes a currency's name, payment request lifetime, the account its payouts are paid from, or
- * the pain.001 version of its SEPA files.
+ * Changes a currency's name, payment request lifetime, the account its payouts are paid from,
+ * the pain.001 version of its SEPA files, or how long its coins stay valid in wallets (null:
+ * for ever; a new validity counts from today for the coins already held).
  */
 export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
   if (Object.keys(changes).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);

@@ -68,7 +68,7 @@ function answerOf<T>(result: CommandResult, currency: Currency): Answer<T> {
  * currency into one transaction, answered after it committed.
  */
 export async function post<T>(
-  services: Services, actor: Actor, currency: Currency, command: Command & { idempotency: Idempotency }, respond: Respond<T>,
+  services: Pick<Services, 'batcher'>, actor: Actor, currency: Currency, command: Command & { idempotency: Idempotency }, respond: Respond<T>,
 ): Promise<Answer<T>> {
   const result = await services.batcher.submit(currency.id, {
     ...command, respond: (transfer, request) => recorded(actor, respond(transfer, request)),

@@ -5,9 +5,10 @@ import { insertAudit } from './audit.js';
 import type { AuditEntry } from './audit.js';
 import { DomainError, assert } from '../ledger/errors.js';
 import type { Account, AccountKind, AccountStatus, Currency, Entry, Transfer } from '../ledger/model.js';
+import { expiry_time_zone } from '../ledger/expiry.js';
 
 export type NewCurrency = Pick<Currency,
-  'code' | 'name' | 'scale' | 'euro_per_unit' | 'wallet_balance_max' | 'volunteer_cap_day' | 'volunteer_cap_year'>;
+  'code' | 'name' | 'scale' | 'euro_per_unit' | 'wallet_balance_max' | 'volunteer_cap_day' | 'volunteer_cap_year' | 'validity_days'>;
 
 type CurrencyRow = Omit<Currency, 'euro_per_unit'> & { euro_per_unit: string };
 
@@ -26,10 +27,11 @@ export async function insertCurrency(
     }
     const [row] = await tx<CurrencyRow[]>`
       INSERT INTO currencies (code, name, scale, euro_per_unit, wallet_balance_max,
-                              volunteer_cap_day, volunteer_cap_year, issuance_account_id)
+                              volunteer_cap_day, volunteer_cap_year, issuance_account_id, validity_days, validity_from)
       VALUES (${input.code}, ${input.name}, ${input.scale}, ${input.euro_per_unit},
               ${input.wallet_balance_max}, ${input.volunteer_cap_day}, ${input.volunteer_cap_year},
-              ${issuance_id})
+              ${issuance_id}, ${input.validity_days},
+              CASE WHEN ${input.validity_days}::int IS NULL THEN NULL ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END)
       RETURNING *`;
     assert(row !== undefined, 'insert returns the currency');
     await tx`INSERT INTO accounts (currency_id, id, kind, name)
@@ -44,16 +46,23 @@ export async function findCurrency(sql: Queryable, code: string): Promise<Curren
   return row;
 }
 
-/** Changes the settings of a currency that never touch balances. */
+/**
+ * Changes the settings of a currency that never touch balances. A validity that is set or
+ * changed counts from today (validity_from) for the coins already in wallets.
+ */
 export async function updateCurrencySettings(
   sql: Queryable, currency: Currency,
-  changes: Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version'>>,
+  changes: Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>>,
 ): Promise<Currency> {
   const next = { ...currency, ...changes };
   const [row] = await sql<CurrencyRow[]>`
     UPDATE currencies SET name = ${next.name}, payment_request_ttl_s = ${next.payment_request_ttl_s},
       payer_name = ${next.payer_name}, payer_iban = ${next.payer_iban}, payer_bic = ${next.payer_bic},
-      sepa_version = ${next.sepa_version}
+      sepa_version = ${next.sepa_version},
+      validity_from = CASE WHEN ${next.validity_days}::int IS NULL THEN NULL
+                           WHEN validity_days IS NOT DISTINCT FROM ${next.validity_days}::int THEN validity_from
+                           ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END,
+      validity_days = ${next.validity_days}
     WHERE id = ${currency.id}
     RETURNING *`;
   assert(row !== undefined, 'the currency exists');

@@ -30,6 +30,8 @@ export function presentCurrency(currency: Currency) {
     issuance_account: currency.issuance_account_id,
     payer: currency.payer_iban === null ? null : { name: currency.payer_name, iban: currency.payer_iban, bic: currency.payer_bic },
     sepa_version: currency.sepa_version,
+    validity_days: currency.validity_days,
+    validity_from: currency.validity_from?.toISOString().slice(0, 10) ?? null,
     created_at: currency.created_at.toISOString(),
   };
 }
@@ -89,4 +91,9 @@ export function presentRedemption(redemption: Redemption, currency: Currency) {
     transfer_id: redemption.transfer_id, created_at: redemption.created_at.toISOString(),
     decided_at: redemption.decided_at?.toISOString() ?? null,
   };
+}
+
+/** A wallet's coins that expire soon, per day. */
+export function presentExpiring(expiring: Array<{ amount: bigint; on: string }>, currency: Currency) {
+  return expiring.map((e) => ({ amount: formatAmount(e.amount, currency.scale), on: e.on }));
 }

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
 import { csv_formats } from '../ledger/csv.js';
 import { sepa_versions } from '../ledger/sepa.js';
+import { expiring_days_ahead, validity_days_max } from '../ledger/expiry.js';
 
 /** Shared request and response schemas; the OpenAPI document is generated from them. */
 
@@ -141,8 +142,26 @@ export const Currency = z.object({
   issuance_account: Uuid,
   payer: z.object({ name: z.string().nullable(), iban: z.string(), bic: z.string().nullable() }).nullable(),
   sepa_version: SepaVersion,
+  validity_days: z.number().int().nullable().openapi({
+    description: 'Days the coins in a wallet stay valid after they were earned (the daily run then takes them back); null: they never expire. Shops\' coins never expire.',
+  }),
+  validity_from: z.string().nullable().openapi({
+    description: 'The local day (YYYY-MM-DD) from which the current validity counts for coins earned before it: a coin expires validity_days after the later of the day it was earned and this day',
+  }),
   created_at: z.string(),
 }).openapi('Currency');
+
+/** Days a currency's coins stay valid in wallets: 1 to ten years. */
+export const ValidityDays = z.number().int().min(1).max(validity_days_max).openapi({
+  description: `Days the coins in a wallet stay valid after they were earned (1–${validity_days_max}); a new validity counts from today for the coins already held`,
+  example: 365,
+});
+
+/** Coins of a wallet that expire on a day. */
+export const Expiring = z.array(z.object({
+  amount: Amount,
+  on: z.string().openapi({ description: 'The local day (YYYY-MM-DD) they expire and go back to the issuance account', example: '2026-03-03' }),
+})).openapi({ description: `The days within the next ${expiring_days_ahead} on which coins of this wallet expire, soonest first (empty when none do)` });
 
 export const Account = z.object({
   id: Uuid,

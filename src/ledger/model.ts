@@ -9,7 +9,7 @@ export type AccountStatus = (typeof account_statuses)[number];
 
 /** Why value moved. */
 export const transfer_codes = [
-  'budget', 'issue', 'reward', 'payment', 'refund', 'redemption', 'reversal', 'adjustment',
+  'budget', 'issue', 'reward', 'payment', 'refund', 'redemption', 'reversal', 'adjustment', 'expiry',
 ] as const;
 export type TransferCode = (typeof transfer_codes)[number];
 
@@ -35,6 +35,10 @@ export interface Currency {
   payer_bic: string | null;
   /** The pain.001 version of its SEPA files: '09' unless its bank still needs '03'. */
   sepa_version: SepaVersion;
+  /** Days the coins in a wallet stay valid after they were earned; null: they never expire. */
+  validity_days: number | null;
+  /** The local day (at UTC midnight) from which the current validity counts; set with validity_days. */
+  validity_from: Date | null;
   created_at: Date;
 }
 

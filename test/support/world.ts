@@ -385,6 +385,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'GET /currencies/{code}/reports/volunteering': (w) => ({ path: `/currencies/${w.currency.code}/reports/volunteering?group=category` }),
   'GET /currencies/{code}/reports/shops': (w) => ({ path: `/currencies/${w.currency.code}/reports/shops` }),
   'GET /currencies/{code}/reports/balances': (w) => ({ path: `/currencies/${w.currency.code}/reports/balances` }),
+  'GET /currencies/{code}/reports/liability': (w) => ({ path: `/currencies/${w.currency.code}/reports/liability?months=3` }),
   'GET /currencies/{code}/exports/transfers.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/transfers.csv` }),
   'GET /currencies/{code}/exports/balances.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/balances.csv` }),
   'GET /currencies/{code}/exports/volunteering.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/volunteering.csv` }),

@@ -48,7 +48,7 @@ export interface paths {
   "/currencies/{code}": {
     /** One currency */
     get: operations["getCurrenciesByCode"];
-    /** Change a currency's name, payment request expiry, or paying account and pain.001 version for SEPA files (admin) */
+    /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, or how long coins stay valid in wallets (admin) */
     patch: operations["patchCurrenciesByCode"];
   };
   "/currencies/{code}/supply": {
@@ -110,7 +110,7 @@ export interface paths {
     post: operations["postCurrenciesByCodeWallets"];
   };
   "/wallets/{id}": {
-    /** A volunteer: account, names, language, contact details, note and current card */
+    /** A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days */
     get: operations["getWalletsById"];
     /** Change what is known of a volunteer: display name, full name, language, phone, email, note (null clears) */
     patch: operations["patchWalletsById"];
@@ -190,7 +190,7 @@ export interface paths {
     post: operations["postWalletPin"];
   };
   "/wallet": {
-    /** My wallet: name and balance */
+    /** My wallet: name, balance, and the coins that expire within 60 days */
     get: operations["getWallet"];
   };
   "/wallet/entries": {
@@ -314,6 +314,10 @@ export interface paths {
   "/currencies/{code}/reports/supply": {
     /** Where the coins were at the end of a day: issued, redeemed, held by programmes, wallets and shops, and the euro liability */
     get: operations["getCurrenciesByCodeReportsSupply"];
+  };
+  "/currencies/{code}/reports/liability": {
+    /** The city's bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability */
+    get: operations["getCurrenciesByCodeReportsLiability"];
   };
   "/currencies/{code}/reports/volunteering": {
     /** Hours, coins, rewards and volunteers per activity, category or month of a period (aggregates only: no names) */
@@ -460,6 +464,10 @@ export interface components {
        * @enum {string}
        */
       sepa_version: "09" | "03";
+      /** @description Days the coins in a wallet stay valid after they were earned (the daily run then takes them back); null: they never expire. Shops' coins never expire. */
+      validity_days: number | null;
+      /** @description The local day (YYYY-MM-DD) from which the current validity counts for coins earned before it: a coin expires validity_days after the later of the day it was earned and this day */
+      validity_from: string | null;
       created_at: string;
     };
     Account: {
@@ -508,7 +516,7 @@ export interface components {
        */
       balance_after: string;
       /** @enum {string} */
-      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment";
+      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry";
       memo: string | null;
       counterparty: {
         /** Format: uuid */
@@ -542,7 +550,7 @@ export interface components {
        */
       amount: string;
       /** @enum {string} */
-      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment";
+      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry";
       memo: string | null;
       metadata: {
         [key: string]: unknown;
@@ -577,6 +585,19 @@ export interface components {
       email: string | null;
       note: string | null;
       updated_at: string | null;
+      /** @description The days within the next 60 on which coins of this wallet expire, soonest first (empty when none do) */
+      expiring: {
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          /**
+           * @description The local day (YYYY-MM-DD) they expire and go back to the issuance account
+           * @example 2026-03-03
+           */
+          on: string;
+        }[];
     };
     VolunteerListItem: {
       /** Format: uuid */
@@ -656,6 +677,19 @@ export interface components {
        * @example 12.50
        */
       balance: string;
+      /** @description The days within the next 60 on which coins of this wallet expire, soonest first (empty when none do) */
+      expiring: {
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          /**
+           * @description The local day (YYYY-MM-DD) they expire and go back to the issuance account
+           * @example 2026-03-03
+           */
+          on: string;
+        }[];
     };
     Shop: {
       account: components["schemas"]["Account"];
@@ -792,6 +826,68 @@ export interface components {
       circulating: string;
       /** @example 123.40 */
       euro_liability: string;
+    };
+    LiabilityReport: {
+      /** @example TOR */
+      currency: string;
+      today: string;
+      validity_days: number | null;
+      now: {
+        /**
+         * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+         * @example 12.50
+         */
+        in_programmes: string;
+        /**
+         * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+         * @example 12.50
+         */
+        in_wallets: string;
+        /**
+         * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+         * @example 12.50
+         */
+        in_shops: string;
+        /**
+         * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+         * @example 12.50
+         */
+        circulating: string;
+        /** @example 123.40 */
+        euro_liability: string;
+      };
+      months: {
+          /**
+           * @description YYYY-MM, a local month
+           * @example 2026-03
+           */
+          month: string;
+          /**
+           * @description Coins in wallets at the end of the month, if nothing but expiry moved them
+           * @example 12.50
+           */
+          in_wallets: string;
+          /**
+           * @description Coins in shops (they never expire): as now
+           * @example 12.50
+           */
+          in_shops: string;
+          /**
+           * @description Coins of wallets that expire during the month (in this month: from today on, with those expired but not yet taken back)
+           * @example 12.50
+           */
+          expiring: string;
+          /**
+           * @description in_wallets + in_shops: what could be cashed in at the end of the month
+           * @example 12.50
+           */
+          circulating: string;
+          /**
+           * @description circulating × euro_per_unit, exact, rounded to the cent only beyond it
+           * @example 123.40
+           */
+          euro_liability: string;
+        }[];
     };
     VolunteeringReport: {
       /** @example TOR */
@@ -1418,6 +1514,11 @@ export interface operations {
            * @example 12.50
            */
           volunteer_cap_year?: string;
+          /**
+           * @description Days the coins in a wallet stay valid after they were earned (1–3650); a new validity counts from today for the coins already held
+           * @example 365
+           */
+          validity_days?: number;
         };
       };
     };
@@ -1506,7 +1607,7 @@ export interface operations {
       };
     };
   };
-  /** Change a currency's name, payment request expiry, or paying account and pain.001 version for SEPA files (admin) */
+  /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, or how long coins stay valid in wallets (admin) */
   patchCurrenciesByCode: {
     parameters: {
       path: {
@@ -1527,6 +1628,11 @@ export interface operations {
            * @enum {string}
            */
           sepa_version?: "09" | "03";
+          /**
+           * @description null: coins never expire
+           * @example 365
+           */
+          validity_days?: number | null;
         };
       };
     };
@@ -1987,7 +2093,7 @@ export interface operations {
            */
           amount: string;
           /** @enum {string} */
-          code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
+          code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry";
           memo?: string;
           /**
            * @description Reserve now; post or void later
@@ -2082,7 +2188,7 @@ export interface operations {
                */
               amount: string;
               /** @enum {string} */
-              code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment";
+              code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry";
               memo?: string;
               /**
                * @description Reserve now; post or void later
@@ -2595,7 +2701,7 @@ export interface operations {
       };
     };
   };
-  /** A volunteer: account, names, language, contact details, note and current card */
+  /** A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days */
   getWalletsById: {
     parameters: {
       path: {
@@ -3697,7 +3803,7 @@ export interface operations {
       };
     };
   };
-  /** My wallet: name and balance */
+  /** My wallet: name, balance, and the coins that expire within 60 days */
   getWallet: {
     responses: {
       /** @description The wallet */
@@ -5329,6 +5435,53 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["SupplyReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The city's bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability */
+  getCurrenciesByCodeReportsLiability: {
+    parameters: {
+      query?: {
+        /** @description Months ahead, this one first (1–60, default 12) */
+        months?: number;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Month by month, this month first */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LiabilityReport"];
         };
       };
       /** @description Problem */

@@ -7,6 +7,8 @@ import { Amount, CsvFormatQuery, CurrencyCode, EuroAmount, Uuid, jsonResponse, p
 import { ValidationError } from '../../ledger/errors.js';
 import { euroValue, formatAmount } from '../../ledger/amount.js';
 import { csvFileName, csvWriter } from '../../ledger/csv.js';
+import { liability_months_max } from '../../ledger/expiry.js';
+import { liabilityAhead } from '../../app/expiry.js';
 import type { CsvFormat, CsvLayout, CsvValues } from '../../ledger/csv.js';
 import { account_kinds, account_statuses } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
@@ -168,6 +170,55 @@ reportRoutes.openapi(createRoute({
     issued: f(supply.issued), redeemed: f(supply.redeemed),
     in_programmes: f(supply.in_programmes), in_wallets: f(supply.in_wallets), in_shops: f(supply.in_shops),
     circulating: f(circulating), euro_liability: euroValue(circulating, currency.scale, currency.euro_per_unit),
+  }, 200);
+});
+
+// The city's bill ahead ---------------------------------------------------------------------
+
+const LiabilityQuery = z.object({
+  months: z.coerce.number().int().min(1).max(liability_months_max).default(12)
+    .openapi({ description: `Months ahead, this one first (1–${liability_months_max}, default 12)` }),
+});
+
+const LiabilityMonth = z.object({
+  month: z.string().openapi({ description: 'YYYY-MM, a local month', example: '2026-03' }),
+  in_wallets: Amount.openapi({ description: 'Coins in wallets at the end of the month, if nothing but expiry moved them' }),
+  in_shops: Amount.openapi({ description: 'Coins in shops (they never expire): as now' }),
+  expiring: Amount.openapi({
+    description: 'Coins of wallets that expire during the month (in this month: from today on, with those expired but not yet taken back)',
+  }),
+  circulating: Amount.openapi({ description: 'in_wallets + in_shops: what could be cashed in at the end of the month' }),
+  euro_liability: EuroAmount.openapi({ description: 'circulating × euro_per_unit, exact, rounded to the cent only beyond it' }),
+});
+
+const LiabilityOut = z.object({
+  currency: CurrencyCode, today: z.string(), validity_days: z.number().int().nullable(),
+  now: z.object({ in_programmes: Amount, in_wallets: Amount, in_shops: Amount, circulating: Amount, euro_liability: EuroAmount }),
+  months: z.array(LiabilityMonth),
+}).openapi('LiabilityReport');
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/reports/liability', tags: ['reports'],
+  summary: 'The city\'s bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability',
+  request: { params: CodeParam, query: LiabilityQuery },
+  responses: { 200: jsonResponse(LiabilityOut, 'Month by month, this month first'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
+  const report = await liabilityAhead({ sql: c.get('deps').sql }, currency, c.req.valid('query').months);
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  const euros = (minor: bigint) => euroValue(minor, currency.scale, currency.euro_per_unit);
+  const { supply } = report;
+  const circulating = supply.in_wallets + supply.in_shops;
+  return c.json({
+    currency: currency.code, today: report.today, validity_days: currency.validity_days,
+    now: {
+      in_programmes: f(supply.in_programmes), in_wallets: f(supply.in_wallets), in_shops: f(supply.in_shops),
+      circulating: f(circulating), euro_liability: euros(circulating),
+    },
+    months: report.months.map((m) => ({
+      month: m.month, in_wallets: f(m.in_wallets), in_shops: f(supply.in_shops), expiring: f(m.expiring),
+      circulating: f(m.in_wallets + supply.in_shops), euro_liability: euros(m.in_wallets + supply.in_shops),
+    })),
   }, 200);
 });
 

@@ -6,7 +6,7 @@ import { findUserById, listUsers } from '../../db/users.js';
 import { requireAdmin, requireStaff } from '../auth.js';
 import { currencyForStaff } from '../lookup.js';
 import {
-  Amount, Currency, CurrencyCode, EuroAmount, Text, jsonBody, jsonResponse, name_length_max, problems,
+  Amount, Currency, CurrencyCode, EuroAmount, Text, ValidityDays, jsonBody, jsonResponse, name_length_max, problems,
 } from '../schemas.js';
 import { presentCurrency } from '../present.js';
 import { formatAmount, euroValue } from '../../ledger/amount.js';
@@ -164,6 +164,7 @@ const NewCurrency = z.object({
   wallet_balance_max: Amount.optional(),
   volunteer_cap_day: Amount.optional(),
   volunteer_cap_year: Amount.optional(),
+  validity_days: ValidityDays.optional(),
 });
 
 staffRoutes.openapi(createRoute({

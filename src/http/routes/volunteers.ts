@@ -5,12 +5,13 @@ import {
   accountForStaff, activityForStaff, cardForStaff, currencyForStaff, decodeCursor, encodeCursor, isBigintCursor, sessionForStaff, uuid_pattern, walletForStaff,
 } from '../lookup.js';
 import {
-  Account, Amount, DateTime, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
+  Account, Amount, DateTime, Expiring, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
 } from '../schemas.js';
-import { presentAccount, presentTransfer } from '../present.js';
+import { presentAccount, presentExpiring, presentTransfer } from '../present.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import * as access from '../../app/access.js';
 import { addActivity, awardByCard, closeSession, editActivity, openSession } from '../../app/volunteering.js';
+import { walletExpiring } from '../../app/expiry.js';
 import { renderCardSheet } from '../card-sheet.js';
 import { assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
@@ -92,7 +93,7 @@ volunteerRoutes.openapi(createRoute({
 const WalletOut = z.object({
   account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string(),
   full_name: z.string().nullable(), phone: z.string().nullable(), email: z.string().nullable(), note: z.string().nullable(),
-  updated_at: z.string().nullable(),
+  updated_at: z.string().nullable(), expiring: Expiring,
 }).openapi('VolunteerWallet');
 
 async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) {
@@ -100,17 +101,18 @@ async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) 
   const account = await findAccount(sql, wallet.account_id);
   const card = await currentCard(sql, wallet);
   assert(account !== undefined, 'a wallet has its account');
+  const expiring = await walletExpiring(services(c), currency, account.id);
   return {
     account: presentAccount(account, currency), card: card === undefined ? null : presentCard(c, card),
     display_name: wallet.display_name, language: wallet.language,
     full_name: wallet.full_name, phone: wallet.phone, email: wallet.email, note: wallet.note,
-    updated_at: wallet.updated_at?.toISOString() ?? null,
+    updated_at: wallet.updated_at?.toISOString() ?? null, expiring: presentExpiring(expiring, currency),
   };
 }
 
 volunteerRoutes.openapi(createRoute({
   method: 'get', path: '/wallets/{id}', tags: ['volunteers'],
-  summary: 'A volunteer: account, names, language, contact details, note and current card',
+  summary: 'A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days',
   request: { params: IdParam },
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404) },
 }), async (c) => {

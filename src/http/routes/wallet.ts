@@ -1,11 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { requireWallet } from '../auth.js';
-import { Amount, Entry, IdempotencyHeader, PageQuery, Pin, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
-import { presentTransfer } from '../present.js';
+import { Amount, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
+import { presentExpiring, presentTransfer } from '../present.js';
 import { entriesPage } from '../lookup.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import { claimByToken } from '../../app/volunteering.js';
+import { walletExpiring } from '../../app/expiry.js';
 import * as access from '../../app/access.js';
 import { assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
@@ -18,6 +19,7 @@ export const walletRoutes = new OpenAPIHono<AppEnv>();
 
 const WalletOut = z.object({
   account: Uuid, currency: z.string(), display_name: z.string(), language: z.string(), balance: Amount,
+  expiring: Expiring,
 }).openapi('Wallet');
 
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
@@ -29,10 +31,10 @@ async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: 
   return { wallet, account, currency };
 }
 
-function presentWallet(wallet: Wallet, account: Account, currency: Currency) {
+function presentWallet(wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>) {
   return {
     account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
-    balance: formatAmount(balanceOf(account), currency.scale),
+    balance: formatAmount(balanceOf(account), currency.scale), expiring: presentExpiring(expiring, currency),
   };
 }
 
@@ -80,11 +82,12 @@ walletRoutes.openapi(createRoute({
 
 walletRoutes.openapi(createRoute({
   method: 'get', path: '/wallet', tags: ['wallet'],
-  summary: 'My wallet: name and balance',
+  summary: 'My wallet: name, balance, and the coins that expire within 60 days',
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403) },
 }), async (c) => {
   const { wallet, account, currency } = await walletContext(c);
-  return c.json(presentWallet(wallet, account, currency), 200);
+  const expiring = await walletExpiring(services(c), currency, account.id);
+  return c.json(presentWallet(wallet, account, currency, expiring), 200);
 });
 
 

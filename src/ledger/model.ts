@@ -44,6 +44,8 @@ export interface Account {
   kind: AccountKind;
   name: string;
   status: AccountStatus;
+  /** Why a coordinator froze or closed it; null while active. */
+  status_reason: string | null;
   debits_pending: bigint;
   debits_posted: bigint;
   credits_pending: bigint;
@@ -117,6 +119,8 @@ export interface Entry {
   memo: string | null;
   counterparty_id: string;
   counterparty_name: string;
+  /** So that a screen names the city's issuance or a programme in its own language. */
+  counterparty_kind: AccountKind;
   created_at: Date;
   /** For rewards: the activity, named per language. */
   activity_id: string | null;

@@ -492,6 +492,8 @@ export interface components {
       pending_credits: string;
       /** @enum {string} */
       status: "active" | "frozen" | "closed";
+      /** @description Why a coordinator froze or closed it; null while active */
+      status_reason: string | null;
       created_at: string;
     };
     Entry: {
@@ -514,6 +516,11 @@ export interface components {
         /** Format: uuid */
         id: string;
         name: string;
+        /**
+         * @description issuance and programme accounts are named by screens in their own language
+         * @enum {string}
+         */
+        kind: "issuance" | "programme" | "wallet" | "shop";
       };
       /** @description For rewards: the activity, named per language */
       activity: {
@@ -744,12 +751,15 @@ export interface components {
         /** @enum {string} */
         kind: "user" | "wallet" | "device" | "anonymous" | "system";
         id: string | null;
+        /** @description A staff member's email, a volunteer's or shop's name, a tablet with its shop */
+        name: string | null;
       };
       action: string;
-      object: {
+      object: ({
         kind: string;
         id: string;
-      } | null;
+        name: string | null;
+      }) | null;
       ip: string | null;
       request_id: string | null;
       changes: {
@@ -1863,6 +1873,8 @@ export interface operations {
         "application/json": {
           /** @enum {string} */
           status: "active" | "frozen" | "closed";
+          /** @description Why: required to freeze; shown with the account */
+          reason?: string;
         };
       };
     };
@@ -5214,6 +5226,8 @@ export interface operations {
         cursor?: string;
         /** @description A user, wallet or device id */
         actor?: string;
+        /** @description A name typed in part (case and accents do not matter): entries whose actor or object is so named */
+        name?: string;
         /** @description An object id (account, card, transfer, …) */
         object?: string;
         /** @description An action, or a prefix such as "card" */
@@ -5272,6 +5286,8 @@ export interface operations {
         cursor?: string;
         /** @description A user, wallet or device id */
         actor?: string;
+        /** @description A name typed in part (case and accents do not matter): entries whose actor or object is so named */
+        name?: string;
         /** @description An object id (account, card, transfer, …) */
         object?: string;
         /** @description An action, or a prefix such as "card" */

@@ -290,6 +290,9 @@ describe('every screen, in Chromium', () => {
         await page.goto(`/console/activities/${activities[0]!.id}`);
         await expect.poll(() => testid(page, 'activity-name-nl').inputValue(), poll).not.toBe('');
         await screen(page, 'console-activity-edit');
+        await page.goto('/console/sessions');
+        await testid(page, 'session-row').waitFor();
+        await screen(page, 'console-sessions');
         await page.goto(`/console/sessions/${world.demo.open_session.id}`);
         await testid(page, 'claim-qr').locator('svg').waitFor();
         await screen(page, 'console-session');

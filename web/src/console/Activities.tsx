@@ -9,7 +9,8 @@ import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { ConsolePage } from './Shell.js';
 import { Btn, BtnLink, Field, Panel, StatusTag } from './ui.js';
-import { amountInput, currency, hoursInput, recentSessions, rememberSession } from './state.js';
+import { amountInput, currency, hoursInput } from './state.js';
+import { SessionList } from './SessionList.js';
 import type { Account, Activity, Currency } from './state.js';
 
 export const activity_categories = ['repair_cafe', 'it_repair', 'buurtbeheer', 'street_ambassador', 'neighbourhood_party', 'other'] as const;
@@ -42,24 +43,12 @@ async function loadCatalogue(code: string): Promise<{ activities: Activity[]; pr
   return { activities: a.items, programmes: p.items };
 }
 
-function RecentSessions() {
-  const now = Date.now();
-  const open = recentSessions.value.filter((s) => new Date(s.expires_at).getTime() > now);
-  if (open.length === 0) return null;
+/** The sessions running now, from every device (the server's list). */
+function RunningSessions({ cur }: { cur: Currency }) {
   return (
-    <Panel title={t('console.recent_sessions')} icon="qr" testid="recent-sessions">
-      <p class="hint">{t('console.recent_sessions_hint')}</p>
-      <ul class="plain-list">
-        {open.map((s) => (
-          <li key={s.id} data-testid="recent-session">
-            <span><strong>{s.activity}</strong> · {t('console.session_valid_until', { time: formatDate(s.expires_at, 'datetime') })}</span>
-            <span class="button-row">
-              <BtnLink small variant="secondary" icon="qr" href={`/console/sessions/${s.id}`}>{t('console.session_show_qr')}</BtnLink>
-              <BtnLink small variant="secondary" icon="scan" href={`/console/sessions/${s.id}/event`}>{t('console.event_mode')}</BtnLink>
-            </span>
-          </li>
-        ))}
-      </ul>
+    <Panel title={t('console.sessions_open')} icon="qr" testid="sessions-open"
+      actions={<BtnLink small variant="ghost" icon="list" href="/console/sessions">{t('console.sessions_all')}</BtnLink>}>
+      <SessionList code={cur.code} open />
     </Panel>
   );
 }
@@ -128,8 +117,12 @@ export function Activities() {
     <ConsolePage title={t('console.activities_title')} testid="console-activities"
       actions={<BtnLink href="/console/activities/new" icon="plus" data-testid="activity-new">{t('console.activity_new')}</BtnLink>}>
       <p class="lead">{t('console.activities_intro')}</p>
-      <RecentSessions />
-      {cur === undefined ? <p>{t('console.no_currency')}</p> : <Catalogue cur={cur} />}
+      {cur === undefined ? <p>{t('console.no_currency')}</p> : (
+        <>
+          <RunningSessions cur={cur} />
+          <Catalogue cur={cur} />
+        </>
+      )}
     </ConsolePage>
   );
 }
@@ -336,7 +329,6 @@ export function NewSession() {
           ...(expiry === undefined ? {} : { expires_at: expiry.toISOString() }),
         },
       });
-      rememberSession({ id: session.id, activity: localizedName(activity.name), expires_at: session.expires_at });
       route(`/console/sessions/${session.id}`);
     });
   };

@@ -5,10 +5,11 @@
  *   /console/wallets                  volunteers: search, select, print cards
  *   /console/wallets/new              register a volunteer
  *   /console/wallets/:id              one volunteer: card, balance, statement, card actions
- *   /console/activities               the activity catalogue, recent sessions
+ *   /console/activities               the activity catalogue, the sessions running now
  *   /console/activities/new           a new activity
  *   /console/activities/:id           edit an activity
  *   /console/activities/:id/session   open a session (claim QR)
+ *   /console/sessions                 the claim sessions of every device: running, ended
  *   /console/sessions/:id             a session's claim QR (full screen on demand)
  *   /console/sessions/:id/event       event mode: scan cards one after another
  *   /console/shops                    shops
@@ -36,7 +37,7 @@ import { currencies, loadSession, sessionEnded } from './state.js';
 import { Dashboard } from './Dashboard.js';
 import { RegisterWallet, WalletDetail, Wallets } from './Wallets.js';
 import { ActivityForm, Activities, NewSession } from './Activities.js';
-import { EventMode, SessionView } from './Sessions.js';
+import { EventMode, Sessions, SessionView } from './Sessions.js';
 import { NewShop, ShopDetail, Shops } from './Shops.js';
 import { Cashouts } from './Cashouts.js';
 import { AccountStatement, Ledger } from './Ledger.js';
@@ -83,6 +84,7 @@ function Console() {
       <Route path="/activities/new" component={ActivityForm} />
       <Route path="/activities/:id" component={ActivityForm} />
       <Route path="/activities/:id/session" component={NewSession} />
+      <Route path="/sessions" component={Sessions} />
       <Route path="/sessions/:id" component={SessionView} />
       <Route path="/sessions/:id/event" component={EventMode} />
       <Route path="/shops" component={Shops} />

@@ -2,16 +2,17 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ApiError, consoleApi } from '../api.js';
 import { formatAmount, formatDate, formatNumber, localizedName, t } from '../i18n/index.js';
-import { groupCardCode, parseScanned } from '../lib/links.js';
+import { groupCardCode, mistypedCardCode, parseScanned } from '../lib/links.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert, problemText } from '../ui/problem.js';
 import { QrCode } from '../ui/QrCode.js';
 import { Scanner } from '../ui/Scanner.js';
 import { ConsolePage } from './Shell.js';
 import { Btn, BtnLink, CIcon, Field, Panel } from './ui.js';
-import { currency, hoursInput, rememberSession } from './state.js';
+import { currency, hoursInput } from './state.js';
 import type { Activity, ActivitySession } from './state.js';
 import { rewardText } from './Activities.js';
+import { SessionList } from './SessionList.js';
 
 const refresh_ms = 10_000;
 
@@ -28,9 +29,7 @@ function useSession(id: string) {
       setError(undefined);
       if (activity === undefined && cur !== undefined) {
         const list = await consoleApi.get('/currencies/{code}/activities', { path: { code: cur.code } });
-        const match = list.items.find((a) => a.id === found.activity);
-        setActivity(match);
-        if (match !== undefined) rememberSession({ id: found.id, activity: localizedName(match.name), expires_at: found.expires_at });
+        setActivity(list.items.find((a) => a.id === found.activity));
       }
     } catch (caught) {
       setError(caught);
@@ -88,6 +87,27 @@ function QrFullscreen({ session, title, reward, onClose }: { session: ActivitySe
   );
 }
 
+/** The claim sessions of every device: the running ones with their QR and event mode, then the ended ones. */
+export function Sessions() {
+  const cur = currency.value;
+  return (
+    <ConsolePage title={t('console.sessions_title')} testid="console-sessions"
+      actions={<BtnLink href="/console/activities" variant="secondary" icon="play">{t('console.session_start')}</BtnLink>}>
+      <p class="lead">{t('console.sessions_intro')}</p>
+      {cur === undefined ? <p>{t('console.no_currency')}</p> : (
+        <>
+          <Panel title={t('console.sessions_open')} icon="qr" testid="sessions-open">
+            <SessionList code={cur.code} open />
+          </Panel>
+          <Panel title={t('console.sessions_ended')} icon="clock" testid="sessions-ended">
+            <SessionList code={cur.code} open={false} />
+          </Panel>
+        </>
+      )}
+    </ConsolePage>
+  );
+}
+
 export function SessionView() {
   const { params } = useRoute();
   const id = params.id ?? '';
@@ -99,7 +119,7 @@ export function SessionView() {
 
   return (
     <ConsolePage title={activity === undefined ? t('console.session_title') : name} testid="console-session"
-      actions={<BtnLink href="/console/activities" variant="ghost" icon="back">{t('console.back_to_activities')}</BtnLink>}>
+      actions={<BtnLink href="/console/sessions" variant="ghost" icon="back">{t('console.sessions_all')}</BtnLink>}>
       {error !== undefined && <ProblemAlert error={error} onRetry={() => void reload()} />}
       {session === undefined ? (error === undefined && <Loading />) : (
         <div class="session-grid">
@@ -160,6 +180,7 @@ function awardError(error: unknown, code: string): string {
     insufficient_funds: t('console.award_no_budget'),
     balance_max_exceeded: t('console.award_wallet_full'),
     account_frozen: t('console.award_frozen'),
+    card_code_typo: t('common.errors.card_code_typo'),
   });
 }
 
@@ -179,18 +200,20 @@ export function EventMode() {
 
   const award = async (text: string) => {
     const scanned = parseScanned(text);
+    // A code with one wrong character goes to the server too: it answers card_code_typo ("check the code").
+    const card = scanned.kind === 'card' ? scanned.code : mistypedCardCode(text);
     counter.current += 1;
     const n = counter.current;
-    if (scanned.kind !== 'card') {
+    if (card === undefined) {
       setRows((current) => [{ n, card: text.slice(0, 40), at: new Date(), status: 'error', code: 'not_a_card', message: t('console.award_not_a_card') }, ...current]);
       return;
     }
-    setRows((current) => [{ n, card: scanned.code, at: new Date(), status: 'pending' }, ...current]);
+    setRows((current) => [{ n, card, at: new Date(), status: 'pending' }, ...current]);
     try {
       const answer = await consoleApi.post('/sessions/{id}/awards', {
         path: { id },
-        body: { card: scanned.code, ...(per_hour && typed_hours !== undefined && typed_hours !== session?.hours ? { hours: typed_hours } : {}) },
-        idempotent: `award:${id}:${scanned.code}`,
+        body: { card, ...(per_hour && typed_hours !== undefined && typed_hours !== session?.hours ? { hours: typed_hours } : {}) },
+        idempotent: `award:${id}:${card}`,
       });
       update(n, { status: 'ok', name: answer.volunteer.display_name, amount: answer.amount });
       void reload();

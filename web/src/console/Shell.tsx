@@ -12,6 +12,7 @@ const sections: Array<{ path: string; label: Key; icon: ConsoleIconName; testid:
   { path: '/console', label: 'console.nav_dashboard', icon: 'chart', testid: 'nav-dashboard' },
   { path: '/console/wallets', label: 'console.nav_wallets', icon: 'people', testid: 'nav-wallets' },
   { path: '/console/activities', label: 'console.nav_activities', icon: 'star', testid: 'nav-activities' },
+  { path: '/console/sessions', label: 'console.nav_sessions', icon: 'qr', testid: 'nav-sessions' },
   { path: '/console/shops', label: 'console.nav_shops', icon: 'shop', testid: 'nav-shops' },
   { path: '/console/cashouts', label: 'console.nav_cashouts', icon: 'bank', testid: 'nav-cashouts' },
   { path: '/console/ledger', label: 'console.nav_ledger', icon: 'book', testid: 'nav-ledger' },
@@ -25,7 +26,7 @@ const own_paths = ['/console/password'];
 /** Which section a path belongs to (the longest matching prefix); none for the user's own screens. */
 function sectionOf(path: string): string | undefined {
   if (own_paths.includes(path)) return undefined;
-  const related: Record<string, string> = { '/console/accounts': '/console/ledger', '/console/sessions': '/console/activities' };
+  const related: Record<string, string> = { '/console/accounts': '/console/ledger' };
   for (const [prefix, section] of Object.entries(related)) if (path.startsWith(prefix)) return section;
   return sections.map((s) => s.path).filter((p) => path === p || path.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0] ?? '/console';
 }

@@ -1,12 +1,13 @@
 import { useEffect, useId, useState } from 'preact/hooks';
-import { consoleApi } from '../api.js';
+import { ApiError, consoleApi } from '../api.js';
 import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { Amount, Btn, ConfirmDialog, Field } from './ui.js';
+import { Amount, Btn, ConfirmDialog, Field, StatusTag } from './ui.js';
+import { amountInput, currencies } from './state.js';
 import type { Entry } from './state.js';
 
 const page_size = 25;
@@ -19,15 +20,25 @@ function describe(entry: Entry): string {
   return [activity, same ? undefined : memo].filter((part) => part !== undefined && part !== '').join(' · ');
 }
 
+/** A refused correction in words: more than is left says how much is left. */
+function reverseProblem(error: unknown, currency: string): Partial<Record<string, string>> {
+  const left = error instanceof ApiError && typeof error.extra.left === 'string' ? error.extra.left : undefined;
+  return left === undefined ? {} : { reversal_exceeds_left: t('console.reverse_exceeds_left', { left: formatAmount(left, currency) }) };
+}
+
 /**
- * An account's statement, newest first, with the running balance; each transfer can be
- * corrected (reversed) after a confirmation. `onChanged` runs after a reversal.
+ * An account's statement, newest first, with the running balance. A transfer not corrected yet
+ * can be corrected (reversed) once, in full or in part, with a reason the account's holder reads
+ * in their history; a corrected one says so. `onChanged` runs after a correction.
  */
 export function Statement({ account, currency, onChanged, reversible = true }: {
   account: string; currency: string; onChanged?: () => void; reversible?: boolean;
 }) {
   const [reversing, setReversing] = useState<Entry | undefined>(undefined);
   const [memo, setMemo] = useState('');
+  const [amount, setAmount] = useState('');
+  const [typedErrors, setTypedErrors] = useState<{ memo?: string; amount?: string }>({});
+  const scale = currencies.value?.find((c) => c.code === currency)?.scale ?? 2;
   const { busy, error: reverseError, run, reset } = useAction();
   const [reversed, setReversed] = useState<string | undefined>(undefined);
   const caption = useId();
@@ -39,16 +50,31 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
   const { items: entries, error, reload: load } = list;
   useEffect(() => { void load(); }, [account]);
 
+  const open = (entry: Entry) => {
+    reset();
+    setReversed(undefined);
+    setMemo('');
+    setAmount('');
+    setTypedErrors({});
+    setReversing(entry);
+  };
+
   const reverse = async () => {
     if (reversing === undefined) return;
+    const reason = memo.trim();
+    const part = amount.trim() === '' ? undefined : amountInput(amount, scale);
+    const found: typeof typedErrors = {};
+    if (reason === '') found.memo = t('console.reverse_memo_missing');
+    if (amount.trim() !== '' && part === undefined) found.amount = t('console.reverse_amount_invalid');
+    setTypedErrors(found);
+    if (Object.keys(found).length > 0) return;
     await run(async () => {
       await consoleApi.post('/transfers/{id}/reverse', {
-        path: { id: reversing.transfer_id }, body: memo.trim() === '' ? {} : { memo: memo.trim() },
-        idempotent: `reverse:${reversing.transfer_id}`,
+        path: { id: reversing.transfer_id }, body: { memo: reason, ...(part === undefined ? {} : { amount: part }) },
+        idempotent: `reverse:${reversing.transfer_id}:${part ?? 'all'}`,
       });
       setReversed(reversing.transfer_id);
       setReversing(undefined);
-      setMemo('');
       await load();
       onChanged?.();
     });
@@ -79,7 +105,8 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
             </thead>
             <tbody>
               {entries.map((entry) => (
-                <tr key={`${entry.transfer_id}:${entry.amount}`} data-testid="entry-row" data-transfer={entry.transfer_id} data-code={entry.code}>
+                <tr key={`${entry.transfer_id}:${entry.amount}`} data-testid="entry-row" data-transfer={entry.transfer_id} data-code={entry.code}
+                  data-reversed={String(entry.reversed)}>
                   <td class="nowrap"><time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time></td>
                   <td>{tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code}</td>
                   <td><a href={`/console/accounts/${entry.counterparty.id}`}>{entry.counterparty.name}</a></td>
@@ -89,12 +116,9 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
                   {reversible && (
                     <td class="row-actions">
                       <div class="row-buttons">
-                        {entry.code !== 'reversal' && (
-                          <Btn small variant="ghost" icon="undo" data-testid="reverse" onClick={() => {
-                            reset();
-                            setReversed(undefined);
-                            setReversing(entry);
-                          }}>
+                        {entry.reversed && <StatusTag kind="neutral" icon="undo" testid="entry-reversed">{t('console.reversed')}</StatusTag>}
+                        {!entry.reversed && entry.code !== 'reversal' && (
+                          <Btn small variant="ghost" icon="undo" data-testid="reverse" onClick={() => open(entry)}>
                             {t('console.reverse')}
                           </Btn>
                         )}
@@ -131,10 +155,16 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
                 date: formatDate(reversing.created_at, 'datetime'),
               })}
             </p>
-            <Field label={t('console.reverse_memo')} hint={t('console.reverse_memo_hint')}>
-              {(attrs) => <input {...attrs} type="text" maxLength={500} value={memo} data-testid="reverse-memo" onInput={(e) => setMemo(e.currentTarget.value)} />}
-            </Field>
-            {reverseError !== undefined && <ProblemAlert error={reverseError} testid="reverse-error" />}
+            <div class="stack">
+              <Field label={t('console.reverse_memo')} hint={t('console.reverse_memo_hint')} error={typedErrors.memo} required>
+                {(attrs) => <input {...attrs} type="text" maxLength={500} value={memo} data-testid="reverse-memo" onInput={(e) => setMemo(e.currentTarget.value)} />}
+              </Field>
+              <Field label={t('console.reverse_amount')} error={typedErrors.amount}
+                hint={t('console.reverse_amount_hint', { amount: formatAmount(reversing.amount.replace(/^-/, ''), currency) })}>
+                {(attrs) => <input {...attrs} type="text" inputMode="decimal" autoComplete="off" value={amount} data-testid="reverse-amount" onInput={(e) => setAmount(e.currentTarget.value)} />}
+              </Field>
+            </div>
+            {reverseError !== undefined && <ProblemAlert error={reverseError} overrides={reverseProblem(reverseError, currency)} testid="reverse-error" />}
           </>
         )}
       </ConfirmDialog>

@@ -3,6 +3,7 @@ import { useRoute } from 'preact-iso';
 import { consoleApi, fetchRaw } from '../api.js';
 import { formatDate, locales, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
+import { mistypedCardCode } from '../lib/links.js';
 import { clockTime } from '../lib/lockout.js';
 import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
@@ -13,7 +14,7 @@ import { ConsolePage } from './Shell.js';
 import { Statement } from './Statement.js';
 import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
 import { currency, fieldError } from './state.js';
-import type { Account, Card, Currency, WalletDetail as Wallet } from './state.js';
+import type { Account, Card, Currency, VolunteerListItem, WalletDetail as Wallet } from './state.js';
 
 const page_size = 50;
 
@@ -66,9 +67,26 @@ async function adoptSheetStyles(target: Window, url: string, html: string): Prom
   }
 }
 
+function languageName(code: string): string {
+  return (locales as Record<string, { name: string }>)[code]?.name ?? code;
+}
+
 export function accountStatusTag(account: Pick<Account, 'status'>) {
   const kind = account.status === 'active' ? 'ok' : account.status === 'frozen' ? 'warn' : 'bad';
   return <StatusTag kind={kind} testid="account-status">{t(`console.account_status_${account.status}`)}</StatusTag>;
+}
+
+/** A volunteer's current card in the list: works, locked (too many wrong PINs), blocked, replaced or none. */
+function cardStatusTag(card: VolunteerListItem['card']) {
+  const state = card === null ? 'none' : card.status === 'active' && card.locked ? 'locked' : card.status;
+  const tag = {
+    active: <StatusTag kind="ok">{t('console.card_active')}</StatusTag>,
+    locked: <StatusTag kind="warn" icon="lock">{t('console.card_locked')}</StatusTag>,
+    blocked: <StatusTag kind="bad">{t('console.card_blocked')}</StatusTag>,
+    replaced: <StatusTag kind="neutral">{t('console.card_replaced')}</StatusTag>,
+    none: <span class="muted">{t('console.card_none_short')}</span>,
+  }[state];
+  return <span data-testid="wallet-card-status" data-status={state}>{tag}</span>;
 }
 
 function WalletList({ cur }: { cur: Currency }) {
@@ -77,12 +95,14 @@ function WalletList({ cur }: { cur: Currency }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const { busy: printing, error: printError, run: runPrint } = useAction();
 
-  const list = usePagedList((cursor) => consoleApi.get('/currencies/{code}/accounts', {
+  // By name (accents and case do not matter) or by card code, with or without dashes.
+  const list = usePagedList((cursor) => consoleApi.get('/currencies/{code}/wallets', {
     path: { code: cur.code },
-    query: { kind: 'wallet', q: query === '' ? undefined : query, limit: page_size, cursor },
+    query: { q: query === '' ? undefined : query, limit: page_size, cursor },
   }));
   const { items, error, reload: load } = list;
   useEffect(() => { void load(); }, [cur.code, query]);
+  const code_typo = query !== '' && mistypedCardCode(query) !== undefined;
 
   const toggle = (id: string, on: boolean) => {
     const next = new Set(selected);
@@ -90,7 +110,7 @@ function WalletList({ cur }: { cur: Currency }) {
     else next.delete(id);
     setSelected(next);
   };
-  const all_selected = items !== undefined && items.length > 0 && items.every((w) => selected.has(w.id));
+  const all_selected = items !== undefined && items.length > 0 && items.every((w) => selected.has(w.account));
 
   const print = () => runPrint(() => printCards(cur.code, [...selected]));
 
@@ -111,7 +131,9 @@ function WalletList({ cur }: { cur: Currency }) {
       {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
       {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} />}
       {items === undefined ? (error === undefined && <Loading />) : items.length === 0 ? (
-        <p class="muted" data-testid="wallets-empty">{query === '' ? t('console.wallets_none') : t('console.wallets_none_found', { q: query })}</p>
+        code_typo
+          ? <Alert kind="warning" data-testid="wallets-code-typo"><p data-code="card_code_typo">{t('common.errors.card_code_typo')}</p></Alert>
+          : <p class="muted" data-testid="wallets-empty">{query === '' ? t('console.wallets_none') : t('console.wallets_none_found', { q: query })}</p>
       ) : (
         <div class="table-wrap">
           <table class="table" data-testid="wallet-list">
@@ -119,25 +141,28 @@ function WalletList({ cur }: { cur: Currency }) {
               <tr>
                 <th scope="col" class="check">
                   <input type="checkbox" checked={all_selected} aria-label={t('console.select_all')} data-testid="wallet-select-all"
-                    onChange={(e) => setSelected(e.currentTarget.checked ? new Set(items.map((w) => w.id)) : new Set())} />
+                    onChange={(e) => setSelected(e.currentTarget.checked ? new Set(items.map((w) => w.account)) : new Set())} />
                 </th>
                 <th scope="col">{t('console.col_name')}</th>
-                <th scope="col" class="num">{t('console.col_balance')}</th>
-                <th scope="col">{t('console.col_status')}</th>
-                <th scope="col">{t('console.col_registered')}</th>
+                <th scope="col">{t('console.card_code')}</th>
+                <th scope="col">{t('console.col_card')}</th>
+                <th scope="col">{t('console.register_language')}</th>
               </tr>
             </thead>
             <tbody>
               {items.map((w) => (
-                <tr key={w.id} data-testid="wallet-row" data-id={w.id} data-name={w.name}>
+                <tr key={w.account} data-testid="wallet-row" data-id={w.account} data-name={w.display_name}>
                   <td class="check">
-                    <input type="checkbox" checked={selected.has(w.id)} aria-label={t('console.select_wallet', { name: w.name })} data-testid="wallet-select"
-                      onChange={(e) => toggle(w.id, e.currentTarget.checked)} />
+                    <input type="checkbox" checked={selected.has(w.account)} aria-label={t('console.select_wallet', { name: w.display_name })} data-testid="wallet-select"
+                      onChange={(e) => toggle(w.account, e.currentTarget.checked)} />
                   </td>
-                  <td><a href={`/console/wallets/${w.id}`} data-testid="wallet-open">{w.name}</a></td>
-                  <td class="num"><Amount value={w.balance} currency={cur.code} /></td>
-                  <td>{accountStatusTag(w)}</td>
-                  <td><time dateTime={w.created_at}>{formatDate(w.created_at, 'date')}</time></td>
+                  <td>
+                    <a href={`/console/wallets/${w.account}`} data-testid="wallet-open">{w.display_name}</a>
+                    {w.full_name !== null && <><br /><span class="muted" data-testid="wallet-full-name">{w.full_name}</span></>}
+                  </td>
+                  <td class="nowrap mono">{w.card?.display_code ?? '—'}</td>
+                  <td>{cardStatusTag(w.card)}</td>
+                  <td>{languageName(w.language)}</td>
                 </tr>
               ))}
             </tbody>
@@ -244,6 +269,105 @@ export function RegisterWallet() {
 
 // One wallet -------------------------------------------------------------------------------------
 
+type ProfileField = 'display_name' | 'full_name' | 'language' | 'phone' | 'email' | 'note';
+type Profile = Record<ProfileField, string>;
+type ProfileChanges = {
+  display_name?: string; full_name?: string | null; language?: 'nl' | 'en' | 'fr'; phone?: string | null; email?: string | null; note?: string | null;
+};
+const profile_fields: ProfileField[] = ['display_name', 'full_name', 'language', 'phone', 'email', 'note'];
+
+const profileOf = (w: Wallet): Profile => ({
+  display_name: w.display_name, full_name: w.full_name ?? '', language: w.language, phone: w.phone ?? '', email: w.email ?? '', note: w.note ?? '',
+});
+
+/** What changed between the saved profile and the form; an emptied optional field is cleared (null). */
+function profileChanges(saved: Profile, typed: Profile): ProfileChanges {
+  const changes: Record<string, string | null> = {};
+  for (const field of profile_fields) {
+    const value = typed[field].trim();
+    if (value !== saved[field]) changes[field] = value === '' ? null : value;
+  }
+  return changes as ProfileChanges;
+}
+
+/**
+ * The volunteer's details: the display name and language (also on the card and in the wallet),
+ * the full name, and phone, email and a note that only coordinators see. Saves what changed.
+ */
+function WalletProfile({ wallet, onSaved }: { wallet: Wallet; onSaved: (updated: Wallet) => void }) {
+  const [typed, setTyped] = useState<Profile>(() => profileOf(wallet));
+  const [nameMissing, setNameMissing] = useState(false);
+  const [notice, setNotice] = useState<'saved' | 'unchanged' | undefined>(undefined);
+  const { busy, error, run } = useAction();
+  useEffect(() => setTyped(profileOf(wallet)), [wallet.account.id]);
+
+  const input = (field: ProfileField) => (event: { currentTarget: { value: string } }) => {
+    setTyped({ ...typed, [field]: event.currentTarget.value });
+    setNotice(undefined);
+  };
+  /** The server refused a field (422): our own words for it, never the server's English. */
+  const refused = (field: ProfileField, words: string) => (fieldError(error, field) === undefined ? undefined : words);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setNotice(undefined);
+    const missing = typed.display_name.trim() === '';
+    setNameMissing(missing);
+    if (missing) return;
+    const changes = profileChanges(profileOf(wallet), typed);
+    if (Object.keys(changes).length === 0) {
+      setNotice('unchanged');
+      return;
+    }
+    const saved = await run(async () => {
+      const updated = await consoleApi.patch('/wallets/{id}', { path: { id: wallet.account.id }, body: changes });
+      setTyped(profileOf(updated));
+      onSaved(updated);
+    });
+    if (saved) setNotice('saved');
+  };
+
+  const generic = t('common.errors.validation_failed');
+  return (
+    <Panel title={t('console.profile_title')} icon="edit" testid="wallet-profile">
+      <form class="form-grid" onSubmit={(event) => void submit(event)} noValidate>
+        <p class="form-intro" data-testid="profile-private-note">{t('console.profile_intro')}</p>
+        <Field label={t('console.profile_display_name')} hint={t('console.profile_display_name_hint')} required
+          error={nameMissing ? t('console.profile_display_name_missing') : refused('display_name', t('console.profile_display_name_missing'))}>
+          {(attrs) => <input {...attrs} type="text" maxLength={100} autoComplete="off" value={typed.display_name} data-testid="profile-display-name" onInput={input('display_name')} />}
+        </Field>
+        <Field label={t('console.profile_full_name')} hint={t('console.profile_full_name_hint')} error={refused('full_name', generic)}>
+          {(attrs) => <input {...attrs} type="text" maxLength={200} autoComplete="off" value={typed.full_name} data-testid="profile-full-name" onInput={input('full_name')} />}
+        </Field>
+        <Field label={t('console.register_language')} hint={t('console.register_language_hint')} error={refused('language', generic)}>
+          {(attrs) => (
+            <select {...attrs} value={typed.language} data-testid="profile-language" onChange={input('language')}>
+              {Object.entries(locales).map(([code, info]) => <option key={code} value={code} lang={info.intl}>{info.name}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t('console.profile_phone')} hint={t('console.profile_private')} error={refused('phone', t('console.profile_phone_invalid'))}>
+          {(attrs) => <input {...attrs} type="tel" maxLength={40} autoComplete="off" value={typed.phone} data-testid="profile-phone" onInput={input('phone')} />}
+        </Field>
+        <Field label={t('console.profile_email')} hint={t('console.profile_private')} error={refused('email', t('console.profile_email_invalid'))}>
+          {(attrs) => <input {...attrs} type="email" maxLength={254} autoComplete="off" value={typed.email} data-testid="profile-email" onInput={input('email')} />}
+        </Field>
+        <div class="form-wide">
+          <Field label={t('console.profile_note')} hint={`${t('console.profile_private')} ${t('console.profile_note_hint')}`} error={refused('note', generic)}>
+            {(attrs) => <textarea {...attrs} rows={3} maxLength={1000} value={typed.note} data-testid="profile-note" onInput={input('note')} />}
+          </Field>
+        </div>
+        {error !== undefined && <div class="form-wide"><ProblemAlert error={error} testid="profile-error" /></div>}
+        {notice === 'saved' && <div class="form-wide"><Alert kind="success" data-testid="profile-saved">{t('console.profile_saved')}</Alert></div>}
+        {notice === 'unchanged' && <div class="form-wide"><Alert kind="info" data-testid="profile-unchanged">{t('console.profile_unchanged')}</Alert></div>}
+        <div class="form-wide button-row">
+          <Btn type="submit" icon="check" disabled={busy} data-testid="profile-save">{t('console.profile_save')}</Btn>
+        </div>
+      </form>
+    </Panel>
+  );
+}
+
 type CardAction = 'block' | 'unblock' | 'unlock' | 'reissue' | 'pin';
 
 /** A locked card in words: until when, or until a coordinator unlocks it. */
@@ -267,7 +391,7 @@ export function WalletDetail() {
   const load = async () => {
     setError(undefined);
     try {
-      setWallet(await consoleApi.get('/wallets/{id}', { path: { id } }) as Wallet);
+      setWallet(await consoleApi.get('/wallets/{id}', { path: { id } }));
     } catch (caught) {
       setError(caught);
     }
@@ -336,9 +460,10 @@ export function WalletDetail() {
             <Panel title={t('console.wallet_account')} icon="wallet" testid="wallet-detail">
               <dl class="facts">
                 <div><dt>{t('console.col_name')}</dt><dd data-testid="wallet-name">{wallet.display_name}</dd></div>
+                {wallet.full_name !== null && <div><dt>{t('console.full_name')}</dt><dd data-testid="wallet-full-name">{wallet.full_name}</dd></div>}
                 <div><dt>{t('console.col_balance')}</dt><dd><Amount value={wallet.account.balance} currency={wallet.account.currency} testid="wallet-balance" /></dd></div>
                 <div><dt>{t('console.col_status')}</dt><dd>{accountStatusTag(wallet.account)}</dd></div>
-                <div><dt>{t('console.register_language')}</dt><dd>{(locales as Record<string, { name: string }>)[wallet.language]?.name ?? wallet.language}</dd></div>
+                <div><dt>{t('console.register_language')}</dt><dd>{languageName(wallet.language)}</dd></div>
                 <div><dt>{t('console.col_registered')}</dt><dd>{formatDate(wallet.account.created_at, 'date')}</dd></div>
               </dl>
             </Panel>
@@ -375,6 +500,7 @@ export function WalletDetail() {
               {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
             </Panel>
           </div>
+          <WalletProfile wallet={wallet} onSaved={setWallet} />
           <Panel title={t('console.statement')} icon="list">
             <Statement account={wallet.account.id} currency={wallet.account.currency} onChanged={() => void load()} />
           </Panel>

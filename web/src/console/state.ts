@@ -4,24 +4,28 @@
  */
 import { computed, signal } from '@preact/signals';
 import { ApiError, clearToken, consoleApi, publicApi, setToken, tokens } from '../api.js';
-import type { ResponseOf, Schemas } from '../api.js';
+import type { Schemas } from '../api.js';
 import { local, readJson } from '../lib/storage.js';
 
 export type StaffUser = Schemas['User'];
 export type Currency = Schemas['Currency'];
 export type Account = Schemas['Account'];
-/** A statement line; `activity` (rewards) is in the server's Entry schema, newer than api-types.ts until `npm run gen:api`. */
-export type Entry = Schemas['Entry'] & { activity?: { id: string; name: Record<string, string> } | null };
+/** A statement line: with the activity of a reward, and whether a correction reversed it. */
+export type Entry = Schemas['Entry'];
 export type Card = Schemas['Card'];
 export type Activity = Schemas['Activity'];
 export type ActivitySession = Schemas['ActivitySession'];
+/** A session as the currency's list of sessions shows it: with its activity's names and whether it still rewards. */
+export type SessionListItem = Schemas['ActivitySessionListItem'];
 export type Shop = Schemas['Shop'];
 export type Redemption = Schemas['Redemption'];
 export type Payout = NonNullable<Schemas['Payout']>;
 export type PayoutExport = Schemas['PayoutExport'];
 export type AuditEntry = Schemas['AuditEntry'];
-/** A volunteer as GET /wallets/{id} answers (its nullable card typed plainly). */
-export type WalletDetail = Omit<ResponseOf<'/wallets/{id}', 'get'>, 'card'> & { card: Card | null };
+/** A volunteer as GET /wallets/{id} (and PATCH) answers: account, card, names, language, contact details, note. */
+export type WalletDetail = Schemas['VolunteerWallet'];
+/** A volunteer in the currency's list: names, language and the current card's state. */
+export type VolunteerListItem = Schemas['VolunteerListItem'];
 
 const user_key = 'wm.console.user';
 const currency_key = 'wm.console.currency';
@@ -136,16 +140,4 @@ export async function saveDownload(response: Response, fallback: string): Promis
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
   return name;
-}
-
-/** Sessions opened on this device, newest first: there is no list of sessions on the server. */
-export interface RecentSession { id: string; activity: string; expires_at: string }
-const recent_key = 'wm.console.sessions';
-export const recentSessions = signal<RecentSession[]>(readJson<RecentSession[]>(local, recent_key) ?? []);
-
-export function rememberSession(session: RecentSession): void {
-  const now = Date.now();
-  const next = [session, ...recentSessions.value.filter((s) => s.id !== session.id && new Date(s.expires_at).getTime() > now)].slice(0, 10);
-  recentSessions.value = next;
-  local.setItem(recent_key, JSON.stringify(next));
 }

@@ -153,6 +153,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, confirmIcon
       {open && (
         <form
           method="dialog"
+          noValidate
           onSubmit={(event) => {
             event.preventDefault();
             if (!busy) onConfirm();

@@ -1,4 +1,4 @@
-import { normalizeCardCode } from '../../../src/ledger/cards.js';
+import { isCardCodeTypo, normalizeCardCode } from '../../../src/ledger/cards.js';
 
 /**
  * What a scanned or typed code is. QR contents are URLs so that a phone's own camera app opens
@@ -27,6 +27,17 @@ export { normalizeCardCode };
 /** "K7QM3D9XP2RT8HWVZ" → "K7QM-3D9X-P2RT-8HWV-Z". */
 export function groupCardCode(code: string): string {
   return code.match(/.{1,4}/g)?.join('-') ?? code;
+}
+
+/**
+ * The card code in what was typed or scanned (a card link or a bare code) when it has a card
+ * code's shape but its check symbol fails — one character is wrong — in capitals without dashes;
+ * else undefined. A coordinator's screen then says "check the code", not "not a card".
+ */
+export function mistypedCardCode(input: string): string | undefined {
+  const text = input.trim();
+  const candidate = /(?:^|\/)c\/([A-Za-z0-9-]{17,40})\/?(?:[?#].*)?$/i.exec(text)?.[1] ?? text;
+  return isCardCodeTypo(candidate) ? candidate.toUpperCase().replace(/[\s-]/g, '') : undefined;
 }
 
 export function parseScanned(input: string): Scanned {

@@ -14,21 +14,32 @@ import type { WalletEntry, WalletState } from './state.js';
 
 const page_size = 20;
 
+/** The coordinator's reason for a correction or an adjustment: the holder reads why their coins moved. */
+function reasonOf(entry: WalletEntry): string | undefined {
+  const memo = entry.memo?.trim() ?? '';
+  if (memo === '') return undefined;
+  if (entry.code === 'reversal') return t('wallet.correction', { reason: memo });
+  return entry.code === 'adjustment' ? memo : undefined;
+}
+
 function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string }) {
   const out = isNegative(entry.amount);
   const title = entry.activity !== null ? localizedName(entry.activity.name) : entry.counterparty.name;
   const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
+  const reason = reasonOf(entry);
   return (
-    <li class="entry" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id}>
+    <li class="entry" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id} data-reversed={String(entry.reversed)}>
       <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
         <Icon name={out ? 'arrow-out' : 'arrow-in'} />
       </span>
       <span class="entry-text">
         <span class="entry-title">{title}</span>
+        {reason !== undefined && <span class="entry-reason" data-testid="entry-reason">{reason}</span>}
         <span class="entry-meta">
           {kind}
           {' · '}
           <time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time>
+          {entry.reversed && <span data-testid="entry-corrected">{' · '}{t('wallet.corrected')}</span>}
         </span>
       </span>
       <span class={`entry-amount ${out ? 'amount-out' : 'amount-in'}`}>

@@ -78,6 +78,7 @@ export function presentEntry(entry: Entry, currency: Currency) {
     counterparty: { id: entry.counterparty_id, name: entry.counterparty_name, kind: entry.counterparty_kind },
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
     reversed: entry.reversed,
+    refund_of: entry.refund_of,
     created_at: entry.created_at.toISOString(),
   };
 }

@@ -186,6 +186,7 @@ export const Entry = z.object({
   }),
   activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable()
     .openapi({ description: 'For rewards: the activity, named per language' }),
+  refund_of: Uuid.nullable().openapi({ description: 'For a refund: the payment it gives (part of) back' }),
   reversed: z.boolean().openapi({ description: 'A coordinator\'s correction reversed this transfer; it cannot be corrected again' }),
   created_at: z.string(),
 }).openapi('Entry');

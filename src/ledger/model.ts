@@ -127,6 +127,8 @@ export interface Entry {
   activity_name: Record<string, string> | null;
   /** A coordinator's correction reversed this transfer (it is not offered for correction again). */
   reversed: boolean;
+  /** For a refund: the payment it gives (part of) back. */
+  refund_of: string | null;
 }
 
 export type TransferResult =

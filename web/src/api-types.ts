@@ -530,6 +530,11 @@ export interface components {
           [key: string]: string;
         };
       } | null;
+      /**
+       * Format: uuid
+       * @description For a refund: the payment it gives (part of) back
+       */
+      refund_of: string | null;
       /** @description A coordinator's correction reversed this transfer; it cannot be corrected again */
       reversed: boolean;
       created_at: string;

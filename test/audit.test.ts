@@ -87,9 +87,16 @@ async function recorded(act: () => Promise<Reply>, status: number, expected: Exp
   const entries = await entriesAfter(mark);
   expect(entries.map((e) => e.action)).toEqual([expected.action]);
   const entry = entries[0];
-  expect(entry.actor).toEqual(expected.actor);
+  // Ids as recorded; the names shown next to them are test/audit-readable.test.ts's.
+  const withoutName = (named: { name?: unknown } | null) => {
+    if (named === null) return null;
+    const { name, ...rest } = named;
+    expect(name === null || typeof name === 'string').toBe(true);
+    return rest;
+  };
+  expect(withoutName(entry.actor)).toEqual(expected.actor);
   expect(entry.currency).toBe(expected.currency);
-  expect(entry.object).toEqual(expected.object);
+  expect(withoutName(entry.object)).toEqual(expected.object);
   expect(entry.changes).toEqual(expected.changes);
   expect(entry.request_id).toEqual(expect.any(String));
   expect(entry.request_id).toBe(reply.headers.get('x-request-id'));
@@ -184,9 +191,9 @@ describe('what the audit log records', () => {
       changes: { kind: 'shop', name: 'Bakkerij Audit' },
     });
     const account = opened.body.id as string;
-    await recorded(() => t.request('PATCH', `/api/v1/accounts/${account}`, { token: coord.token, body: { status: 'frozen' } }), 200, {
+    await recorded(() => t.request('PATCH', `/api/v1/accounts/${account}`, { token: coord.token, body: { status: 'frozen', reason: 'checking' } }), 200, {
       action: 'account.update', actor: user(coord.id), currency: 'AUA', object: { kind: 'account', id: account },
-      changes: { status: { from: 'active', to: 'frozen' } },
+      changes: { status: { from: 'active', to: 'frozen' }, reason: 'checking' },
     });
     await recorded(() => t.request('PATCH', `/api/v1/accounts/${account}`, { token: coord.token, body: { status: 'closed' } }), 200, {
       action: 'account.update', actor: user(coord.id), currency: 'AUA', object: { kind: 'account', id: account },
@@ -219,7 +226,7 @@ describe('what the audit log records', () => {
       action: 'transfer.create', actor: user(coord.id), currency: 'AUA', object: expect.anything(),
       changes: { ...body, pending: false },
     });
-    expect(entry.object).toEqual({ kind: 'transfer', id: moved.body.id });
+    expect(entry.object).toEqual({ kind: 'transfer', id: moved.body.id, name: null });
 
     // The same request again is a replay: same answer, no second entry.
     const replay = await notRecorded(() => t.request('POST', '/api/v1/currencies/AUA/transfers', { token: coord.token, idempotencyKey: key, body }));
@@ -284,7 +291,7 @@ describe('what the audit log records', () => {
     const account = registered.body.account.id as string;
     const card = registered.body.card.code as string;
     const last = (await entriesAfter((await lastAuditId()) - 1n))[0];
-    expect(last.object).toEqual({ kind: 'wallet', id: account });
+    expect(last.object).toMatchObject({ kind: 'wallet', id: account });
     expect(last.changes).toEqual({ display_name: 'Ann Audit', language: 'nl', card });
 
     const card_object = { kind: 'card', id: card };
@@ -355,7 +362,7 @@ describe('what the audit log records', () => {
       token: coord.token, body: activity_body,
     }), 201, { action: 'activity.create', actor: user(coord.id), currency: 'AUA', object: expect.anything(), changes: activity_body });
     const activity = created.body.id as string;
-    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toEqual({ kind: 'activity', id: activity });
+    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toMatchObject({ kind: 'activity', id: activity });
     await recorded(() => t.request('PATCH', `/api/v1/activities/${activity}`, { token: coord.token, body: { rate_per_hour: '6.00', active: true } }), 200, {
       action: 'activity.update', actor: user(coord.id), currency: 'AUA', object: { kind: 'activity', id: activity },
       changes: { rate_per_hour: '6.00', active: true },
@@ -409,7 +416,7 @@ describe('what the audit log records', () => {
     const shop = created.body.account.id as string;
     const first_code = created.body.pairing_code as string;
     secret(first_code, first_code.replace(/-/g, ''));
-    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toEqual({ kind: 'shop', id: shop });
+    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toMatchObject({ kind: 'shop', id: shop });
 
     await recorded(() => t.request('PATCH', `/api/v1/shops/${shop}`, { token: coord.token, body: { address: 'Kerkstraat 1', contact: null } }), 200, {
       action: 'shop.update', actor: user(coord.id), currency: 'AUA', object: { kind: 'shop', id: shop },
@@ -472,7 +479,7 @@ describe('what the audit log records', () => {
     const { reply: charged } = await recorded(() => t.request('POST', '/api/v1/shop/charges', {
       token: tablet.token, idempotencyKey: charge_key, body: charge_body,
     }), 201, { action: 'payment.charge', actor: device, currency: 'AUA', object: expect.anything(), changes: { card: payer.code, wallet: payer.account, amount: '2.50', memo: null } });
-    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toEqual({ kind: 'transfer', id: charged.body.id });
+    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toMatchObject({ kind: 'transfer', id: charged.body.id });
     await recorded(() => t.request('POST', '/api/v1/shop/charges', {
       token: tablet.token, idempotencyKey: newKey(), body: { ...charge_body, pin: pin_wrong },
     }), 422, {
@@ -493,7 +500,7 @@ describe('what the audit log records', () => {
     const { reply: redemption } = await recorded(() => t.request('POST', '/api/v1/shop/redemptions', {
       token: tablet.token, idempotencyKey: redeem_key, body: { amount: '2.00' },
     }), 201, { action: 'redemption.request', actor: device, currency: 'AUA', object: expect.anything(), changes: { amount: '2.00' } });
-    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toEqual({ kind: 'redemption', id: redemption.body.id });
+    expect((await entriesAfter((await lastAuditId()) - 1n))[0].object).toMatchObject({ kind: 'redemption', id: redemption.body.id });
     const replay = await notRecorded(() => t.request('POST', '/api/v1/shop/redemptions', {
       token: tablet.token, idempotencyKey: redeem_key, body: { amount: '2.00' },
     }));

@@ -353,10 +353,10 @@ describe('transfers and statements', () => {
     expect(reply.body.next_cursor).toBeNull();
     const strip = (e: Record<string, unknown>) => ({ ...e, created_at: typeof e.created_at });
     expect(reply.body.items.map(strip)).toEqual([
-      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT' }, activity: null, reversed: false, created_at: 'string' },
-      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT' }, activity: null, reversed: false, created_at: 'string' },
-      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT' }, activity: null, reversed: false, created_at: 'string' },
-      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT' }, activity: null, reversed: false, created_at: 'string' },
+      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
+      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
+      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
+      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
     ]);
     // Running balance: each balance_after is the one below it plus its amount.
     const items = reply.body.items as Array<{ amount: string; balance_after: string }>;
@@ -368,8 +368,8 @@ describe('transfers and statements', () => {
     const shopEntries = await get(`/accounts/${shop}/entries?limit=2`);
     expect(shopEntries.body.items.map((e: { transfer_id: string; amount: string; counterparty: unknown }) =>
       [e.transfer_id, e.amount, e.counterparty])).toEqual([
-      [d.id, '13.50', { id: w, name: 'Statement wallet' }],
-      [b.id, '7.25', { id: w, name: 'Statement wallet' }],
+      [d.id, '13.50', { id: w, name: 'Statement wallet', kind: 'wallet' }],
+      [b.id, '7.25', { id: w, name: 'Statement wallet', kind: 'wallet' }],
     ]);
   });
 
@@ -442,7 +442,7 @@ describe('transfers and statements', () => {
   it('the issuance account itself keeps a statement of what it issued', async () => {
     const entries = await get(`/accounts/${cur.issuance_account}/entries`);
     expect(entries.body.items).toEqual([
-      expect.objectContaining({ amount: '-1000.00', balance_after: '-1000.00', code: 'budget', counterparty: { id: programme, name: 'Programme CNT' } }),
+      expect.objectContaining({ amount: '-1000.00', balance_after: '-1000.00', code: 'budget', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' } }),
     ]);
   });
 });
@@ -536,7 +536,7 @@ describe('refused transfers write nothing', () => {
   it('a frozen account is refused as debit and credit (422 account_frozen); unfreezing works again', async () => {
     const w = await openAccount('REF', 'wallet', 'Freezable');
     await transferOk('REF', programme, w, '10.00', { code: 'reward' });
-    const frozen = await patch(`/accounts/${w}`, { status: 'frozen' });
+    const frozen = await patch(`/accounts/${w}`, { status: 'frozen', reason: 'checking a complaint' });
     expect(frozen.status).toBe(200);
     expect(frozen.body).toMatchObject({ id: w, status: 'frozen', balance: '10.00' });
 
@@ -564,14 +564,14 @@ describe('refused transfers write nothing', () => {
 
     const reopen = await patch(`/accounts/${w}`, { status: 'active' });
     expectProblem(reopen, 422, 'account_closed');
-    const unfreeze = await patch(`/accounts/${w}`, { status: 'frozen' });
+    const unfreeze = await patch(`/accounts/${w}`, { status: 'frozen', reason: 'checking a complaint' });
     expectProblem(unfreeze, 422, 'account_closed');
     expect((await accountOf(w)).status).toBe('closed');
     expect((await t.sql`SELECT status FROM accounts WHERE id = ${w}`)[0]).toEqual({ status: 'closed' });
   });
 
   it('the issuance account cannot be frozen (422)', async () => {
-    const reply = await patch(`/accounts/${cur.issuance_account}`, { status: 'frozen' });
+    const reply = await patch(`/accounts/${cur.issuance_account}`, { status: 'frozen', reason: 'not allowed' });
     expectProblem(reply, 422, 'validation_failed');
     expect((await accountOf(cur.issuance_account)).status).toBe('active');
   });

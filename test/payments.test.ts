@@ -215,7 +215,7 @@ describe('payment requests', () => {
     const erin = await fundedWallet(t, 'PAY', '20.00');
     const request = await requestPayment(t, tablet, '1.00');
     const freeze = async (account: string, status: 'frozen' | 'active') => {
-      const reply = await t.request('PATCH', `/api/v1/accounts/${account}`, { token: t.adminToken, body: { status } });
+      const reply = await t.request('PATCH', `/api/v1/accounts/${account}`, { token: t.adminToken, body: status === 'frozen' ? { status, reason: 'testing a frozen account' } : { status } });
       expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     };
     const before = await shopCounts(t);

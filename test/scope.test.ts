@@ -80,7 +80,7 @@ describe('a coordinator of currency AAA', () => {
       ['POST', '/api/v1/currencies/BBB/transfers', item],
       ['POST', '/api/v1/currencies/BBB/transfers/batch', { atomic: false, transfers: [item] }],
       ['POST', '/api/v1/currencies/BBB/issue', { to_account: b.wallet, amount: '50.00' }],
-      ['PATCH', `/api/v1/accounts/${b.wallet}`, { status: 'frozen' }],
+      ['PATCH', `/api/v1/accounts/${b.wallet}`, { status: 'frozen', reason: 'not yours' }],
     ];
     for (const [method, path, body] of attempts) {
       expectHidden(await t.request(method, path, { token: token_a, idempotencyKey: newKey(), body }));

@@ -32,15 +32,21 @@ export async function openAccount(services: Services, actor: Actor, currency: Cu
   return account;
 }
 
-/** Freeze, unfreeze or close; a closed account stays closed, and closes only when empty. */
-export async function setAccountStatus(services: Services, actor: Actor, currency: Currency, account: Account, status: AccountStatus): Promise<Account> {
+/**
+ * Freeze, unfreeze or close; a closed account stays closed, and closes only when empty. Freezing
+ * needs a reason, which the account shows and the audit log keeps.
+ */
+export async function setAccountStatus(
+  services: Services, actor: Actor, currency: Currency, account: Account, status: AccountStatus, reason: string | null = null,
+): Promise<Account> {
   if (account.status === 'closed' && status !== 'closed') throw new DomainError('account_closed', 'a closed account stays closed');
-  return changeAccountStatus(services.sql, account, status, (locked) => {
+  if (status === 'frozen' && reason === null) throw new DomainError('reason_required', 'say why the account is frozen: the reason is shown with it and kept in the audit log');
+  return changeAccountStatus(services.sql, account, status, reason, (locked) => {
     const refused = status === 'closed' && locked.status !== 'closed' ? refuseClosing(locked) : undefined;
     if (refused !== undefined) throw failureError(refused.code, refused.detail, currency.scale);
     return actor.record({
       action: 'account.update', currency_id: currency.id, object: { kind: 'account', id: account.id },
-      changes: { status: { from: locked.status, to: status } },
+      changes: { status: { from: locked.status, to: status }, ...(reason === null ? {} : { reason }) },
     });
   });
 }

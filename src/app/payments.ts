@@ -141,7 +141,8 @@ export async function refund<T>(
     idempotency: key, refunds: payment.id,
     posting: {
       id: newTransferId(), code: 'refund', debit_account_id: input.shop.account_id, credit_account_id: payment.debit_account_id,
-      amount: input.amount, memo: `refund ${payment.id}`, created_by: actor.label,
+      // No memo: a person reads "refund" from the code in their own language; metadata links the payment.
+      amount: input.amount, memo: null, created_by: actor.label,
       metadata: { refund_of: payment.id, device_id: input.device_id },
     },
   }, (transfer) => ({

@@ -109,7 +109,7 @@ export async function findAccount(sql: Queryable, id: string): Promise<Account |
  * with the change.
  */
 export async function changeAccountStatus(
-  sql: Sql, account: Account, status: AccountStatus, decide: (locked: Account) => AuditEntry,
+  sql: Sql, account: Account, status: AccountStatus, reason: string | null, decide: (locked: Account) => AuditEntry,
 ): Promise<Account> {
   return transaction(sql, async (tx) => {
     const [locked] = await tx<Account[]>`
@@ -118,7 +118,7 @@ export async function changeAccountStatus(
     if (locked.kind === 'issuance') throw new DomainError('validation_failed', 'the issuance account cannot change status');
     const entry = decide(locked);
     const [row] = await tx<Account[]>`
-      UPDATE accounts SET status = ${status}
+      UPDATE accounts SET status = ${status}, status_reason = ${status === 'active' ? null : reason}
       WHERE currency_id = ${account.currency_id} AND id = ${account.id}
       RETURNING *`;
     assert(row !== undefined, 'the locked account is updated');
@@ -168,7 +168,8 @@ export async function listEntries(
 ): Promise<Entry[]> {
   return sql<Entry[]>`
     SELECT e.transfer_id, e.account_id, e.version, e.amount, e.balance_after, t.code, t.memo,
-           cp.id AS counterparty_id, cp.name AS counterparty_name, e.created_at,
+           cp.id AS counterparty_id, cp.name AS counterparty_name, cp.kind AS counterparty_kind, e.created_at,
+           CASE WHEN t.code = 'refund' THEN t.metadata->>'refund_of' END AS refund_of,
            act.id AS activity_id, act.name AS activity_name,
            EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed
     FROM entries e

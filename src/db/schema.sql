@@ -60,6 +60,7 @@ CREATE TABLE accounts (
   balance_max      bigint,
   version          bigint NOT NULL DEFAULT 0,
   created_at       timestamp with time zone NOT NULL DEFAULT now(),
+  status_reason    text,
   CONSTRAINT accounts_pkey                  PRIMARY KEY (currency_id, id),
   CONSTRAINT accounts_balance_max           CHECK (((balance_max IS NULL) OR (((credits_posted + credits_pending) - debits_posted) <= balance_max))),
   CONSTRAINT accounts_balance_max_check     CHECK ((balance_max > 0)),
@@ -71,6 +72,7 @@ CREATE TABLE accounts (
   CONSTRAINT accounts_name_check            CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   CONSTRAINT accounts_not_negative          CHECK (((kind = 'issuance'::text) OR (((credits_posted - debits_posted) - debits_pending) >= 0))),
   CONSTRAINT accounts_status_check          CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
+  CONSTRAINT accounts_status_reason_check   CHECK (((length(status_reason) >= 1) AND (length(status_reason) <= 500))),
   CONSTRAINT accounts_currency_id_fkey      FOREIGN KEY (currency_id) REFERENCES currencies(id)
 ) WITH (fillfactor=50);
 CREATE INDEX accounts_by_id ON accounts USING btree (id);

@@ -47,6 +47,7 @@ export function presentAccount(account: Account, currency: Currency) {
     pending_debits: formatAmount(account.debits_pending, currency.scale),
     pending_credits: formatAmount(account.credits_pending, currency.scale),
     status: account.status,
+    status_reason: account.status_reason,
     created_at: account.created_at.toISOString(),
   };
 }
@@ -76,9 +77,10 @@ export function presentEntry(entry: Entry, currency: Currency) {
     balance_after: formatAmount(entry.balance_after, currency.scale),
     code: entry.code,
     memo: entry.memo,
-    counterparty: { id: entry.counterparty_id, name: entry.counterparty_name },
+    counterparty: { id: entry.counterparty_id, name: entry.counterparty_name, kind: entry.counterparty_kind },
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
     reversed: entry.reversed,
+    refund_of: entry.refund_of,
     created_at: entry.created_at.toISOString(),
   };
 }

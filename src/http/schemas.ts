@@ -173,6 +173,7 @@ export const Account = z.object({
   pending_debits: Amount,
   pending_credits: Amount,
   status: z.enum(account_statuses),
+  status_reason: z.string().nullable().openapi({ description: 'Why a coordinator froze or closed it; null while active' }),
   created_at: z.string(),
 }).openapi('Account');
 
@@ -198,9 +199,13 @@ export const Entry = z.object({
   balance_after: Amount,
   code: z.enum(transfer_codes),
   memo: z.string().nullable(),
-  counterparty: z.object({ id: Uuid, name: z.string() }),
+  counterparty: z.object({
+    id: Uuid, name: z.string(),
+    kind: z.enum(account_kinds).openapi({ description: 'issuance and programme accounts are named by screens in their own language' }),
+  }),
   activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable()
     .openapi({ description: 'For rewards: the activity, named per language' }),
+  refund_of: Uuid.nullable().openapi({ description: 'For a refund: the payment it gives (part of) back' }),
   reversed: z.boolean().openapi({ description: 'A coordinator\'s correction reversed this transfer; it cannot be corrected again' }),
   created_at: z.string(),
 }).openapi('Entry');

@@ -17,7 +17,7 @@ import type { Failure } from './links.js';
 export type { Failure } from './links.js';
 
 /** An account as locked for the batch, with the wallet limit the database enforces. */
-export type HeldAccount = Omit<Account, 'currency_id' | 'created_at'> & { balance_max: bigint | null };
+export type HeldAccount = Omit<Account, 'currency_id' | 'created_at' | 'status_reason'> & { balance_max: bigint | null };
 
 /** A payment request as locked for the batch. */
 export interface HeldRequest {

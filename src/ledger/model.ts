@@ -48,6 +48,8 @@ export interface Account {
   kind: AccountKind;
   name: string;
   status: AccountStatus;
+  /** Why a coordinator froze or closed it; null while active. */
+  status_reason: string | null;
   debits_pending: bigint;
   debits_posted: bigint;
   credits_pending: bigint;
@@ -121,12 +123,16 @@ export interface Entry {
   memo: string | null;
   counterparty_id: string;
   counterparty_name: string;
+  /** So that a screen names the city's issuance or a programme in its own language. */
+  counterparty_kind: AccountKind;
   created_at: Date;
   /** For rewards: the activity, named per language. */
   activity_id: string | null;
   activity_name: Record<string, string> | null;
   /** A coordinator's correction reversed this transfer (it is not offered for correction again). */
   reversed: boolean;
+  /** For a refund: the payment it gives (part of) back. */
+  refund_of: string | null;
 }
 
 export type TransferResult =

@@ -142,9 +142,12 @@ describe('console forms, in Chromium', () => {
       const status = async () => (await world.api('GET', `/accounts/${wallet}`, { token: admin })).body.status;
       await page.goto(`/console/accounts/${wallet}`);
       await page.getByTestId('account-freeze').click();
+      // Freezing asks why; the reason is shown with the account.
+      await page.getByTestId('account-freeze-reason').fill('Kaart gestolen');
       await page.getByTestId('account-dialog').getByTestId('confirm-ok').click();
       await page.getByTestId('account-unfreeze').waitFor();
       expect(await status()).toBe('frozen');
+      expect(await page.getByTestId('account-status-reason').textContent()).toBe('Kaart gestolen');
       await page.getByTestId('account-unfreeze').click();
       await page.getByTestId('account-dialog').getByTestId('confirm-ok').click();
       await page.getByTestId('account-freeze').waitFor();

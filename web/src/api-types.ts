@@ -500,6 +500,8 @@ export interface components {
       pending_credits: string;
       /** @enum {string} */
       status: "active" | "frozen" | "closed";
+      /** @description Why a coordinator froze or closed it; null while active */
+      status_reason: string | null;
       created_at: string;
     };
     Entry: {
@@ -522,6 +524,11 @@ export interface components {
         /** Format: uuid */
         id: string;
         name: string;
+        /**
+         * @description issuance and programme accounts are named by screens in their own language
+         * @enum {string}
+         */
+        kind: "issuance" | "programme" | "wallet" | "shop";
       };
       /** @description For rewards: the activity, named per language */
       activity: {
@@ -531,6 +538,11 @@ export interface components {
           [key: string]: string;
         };
       } | null;
+      /**
+       * Format: uuid
+       * @description For a refund: the payment it gives (part of) back
+       */
+      refund_of: string | null;
       /** @description A coordinator's correction reversed this transfer; it cannot be corrected again */
       reversed: boolean;
       created_at: string;
@@ -778,12 +790,15 @@ export interface components {
         /** @enum {string} */
         kind: "user" | "wallet" | "device" | "anonymous" | "system";
         id: string | null;
+        /** @description A staff member's email, a volunteer's or shop's name, a tablet with its shop */
+        name: string | null;
       };
       action: string;
-      object: {
+      object: ({
         kind: string;
         id: string;
-      } | null;
+        name: string | null;
+      }) | null;
       ip: string | null;
       request_id: string | null;
       changes: {
@@ -1969,6 +1984,8 @@ export interface operations {
         "application/json": {
           /** @enum {string} */
           status: "active" | "frozen" | "closed";
+          /** @description Why: required to freeze; shown with the account */
+          reason?: string;
         };
       };
     };
@@ -5320,6 +5337,8 @@ export interface operations {
         cursor?: string;
         /** @description A user, wallet or device id */
         actor?: string;
+        /** @description A name typed in part (case and accents do not matter): entries whose actor or object is so named */
+        name?: string;
         /** @description An object id (account, card, transfer, …) */
         object?: string;
         /** @description An action, or a prefix such as "card" */
@@ -5378,6 +5397,8 @@ export interface operations {
         cursor?: string;
         /** @description A user, wallet or device id */
         actor?: string;
+        /** @description A name typed in part (case and accents do not matter): entries whose actor or object is so named */
+        name?: string;
         /** @description An object id (account, card, transfer, …) */
         object?: string;
         /** @description An action, or a prefix such as "card" */

@@ -86,12 +86,18 @@ ledgerRoutes.openapi(createRoute({
 ledgerRoutes.openapi(createRoute({
   method: 'patch', path: '/accounts/{id}', tags: ['accounts'],
   summary: 'Freeze, unfreeze or close an account (never deleted; closed only when it holds nothing)',
-  request: { params: IdParam, body: jsonBody(z.object({ status: z.enum(account_statuses) })) },
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({
+      status: z.enum(account_statuses),
+      reason: Text.trim().min(1).max(500).optional().openapi({ description: 'Why: required to freeze; shown with the account' }),
+    })),
+  },
   responses: { 200: jsonResponse(Account, 'The account'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const { account, currency } = await accountForStaff(c, c.req.valid('param').id);
-  const { status } = c.req.valid('json');
-  const updated = await coordination.setAccountStatus(services(c), actor(c), currency, account, status);
+  const { status, reason } = c.req.valid('json');
+  const updated = await coordination.setAccountStatus(services(c), actor(c), currency, account, status, reason ?? null);
   return c.json(presentAccount(updated, currency), 200);
 });
 

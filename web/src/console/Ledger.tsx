@@ -312,6 +312,7 @@ export function AccountStatement() {
   const [account, setAccount] = useState<Account | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [confirming, setConfirming] = useState<'frozen' | 'active' | undefined>(undefined);
+  const [reason, setReason] = useState('');
   const { busy, error: statusError, run } = useAction();
   const load = async () => {
     setError(undefined);
@@ -325,8 +326,11 @@ export function AccountStatement() {
   const setStatus = async () => {
     if (confirming === undefined) return;
     await run(async () => {
-      setAccount(await consoleApi.patch('/accounts/{id}', { path: { id }, body: { status: confirming } }));
+      // Freezing says why: the reason is shown with the account and kept in the audit log.
+      const body = confirming === 'frozen' ? { status: confirming, reason: reason.trim() } : { status: confirming };
+      setAccount(await consoleApi.patch('/accounts/{id}', { path: { id }, body }));
       setConfirming(undefined);
+      setReason('');
     });
   };
   return (
@@ -345,6 +349,9 @@ export function AccountStatement() {
               <div><dt>{t('console.account_available')}</dt><dd><Amount value={account.available} currency={account.currency} /></dd></div>
               <div><dt>{t('console.col_reserved')}</dt><dd><Amount value={account.pending_debits} currency={account.currency} /></dd></div>
               <div><dt>{t('console.col_status')}</dt><dd>{accountStatusTag(account)}</dd></div>
+              {account.status_reason !== null && (
+                <div><dt>{t('console.account_status_reason')}</dt><dd data-testid="account-status-reason">{account.status_reason}</dd></div>
+              )}
             </dl>
             {account.kind === 'wallet' && <BtnLink small variant="secondary" icon="wallet" href={`/console/wallets/${account.id}`}>{t('console.open_wallet')}</BtnLink>}
             {account.kind === 'shop' && <BtnLink small variant="secondary" icon="shop" href={`/console/shops/${account.id}`}>{t('console.shop_open')}</BtnLink>}
@@ -364,7 +371,13 @@ export function AccountStatement() {
             testid="account-dialog"
           >
             <p>{confirming === 'frozen' ? t('console.account_freeze_body', { name: account.name }) : t('console.account_unfreeze_body', { name: account.name })}</p>
-            {statusError !== undefined && <ProblemAlert error={statusError} />}
+            {confirming === 'frozen' && (
+              <Field label={t('console.account_freeze_reason')} hint={t('console.account_freeze_reason_hint')} required>
+                {(attrs) => <textarea {...attrs} rows={2} maxLength={500} value={reason} data-testid="account-freeze-reason"
+                  onInput={(event) => setReason(event.currentTarget.value)} />}
+              </Field>
+            )}
+            {statusError !== undefined && <ProblemAlert error={statusError} overrides={{ reason_required: t('console.account_freeze_reason_required'), validation_failed: t('console.account_freeze_reason_required') }} />}
           </ConfirmDialog>
         </>
       )}

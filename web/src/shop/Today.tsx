@@ -17,7 +17,6 @@ import { refreshShop, shopInfo, shopState, unpairTablet } from './state.js';
 import type { ShopEntry, ShopState } from './state.js';
 
 const page_size = 20;
-const refund_memo = /^refund ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 /**
  * How much of each payment was refunded already, from the refunds in the list. A refund is always
@@ -26,10 +25,8 @@ const refund_memo = /^refund ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 function refundedByPayment(entries: ShopEntry[], scale: number): Map<string, bigint> {
   const out = new Map<string, bigint>();
   for (const entry of entries) {
-    if (entry.code !== 'refund' || entry.memo === null) continue;
-    const match = refund_memo.exec(entry.memo);
-    if (match?.[1] === undefined) continue;
-    const id = match[1].toLowerCase();
+    if (entry.code !== 'refund' || entry.refund_of === null) continue;
+    const id = entry.refund_of;
     const minor = toMinor(entry.amount, scale);
     out.set(id, (out.get(id) ?? 0n) + (minor < 0n ? -minor : minor));
   }
@@ -140,7 +137,8 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
   const paid_minor = refundable ? toMinor(entry.amount, scale) : 0n;
   const left_minor = paid_minor - (refunded ?? 0n);
   const left = fromMinor(left_minor > 0n ? left_minor : 0n, scale);
-  const memo = entry.memo !== null && entry.memo !== '' && !refund_memo.test(entry.memo) ? entry.memo : undefined;
+  // Refunds recorded before their memo was dropped said "refund <payment id>": not for people.
+  const memo = entry.memo !== null && entry.memo !== '' && !/^refund [0-9a-f-]{36}$/i.test(entry.memo) ? entry.memo : undefined;
   return (
     <li class="entry shop-entry" data-testid="shop-entry" data-code={entry.code} data-transfer={entry.transfer_id}>
       <div class="shop-entry-row">

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { consoleApi, fetchRaw } from '../api.js';
-import { formatDate, locales, t } from '../i18n/index.js';
+import { formatAmount, formatDate, formatDay, locales, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { mistypedCardCode } from '../lib/links.js';
 import { clockTime } from '../lib/lockout.js';
@@ -465,6 +465,20 @@ export function WalletDetail() {
                 <div><dt>{t('console.col_status')}</dt><dd>{accountStatusTag(wallet.account)}</dd></div>
                 <div><dt>{t('console.register_language')}</dt><dd>{languageName(wallet.language)}</dd></div>
                 <div><dt>{t('console.col_registered')}</dt><dd>{formatDate(wallet.account.created_at, 'date')}</dd></div>
+                {wallet.expiring.length > 0 && (
+                  <div data-testid="wallet-expiring">
+                    <dt>{t('console.expiring_title')}</dt>
+                    <dd>
+                      <ul class="expiring-list">
+                        {wallet.expiring.map((lot) => (
+                          <li key={lot.on} data-testid="wallet-expiring-item" data-amount={lot.amount} data-on={lot.on}>
+                            {t('console.expiring_item', { amount: formatAmount(lot.amount, wallet.account.currency), date: formatDay(lot.on) })}
+                          </li>
+                        ))}
+                      </ul>
+                    </dd>
+                  </div>
+                )}
               </dl>
             </Panel>
             <Panel title={t('console.card_title')} icon="card" testid="wallet-card">

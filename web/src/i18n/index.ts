@@ -152,6 +152,18 @@ export function formatDate(value: string | Date, style: keyof typeof date_styles
   return new Intl.DateTimeFormat(intlTag.value, options).format(date);
 }
 
+/**
+ * A local day as the API sends it ('YYYY-MM-DD') in the current language: "3 maart" in nl-BE,
+ * with the year when it is not this year. Read as that calendar day wherever the device is.
+ */
+export function formatDay(day: string): string {
+  const [year, month, date] = day.split('-').map(Number);
+  const utc = new Date(Date.UTC(year ?? 1970, (month ?? 1) - 1, date ?? 1));
+  const options: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'long', timeZone: 'UTC' };
+  if (utc.getUTCFullYear() !== new Date().getFullYear()) options.year = 'numeric';
+  return new Intl.DateTimeFormat(intlTag.value, options).format(utc);
+}
+
 /** A localized name ({nl, en?, fr?}) in the current language, else Dutch. */
 export function localizedName(names: Record<string, string | undefined>): string {
   return names[locale.value] ?? names[default_locale] ?? Object.values(names).find((n) => n !== undefined) ?? '';

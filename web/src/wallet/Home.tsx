@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, walletApi } from '../api.js';
-import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { formatAmount, formatDate, formatDay, localizedName, t, tMaybe } from '../i18n/index.js';
 import { isNegative } from '../lib/money.js';
 import { online } from '../lib/online.js';
 import { usePagedList } from '../lib/paging.js';
 import { Button, LinkButton } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
+import { Alert } from '../ui/Alert.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { closeWallet, fetchWallet, lastKnown, walletInfo } from './state.js';
 import type { WalletEntry, WalletState } from './state.js';
@@ -49,6 +50,37 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
   );
 }
 
+/** How many days ahead the home tells of coins that expire, and how many dates it lists at most. */
+const expiring_notice_days = 30;
+const expiring_notice_max = 3;
+
+/** The local day (YYYY-MM-DD) `days` after today on this device. */
+function dayAhead(days: number): string {
+  const date = new Date();
+  date.setDate(date.getDate() + days);
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+/** Coins that expire within 30 days: up to three dates, soonest first; nothing when none do. */
+function ExpiringNotice({ wallet }: { wallet: WalletState }) {
+  const limit = dayAhead(expiring_notice_days);
+  const soon = wallet.expiring.filter((lot) => lot.on <= limit).slice(0, expiring_notice_max);
+  if (soon.length === 0) return null;
+  return (
+    <Alert kind="info" icon="clock" data-testid="expiring">
+      {soon.map((lot) => (
+        <p key={lot.on} class="expiring-line" data-testid="expiring-line" data-amount={lot.amount} data-on={lot.on}>
+          {t(/^0*1(\.0*)?$/.test(lot.amount) ? 'wallet.expiring_one' : 'wallet.expiring', {
+            amount: formatAmount(lot.amount, wallet.currency),
+            date: formatDay(lot.on),
+          })}
+        </p>
+      ))}
+      <p class="expiring-hint">{t('wallet.expiring_hint')}</p>
+    </Alert>
+  );
+}
+
 /** The wallet's home: balance, Scan and My card, history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
@@ -81,6 +113,7 @@ export function Home() {
           ? <p class="balance" data-testid="balance" data-amount={shown.balance}>{formatAmount(shown.balance, shown.currency)}</p>
           : error === undefined && <Loading />}
       </section>
+      {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
       {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
         // Offline: the banner says so; a way to try again is enough here.
         ? <Button variant="secondary" icon="refresh" onClick={() => void load()} data-testid="retry">{t('common.retry')}</Button>

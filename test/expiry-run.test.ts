@@ -165,7 +165,9 @@ describe('the expiry run', () => {
   it('holds a frozen wallet\'s coins until it is unfrozen', async () => {
     await expiringCurrency('EXF', 30);
     const wallet = await walletWith('EXF', [{ amount: '12', days_ago: 31 }]);
-    const patch = (status: string) => t.request('PATCH', `/api/v1/accounts/${wallet}`, { token: t.adminToken, body: { status } });
+    const patch = (status: string) => t.request('PATCH', `/api/v1/accounts/${wallet}`, {
+      token: t.adminToken, body: status === 'frozen' ? { status, reason: 'checking a complaint' } : { status },
+    });
     expect((await patch('frozen')).status).toBe(200);
     expect(await run('EXF')).toMatchObject({ wallets: 0, held: [{ account_id: wallet, code: 'account_frozen' }] });
     expect((await patch('active')).status).toBe(200);

@@ -41,33 +41,12 @@ export async function runService(): Promise<void> {
     throw error;
   });
 
-  const server = serve({
-    fetch: app.fetch, port: config.PORT, hostname: config.HOST,
-    // The whole request, headers and body, must arrive within the request time limit: a client
-    // trickling bytes cannot hold a connection open longer (the handler has the same limit).
-    serverOptions: {
-      requestTimeout: config.REQUEST_TIMEOUT_MS,
-      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
-      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
-    },
-  }) as Server;
+  const server = startHttp(app.fetch, config);
   await listening(server);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
   logger.info({ port, metrics: metrics_listener.description, database: database.description }, 'listening');
-  // Told only while nobody can log in to the console yet.
-  const first_admin = await hasActiveAdmin(database.sql)
-    ? []
-    : ['Create the first admin (in another terminal):',
-      '  npm run create-admin -- --email you@example.org --password \'a long password\''];
-  process.stdout.write([
-    '',
-    `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,
-    `Database: ${database.description}`,
-    `Metrics: ${metrics_listener.description}`,
-    ...first_admin,
-    '',
-  ].join('\n'));
+  await printBanner(database, port, metrics_listener.description);
 
   const sealer = startSealer(database, config.SEAL_INTERVAL_S, logger);
   const expirer = startExpiry(database, config, metrics, logger);
@@ -93,6 +72,37 @@ export async function runService(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The HTTP listener of the API and the web client, with the request time limits. */
+function startHttp(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Server {
+  return serve({
+    fetch, port: config.PORT, hostname: config.HOST,
+    // The whole request, headers and body, must arrive within the request time limit: a client
+    // trickling bytes cannot hold a connection open longer (the handler has the same limit).
+    serverOptions: {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
+    },
+  }) as Server;
+}
+
+/** What the service tells whoever started it: where it listens, and how to make the first admin. */
+async function printBanner(database: Database, port: number, metrics: string): Promise<void> {
+  // Told only while nobody can log in to the console yet.
+  const first_admin = await hasActiveAdmin(database.sql)
+    ? []
+    : ['Create the first admin (in another terminal):',
+      '  npm run create-admin -- --email you@example.org --password \'a long password\''];
+  process.stdout.write([
+    '',
+    `Wijkmunt listens on http://localhost:${port}  (API: /api/v1, docs: /api/docs)`,
+    `Database: ${database.description}`,
+    `Metrics: ${metrics}`,
+    ...first_admin,
+    '',
+  ].join('\n'));
 }
 
 function listening(server: Server): Promise<void> {

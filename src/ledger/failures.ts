@@ -30,9 +30,8 @@ export function describeFailure(code: string, detail: FailureDetail, scale: numb
     case 'balance_max_exceeded':
       return `${accountIn(detail)} can receive at most ${amountIn(detail, 'room', scale)} more`;
     case 'account_frozen':
-      return `${accountIn(detail)} is frozen`;
     case 'account_closed':
-      return `${accountIn(detail)} is closed`;
+      return `${accountIn(detail)} is ${code === 'account_frozen' ? 'frozen' : 'closed'}`;
     case 'account_not_found':
       return `${accountIn(detail)} does not exist in this currency`;
     case 'same_account':

@@ -424,9 +424,10 @@ describe('payout exports', () => {
       expect(tx.CdtrAcct.Id.IBAN).toBe(i === 2 ? iban_b : iban_a);
       // Names in the SEPA character set.
       expect(tx.Cdtr.Nm).toBe(i === 2 ? 'Cafe Ca Va' : "Bakkerij 'De Graankorrel', Rabot");
-      // The remittance names the currency and the redemption.
-      expect(tx.RmtInf.Ustrd).toContain('Coin EXP');
-      expect(tx.RmtInf.Ustrd).toContain(asked[i].id);
+      // The remittance says in plain words what the shop is paid for, with the payout's reference
+      // (which the CSV ties to the cash-out), not a raw id.
+      expect(tx.RmtInf.Ustrd).toMatch(new RegExp(`^${payouts[i].reference} Inwisseling \\d{4}-\\d{2} Coin EXP$`));
+      expect(tx.RmtInf.Ustrd).not.toContain(asked[i].id);
     });
     // Payment and message ids are distinct.
     expect(PmtInf.PmtInfId).toEqual(expect.any(String));

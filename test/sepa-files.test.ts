@@ -15,6 +15,9 @@ import type { Tablet } from './support/shop-fixtures.js';
 import { schemaErrors } from './support/xsd.js';
 import type { SepaVersion } from '../src/ledger/sepa.js';
 
+
+/** This month in Belgium, as the remittance text names a payout made now ("2026-12"). */
+const month_now = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit' }).format(new Date());
 let t: TestApp;
 
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, isArray: (name) => name === 'CdtTrfTxInf' });
@@ -133,7 +136,7 @@ describe('the payout file of an export', () => {
       expect(tx.PmtId.EndToEndId).toBe(paid[i]!.payout.reference);
       expect(tx.Amt.InstdAmt['#text']).toBe(paid[i]!.payout.euro_amount);
       expect(tx.CdtrAgt).toBeUndefined();
-      expect(tx.RmtInf.Ustrd).toBe(`${paid[i]!.payout.reference} cash-out ${paid[i]!.id} Coin NEW`);
+      expect(tx.RmtInf.Ustrd).toBe(`${paid[i]!.payout.reference} Inwisseling ${month_now} Coin NEW`);
       for (const text of [tx.Cdtr.Nm, tx.RmtInf.Ustrd]) expect(text).toMatch(sepa_set);
     });
   });
@@ -208,7 +211,7 @@ describe('the payout file of an export', () => {
     }
   });
 
-  it('a currency name of 70 or 200 characters never pushes the reference or the cash-out id out of Ustrd', async () => {
+  it('a currency name of 70 or 200 characters never pushes the reference or the month out of Ustrd', async () => {
     await payingCurrency('LNG');
     const tablet = await fundedShop('LNG', '1000');
     for (const name of [`Buurtmunt ${'Rabot-Blaisantvest '.repeat(4)}`.slice(0, 70), 'Wijkmunt van de Brugse Poort '.repeat(7).slice(0, 200)]) {
@@ -224,9 +227,9 @@ describe('the payout file of an export', () => {
         const [tx] = parse(xml).CstmrCdtTrfInitn.PmtInf.CdtTrfTxInf;
         const ustrd = tx.RmtInf.Ustrd as string;
         expect(ustrd.length).toBeLessThanOrEqual(140);
-        expect(ustrd.startsWith(`${paid.payout.reference} cash-out ${paid.id} `)).toBe(true);
+        expect(ustrd.startsWith(`${paid.payout.reference} Inwisseling ${month_now} `)).toBe(true);
         // What is left of the 140 characters holds the start of the name.
-        expect(name.startsWith(ustrd.slice(`${paid.payout.reference} cash-out ${paid.id} `.length))).toBe(true);
+        expect(name.startsWith(ustrd.slice(`${paid.payout.reference} Inwisseling ${month_now} `.length))).toBe(true);
       }
     }
   });

@@ -193,6 +193,11 @@ export async function exportPayouts(services: Services, actor: Actor, currency: 
   return exported;
 }
 
+/** The month of a moment in Belgium, as "2026-12". */
+function brusselsMonth(at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit' }).format(at);
+}
+
 /**
  * The SEPA credit-transfer file of an export, in the pain.001 version the currency is set to
  * now, to be executed the day after the export was made.
@@ -217,9 +222,10 @@ export async function bankFile(services: Services, currency: Currency, exported:
         end_to_end_id: p.reference, amount_eur: p.euro_amount, creditor_iban: p.iban,
         // A name with nothing a bank can print (emoji, another script) would leave the field empty.
         creditor_name: sepaText(p.shop_name, 70) === '' ? `Shop ${p.reference}` : p.shop_name,
-        // The remittance is cut to 140 characters from its end: the reference and the cash-out
-        // (35 + 10 + 36 characters) come first so that only the currency's name (up to 200) is cut.
-        remittance: `${p.reference} cash-out ${p.redemption_id} ${currency.name}`,
+        // What the shop reads on its bank statement, in plain words: "<reference> Inwisseling
+        // 2026-12 Torekes". Cut to 140 characters from its end, so the reference and the month
+        // (35 + 20 characters) come first and only the currency's name (up to 200) is cut.
+        remittance: `${p.reference} Inwisseling ${brusselsMonth(p.created_at)} ${currency.name}`,
       };
     }),
   });

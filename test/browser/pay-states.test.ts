@@ -118,4 +118,44 @@ describe('pay links, a frozen wallet and the cash-out value (#19), in Chromium',
       await checkScreen(page, world, 'wallet-pay-expired', both);
     });
   }, 180_000);
+
+  it('8. a frozen wallet learns it from a refused payment, says so on its home and no longer offers to pay', async () => {
+    const freeze = await world.api('PATCH', `/accounts/${frozen.account}`, { token: coordinator, body: { status: 'frozen', reason: 'Kaart mogelijk gestolen' } });
+    expect(freeze.status, JSON.stringify(freeze.body)).toBe(200);
+    const id = await newRequest('2');
+
+    await onPhone(frozen, async (page) => {
+      expect(await page.getByTestId('wallet-frozen').count()).toBe(0);
+      await page.goto(`/p/${id}`);
+      await page.getByTestId('pay-confirm').click();
+      await page.getByTestId('pay-blocked').waitFor();
+      expect(await text(page, 'pay-blocked')).toBe('Je portemonnee is geblokkeerd. Vraag raad aan de coördinator.');
+      expect(await page.getByTestId('pay-confirm').count()).toBe(0);
+      await checkScreen(page, world, 'wallet-pay-frozen', both);
+
+      await page.getByTestId('back-home').click();
+      await page.getByTestId('wallet-frozen').waitFor();
+      expect(await text(page, 'wallet-frozen')).toContain('Je portemonnee is geblokkeerd');
+      await checkScreen(page, world, 'wallet-home-frozen', both);
+
+      // Another pay link: not offered either, the home still says it after a reload.
+      const other = await newRequest('1');
+      await page.goto(`/p/${other}`);
+      await page.getByTestId('pay-blocked').waitFor();
+      expect(await page.getByTestId('pay-confirm').count()).toBe(0);
+      await page.goto('/wallet');
+      await page.getByTestId('wallet-frozen').waitFor();
+
+      // Unfrozen by the coordinator: trying again pays, and the home no longer says it.
+      const unfreeze = await world.api('PATCH', `/accounts/${frozen.account}`, { token: coordinator, body: { status: 'active' } });
+      expect(unfreeze.status, JSON.stringify(unfreeze.body)).toBe(200);
+      await page.goto(`/p/${other}`);
+      await page.getByTestId('pay-frozen-retry').click();
+      await page.getByTestId('pay-confirm').click();
+      await page.getByTestId('pay-success').waitFor();
+      await page.getByTestId('back-home').click();
+      await page.getByTestId('balance').waitFor();
+      expect(await page.getByTestId('wallet-frozen').count()).toBe(0);
+    });
+  }, 180_000);
 });

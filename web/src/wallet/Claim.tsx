@@ -9,7 +9,7 @@ import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { fetchWallet, walletInfo } from './state.js';
+import { fetchWallet, noteMovement, walletInfo } from './state.js';
 
 type Reward = ResponseOf<'/claims', 'post'>;
 
@@ -51,7 +51,11 @@ export function Claim({ token }: { token: string }) {
   const started = useRef(false);
 
   const claim = () => run(async () => {
-    const reward: Reward = await walletApi.post('/claims', { body: { token }, idempotent: `claim:${token}` });
+    const reward: Reward = await walletApi.post('/claims', { body: { token }, idempotent: `claim:${token}` }).catch((caught: unknown) => {
+      noteMovement(caught);
+      throw caught;
+    });
+    noteMovement(reward);
     // The activity's name in every language is on the wallet's history entry.
     const [wallet, page] = await Promise.all([
       fetchWallet().catch(() => undefined),

@@ -10,7 +10,7 @@ import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
 import { Alert } from '../ui/Alert.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { closeWallet, fetchWallet, lastKnown, walletInfo } from './state.js';
+import { closeWallet, fetchWallet, lastKnown, walletFrozen, walletInfo } from './state.js';
 import type { WalletEntry, WalletState } from './state.js';
 
 const page_size = 20;
@@ -113,6 +113,11 @@ export function Home() {
           ? <p class="balance" data-testid="balance" data-amount={shown.balance}>{formatAmount(shown.balance, shown.currency)}</p>
           : error === undefined && <Loading />}
       </section>
+      {walletFrozen.value && (
+        <Alert kind="warning" icon="lock" title={t('wallet.frozen_title')} data-testid="wallet-frozen">
+          <p>{t('wallet.frozen_body')}</p>
+        </Alert>
+      )}
       {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
       {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
         // Offline: the banner says so; a way to try again is enough here.

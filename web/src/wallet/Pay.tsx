@@ -10,7 +10,7 @@ import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { fetchWallet } from './state.js';
+import { fetchWallet, forgetFrozen, noteMovement, walletFrozen } from './state.js';
 import type { WalletState } from './state.js';
 
 type PaymentRequest = ResponseOf<'/payment-requests/{id}', 'get'>;
@@ -74,9 +74,11 @@ export function Pay({ id }: { id: string }) {
     setPayError(undefined);
     try {
       await walletApi.post('/payment-requests/{id}/pay', { path: { id }, idempotent: `pay:${id}` });
+      noteMovement(undefined);
       const after = await fetchWallet().catch(() => undefined);
       setPaid({ balance: after?.balance });
     } catch (caught) {
+      noteMovement(caught);
       setPayError(caught);
       if (caught instanceof ApiError && !caught.retryable) void load();
     } finally {
@@ -129,6 +131,7 @@ export function Pay({ id }: { id: string }) {
     status === 'paid' ? t('wallet.pay_already_paid')
     : status === 'cancelled' ? t('wallet.pay_cancelled')
     : status === 'expired' ? t('wallet.pay_expired')
+    : walletFrozen.value ? t('wallet.pay_frozen')
     : !same_currency ? t('wallet.pay_wrong_currency')
     : !enough ? t('wallet.pay_insufficient', { balance: formatAmount(wallet.balance, wallet.currency), amount: formatAmount(request.amount, request.currency) })
     : undefined;
@@ -177,6 +180,12 @@ export function Pay({ id }: { id: string }) {
       {blocked !== undefined ? (
         <>
           <Alert kind="error" data-testid="pay-blocked">{blocked}</Alert>
+          {final_status === undefined && walletFrozen.value && (
+            // The wallet cannot learn that it was unfrozen: this offers the payment again.
+            <Button variant="ghost" icon="refresh" onClick={() => { forgetFrozen(); setPayError(undefined); }} data-testid="pay-frozen-retry">
+              {t('wallet.frozen_retry')}
+            </Button>
+          )}
           <Button big variant="secondary" icon="wallet" onClick={home} data-testid="back-home">{t('wallet.back_home')}</Button>
         </>
       ) : (

@@ -1,5 +1,5 @@
 import { computed, signal } from '@preact/signals';
-import { clearToken, publicApi, setToken, tokens, walletApi } from '../api.js';
+import { ApiError, clearToken, publicApi, setToken, tokens, walletApi } from '../api.js';
 import type { ResponseOf } from '../api.js';
 import { isLocale, setLocale } from '../i18n/index.js';
 import { local, readJson } from '../lib/storage.js';
@@ -19,6 +19,7 @@ export type WalletEntry = ResponseOf<'/wallet/entries', 'get'>['items'][number];
 
 const info_key = 'wm.wallet';
 const last_key = 'wm.wallet.last';
+const frozen_key = 'wm.wallet.frozen';
 
 export const walletInfo = signal<WalletInfo | undefined>(readJson<WalletInfo>(local, info_key));
 
@@ -30,6 +31,37 @@ export const lastKnown = signal<{ balance: string; currency: string; at: string 
   readJson(local, last_key),
 );
 
+/**
+ * The account this phone learnt is frozen. GET /wallet does not say whether the wallet is frozen,
+ * so the wallet learns it from a payment or claim refused with 422 `account_frozen` naming its own
+ * account; a movement that goes through, or opening the wallet again, forgets it.
+ */
+export const frozenAccount = signal<string | undefined>(local.getItem(frozen_key) ?? undefined);
+
+/** True when the wallet open on this phone is known to be frozen. */
+export const walletFrozen = computed(() => frozenAccount.value !== undefined && frozenAccount.value === walletInfo.value?.account);
+
+function setFrozen(account: string | undefined): void {
+  if (account === undefined) local.removeItem(frozen_key);
+  else local.setItem(frozen_key, account);
+  frozenAccount.value = account;
+}
+
+/** Notes what an answer says of the wallet's own account: frozen (422 naming it) or not (a movement went through). */
+export function noteMovement(outcome: unknown): void {
+  if (outcome instanceof ApiError) {
+    const account = walletInfo.value?.account;
+    if (outcome.code === 'account_frozen' && account !== undefined && outcome.extra.account_id === account) setFrozen(account);
+    return;
+  }
+  if (frozenAccount.value !== undefined) setFrozen(undefined);
+}
+
+/** Forgets that the wallet was frozen, e.g. to try again after the coordinator unfroze it. */
+export function forgetFrozen(): void {
+  setFrozen(undefined);
+}
+
 /** Opens the wallet with card + PIN; the wallet's registered language applies from then on. */
 export async function openWallet(typed_card: string, pin: string): Promise<void> {
   const card = normalizeCardCode(typed_card) ?? typed_card;
@@ -38,6 +70,7 @@ export async function openWallet(typed_card: string, pin: string): Promise<void>
   const info: WalletInfo = { ...answer.wallet, card };
   local.setItem(info_key, JSON.stringify(info));
   walletInfo.value = info;
+  setFrozen(undefined);
   if (isLocale(answer.wallet.language)) await setLocale(answer.wallet.language);
 }
 
@@ -51,6 +84,7 @@ export async function closeWallet(): Promise<void> {
   clearToken('wallet');
   local.removeItem(info_key);
   local.removeItem(last_key);
+  setFrozen(undefined);
   walletInfo.value = undefined;
   lastKnown.value = undefined;
 }

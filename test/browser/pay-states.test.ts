@@ -158,4 +158,44 @@ describe('pay links, a frozen wallet and the cash-out value (#19), in Chromium',
       expect(await page.getByTestId('wallet-frozen').count()).toBe(0);
     });
   }, 180_000);
+
+  it('12. the cash-out screen shows the euro value before sending, the same the service computes', async () => {
+    // Coins for the shop to cash out.
+    const id = await newRequest('12');
+    expect((await world.api('POST', `/payment-requests/${id}/pay`, { token: await walletToken(payer), idempotent: true })).status).toBeLessThan(300);
+    const shop = (await world.api('GET', '/shop', { token: till })).body as { euro_per_unit: string; scale: number };
+    expect(shop).toMatchObject({ euro_per_unit: '0.10', scale: 0 });
+
+    const context = await newContext(browser, world, 'tablet', 'nl');
+    try {
+      const page = await newPage(context);
+      await page.goto('/shop');
+      await page.getByTestId('pair-code-input').fill(world.demo.shops[0]!.pairing_code);
+      await page.getByTestId('pair-name-input').fill('Kassa');
+      await page.getByTestId('pair-submit').click();
+      await page.getByTestId('shop-till').waitFor();
+      await page.goto('/shop/cashout');
+      await page.getByTestId('cashout-available').waitFor();
+      expect(await text(page, 'cashout-euro-preview')).toBe('');
+
+      await page.getByTestId('cashout-amount-input').fill('12');
+      await expect.poll(() => page.getByTestId('cashout-euro-preview').getAttribute('data-euro'), poll).toBe('1.20');
+      expect(await text(page, 'cashout-euro-preview')).toBe('Je krijgt € 1,20 op je rekening.');
+      await checkScreen(page, world, 'shop-cashout-euro-preview', both);
+
+      // More than available: no value, the warning instead.
+      await page.getByTestId('cashout-amount-input').fill('999999');
+      await page.getByTestId('cashout-too-much').waitFor();
+      expect(await page.getByTestId('cashout-euro-preview').getAttribute('data-euro')).toBeNull();
+
+      await page.getByTestId('cashout-amount-input').fill('7');
+      await expect.poll(() => page.getByTestId('cashout-euro-preview').getAttribute('data-euro'), poll).toBe('0.70');
+      await page.getByTestId('cashout-submit').click();
+      await page.getByTestId('cashout-success').waitFor();
+      expect(await page.getByTestId('cashout-euro').getAttribute('data-euro')).toBe('0.70');
+      expectNoPageErrors(page);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 });

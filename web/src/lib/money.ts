@@ -43,3 +43,22 @@ export function compare(a: string, b: string): number {
 export function isNegative(amount: string): boolean {
   return amount.trim().startsWith('-');
 }
+
+/**
+ * a × b, exactly, rounded to `decimals` places half to even ("123" × "0.10" → "12.30"): the
+ * service's own rule for a euro value of coins, so the tablet shows the same cents.
+ */
+export function multiply(a: string, b: string, decimals: number): string {
+  const sa = scaleOf(a);
+  const sb = scaleOf(b);
+  const product = toMinor(a, sa) * toMinor(b, sb);
+  const drop = sa + sb - decimals;
+  if (drop <= 0) return fromMinor(product * 10n ** BigInt(-drop), decimals);
+  const unit = 10n ** BigInt(drop);
+  const negative = product < 0n;
+  const magnitude = negative ? -product : product;
+  let quotient = magnitude / unit;
+  const twice_rest = (magnitude % unit) * 2n;
+  if (twice_rest > unit || (twice_rest === unit && quotient % 2n === 1n)) quotient += 1n;
+  return fromMinor(negative ? -quotient : quotient, decimals);
+}

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, shopApi } from '../api.js';
 import { formatAmount, formatDate, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
-import { compare } from '../lib/money.js';
+import { compare, multiply } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { Alert } from '../ui/Alert.js';
 import { Button } from '../ui/Button.js';
@@ -26,8 +26,9 @@ function statusText(status: Redemption['status']): string {
 
 /**
  * Cash-out: ask to turn coins into euros (POST /shop/redemptions). The coins are reserved until a
- * coordinator approves (then paid out by bank transfer) or rejects. The euro rate is not known to
- * the tablet, so the euro value shows as the server computes it, once asked.
+ * coordinator approves (then paid out by bank transfer) or rejects. The euro value shows while
+ * typing: the amount times the currency's `euro_per_unit` from GET /shop, rounded to cents half to
+ * even exactly as the service does (lib/money.ts, never a float).
  */
 export function CashOut() {
   const [amount, setAmount] = useState('');
@@ -56,6 +57,7 @@ export function CashOut() {
 
   const to_redeem = scale === undefined ? undefined : amountForApi(amount, scale);
   const too_much = to_redeem !== undefined && shop !== undefined && compare(to_redeem, shop.available) > 0;
+  const euro = to_redeem !== undefined && shop !== undefined && !too_much ? multiply(to_redeem, shop.euro_per_unit, 2) : undefined;
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -114,6 +116,9 @@ export function CashOut() {
                   {t('shop.cashout_all', { amount: formatAmount(shop.available, shop.currency) })}
                 </Button>
               )}
+              <p class="cashout-euro-preview" aria-live="polite" data-testid="cashout-euro-preview" data-euro={euro}>
+                {euro !== undefined && t('shop.cashout_euro_preview', { euro: formatEuro(euro) })}
+              </p>
               {too_much && <Alert kind="warning" data-testid="cashout-too-much">{t('shop.cashout_too_much')}</Alert>}
               {error !== undefined && (
                 <Alert kind="error" data-testid="cashout-error">

@@ -87,7 +87,8 @@ export function OpenWallet({ card: linked, reason, onOpened, ended = false }: {
         </form>
       ) : (
         <div class="stack stack-tight">
-          <p>{t('wallet.pin_intro')}</p>
+          {/* After a wrong PIN the error takes the intro's place, so the pad stays on a small phone's screen. */}
+          {error === undefined && <p>{t('wallet.pin_intro')}</p>}
           <div class="card-chip">
             <Icon name="card" />
             <span class="sr-only">{t('wallet.pin_card', { code: groupCardCode(card) })}</span>

@@ -1,7 +1,7 @@
 /**
  * Issue #19 points 8, 9 and 12, in a real browser on the demo neighbourhood: a pay link that is
  * already paid, cancelled or expired shows only its status, not the balance "after" as if paying
- * again (9); a frozen wallet learns it from the refused payment, says so on its home and no longer
+ * again (9); a frozen wallet (GET /wallet says so, or a refused payment) says so on its home and no longer
  * offers to pay (8); the shop's cash-out screen shows the euro value before sending, the same
  * cents as the service then computes (12). Each screen is checked with axe-core in Dutch and
  * English. Screenshots: test-results/browser/pay-states/.
@@ -119,43 +119,49 @@ describe('pay links, a frozen wallet and the cash-out value (#19), in Chromium',
     });
   }, 180_000);
 
-  it('8. a frozen wallet learns it from a refused payment, says so on its home and no longer offers to pay', async () => {
-    const freeze = await world.api('PATCH', `/accounts/${frozen.account}`, { token: coordinator, body: { status: 'frozen', reason: 'Kaart mogelijk gestolen' } });
-    expect(freeze.status, JSON.stringify(freeze.body)).toBe(200);
+  it('8. a frozen wallet says so on its home and offers no payment; frozen while a pay link is open, the refusal says it', async () => {
+    const freeze = async (status: 'frozen' | 'active') => {
+      const body = status === 'frozen' ? { status, reason: 'Kaart mogelijk gestolen' } : { status };
+      const reply = await world.api('PATCH', `/accounts/${frozen.account}`, { token: coordinator, body });
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    };
+    await freeze('frozen');
     const id = await newRequest('2');
 
     await onPhone(frozen, async (page) => {
-      expect(await page.getByTestId('wallet-frozen').count()).toBe(0);
+      // GET /wallet says the wallet is frozen: the home says so before any attempt.
+      await page.goto('/wallet');
+      await page.getByTestId('wallet-frozen').waitFor();
+      expect(await text(page, 'wallet-frozen')).toContain('Je portemonnee is geblokkeerd');
+      await checkScreen(page, world, 'wallet-home-frozen', both);
+
+      // A pay link offers no payment.
       await page.goto(`/p/${id}`);
-      await page.getByTestId('pay-confirm').click();
       await page.getByTestId('pay-blocked').waitFor();
       expect(await text(page, 'pay-blocked')).toBe('Je portemonnee is geblokkeerd. Vraag raad aan de coördinator.');
       expect(await page.getByTestId('pay-confirm').count()).toBe(0);
       await checkScreen(page, world, 'wallet-pay-frozen', both);
 
-      await page.getByTestId('back-home').click();
-      await page.getByTestId('wallet-frozen').waitFor();
-      expect(await text(page, 'wallet-frozen')).toContain('Je portemonnee is geblokkeerd');
-      await checkScreen(page, world, 'wallet-home-frozen', both);
-
-      // Another pay link: not offered either, the home still says it after a reload.
-      const other = await newRequest('1');
-      await page.goto(`/p/${other}`);
-      await page.getByTestId('pay-blocked').waitFor();
-      expect(await page.getByTestId('pay-confirm').count()).toBe(0);
+      // Released by the coordinator: the home no longer says it, and the link pays.
+      await freeze('active');
       await page.goto('/wallet');
-      await page.getByTestId('wallet-frozen').waitFor();
-
-      // Unfrozen by the coordinator: trying again pays, and the home no longer says it.
-      const unfreeze = await world.api('PATCH', `/accounts/${frozen.account}`, { token: coordinator, body: { status: 'active' } });
-      expect(unfreeze.status, JSON.stringify(unfreeze.body)).toBe(200);
-      await page.goto(`/p/${other}`);
-      await page.getByTestId('pay-frozen-retry').click();
+      await page.getByTestId('balance').waitFor();
+      await expect.poll(() => page.getByTestId('wallet-frozen').count(), { timeout: 20_000 }).toBe(0);
+      await page.goto(`/p/${id}`);
       await page.getByTestId('pay-confirm').click();
       await page.getByTestId('pay-success').waitFor();
+
+      // Frozen while a pay link is open: the refused payment says it, and the home knows it.
+      const other = await newRequest('1');
+      await page.goto(`/p/${other}`);
+      await page.getByTestId('pay-confirm').waitFor();
+      await freeze('frozen');
+      await page.getByTestId('pay-confirm').click();
+      await page.getByTestId('pay-blocked').waitFor();
+      expect(await page.getByTestId('pay-confirm').count()).toBe(0);
       await page.getByTestId('back-home').click();
-      await page.getByTestId('balance').waitFor();
-      expect(await page.getByTestId('wallet-frozen').count()).toBe(0);
+      await page.getByTestId('wallet-frozen').waitFor();
+      await freeze('active');
     });
   }, 180_000);
 

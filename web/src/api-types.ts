@@ -689,6 +689,11 @@ export interface components {
        * @example 12.50
        */
       balance: string;
+      /**
+       * @description frozen: a coordinator froze the wallet; it can neither pay nor receive until released
+       * @enum {string}
+       */
+      status: "active" | "frozen" | "closed";
       /** @description The days within the next 60 on which coins of this wallet expire, soonest first (empty when none do) */
       expiring: {
           /**

@@ -10,7 +10,7 @@ import { walletExpiring } from '../../app/expiry.js';
 import * as access from '../../app/access.js';
 import { assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
-import { balanceOf } from '../../ledger/model.js';
+import { account_statuses, balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
 import { findAccount, findCurrencyById } from '../../db/ledger.js';
 import type { Wallet } from '../../db/volunteers.js';
@@ -19,6 +19,7 @@ export const walletRoutes = new OpenAPIHono<AppEnv>();
 
 const WalletOut = z.object({
   account: Uuid, currency: z.string(), display_name: z.string(), language: z.string(), balance: Amount,
+  status: z.enum(account_statuses).openapi({ description: 'frozen: a coordinator froze the wallet; it can neither pay nor receive until released' }),
   expiring: Expiring,
 }).openapi('Wallet');
 
@@ -34,7 +35,7 @@ async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: 
 function presentWallet(wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>) {
   return {
     account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
-    balance: formatAmount(balanceOf(account), currency.scale), expiring: presentExpiring(expiring, currency),
+    balance: formatAmount(balanceOf(account), currency.scale), status: account.status, expiring: presentExpiring(expiring, currency),
   };
 }
 

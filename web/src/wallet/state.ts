@@ -32,9 +32,9 @@ export const lastKnown = signal<{ balance: string; currency: string; at: string 
 );
 
 /**
- * The account this phone learnt is frozen. GET /wallet does not say whether the wallet is frozen,
- * so the wallet learns it from a payment or claim refused with 422 `account_frozen` naming its own
- * account; a movement that goes through, or opening the wallet again, forgets it.
+ * The account this phone knows is frozen: GET /wallet says so (status), and so does a payment or
+ * claim refused with 422 `account_frozen` naming its own account; a movement that goes through,
+ * opening the wallet again, or GET /wallet saying it is active again, forgets it.
  */
 export const frozenAccount = signal<string | undefined>(local.getItem(frozen_key) ?? undefined);
 
@@ -92,6 +92,8 @@ export async function closeWallet(): Promise<void> {
 /** The wallet's balance now (and remembered as the last known one). */
 export async function fetchWallet(): Promise<WalletState> {
   const wallet = await walletApi.get('/wallet');
+  if (wallet.status !== 'active') setFrozen(wallet.account);
+  else if (frozenAccount.value === wallet.account) setFrozen(undefined);
   const last = { balance: wallet.balance, currency: wallet.currency, at: new Date().toISOString() };
   local.setItem(last_key, JSON.stringify(last));
   lastKnown.value = last;

@@ -5,9 +5,11 @@ import { createLogger, openDatabase } from './service.js';
 import type { Database } from './service.js';
 import { runService } from './main.js';
 import { hashSecret } from './security/passwords.js';
-import { findUserByEmail, insertUser, setPassword, updateUser } from './db/users.js';
-import { insertAudit } from './db/audit.js';
-import type { AuditEntry } from './db/audit.js';
+import { findUserByEmail, insertUser } from './db/users.js';
+import type { User } from './db/users.js';
+import { changeUser, resetPassword } from './app/access.js';
+import { systemActor } from './app/context.js';
+import type { Services } from './app/context.js';
 import { weakPassword, weakPasswordMessage } from './ledger/secrets.js';
 import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
@@ -58,12 +60,17 @@ function refusedPassword(command: string, email: string | undefined, password: s
   return reason === undefined ? undefined : `${command}: ${weakPasswordMessage(reason)}`;
 }
 
-/** The audit record of a staff account changed from the command line (the operator of the machine). */
-function cliAudit(action: string, user_id: string): AuditEntry {
-  return {
-    currency_id: null, actor_kind: 'system', actor_id: null, action, object_kind: 'user', object_id: user_id,
-    ip: null, request_id: null, changes: { via: 'cli' },
-  };
+/** A staff account changed on the machine: the access use cases, with the operator as a system actor. */
+async function withUser(email: string, change: (services: Pick<Services, 'sql' | 'config'>, user: User) => Promise<void>): Promise<number> {
+  return withDatabase(async (db) => {
+    const user = await findUserByEmail(db.sql, email);
+    if (user === undefined) {
+      process.stderr.write(`no user with email ${email}\n`);
+      return 1;
+    }
+    await change({ sql: db.sql, config: loadConfig() }, user);
+    return 0;
+  });
 }
 
 /** `set-password`: a staff user's new password, for the first admin who forgot theirs; their sessions end. */
@@ -73,16 +80,9 @@ async function runSetPassword(email: string | undefined, password: string | unde
     process.stderr.write(`${refused}\n`);
     return 2;
   }
-  return withDatabase(async (db) => {
-    const user = await findUserByEmail(db.sql, email);
-    if (user === undefined) {
-      process.stderr.write(`no user with email ${email}\n`);
-      return 1;
-    }
-    await setPassword(db.sql, user.id, await hashSecret(password, loadConfig().SCRYPT_COST_LOG2));
-    await insertAudit(db.sql, cliAudit('user.password_reset', user.id));
+  return withUser(email, async (services, user) => {
+    await resetPassword(services, systemActor('cli'), user, password);
     process.stdout.write(`password of ${user.email} set; their sessions have ended\n`);
-    return 0;
   });
 }
 
@@ -92,16 +92,9 @@ async function runSetDisabled(email: string | undefined, disabled: boolean): Pro
     process.stderr.write(`${disabled ? 'disable' : 'enable'}-user needs --email\n`);
     return 2;
   }
-  return withDatabase(async (db) => {
-    const user = await findUserByEmail(db.sql, email);
-    if (user === undefined) {
-      process.stderr.write(`no user with email ${email}\n`);
-      return 1;
-    }
-    await updateUser(db.sql, user, { disabled });
-    await insertAudit(db.sql, cliAudit('user.update', user.id));
+  return withUser(email, async (services, user) => {
+    await changeUser(services, systemActor('cli'), user, { disabled });
     process.stdout.write(`${user.email} ${disabled ? 'disabled; their sessions have ended' : 'enabled'}\n`);
-    return 0;
   });
 }
 

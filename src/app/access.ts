@@ -197,7 +197,7 @@ export async function logOut(services: Services, actor: Actor, session_id: strin
 }
 
 /** The ids of currencies named by code; an unknown code is refused at its place in the list. */
-async function currencyIds(services: Services, codes: string[]): Promise<number[]> {
+async function currencyIds(services: Pick<Services, 'sql'>, codes: string[]): Promise<number[]> {
   const ids: number[] = [];
   for (const [index, code] of codes.entries()) {
     const currency = await findCurrency(services.sql, code);
@@ -233,7 +233,7 @@ export async function createUser(
 
 /** An admin disables or enables a staff member (disabling ends every session at once), or changes their role or currencies. */
 export async function changeUser(
-  services: Services, actor: Actor, user: User, input: { disabled?: boolean | undefined; role?: Role | undefined; currencies?: string[] | undefined },
+  services: Pick<Services, 'sql' | 'config'>, actor: Actor, user: User, input: { disabled?: boolean | undefined; role?: Role | undefined; currencies?: string[] | undefined },
 ): Promise<User> {
   if (Object.values(input).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
   const updated = await updateUser(services.sql, user, {
@@ -259,7 +259,7 @@ export async function endUserSessions(services: Services, actor: Actor, user: Us
 }
 
 /** An admin sets a new password for a staff member; every session of theirs ends. */
-export async function resetPassword(services: Services, actor: Actor, user: User, password: string): Promise<void> {
+export async function resetPassword(services: Pick<Services, 'sql' | 'config'>, actor: Actor, user: User, password: string): Promise<void> {
   refuseWeakPassword(password, user.email);
   await setPassword(services.sql, user.id, await hashSecret(password, services.config.SCRYPT_COST_LOG2));
   await recordAudit(services, actor, { action: 'user.password_reset', currency_id: null, object: { kind: 'user', id: user.id } });

@@ -51,7 +51,7 @@ export interface Actor {
 export type AttemptKind = 'login' | 'pin' | 'pairing';
 
 /** Writes the audit record of an action by `actor`; given the action's transaction, with it. */
-export async function recordAudit(services: Services, actor: Actor, input: AuditInput, sql: Queryable = services.sql): Promise<void> {
+export async function recordAudit(services: Pick<Services, 'sql'>, actor: Actor, input: AuditInput, sql: Queryable = services.sql): Promise<void> {
   await insertAudit(sql, actor.record(input));
 }
 

@@ -6,8 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -28,6 +28,25 @@ import { pay, redeem, requestPayment, shopWithTablet } from './support/shop-fixt
 const root = path.resolve(import.meta.dirname, '..');
 const bin_dir = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 const tools = ['pg_dump', 'pg_restore', 'postgres', 'initdb'];
+
+/**
+ * The PostgreSQL programs this test needs and the machine lacks. The npm packages bring no
+ * pg_dump, so on a machine with only Node and npm the test is skipped, saying how to run it
+ * (docs/testing.md); where the programs are (these machines, CI), it runs.
+ */
+const missing_tools = tools.filter((name) => {
+  try {
+    accessSync(path.join(bin_dir, name), constants.X_OK);
+    return false;
+  } catch {
+    return true;
+  }
+});
+const skipped = missing_tools.length > 0;
+if (skipped) {
+  process.stderr.write(`test/backup.test.ts skipped: it needs the PostgreSQL server and client programs (${tools.join(', ')}) in ${bin_dir}; `
+    + `missing: ${missing_tools.join(', ')}. Install PostgreSQL 15 or newer (e.g. apt-get install postgresql-15) or set PG_BIN_DIR to the folder holding them.\n`);
+}
 const currencies = ['BKA', 'BKB'];
 
 interface Server {
@@ -149,21 +168,7 @@ async function balance(t: TestApp, account: string): Promise<string> {
 let wallet_bka: string;
 
 beforeAll(async () => {
-  const missing: string[] = [];
-  for (const name of tools) {
-    try {
-      await access(path.join(bin_dir, name), constants.X_OK);
-    } catch {
-      missing.push(name);
-    }
-  }
-  if (missing.length > 0) {
-    throw new Error(
-      `test/backup.test.ts needs the PostgreSQL server and client programs (${tools.join(', ')}) in ${bin_dir}; ` +
-      `missing: ${missing.join(', ')}. Install PostgreSQL 15 or newer (e.g. apt-get install postgresql-15) ` +
-      'or set PG_BIN_DIR to the folder holding them.',
-    );
-  }
+  if (skipped) return;
   work_dir = await mkdtemp(path.join(os.tmpdir(), 'wijkmunt-backup-'));
   main_server = await startServer();
   source = await createTestApp({}, { database_url: await createDatabase(main_server, 'wm_source') });
@@ -210,7 +215,7 @@ afterAll(async () => {
   if (work_dir !== undefined) await rm(work_dir, { recursive: true, force: true });
 });
 
-describe('backup and restore', () => {
+describe.skipIf(skipped)(`backup and restore${skipped ? ' — skipped: PostgreSQL\'s programs are not installed' : ''}`, () => {
   it('runs on the PostgreSQL of PG_BIN_DIR, whose pg_dump can dump it', async () => {
     const [row] = await source.sql<{ version: string }[]>`SELECT current_setting('server_version_num') AS version`;
     const pg_dump_version = (await tool('pg_dump', ['--version'])).match(/(\d+)\.\d+/)?.[1];

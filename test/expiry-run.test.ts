@@ -4,8 +4,11 @@
  * The run takes a wallet's oldest coins once they are validity_days old back to the issuance
  * account, once a day, catching up missed days; never a shop's; never what is reserved; never
  * more than expired, even while the wallet spends. A wallet and its coordinator are told what
- * expires within 60 days; the liability report takes expiring coins out month by month.
+ * expires within 60 days; the liability report takes expiring coins out month by month; verify
+ * (the function, the HTTP route and the CLI) fails while a wallet keeps coins a run missed.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
 import type { TestApp } from './support/app.js';
@@ -16,12 +19,14 @@ import { createBatcher } from '../src/db/batch.js';
 import { findCurrency } from '../src/db/ledger.js';
 import { sealCurrency } from '../src/db/seals.js';
 import { walletCredits } from '../src/db/expiry.js';
+import { verifyCurrency } from '../src/db/verify.js';
 import { expireCurrency } from '../src/app/expiry.js';
 import type { ExpiryRun, ExpiryServices } from '../src/app/expiry.js';
 import { euroValue, formatAmount } from '../src/ledger/amount.js';
 import { addDays, expiredOf, localDateOf, lotsOf, monthAfter, validityOf } from '../src/ledger/expiry.js';
 
 const day_ms = 86_400_000;
+const root = path.resolve(import.meta.dirname, '..');
 
 let t: TestApp;
 let services: ExpiryServices;
@@ -207,6 +212,76 @@ describe('the expiry run', () => {
     expect(left!.balance).toBe(55n - expired);
     expect(expiredOf(lotsOf(left!.credits, left!.balance), validityOf(currency)!, today())).toBeUndefined();
     await expectVerified(t, 'EXH');
+  });
+});
+
+/** `wijkmunt <args>` as a process on the test database. */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...args], {
+      cwd: root, env: { ...process.env, DATABASE_URL: t.database_url, LOG_LEVEL: 'warn', EXPIRY_INTERVAL_S: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function expiryCheck(code: string, now = new Date()) {
+  const currency = await findCurrency(t.sql, code);
+  if (currency === undefined) throw new Error(`no currency ${code}`);
+  const checks = await verifyCurrency(t.sql, currency, now);
+  const found = checks.find((c) => c.name === 'coins_within_validity');
+  if (found === undefined) throw new Error('verify has no expiry check');
+  return found;
+}
+
+describe('verify checks the expiry rule', () => {
+  it('fails while a wallet keeps coins a missed run should have taken, and passes once a run took them', async () => {
+    await expiringCurrency('VXK', 30);
+    const late = await walletWith('VXK', [{ amount: '6', days_ago: 32 }, { amount: '4', days_ago: 3 }]);
+    const frozen = await walletWith('VXK', [{ amount: '9', days_ago: 50 }]);
+    const frozen_reply = await t.request('PATCH', `/api/v1/accounts/${frozen}`, { token: t.adminToken, body: { status: 'frozen', reason: 'checking a complaint' } });
+    expect(frozen_reply.status).toBe(200);
+
+    const missed = await expiryCheck('VXK');
+    expect(missed.ok).toBe(false);
+    expect(missed.detail).toContain(`wallet ${late} keeps 6 minor units`);
+    // A frozen wallet's coins are left by the run, so verify leaves them too.
+    expect(missed.detail).not.toContain(frozen);
+    const over_http = await t.request('GET', '/api/v1/currencies/VXK/verify', { token: t.adminToken });
+    expect(over_http.body.ok).toBe(false);
+    const by_cli = await cli('verify', '--currency', 'VXK');
+    expect(by_cli.code, by_cli.stderr).toBe(1);
+    expect(by_cli.stdout).toMatch(new RegExp(`FAIL coins_within_validity: wallet ${late} keeps 6 minor units`));
+
+    expect(await run('VXK')).toMatchObject({ wallets: 1, amount: 6n });
+    expect(await expiryCheck('VXK')).toMatchObject({ ok: true });
+    await expectVerified(t, 'VXK');
+    const clean = await cli('verify', '--currency', 'VXK');
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toMatch(/ok   coins_within_validity/);
+
+    // 28 days on, the 4 coins expire: due on that day (the run of the day has until midnight),
+    // overdue the day after when no run took them.
+    expect(await expiryCheck('VXK', daysFromNow(27))).toMatchObject({ ok: true });
+    expect(await expiryCheck('VXK', daysFromNow(28))).toMatchObject({ ok: false });
+    expect(await run('VXK', daysFromNow(27))).toMatchObject({ wallets: 1, amount: 4n });
+    expect(await expiryCheck('VXK', daysFromNow(28))).toMatchObject({ ok: true });
+  });
+
+  it('leaves coins a pending transfer reserved, and has nothing to check when coins never expire', async () => {
+    await expiringCurrency('VXL', 30);
+    const shop = await openAccount(t, 'VXL', 'shop', 'Shop');
+    const wallet = await walletWith('VXL', [{ amount: '10', days_ago: 40 }]);
+    await transfer(t, 'VXL', wallet, shop, '10', { pending: true, transfer_code: 'adjustment' });
+    expect(await expiryCheck('VXL')).toMatchObject({ ok: true });
+    await createCurrency(t, 'VXM', 0);
+    await walletWith('VXM', [{ amount: '3', days_ago: 5000 }]);
+    expect(await expiryCheck('VXM')).toEqual({ name: 'coins_within_validity', ok: true, detail: 'coins never expire in this currency' });
   });
 });
 

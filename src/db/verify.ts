@@ -1,6 +1,8 @@
 import type { Queryable } from './client.js';
 import type { CheckResult, Currency } from '../ledger/model.js';
 import { verifySeals } from './seals.js';
+import { allWalletCredits } from './expiry.js';
+import { addDays, expiredOf, expiryAmount, localDateOf, lotsOf, validityOf } from '../ledger/expiry.js';
 
 /** Offenders named in a check's detail, at most. */
 const offenders_shown_max = 5;
@@ -14,9 +16,10 @@ function check(name: string, offenders: string[], ok_detail: string): CheckResul
 
 /**
  * Recomputes the invariants of the ledger on live data for one currency (DESIGN.md 1–6) from
- * the transfers themselves, without trusting the stored balances, and every seal of history.
+ * the transfers themselves, without trusting the stored balances, every seal of history, and
+ * that the expiry runs kept up (as of `now`).
  */
-export async function verifyCurrency(sql: Queryable, currency: Currency): Promise<CheckResult[]> {
+export async function verifyCurrency(sql: Queryable, currency: Currency, now = new Date()): Promise<CheckResult[]> {
   const c = currency.id;
   return Promise.all([
     sumIsZero(sql, c),
@@ -27,7 +30,36 @@ export async function verifyCurrency(sql: Queryable, currency: Currency): Promis
     noCrossCurrency(sql, c),
     atMostOnce(sql, c),
     verifySeals(sql, currency),
+    noCoinsPastValidity(sql, currency, now),
   ]);
+}
+
+/** Wallets read at once by the expiry check. */
+const expiry_page_wallets = 500;
+
+/**
+ * The expiry rule, checked on what wallets hold: no wallet keeps coins that expired before
+ * today (the daily run, at whatever hour it runs, has taken everything due by yesterday), unless
+ * the run must leave them — a frozen wallet, coins reserved by a pending transfer. It fails when
+ * a day's run was missed. The lots and their days come from src/ledger/expiry.ts, as the run's.
+ */
+async function noCoinsPastValidity(sql: Queryable, currency: Currency, now: Date): Promise<CheckResult> {
+  const validity = validityOf(currency);
+  const ok = 'no wallet keeps coins past their validity';
+  if (validity === undefined) return check('coins_within_validity', [], 'coins never expire in this currency');
+  const yesterday = addDays(localDateOf(now), -1);
+  const offenders: string[] = [];
+  for await (const page of allWalletCredits(sql, currency.id, expiry_page_wallets)) {
+    for (const wallet of page) {
+      if (wallet.status === 'frozen') continue;
+      const expired = expiredOf(lotsOf(wallet.credits, wallet.balance), validity, yesterday);
+      const overdue = expired === undefined ? 0n : expiryAmount(expired.amount, wallet.balance - wallet.debits_pending);
+      if (overdue > 0n) {
+        offenders.push(`wallet ${wallet.account_id} keeps ${overdue} minor units earned ${expired?.earned_from}–${expired?.earned_to}, expired by ${yesterday}`);
+      }
+    }
+  }
+  return check('coins_within_validity', offenders, `${ok} (${validity.days} days): the expiry runs kept up`);
 }
 
 async function sumIsZero(sql: Queryable, c: number): Promise<CheckResult> {

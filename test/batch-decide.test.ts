@@ -151,10 +151,13 @@ describe('decideBatch', () => {
     ]);
     expect(decisions[5]).toMatchObject({ detail: { period: 'day', cap: '1000', left: '0', amount: '100' } });
     expect(write.sessions).toEqual([{ id: 's1', claims: 2 }, { id: 's2', claims: 1 }]);
-    // Only capped periods are counted, per wallet, summed over the batch.
+    // Every period is counted, capped or not (a cap set later counts what came before), per
+    // wallet, summed over the batch.
     expect(write.earnings).toEqual([
       { account_id: 'ann', period: 'd2026-11-26', amount: 200n, cap: 1000n },
+      { account_id: 'ann', period: 'y2026', amount: 200n, cap: null },
       { account_id: 'bob', period: 'd2026-11-26', amount: 100n, cap: 1000n },
+      { account_id: 'bob', period: 'y2026', amount: 100n, cap: null },
     ]);
     expect(write.claims.map((c) => `${c.account_id}@${c.session_id}`)).toEqual(['ann@s1', 'bob@s1', 'ann@s2']);
     expect(write.accounts.find((a) => a.id === 'prog')).toMatchObject({ debits: 300n, entries: 3n });

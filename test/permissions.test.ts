@@ -89,6 +89,7 @@ GET    /currencies/{code}/wallets              401  403  403  403  403  401  403
 PATCH  /activities/{id}                        401  403  403  403  403  401  404  ok   ok
 POST   /activities/{id}/sessions               401  403  403  403  403  401  404  ok   ok
 GET    /sessions/{id}                          401  403  403  403  403  401  404  ok   ok
+PATCH  /sessions/{id}                          401  403  403  403  403  401  404  ok   ok
 GET    /sessions/{id}/qr.svg                   401  403  403  403  403  401  404  ok   ok
 POST   /sessions/{id}/awards                   401  403  403  403  403  401  404  ok   ok
 POST   /sessions/{id}/close                    401  403  403  403  403  401  404  ok   ok
@@ -96,6 +97,7 @@ POST   /wallet/session                         ok   ok   ok   ok   ok   401  ok 
 POST   /wallet/logout                          401  ok   ok   403  403  401  403  403  403
 POST   /wallet/pin                             401  ok   ok   403  403  401  403  403  403
 GET    /wallet                                 401  ok   ok   403  403  401  403  403  403
+GET    /currencies/{code}/agenda               ok   ok   ok   ok   ok   401  ok   ok   ok
 GET    /wallet/entries                         401  ok   ok   403  403  401  403  403  403
 POST   /claims                                 401  ok   ok   403  403  401  403  403  403
 POST   /currencies/{code}/shops                401  403  403  403  403  401  403  ok   ok

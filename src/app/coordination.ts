@@ -216,16 +216,27 @@ export async function createCurrency(services: Services, actor: Actor, input: Cu
 }
 
 export type CurrencySettings = Partial<Pick<Currency,
-  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>>;
+  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>> & {
+  /** The legal caps on volunteer allowances, as decimal strings; null: no cap. */
+  volunteer_cap_day?: string | null | undefined;
+  volunteer_cap_year?: string | null | undefined;
+};
 
 /**
  * Changes a currency's name, payment request lifetime, the account its payouts are paid from,
- * the pain.001 version of its SEPA files, or how long its coins stay valid in wallets (null:
- * for ever; a new validity counts from today for the coins already held).
+ * the pain.001 version of its SEPA files, how long its coins stay valid in wallets (null: for
+ * ever; a new validity counts from today for the coins already held), or the legal caps on what
+ * a volunteer earns a day and a year (null: none; a lower cap refuses rewards from now on and
+ * takes nothing back).
  */
 export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
-  if (Object.keys(changes).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
-  const updated = await updateCurrencySettings(services.sql, currency, changes);
+  if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  const cap = (value: string | null | undefined, path: string) =>
+    value === undefined ? {} : { [path]: value === null ? null : parseAmount(value, currency.scale, path) };
+  const { volunteer_cap_day, volunteer_cap_year, ...settings } = changes;
+  const updated = await updateCurrencySettings(services.sql, currency, {
+    ...settings, ...cap(volunteer_cap_day, 'volunteer_cap_day'), ...cap(volunteer_cap_year, 'volunteer_cap_year'),
+  });
   await recordAudit(services, actor, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...changes } });
   return updated;
 }

@@ -7,13 +7,14 @@
  */
 import type { Command, Idempotency } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
-import { capPeriods, parseHours, rewardFor } from '../ledger/volunteering.js';
+import { capLeft, capsOf, checkSchedule, parseHours, rewardFor } from '../ledger/volunteering.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 import { newTransferId, uuid_pattern } from '../ledger/ids.js';
 import { DomainError, ValidationError } from '../ledger/errors.js';
 import { verifyClaimToken } from '../security/tokens.js';
 import type { Wallet } from '../db/volunteers.js';
-import { closeActivitySession, insertActivity, insertActivitySession, updateActivity } from '../db/volunteers.js';
+import { closeActivitySession, earnedIn, insertActivity, insertActivitySession, updateActivity, updateSessionSchedule } from '../db/volunteers.js';
+import type { SessionSchedule } from '../db/volunteers.js';
 import { findAccount } from '../db/ledger.js';
 import { parseAmount } from '../ledger/amount.js';
 import type { ActivityCategory, LocalizedName } from '../ledger/volunteering.js';
@@ -36,15 +37,8 @@ export interface Reward {
 /** The command of a reward: the programme pays the wallet, within the caps of today and this year. */
 function rewardCommand(actor: Actor, reward: Reward, now = new Date()): Command {
   const { currency, session, activity } = reward;
-  const periods = capPeriods(now);
   return {
-    claim: {
-      session_id: session.id, hours: reward.hours, via: reward.via,
-      caps: [
-        { label: 'day', period: periods.day, cap: currency.volunteer_cap_day },
-        { label: 'year', period: periods.year, cap: currency.volunteer_cap_year },
-      ],
-    },
+    claim: { session_id: session.id, hours: reward.hours, via: reward.via, caps: capsOf(currency, now) },
     posting: {
       id: newTransferId(), code: 'reward', debit_account_id: activity.programme_account_id, credit_account_id: reward.account_id,
       amount: reward.amount, memo: activity.name.nl, created_by: actor.label,
@@ -171,28 +165,104 @@ export async function awardByCard<T>(
   }));
 }
 
+/** What a volunteer may still earn today and this year; null for a cap the currency does not set. */
+export interface EarningRoom {
+  day: bigint | null;
+  year: bigint | null;
+}
+
+/**
+ * The room left under the legal caps at `now`, measured like a reward is (the same caps, the
+ * same counters, capLeft); undefined when the currency sets no cap.
+ */
+export async function earningRoom(
+  services: Pick<Services, 'sql'>, currency: Currency, account_id: string, now = new Date(),
+): Promise<EarningRoom | undefined> {
+  const caps = capsOf(currency, now);
+  if (caps.every((c) => c.cap === null)) return undefined;
+  const earned = await earnedIn(services.sql, currency.id, account_id, caps.map((c) => c.period));
+  const room: EarningRoom = { day: null, year: null };
+  for (const { label, period, cap } of caps) {
+    if (cap !== null) room[label] = capLeft(cap, earned.get(period) ?? 0n);
+  }
+  return room;
+}
+
+/** When and where a session takes place, as a coordinator types it (times as ISO strings). */
+export interface ScheduleInput {
+  starts_at?: string | null | undefined;
+  ends_at?: string | null | undefined;
+  place?: string | null | undefined;
+  public?: boolean | undefined;
+  expires_at?: string | undefined;
+}
+
+const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * A session's schedule after `input` changes `current` (nothing said: unchanged). A claim QR
+ * without an expiry of its own works until CLAIM_SESSION_TTL_S after the session ends (or
+ * starts; for a session without times, after now); moving a session later extends it so.
+ */
+function scheduleOf(services: Services, current: SessionSchedule | undefined, input: ScheduleInput, now: Date): SessionSchedule {
+  const starts_at = input.starts_at === undefined ? (current?.starts_at ?? null) : dateOrNull(input.starts_at);
+  const ends_at = input.ends_at === undefined ? (current?.ends_at ?? null) : dateOrNull(input.ends_at);
+  const from = Math.max((ends_at ?? starts_at ?? now).getTime(), now.getTime());
+  const at_least = from + services.config.CLAIM_SESSION_TTL_S * 1000;
+  const moved = input.starts_at !== undefined || input.ends_at !== undefined;
+  const expires_at = input.expires_at !== undefined ? new Date(input.expires_at)
+    : current === undefined ? new Date(at_least)
+      : moved ? new Date(Math.max(current.expires_at.getTime(), at_least)) : current.expires_at;
+  const schedule = {
+    starts_at, ends_at, expires_at,
+    place: input.place === undefined ? (current?.place ?? null) : input.place,
+    public: input.public ?? current?.public ?? false,
+  };
+  checkSchedule(schedule);
+  return schedule;
+}
+
+/** Changes when and where a session takes place, until when its QR works, or whether the agenda shows it. */
+export async function editSession(
+  services: Services, actor: Actor, currency: Currency, session: ActivitySession, input: ScheduleInput,
+): Promise<ActivitySession> {
+  if (Object.values(input).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  if (input.expires_at !== undefined && new Date(input.expires_at) <= new Date()) {
+    throw new ValidationError([{ path: 'expires_at', message: 'must be in the future' }]);
+  }
+  const updated = await updateSessionSchedule(services.sql, session, scheduleOf(services, session, input, new Date()));
+  await recordAudit(services, actor, {
+    action: 'session.update', currency_id: currency.id, object: { kind: 'session', id: session.id }, changes: { ...input },
+  });
+  return updated;
+}
+
 /** Default when a coordinator does not say: room for a big repair café. */
 const max_claims_default = 100;
 
 /** Opens a session of an active activity: what its claim QR will pay, until when, for how many. */
 export async function openSession(
   services: Services, actor: Actor, currency: Currency, activity: Activity,
-  input: { hours?: string | undefined; max_claims?: number | undefined; expires_at?: string | undefined },
+  input: ScheduleInput & { hours?: string | undefined; max_claims?: number | undefined },
 ): Promise<ActivitySession> {
   if (!activity.active) throw new DomainError('validation_failed', 'this activity is no longer active', { errors: [{ path: '', message: 'inactive activity' }] });
   const hours = input.hours === undefined ? (activity.rate_per_hour === null ? null : '1.00') : parseHours(input.hours);
-  const expires_at = input.expires_at === undefined
-    ? new Date(Date.now() + services.config.CLAIM_SESSION_TTL_S * 1000)
-    : new Date(input.expires_at);
-  if (expires_at <= new Date()) throw new ValidationError([{ path: 'expires_at', message: 'must be in the future' }]);
+  const now = new Date();
+  if (input.expires_at !== undefined && new Date(input.expires_at) <= now) {
+    throw new ValidationError([{ path: 'expires_at', message: 'must be in the future' }]);
+  }
+  const schedule = scheduleOf(services, undefined, input, now);
   rewardFor(activity, hours);
   const session = await insertActivitySession(services.sql, activity, {
-    hours: activity.rate_per_hour === null ? null : hours, max_claims: input.max_claims ?? max_claims_default,
-    expires_at, created_by: actor.label,
+    ...schedule, hours: activity.rate_per_hour === null ? null : hours, max_claims: input.max_claims ?? max_claims_default,
+    created_by: actor.label,
   });
   await recordAudit(services, actor, {
     action: 'session.create', currency_id: currency.id, object: { kind: 'session', id: session.id },
-    changes: { activity: activity.id, hours: session.hours, max_claims: session.max_claims, expires_at: session.expires_at.toISOString() },
+    changes: {
+      activity: activity.id, hours: session.hours, max_claims: session.max_claims, expires_at: session.expires_at.toISOString(),
+      starts_at: session.starts_at?.toISOString() ?? null, ends_at: session.ends_at?.toISOString() ?? null, place: session.place, public: session.public,
+    },
   });
   return session;
 }

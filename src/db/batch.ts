@@ -167,9 +167,7 @@ function lockInput(commands: BatchCommand[]) {
     if (command.claim !== undefined && wallet !== undefined) {
       session_ids.add(command.claim.session_id);
       claims.set(keyOf(command.claim.session_id, wallet), { session_id: command.claim.session_id, account_id: wallet });
-      for (const { period, cap } of command.claim.caps) {
-        if (cap !== null) earnings.set(keyOf(wallet, period), { account_id: wallet, period });
-      }
+      for (const { period } of command.claim.caps) earnings.set(keyOf(wallet, period), { account_id: wallet, period });
     }
     if (command.posting.debit_account_id !== undefined) account_ids.add(command.posting.debit_account_id);
     if (command.posting.credit_account_id !== undefined) account_ids.add(command.posting.credit_account_id);

@@ -52,13 +52,16 @@ export async function findCurrency(sql: Queryable, code: string): Promise<Curren
  */
 export async function updateCurrencySettings(
   sql: Queryable, currency: Currency,
-  changes: Partial<Pick<Currency, 'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>>,
+  changes: Partial<Pick<Currency,
+    'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'
+    | 'volunteer_cap_day' | 'volunteer_cap_year'>>,
 ): Promise<Currency> {
   const next = { ...currency, ...changes };
   const [row] = await sql<CurrencyRow[]>`
     UPDATE currencies SET name = ${next.name}, payment_request_ttl_s = ${next.payment_request_ttl_s},
       payer_name = ${next.payer_name}, payer_iban = ${next.payer_iban}, payer_bic = ${next.payer_bic},
       sepa_version = ${next.sepa_version},
+      volunteer_cap_day = ${next.volunteer_cap_day}, volunteer_cap_year = ${next.volunteer_cap_year},
       validity_from = CASE WHEN ${next.validity_days}::int IS NULL THEN NULL
                            WHEN validity_days IS NOT DISTINCT FROM ${next.validity_days}::int THEN validity_from
                            ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END,

@@ -111,12 +111,20 @@ CREATE TABLE activity_sessions (
   created_by    text NOT NULL,
   created_at    timestamp with time zone NOT NULL DEFAULT now(),
   closed_at     timestamp with time zone,
+  starts_at     timestamp with time zone,
+  ends_at       timestamp with time zone,
+  place         text,
+  public        boolean NOT NULL DEFAULT false,
   CONSTRAINT activity_sessions_pkey                         PRIMARY KEY (currency_id, id),
   CONSTRAINT activity_sessions_check                        CHECK (((claims_count >= 0) AND (claims_count <= max_claims))),
   CONSTRAINT activity_sessions_hours_check                  CHECK (((hours > (0)::numeric) AND (hours <= (24)::numeric))),
   CONSTRAINT activity_sessions_max_claims_check             CHECK (((max_claims >= 1) AND (max_claims <= 10000))),
+  CONSTRAINT activity_sessions_place_check                  CHECK (((length(place) >= 1) AND (length(place) <= 200))),
+  CONSTRAINT activity_sessions_public_check                 CHECK (((NOT public) OR (starts_at IS NOT NULL))),
+  CONSTRAINT activity_sessions_times_check                  CHECK (((ends_at IS NULL) OR ((starts_at IS NOT NULL) AND (ends_at > starts_at)))),
   CONSTRAINT activity_sessions_currency_id_activity_id_fkey FOREIGN KEY (currency_id, activity_id) REFERENCES activities(currency_id, id)
 );
+CREATE INDEX activity_sessions_agenda ON activity_sessions USING btree (currency_id, starts_at) WHERE public;
 CREATE INDEX activity_sessions_by_id ON activity_sessions USING btree (id);
 
 CREATE TABLE audit_log (

@@ -343,13 +343,17 @@ export async function findActivity(sql: Queryable, id: string): Promise<Activity
 
 type SessionRow = Omit<ActivitySession, 'hours'> & { hours: string | null };
 
+/** When and where a session takes place, and whether the agenda shows it. */
+export type SessionSchedule = Pick<ActivitySession, 'starts_at' | 'ends_at' | 'place' | 'public' | 'expires_at'>;
+
 export async function insertActivitySession(
-  sql: Queryable, activity: Activity, input: { hours: string | null; max_claims: number; expires_at: Date; created_by: string },
+  sql: Queryable, activity: Activity, input: SessionSchedule & { hours: string | null; max_claims: number; created_by: string },
 ): Promise<ActivitySession> {
   const [row] = await sql<SessionRow[]>`
-    INSERT INTO activity_sessions (currency_id, id, activity_id, hours, max_claims, expires_at, created_by)
+    INSERT INTO activity_sessions (currency_id, id, activity_id, hours, max_claims, expires_at, created_by,
+                                   starts_at, ends_at, place, public)
     VALUES (${activity.currency_id}, ${randomUUID()}, ${activity.id}, ${input.hours}, ${input.max_claims},
-            ${input.expires_at}, ${input.created_by})
+            ${input.expires_at}, ${input.created_by}, ${input.starts_at}, ${input.ends_at}, ${input.place}, ${input.public})
     RETURNING *`;
   assert(row !== undefined, 'insert returns the session');
   return row;
@@ -358,6 +362,46 @@ export async function insertActivitySession(
 export async function findActivitySession(sql: Queryable, id: string): Promise<ActivitySession | undefined> {
   const [row] = await sql<SessionRow[]>`SELECT * FROM activity_sessions WHERE id = ${id}`;
   return row;
+}
+
+/** Sets when and where a session takes place, until when its QR works, and whether the agenda shows it. */
+export async function updateSessionSchedule(sql: Queryable, session: ActivitySession, schedule: SessionSchedule): Promise<ActivitySession> {
+  const [row] = await sql<SessionRow[]>`
+    UPDATE activity_sessions SET starts_at = ${schedule.starts_at}, ends_at = ${schedule.ends_at}, place = ${schedule.place},
+      public = ${schedule.public}, expires_at = ${schedule.expires_at}
+    WHERE currency_id = ${session.currency_id} AND id = ${session.id}
+    RETURNING *`;
+  assert(row !== undefined, 'a session is never deleted');
+  return row;
+}
+
+/**
+ * The agenda of a currency: its public sessions not yet over (they end, or without an end
+ * start, after `now`), not ended by a coordinator, their activity active, soonest first.
+ */
+export async function listAgenda(
+  sql: Queryable, currency_id: number, now: Date, limit: number,
+): Promise<Array<{ session: ActivitySession; activity: Activity }>> {
+  const sessions = await sql<SessionRow[]>`
+    SELECT s.* FROM activity_sessions s JOIN activities a ON a.currency_id = s.currency_id AND a.id = s.activity_id
+    WHERE s.currency_id = ${currency_id} AND s.public AND s.closed_at IS NULL AND a.active
+      AND coalesce(s.ends_at, s.starts_at) > ${now}
+    ORDER BY s.starts_at, s.id
+    LIMIT ${limit}`;
+  const activities = new Map((await listActivities(sql, currency_id)).map((a) => [a.id, a]));
+  return sessions.map((session) => {
+    const activity = activities.get(session.activity_id);
+    assert(activity !== undefined, 'a session has its activity');
+    return { session, activity };
+  });
+}
+
+/** What a wallet earned in each of `periods` (the keys of the legal caps' counters); 0 when nothing. */
+export async function earnedIn(sql: Queryable, currency_id: number, account_id: string, periods: string[]): Promise<Map<string, bigint>> {
+  const rows = await sql<{ period: string; amount: bigint }[]>`
+    SELECT period, amount FROM volunteer_earnings
+    WHERE currency_id = ${currency_id} AND account_id = ${account_id} AND period = ANY(${periods}::text[])`;
+  return new Map(periods.map((p) => [p, rows.find((r) => r.period === p)?.amount ?? 0n]));
 }
 
 /** Ends a session at once (later claims are refused); ending it again changes nothing. */

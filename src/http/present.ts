@@ -99,3 +99,12 @@ export function presentRedemption(redemption: Redemption, currency: Currency) {
 export function presentExpiring(expiring: Array<{ amount: bigint; on: string }>, currency: Currency) {
   return expiring.map((e) => ({ amount: formatAmount(e.amount, currency.scale), on: e.on }));
 }
+
+/** The room left under a currency's caps, with the caps themselves (null: none set). */
+export function presentEarningRoom(room: { day: bigint | null; year: bigint | null } | undefined, currency: Currency) {
+  if (room === undefined) return null;
+  return {
+    day: optionalAmount(room.day, currency.scale), year: optionalAmount(room.year, currency.scale),
+    cap_day: optionalAmount(currency.volunteer_cap_day, currency.scale), cap_year: optionalAmount(currency.volunteer_cap_year, currency.scale),
+  };
+}

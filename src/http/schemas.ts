@@ -158,6 +158,13 @@ export const ValidityDays = z.number().int().min(1).max(validity_days_max).opena
 });
 
 /** Coins of a wallet that expire on a day. */
+export const EarningRoom = z.object({
+  day: Amount.nullable().openapi({ description: 'What the volunteer may still earn today; null: the currency sets no day cap' }),
+  year: Amount.nullable().openapi({ description: 'What the volunteer may still earn this calendar year; null: no year cap' }),
+  cap_day: Amount.nullable().openapi({ description: 'The day cap it is measured against' }),
+  cap_year: Amount.nullable().openapi({ description: 'The year cap it is measured against' }),
+}).nullable().openapi('EarningRoom', { description: 'Room left under the legal caps on volunteer allowances (as rewards are checked); null when the currency sets none' });
+
 export const Expiring = z.array(z.object({
   amount: Amount,
   on: z.string().openapi({ description: 'The local day (YYYY-MM-DD) they expire and go back to the issuance account', example: '2026-03-03' }),

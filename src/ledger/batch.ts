@@ -487,8 +487,7 @@ function recordClaim(batch: Batch, claim: Claim, transfer: Transfer): void {
   batch.claimed.add(keyOf(session_id, wallet));
   batch.sessions_added.set(session_id, (batch.sessions_added.get(session_id) ?? 0) + 1);
   for (const { period, cap } of caps) {
-    // Without a cap there is nothing to count against.
-    if (cap === null) continue;
+    // Counted without a cap too: a cap an admin sets later counts what was earned before it.
     const k = keyOf(wallet, period);
     const e = batch.earned.get(k) ?? { account_id: wallet, period, amount: 0n, cap };
     e.amount += transfer.amount;

@@ -6,6 +6,7 @@
  */
 import type { Batch, Claim, HeldRequest, HeldTransfer } from './batch.js';
 import { keyOf } from './batch.js';
+import { capLeft } from './volunteering.js';
 
 /** A refused command: a stable code and what the message needs (ids, amounts in minor units). */
 export interface Failure {
@@ -43,9 +44,8 @@ export function refuseClaim(batch: Batch, claim: Claim, account_id: string, amou
     if (cap === null) continue;
     const k = keyOf(account_id, period);
     const so_far = (batch.state.earnings.get(k) ?? 0n) + (batch.earned.get(k)?.amount ?? 0n);
-    if (so_far + amount > cap) {
-      const left = cap - so_far;
-      return fail('volunteer_cap_exceeded', { period: label, cap: cap.toString(), left: (left > 0n ? left : 0n).toString(), amount: amount.toString() });
+    if (amount > capLeft(cap, so_far)) {
+      return fail('volunteer_cap_exceeded', { period: label, cap: cap.toString(), left: capLeft(cap, so_far).toString(), amount: amount.toString() });
     }
   }
   return undefined;

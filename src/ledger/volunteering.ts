@@ -1,5 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { ValidationError } from './errors.js';
+import type { Cap } from './batch.js';
+import type { Currency } from './model.js';
 
 export const activity_categories = [
   'repair_cafe', 'it_repair', 'buurtbeheer', 'street_ambassador', 'neighbourhood_party', 'other',
@@ -42,6 +44,31 @@ export interface ActivitySession {
   closed_at: Date | null;
   created_by: string;
   created_at: Date;
+  /** When and where it takes place (all optional); `public`: on the currency's agenda. */
+  starts_at: Date | null;
+  ends_at: Date | null;
+  place: string | null;
+  public: boolean;
+}
+
+/** When a session takes place and whether the agenda shows it, as a coordinator sets it. */
+export interface Schedule {
+  starts_at: Date | null;
+  ends_at: Date | null;
+  public: boolean;
+  expires_at: Date;
+}
+
+/**
+ * A session's schedule holds together: it ends after it starts, its claim QR does not stop
+ * working before the session starts, and a session on the agenda says when it starts.
+ */
+export function checkSchedule(schedule: Schedule): void {
+  const { starts_at, ends_at, expires_at } = schedule;
+  if (ends_at !== null && starts_at === null) throw new ValidationError([{ path: 'starts_at', message: 'a session that ends also says when it starts' }]);
+  if (ends_at !== null && starts_at !== null && ends_at <= starts_at) throw new ValidationError([{ path: 'ends_at', message: 'must be after starts_at' }]);
+  if (starts_at !== null && expires_at <= starts_at) throw new ValidationError([{ path: 'expires_at', message: 'the claim QR would stop working before the session starts' }]);
+  if (schedule.public && starts_at === null) throw new ValidationError([{ path: 'starts_at', message: 'a session on the agenda says when it starts' }]);
 }
 
 /** Hours as a decimal string with at most two decimals, 0 < hours ≤ 24. */
@@ -77,6 +104,24 @@ export const default_activities: Array<{ name: LocalizedName; category: Activity
   { name: { nl: 'Straatambassadeur', en: 'Street ambassador', fr: 'Ambassadeur de rue' }, category: 'street_ambassador', rate_per_hour_units: 25 },
   { name: { nl: 'Buurtfeest', en: 'Neighbourhood party', fr: 'Fête de quartier' }, category: 'neighbourhood_party', rate_per_hour_units: 25 },
 ];
+
+/**
+ * The legal caps a reward is checked against at `now` (today's and this year's), each with the
+ * key of the earnings counter it is measured on; a null cap does not apply.
+ */
+export function capsOf(currency: Pick<Currency, 'volunteer_cap_day' | 'volunteer_cap_year'>, now: Date): Cap[] {
+  const periods = capPeriods(now);
+  return [
+    { label: 'day', period: periods.day, cap: currency.volunteer_cap_day },
+    { label: 'year', period: periods.year, cap: currency.volunteer_cap_year },
+  ];
+}
+
+/** What a volunteer may still earn under a cap, having earned `so_far` in its period (never below 0). */
+export function capLeft(cap: bigint, so_far: bigint): bigint {
+  const left = cap - so_far;
+  return left > 0n ? left : 0n;
+}
 
 /** Period keys of the legal caps: the local day and the year in Belgium. */
 export function capPeriods(now: Date, time_zone = 'Europe/Brussels'): { day: string; year: string } {

@@ -76,7 +76,9 @@ export async function programmeOf(t: TestApp, currency: string): Promise<string>
 
 /** Opens a session of an activity; fails the test otherwise. */
 export async function openSession(
-  t: TestApp, activity_id: string, body: { hours?: string; max_claims?: number; expires_at?: string } = {}, token = t.adminToken,
+  t: TestApp, activity_id: string,
+  body: { hours?: string; max_claims?: number; expires_at?: string; starts_at?: string; ends_at?: string; place?: string; public?: boolean } = {},
+  token = t.adminToken,
 ): Promise<any> {
   const reply = await t.request('POST', `/api/v1/activities/${activity_id}/sessions`, { token, body });
   expect(reply.status, JSON.stringify(reply.body)).toBe(201);

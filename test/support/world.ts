@@ -334,6 +334,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'PATCH /activities/{id}': (w) => ({ path: `/activities/${w.activity}`, body: { active: true } }),
   'POST /activities/{id}/sessions': (w) => ({ path: `/activities/${w.activity}/sessions`, body: { hours: '2', max_claims: 10 } }),
   'GET /sessions/{id}': (w) => ({ path: `/sessions/${w.session.id}` }),
+  'PATCH /sessions/{id}': (w) => ({ path: `/sessions/${w.session.id}`, body: { place: 'Buurthuis De Vonk' } }),
   'GET /sessions/{id}/qr.svg': (w) => ({ path: `/sessions/${w.session.id}/qr.svg` }),
   'POST /sessions/{id}/close': (w) => ({ path: `/sessions/${w.closable_session}/close` }),
   'POST /sessions/{id}/awards': (w) => ({ path: `/sessions/${w.session.id}/awards`, moves_value: true, body: { card: w.card_wallet.code } }),
@@ -342,6 +343,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   // The same PIN again: the caller's wallet keeps working for the other routes.
   'POST /wallet/pin': (w) => ({ path: '/wallet/pin', body: { old_pin: w.wallet.pin, new_pin: w.wallet.pin } }),
   'GET /wallet': () => ({ path: '/wallet' }),
+  'GET /currencies/{code}/agenda': (w) => ({ path: `/currencies/${w.currency.code}/agenda?limit=3` }),
   'GET /wallet/entries': () => ({ path: '/wallet/entries?limit=3' }),
   'POST /claims': (w) => ({ path: '/claims', moves_value: true, body: { token: w.session.claim_token } }),
   'POST /currencies/{code}/shops': (w) => ({ path: `/currencies/${w.currency.code}/shops`, body: { name: 'Florist', iban: belgianIban(77) } }),

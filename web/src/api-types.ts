@@ -48,7 +48,7 @@ export interface paths {
   "/currencies/{code}": {
     /** One currency */
     get: operations["getCurrenciesByCode"];
-    /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, or how long coins stay valid in wallets (admin) */
+    /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or the caps on volunteer allowances (admin) */
     patch: operations["patchCurrenciesByCode"];
   };
   "/currencies/{code}/supply": {
@@ -110,7 +110,7 @@ export interface paths {
     post: operations["postCurrenciesByCodeWallets"];
   };
   "/wallets/{id}": {
-    /** A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days */
+    /** A volunteer: account, names, language, contact details, note, current card, the coins that expire within 60 days, and what they may still earn under the caps */
     get: operations["getWalletsById"];
     /** Change what is known of a volunteer: display name, full name, language, phone, email, note (null clears) */
     patch: operations["patchWalletsById"];
@@ -164,6 +164,8 @@ export interface paths {
   "/sessions/{id}": {
     /** A session, with its claim token and how many claimed it */
     get: operations["getSessionsById"];
+    /** Change when and where a session takes place, until when its QR works, or whether the public agenda shows it */
+    patch: operations["patchSessionsById"];
   };
   "/sessions/{id}/qr.svg": {
     /** The claim QR of a session: its claim_url */
@@ -190,8 +192,12 @@ export interface paths {
     post: operations["postWalletPin"];
   };
   "/wallet": {
-    /** My wallet: name, balance, and the coins that expire within 60 days */
+    /** My wallet: name, balance, the coins that expire within 60 days, and what I may still earn under the caps */
     get: operations["getWallet"];
+  };
+  "/currencies/{code}/agenda": {
+    /** What can I do? The upcoming public sessions of a currency, soonest first (no login; never a claim token) */
+    get: operations["getCurrenciesByCodeAgenda"];
   };
   "/wallet/entries": {
     /** My history, newest first, with who paid or was paid and for which activity */
@@ -610,7 +616,31 @@ export interface components {
            */
           on: string;
         }[];
+      earning_room: components["schemas"]["EarningRoom"];
     };
+    /** @description Room left under the legal caps on volunteer allowances (as rewards are checked); null when the currency sets none */
+    EarningRoom: ({
+      /**
+       * @description What the volunteer may still earn today; null: the currency sets no day cap
+       * @example 12.50
+       */
+      day: string | null;
+      /**
+       * @description What the volunteer may still earn this calendar year; null: no year cap
+       * @example 12.50
+       */
+      year: string | null;
+      /**
+       * @description The day cap it is measured against
+       * @example 12.50
+       */
+      cap_day: string | null;
+      /**
+       * @description The year cap it is measured against
+       * @example 12.50
+       */
+      cap_year: string | null;
+    }) | null;
     VolunteerListItem: {
       /** Format: uuid */
       account: string;
@@ -668,6 +698,11 @@ export interface components {
       claim_url: string;
       expires_at: string;
       closed_at: string | null;
+      starts_at: string | null;
+      ends_at: string | null;
+      place: string | null;
+      /** @description On the currency's public agenda (GET /currencies/{code}/agenda) */
+      public: boolean;
     };
     ActivitySessionListItem: components["schemas"]["ActivitySession"] & {
       activity_name: {
@@ -707,6 +742,27 @@ export interface components {
            */
           on: string;
         }[];
+      earning_room: components["schemas"]["EarningRoom"];
+    };
+    AgendaItem: {
+      /** Format: uuid */
+      session: string;
+      /** @description The activity's name per language */
+      activity: {
+        nl: string;
+        en?: string;
+        fr?: string;
+      };
+      category: string;
+      place: string | null;
+      starts_at: string;
+      ends_at: string | null;
+      hours: string | null;
+      /**
+       * @description What one claim of the session pays
+       * @example 12.50
+       */
+      reward: string;
     };
     Shop: {
       account: components["schemas"]["Account"];
@@ -1627,7 +1683,7 @@ export interface operations {
       };
     };
   };
-  /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, or how long coins stay valid in wallets (admin) */
+  /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or the caps on volunteer allowances (admin) */
   patchCurrenciesByCode: {
     parameters: {
       path: {
@@ -1653,6 +1709,16 @@ export interface operations {
            * @example 365
            */
           validity_days?: number | null;
+          /**
+           * @description Most a volunteer earns a day; null: no cap
+           * @example 12.50
+           */
+          volunteer_cap_day?: string | null;
+          /**
+           * @description Most a volunteer earns a calendar year; null: no cap
+           * @example 12.50
+           */
+          volunteer_cap_year?: string | null;
         };
       };
     };
@@ -2723,7 +2789,7 @@ export interface operations {
       };
     };
   };
-  /** A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days */
+  /** A volunteer: account, names, language, contact details, note, current card, the coins that expire within 60 days, and what they may still earn under the caps */
   getWalletsById: {
     parameters: {
       path: {
@@ -3371,6 +3437,16 @@ export interface operations {
           hours?: string;
           max_claims?: number;
           /** Format: date-time */
+          starts_at?: string | null;
+          /** Format: date-time */
+          ends_at?: string | null;
+          place?: string | null;
+          /** @description On the public agenda (default false); needs starts_at */
+          public?: boolean;
+          /**
+           * Format: date-time
+           * @description Until when its claim QR works; default CLAIM_SESSION_TTL_S after the session ends (or starts, or now)
+           */
           expires_at?: string;
         };
       };
@@ -3480,6 +3556,73 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ActivitySession"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Change when and where a session takes place, until when its QR works, or whether the public agenda shows it */
+  patchSessionsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: date-time */
+          starts_at?: string | null;
+          /** Format: date-time */
+          ends_at?: string | null;
+          place?: string | null;
+          /** @description On the public agenda (default false); needs starts_at */
+          public?: boolean;
+          /**
+           * Format: date-time
+           * @description Until when its claim QR works; default CLAIM_SESSION_TTL_S after the session ends (or starts, or now)
+           */
+          expires_at?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The session */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ActivitySession"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
       /** @description Problem */
@@ -3825,7 +3968,7 @@ export interface operations {
       };
     };
   };
-  /** My wallet: name, balance, and the coins that expire within 60 days */
+  /** My wallet: name, balance, the coins that expire within 60 days, and what I may still earn under the caps */
   getWallet: {
     responses: {
       /** @description The wallet */
@@ -3845,6 +3988,49 @@ export interface operations {
       };
       /** @description Problem */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** What can I do? The upcoming public sessions of a currency, soonest first (no login; never a claim token) */
+  getCurrenciesByCodeAgenda: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The agenda */
+      200: {
+        content: {
+          "application/json": {
+            currency: string;
+            items: components["schemas"]["AgendaItem"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

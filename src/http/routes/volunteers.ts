@@ -5,12 +5,12 @@ import {
   accountForStaff, activityForStaff, cardForStaff, currencyForStaff, decodeCursor, encodeCursor, isBigintCursor, sessionForStaff, uuid_pattern, walletForStaff,
 } from '../lookup.js';
 import {
-  Account, Amount, DateTime, Expiring, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
+  Account, Amount, DateTime, EarningRoom, Expiring, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
 } from '../schemas.js';
-import { presentAccount, presentExpiring, presentTransfer } from '../present.js';
+import { presentAccount, presentEarningRoom, presentExpiring, presentTransfer } from '../present.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import * as access from '../../app/access.js';
-import { addActivity, awardByCard, closeSession, editActivity, openSession } from '../../app/volunteering.js';
+import { addActivity, awardByCard, closeSession, earningRoom, editActivity, editSession, openSession } from '../../app/volunteering.js';
 import { walletExpiring } from '../../app/expiry.js';
 import { renderCardSheet } from '../card-sheet.js';
 import { assert } from '../../ledger/errors.js';
@@ -93,7 +93,7 @@ volunteerRoutes.openapi(createRoute({
 const WalletOut = z.object({
   account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string(),
   full_name: z.string().nullable(), phone: z.string().nullable(), email: z.string().nullable(), note: z.string().nullable(),
-  updated_at: z.string().nullable(), expiring: Expiring,
+  updated_at: z.string().nullable(), expiring: Expiring, earning_room: EarningRoom,
 }).openapi('VolunteerWallet');
 
 async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) {
@@ -101,18 +101,19 @@ async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) 
   const account = await findAccount(sql, wallet.account_id);
   const card = await currentCard(sql, wallet);
   assert(account !== undefined, 'a wallet has its account');
-  const expiring = await walletExpiring(services(c), currency, account.id);
+  const [expiring, room] = await Promise.all([walletExpiring(services(c), currency, account.id), earningRoom(services(c), currency, account.id)]);
   return {
     account: presentAccount(account, currency), card: card === undefined ? null : presentCard(c, card),
     display_name: wallet.display_name, language: wallet.language,
     full_name: wallet.full_name, phone: wallet.phone, email: wallet.email, note: wallet.note,
     updated_at: wallet.updated_at?.toISOString() ?? null, expiring: presentExpiring(expiring, currency),
+    earning_room: presentEarningRoom(room, currency),
   };
 }
 
 volunteerRoutes.openapi(createRoute({
   method: 'get', path: '/wallets/{id}', tags: ['volunteers'],
-  summary: 'A volunteer: account, names, language, contact details, note, current card, and the coins that expire within 60 days',
+  summary: 'A volunteer: account, names, language, contact details, note, current card, the coins that expire within 60 days, and what they may still earn under the caps',
   request: { params: IdParam },
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404) },
 }), async (c) => {
@@ -332,7 +333,18 @@ const SessionOut = z.object({
   id: Uuid, activity: Uuid, hours: z.string().nullable(), reward: Amount, max_claims: z.number().int(),
   claims_count: z.number().int(), claim_token: z.string(), claim_url: z.string(), expires_at: z.string(),
   closed_at: z.string().nullable(),
+  starts_at: z.string().nullable(), ends_at: z.string().nullable(), place: z.string().nullable(),
+  public: z.boolean().openapi({ description: 'On the currency\'s public agenda (GET /currencies/{code}/agenda)' }),
 }).openapi('ActivitySession');
+
+/** When and where a session takes place, and whether the agenda shows it (null clears a time or the place). */
+const ScheduleIn = {
+  starts_at: DateTime.nullable().optional(),
+  ends_at: DateTime.nullable().optional(),
+  place: Text.trim().min(1).max(200).nullable().optional(),
+  public: z.boolean().optional().openapi({ description: 'On the public agenda (default false); needs starts_at' }),
+  expires_at: DateTime.optional().openapi({ description: 'Until when its claim QR works; default CLAIM_SESSION_TTL_S after the session ends (or starts, or now)' }),
+};
 
 async function presentSession(c: AppContext, session: ActivitySession, activity: Activity, currency: Currency) {
   const claim_token = await signClaimToken(c.get('deps').keys, { session_id: session.id, currency: currency.code }, session.expires_at);
@@ -342,6 +354,8 @@ async function presentSession(c: AppContext, session: ActivitySession, activity:
     max_claims: session.max_claims, claims_count: session.claims_count,
     claim_token, claim_url: `${c.get('deps').config.public_base_url}/claim#${claim_token}`,
     expires_at: session.expires_at.toISOString(), closed_at: session.closed_at?.toISOString() ?? null,
+    starts_at: session.starts_at?.toISOString() ?? null, ends_at: session.ends_at?.toISOString() ?? null,
+    place: session.place, public: session.public,
   };
 }
 
@@ -351,8 +365,7 @@ volunteerRoutes.openapi(createRoute({
   request: {
     params: IdParam,
     body: { content: { 'application/json': { schema: z.object({
-      hours: Hours.optional(), max_claims: z.number().int().min(1).max(10_000).optional(),
-      expires_at: DateTime.optional(),
+      hours: Hours.optional(), max_claims: z.number().int().min(1).max(10_000).optional(), ...ScheduleIn,
     }) } } },
   },
   responses: { 201: jsonResponse(SessionOut, 'Created'), ...problems(401, 403, 404, 422) },
@@ -402,6 +415,17 @@ volunteerRoutes.openapi(createRoute({
 }), async (c) => {
   const { session, activity, currency } = await sessionForStaff(c, c.req.valid('param').id);
   return c.json(await presentSession(c, session, activity, currency), 200);
+});
+
+volunteerRoutes.openapi(createRoute({
+  method: 'patch', path: '/sessions/{id}', tags: ['volunteers'],
+  summary: 'Change when and where a session takes place, until when its QR works, or whether the public agenda shows it',
+  request: { params: IdParam, body: jsonBody(z.object(ScheduleIn)) },
+  responses: { 200: jsonResponse(SessionOut, 'The session'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { session, activity, currency } = await sessionForStaff(c, c.req.valid('param').id);
+  const updated = await editSession(services(c), actor(c), currency, session, c.req.valid('json'));
+  return c.json(await presentSession(c, updated, activity, currency), 200);
 });
 
 volunteerRoutes.openapi(createRoute({

@@ -1,18 +1,23 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { requireWallet } from '../auth.js';
-import { Amount, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems } from '../schemas.js';
-import { presentExpiring, presentTransfer } from '../present.js';
+import {
+  Amount, EarningRoom, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
+} from '../schemas.js';
+import { presentEarningRoom, presentExpiring, presentTransfer } from '../present.js';
 import { entriesPage } from '../lookup.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
-import { claimByToken } from '../../app/volunteering.js';
+import { claimByToken, earningRoom } from '../../app/volunteering.js';
+import type { EarningRoom as Room } from '../../app/volunteering.js';
 import { walletExpiring } from '../../app/expiry.js';
 import * as access from '../../app/access.js';
-import { assert } from '../../ledger/errors.js';
+import { DomainError, assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
+import { rewardFor } from '../../ledger/volunteering.js';
 import { account_statuses, balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
-import { findAccount, findCurrencyById } from '../../db/ledger.js';
+import { findAccount, findCurrency, findCurrencyById } from '../../db/ledger.js';
+import { listAgenda } from '../../db/volunteers.js';
 import type { Wallet } from '../../db/volunteers.js';
 
 export const walletRoutes = new OpenAPIHono<AppEnv>();
@@ -21,6 +26,7 @@ const WalletOut = z.object({
   account: Uuid, currency: z.string(), display_name: z.string(), language: z.string(), balance: Amount,
   status: z.enum(account_statuses).openapi({ description: 'frozen: a coordinator froze the wallet; it can neither pay nor receive until released' }),
   expiring: Expiring,
+  earning_room: EarningRoom,
 }).openapi('Wallet');
 
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
@@ -32,10 +38,13 @@ async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: 
   return { wallet, account, currency };
 }
 
-function presentWallet(wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>) {
+function presentWallet(
+  wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>, room: Room | undefined,
+) {
   return {
     account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
     balance: formatAmount(balanceOf(account), currency.scale), status: account.status, expiring: presentExpiring(expiring, currency),
+    earning_room: presentEarningRoom(room, currency),
   };
 }
 
@@ -83,12 +92,53 @@ walletRoutes.openapi(createRoute({
 
 walletRoutes.openapi(createRoute({
   method: 'get', path: '/wallet', tags: ['wallet'],
-  summary: 'My wallet: name, balance, and the coins that expire within 60 days',
+  summary: 'My wallet: name, balance, the coins that expire within 60 days, and what I may still earn under the caps',
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403) },
 }), async (c) => {
   const { wallet, account, currency } = await walletContext(c);
-  const expiring = await walletExpiring(services(c), currency, account.id);
-  return c.json(presentWallet(wallet, account, currency, expiring), 200);
+  const [expiring, room] = await Promise.all([walletExpiring(services(c), currency, account.id), earningRoom(services(c), currency, account.id)]);
+  return c.json(presentWallet(wallet, account, currency, expiring, room), 200);
+});
+
+const AgendaItem = z.object({
+  session: Uuid,
+  activity: z.object({ nl: z.string(), en: z.string().optional(), fr: z.string().optional() }).openapi({ description: 'The activity\'s name per language' }),
+  category: z.string(),
+  place: z.string().nullable(),
+  starts_at: z.string(),
+  ends_at: z.string().nullable(),
+  hours: z.string().nullable(),
+  reward: Amount.openapi({ description: 'What one claim of the session pays' }),
+}).openapi('AgendaItem');
+
+/** Most sessions an agenda lists at once. */
+const agenda_items_max = 100;
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/agenda', tags: ['wallet'],
+  summary: 'What can I do? The upcoming public sessions of a currency, soonest first (no login; never a claim token)',
+  security: [],
+  request: {
+    params: z.object({ code: z.string().max(20) }),
+    query: z.object({ limit: z.coerce.number().int().min(1).max(agenda_items_max).default(agenda_items_max) }),
+  },
+  responses: { 200: jsonResponse(z.object({ currency: z.string(), items: z.array(AgendaItem) }), 'The agenda'), ...problems(404, 422) },
+}), async (c) => {
+  const code = c.req.valid('param').code;
+  const sql = c.get('deps').sql;
+  const currency = await findCurrency(sql, code);
+  if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
+  const rows = await listAgenda(sql, currency.id, new Date(), c.req.valid('query').limit);
+  const items = rows.map(({ session, activity }) => {
+    assert(session.starts_at !== null, 'a public session says when it starts');
+    return {
+      session: session.id, activity: activity.name, category: activity.category, place: session.place,
+      starts_at: session.starts_at.toISOString(), ends_at: session.ends_at?.toISOString() ?? null, hours: session.hours,
+      reward: formatAmount(rewardFor(activity, session.hours), currency.scale),
+    };
+  });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ currency: currency.code, items }, 200);
 });
 
 

@@ -16,7 +16,7 @@ import { Button, LinkButton } from './ui/Button.js';
 import { Icon } from './ui/Icon.js';
 import { Screen } from './ui/Layout.js';
 import {
-  CardLinkRoute, ClaimRoute, PayRoute, WalletCardRoute, WalletPinRoute, WalletRoute, WalletScanRoute,
+  CardLinkRoute, ClaimRoute, PayRoute, WalletAgendaRoute, WalletCardRoute, WalletPinRoute, WalletRoute, WalletScanRoute,
 } from './wallet/WalletApp.js';
 
 const ShopApp = lazy(() => import('./shop/ShopApp.js'));
@@ -92,6 +92,7 @@ export function App() {
           <Route path="/wallet/scan" component={WalletScanRoute} />
           <Route path="/wallet/card" component={WalletCardRoute} />
           <Route path="/wallet/pin" component={WalletPinRoute} />
+          <Route path="/wallet/agenda" component={WalletAgendaRoute} />
           <Route path="/c/:card" component={CardLinkRoute} />
           <Route path="/p/:id" component={PayRoute} />
           <Route path="/claim" component={ClaimRoute} />

@@ -281,6 +281,54 @@ function localInput(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** When and where a session takes place, and whether the agenda shows it, as typed in the form. */
+interface ScheduleValue {
+  starts: string;
+  ends: string;
+  place: string;
+  public: boolean;
+}
+
+type ScheduleErrors = { starts?: string; ends?: string };
+
+function scheduleErrors(value: ScheduleValue): ScheduleErrors {
+  const found: ScheduleErrors = {};
+  if ((value.public || value.ends !== '') && value.starts === '') found.starts = t('console.session_starts_needed');
+  if (value.starts !== '' && value.ends !== '' && new Date(value.ends).getTime() <= new Date(value.starts).getTime()) found.ends = t('console.session_ends_invalid');
+  return found;
+}
+
+function scheduleBody(value: ScheduleValue) {
+  const place = value.place.trim();
+  return {
+    ...(value.starts === '' ? {} : { starts_at: new Date(value.starts).toISOString() }),
+    ...(value.ends === '' ? {} : { ends_at: new Date(value.ends).toISOString() }),
+    ...(place === '' ? {} : { place }),
+    public: value.public,
+  };
+}
+
+/** The session form's time, place and agenda fields. */
+function ScheduleFields({ value, errors, onChange }: { value: ScheduleValue; errors: ScheduleErrors; onChange: (next: ScheduleValue) => void }) {
+  return (
+    <>
+      <Field label={t('console.session_starts')} hint={t('console.session_times_hint')} error={errors.starts}>
+        {(attrs) => <input {...attrs} type="datetime-local" value={value.starts} data-testid="session-starts" onInput={(e) => onChange({ ...value, starts: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t('console.session_ends')} error={errors.ends}>
+        {(attrs) => <input {...attrs} type="datetime-local" value={value.ends} data-testid="session-ends" onInput={(e) => onChange({ ...value, ends: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t('console.session_place')} hint={t('console.session_place_hint')}>
+        {(attrs) => <input {...attrs} type="text" maxLength={200} value={value.place} data-testid="session-place" onInput={(e) => onChange({ ...value, place: e.currentTarget.value })} />}
+      </Field>
+      <label class="checkbox form-wide">
+        <input type="checkbox" checked={value.public} data-testid="session-public" onChange={(e) => onChange({ ...value, public: e.currentTarget.checked })} />
+        <span>{t('console.session_public')}</span>
+      </label>
+    </>
+  );
+}
+
 export function NewSession() {
   const { params } = useRoute();
   const { route } = useLocation();
@@ -291,7 +339,9 @@ export function NewSession() {
   const [hours, setHours] = useState('2');
   const [maxClaims, setMaxClaims] = useState('30');
   const [expires, setExpires] = useState(() => localInput(new Date(Date.now() + 4 * 3600_000)));
-  const [errors, setErrors] = useState<{ hours?: string; max?: string; expires?: string }>({});
+  const [expiresTouched, setExpiresTouched] = useState(false);
+  const [schedule, setSchedule] = useState<ScheduleValue>({ starts: '', ends: '', place: '', public: false });
+  const [errors, setErrors] = useState<ScheduleErrors & { hours?: string; max?: string; expires?: string }>({});
   const { busy, error, run } = useAction();
 
   useEffect(() => {
@@ -316,8 +366,10 @@ export function NewSession() {
     const max = Number(maxClaims);
     if (per_hour && (typed_hours === undefined || Number(typed_hours) > 24)) found.hours = t('console.session_hours_invalid');
     if (!Number.isInteger(max) || max < 1 || max > 10_000) found.max = t('console.session_max_invalid');
-    const expiry = expires === '' ? undefined : new Date(expires);
+    // With times, an expiry left as it was follows the session (the service's default: after it ends).
+    const expiry = expires === '' || (schedule.starts !== '' && !expiresTouched) ? undefined : new Date(expires);
     if (expiry !== undefined && (Number.isNaN(expiry.getTime()) || expiry.getTime() <= Date.now())) found.expires = t('console.session_expiry_invalid');
+    Object.assign(found, scheduleErrors(schedule));
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     await run(async () => {
@@ -327,6 +379,7 @@ export function NewSession() {
           ...(per_hour && typed_hours !== undefined ? { hours: typed_hours } : {}),
           max_claims: max,
           ...(expiry === undefined ? {} : { expires_at: expiry.toISOString() }),
+          ...scheduleBody(schedule),
         },
       });
       route(`/console/sessions/${session.id}`);
@@ -348,8 +401,9 @@ export function NewSession() {
             {(attrs) => <input {...attrs} type="number" min={1} max={10000} step={1} value={maxClaims} data-testid="session-max-claims" onInput={(e) => setMaxClaims(e.currentTarget.value)} />}
           </Field>
           <Field label={t('console.session_expires')} hint={t('console.session_expires_hint')} error={errors.expires}>
-            {(attrs) => <input {...attrs} type="datetime-local" value={expires} data-testid="session-expires" onInput={(e) => setExpires(e.currentTarget.value)} />}
+            {(attrs) => <input {...attrs} type="datetime-local" value={expires} data-testid="session-expires" onInput={(e) => { setExpires(e.currentTarget.value); setExpiresTouched(true); }} />}
           </Field>
+          <ScheduleFields value={schedule} errors={errors} onChange={setSchedule} />
           {preview !== undefined && (
             <p class="form-wide reward-preview" data-testid="session-reward-preview" data-amount={preview}>
               {t('console.session_reward_preview', { amount: formatAmount(preview, cur.code) })}

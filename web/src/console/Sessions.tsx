@@ -11,7 +11,9 @@ import { ConsolePage } from './Shell.js';
 import { Btn, BtnLink, CIcon, Field, Panel } from './ui.js';
 import { currency, hoursInput } from './state.js';
 import type { Activity, ActivitySession } from './state.js';
-import { rewardText } from './Activities.js';
+import { rewardFor, rewardText } from './Activities.js';
+import { compare, subtract } from '../lib/money.js';
+import type { ResponseOf } from '../api.js';
 import { SessionList } from './SessionList.js';
 
 const refresh_ms = 10_000;
@@ -135,11 +137,21 @@ export function SessionView() {
                 <dt>{t('console.session_claims')}</dt>
                 <dd data-testid="session-claims" data-count={session.claims_count}>{t('console.session_claims_of', { count: session.claims_count, max: session.max_claims })}</dd>
               </div>
+              {session.starts_at !== null && (
+                <div>
+                  <dt>{t('console.session_when')}</dt>
+                  <dd data-testid="session-when">
+                    {formatDate(session.starts_at, 'datetime')}{session.ends_at !== null && ` – ${formatDate(session.ends_at, 'datetime')}`}
+                  </dd>
+                </div>
+              )}
+              {session.place !== null && <div><dt>{t('console.session_place')}</dt><dd data-testid="session-place">{session.place}</dd></div>}
               <div>
                 <dt>{t('console.session_expires')}</dt>
                 <dd>{expired ? <strong class="text-bad">{t('console.session_expired')}</strong> : formatDate(session.expires_at, 'datetime')}</dd>
               </div>
             </dl>
+            {session.public && <p data-testid="session-on-agenda"><CIcon name="check" /> {t('console.session_on_agenda')}</p>}
             <p>{t('console.session_how')}</p>
             <Btn icon="expand" onClick={() => setFull(true)} disabled={expired} data-testid="session-fullscreen">{t('console.session_fullscreen')}</Btn>
             <BtnLink icon="scan" variant="secondary" href={`/console/sessions/${session.id}/event`} data-testid="event-mode">{t('console.event_mode')}</BtnLink>
@@ -154,6 +166,8 @@ export function SessionView() {
 
 // Event mode -------------------------------------------------------------------------------------------
 
+type EarningRoom = NonNullable<ResponseOf<'/wallets/{id}', 'get'>['earning_room']>;
+
 interface AwardRow {
   n: number;
   card: string;
@@ -163,6 +177,44 @@ interface AwardRow {
   amount?: string;
   code?: string;
   message?: string;
+  /** What the volunteer may still earn, read before the award (after it, once given). */
+  room?: EarningRoom;
+}
+
+/**
+ * The volunteer of a scanned card and the room left under the caps, read before awarding;
+ * undefined when the card names no volunteer (the award then says why).
+ */
+async function volunteerOf(code: string, card: string): Promise<{ name: string; room: EarningRoom | null } | undefined> {
+  const found = await consoleApi.get('/currencies/{code}/wallets', { path: { code }, query: { q: card, limit: 1 } });
+  const hit = found.items.find((w) => w.card?.code === card);
+  if (hit === undefined) return undefined;
+  const wallet = await consoleApi.get('/wallets/{id}', { path: { id: hit.account } });
+  return { name: wallet.display_name, room: wallet.earning_room };
+}
+
+/** The smaller of the day's and the year's room, or undefined without caps. */
+function roomLeft(room: EarningRoom): string | undefined {
+  const left = [room.day, room.year].filter((v): v is string => v !== null);
+  return left.sort(compare)[0];
+}
+
+/** The room after `amount` was earned (never below 0). */
+function roomAfter(room: EarningRoom, amount: string): EarningRoom {
+  const less = (v: string | null) => (v === null ? null : compare(v, amount) <= 0 ? subtract(v, v) : subtract(v, amount));
+  return { ...room, day: less(room.day), year: less(room.year) };
+}
+
+function RoomText({ room, code }: { room: EarningRoom; code: string }) {
+  const parts = [
+    ...(room.day === null ? [] : [t('console.room_day', { amount: formatAmount(room.day, code) })]),
+    ...(room.year === null ? [] : [t('console.room_year', { amount: formatAmount(room.year, code) })]),
+  ];
+  return (
+    <span class="award-room muted" data-testid="award-room" data-day={room.day ?? ''} data-year={room.year ?? ''}>
+      {' '}{t('console.room_title')}: {parts.join(' · ')}
+    </span>
+  );
 }
 
 function awardError(error: unknown, code: string): string {
@@ -209,13 +261,23 @@ export function EventMode() {
       return;
     }
     setRows((current) => [{ n, card, at: new Date(), status: 'pending' }, ...current]);
+    const reward = per_hour && typed_hours !== undefined && activity?.rate_per_hour ? rewardFor(activity.rate_per_hour, typed_hours) : session?.reward;
     try {
+      const volunteer = await volunteerOf(code, card);
+      const room = volunteer?.room ?? undefined;
+      const left = room === undefined ? undefined : roomLeft(room);
+      if (volunteer !== undefined && room !== undefined) update(n, { name: volunteer.name, room });
+      if (volunteer !== undefined && left !== undefined && reward !== undefined && compare(reward, left) > 0) {
+        const message = t('console.award_over_room', { name: volunteer.name, left: formatAmount(left, code), amount: formatAmount(reward, code) });
+        update(n, { status: 'error', code: 'volunteer_cap_exceeded', message });
+        return;
+      }
       const answer = await consoleApi.post('/sessions/{id}/awards', {
         path: { id },
         body: { card, ...(per_hour && typed_hours !== undefined && typed_hours !== session?.hours ? { hours: typed_hours } : {}) },
         idempotent: `award:${id}:${card}`,
       });
-      update(n, { status: 'ok', name: answer.volunteer.display_name, amount: answer.amount });
+      update(n, { status: 'ok', name: answer.volunteer.display_name, amount: answer.amount, ...(room === undefined ? {} : { room: roomAfter(room, answer.amount) }) });
       void reload();
     } catch (caught) {
       update(n, { status: 'error', code: caught instanceof ApiError ? caught.code : 'unknown', message: awardError(caught, code) });
@@ -257,6 +319,7 @@ export function EventMode() {
                   <span>{last.message}</span>
                 </p>
               )}
+              {last?.room !== undefined && <p class="event-room"><RoomText room={last.room} code={code} /></p>}
             </div>
             <Panel title={t('console.event_list', { count: done })} icon="list" testid="award-list">
               <p class="hint" data-testid="award-count" data-count={done}>
@@ -272,6 +335,7 @@ export function EventMode() {
                         {row.status === 'ok' && <span> · {formatAmount(row.amount ?? '0', code)}</span>}
                         {row.status === 'error' && <span>{row.message}</span>}
                         {row.status === 'pending' && <span>{t('common.loading')}</span>}
+                        {row.room !== undefined && <RoomText room={row.room} code={code} />}
                         <span class="muted award-meta"> {row.code === 'not_a_card' ? row.card : groupCardCode(row.card)} · {formatDate(row.at, 'time')}</span>
                       </span>
                     </li>

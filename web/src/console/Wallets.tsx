@@ -479,6 +479,17 @@ export function WalletDetail() {
                     </dd>
                   </div>
                 )}
+                {wallet.earning_room !== null && (
+                  <div data-testid="wallet-earning-room" data-day={wallet.earning_room.day ?? ''} data-year={wallet.earning_room.year ?? ''}>
+                    <dt>{t('console.room_title')}</dt>
+                    <dd>
+                      {[
+                        ...(wallet.earning_room.day === null ? [] : [t('console.room_day', { amount: formatAmount(wallet.earning_room.day, wallet.account.currency) })]),
+                        ...(wallet.earning_room.year === null ? [] : [t('console.room_year', { amount: formatAmount(wallet.earning_room.year, wallet.account.currency) })]),
+                      ].join(' · ')}
+                    </dd>
+                  </div>
+                )}
               </dl>
             </Panel>
             <Panel title={t('console.card_title')} icon="card" testid="wallet-card">

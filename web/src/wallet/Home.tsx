@@ -11,6 +11,7 @@ import { Loading, Screen } from '../ui/Layout.js';
 import { Alert } from '../ui/Alert.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { closeWallet, fetchWallet, lastKnown, walletFrozen, walletInfo } from './state.js';
+import { EarningRoomNotice, JoinIn } from './Agenda.js';
 import type { WalletEntry, WalletState } from './state.js';
 
 const page_size = 20;
@@ -81,7 +82,7 @@ function ExpiringNotice({ wallet }: { wallet: WalletState }) {
   );
 }
 
-/** The wallet's home: balance, Scan and My card, history, change PIN, log out. */
+/** The wallet's home: balance, Scan and My card, what to join (Meedoen), history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
@@ -119,6 +120,7 @@ export function Home() {
         </Alert>
       )}
       {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
+      {wallet !== undefined && <EarningRoomNotice wallet={wallet} />}
       {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
         // Offline: the banner says so; a way to try again is enough here.
         ? <Button variant="secondary" icon="refresh" onClick={() => void load()} data-testid="retry">{t('common.retry')}</Button>
@@ -133,6 +135,7 @@ export function Home() {
           <small class="btn-hint">{t('wallet.my_card_hint')}</small>
         </LinkButton>
       </div>
+      {(wallet?.currency ?? walletInfo.value?.currency) !== undefined && <JoinIn currency={wallet?.currency ?? walletInfo.value?.currency ?? ''} />}
       <section aria-labelledby="history-title">
         <h2 id="history-title">
           <Icon name="clock" />

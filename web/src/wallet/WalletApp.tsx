@@ -4,6 +4,7 @@
  *   /wallet/scan     scan a claim or payment QR
  *   /wallet/card     my card's QR, for a shop to scan
  *   /wallet/pin      change my PIN
+ *   /wallet/agenda   the currency's upcoming public sessions (what to join)
  *   /c/<card>        a card's QR opened by the phone camera: open that wallet
  *   /p/<id>          a payment QR opened by the phone camera: open the wallet, then pay
  *   /claim#<token>   a claim QR opened by the phone camera: open the wallet, then claim
@@ -13,6 +14,7 @@ import { useEffect } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { tokens } from '../api.js';
 import { normalizeCardCode } from '../lib/links.js';
+import { AgendaPage } from './Agenda.js';
 import { ChangePin } from './ChangePin.js';
 import { Claim } from './Claim.js';
 import { Home } from './Home.js';
@@ -44,6 +46,10 @@ export function WalletCardRoute() {
 
 export function WalletPinRoute() {
   return <WalletGate><ChangePin /></WalletGate>;
+}
+
+export function WalletAgendaRoute() {
+  return <WalletGate><AgendaPage /></WalletGate>;
 }
 
 export function CardLinkRoute() {

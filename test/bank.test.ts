@@ -3,7 +3,8 @@
  * real service as a child process on its own embedded PostgreSQL, clients paying, charging,
  * claiming, refunding and issuing with Idempotency-Keys through a slow and lossy proxy, while
  * the service is SIGKILLed twice, PostgreSQL crashes and restarts, and database connections
- * are terminated and cut. BANK_SEED=… reproduces a run's schedule of operations and faults.
+ * are terminated and cut, and the service's expiry run takes aged coins back from TOR's wallets.
+ * BANK_SEED=… reproduces a run's schedule of operations and faults.
  */
 import { describe, expect, it } from 'vitest';
 import { runBank, seedFromEnv, short_profile, summarize } from './bank/bank.js';
@@ -27,6 +28,8 @@ describe('bank test with faults', () => {
     expect(report.proxy.cut_requests + report.proxy.cut_responses, summary).toBeGreaterThan(0);
     expect(report.snapshots.ok, summary).toBeGreaterThan(50);
     expect(report.snapshots.deep, summary).toBeGreaterThan(10);
+    // Expiry was in the mix: the service's run took aged coins back while the workers spent.
+    expect(report.expired.transfers, summary).toBeGreaterThan(0);
     // Rejected requests happened too (wrong PINs, reused keys, refunds over the payment, …),
     // and the end checks found that none of them wrote anything.
     expect(Object.keys(report.outcomes).some((o) => o.includes(' 422 ')), summary).toBe(true);

@@ -19,6 +19,14 @@
  * every acknowledged transfer has its audit record; verify passes, seals included; no 5xx
  * came back that no fault explains; and none of the PINs, passwords, tokens, pairing codes or
  * keys the run used is in the service's log (written at info level: every request's line).
+ *
+ * Expiry is in the mix: TOR's coins stay 30 days in wallets, and every TOR wallet starts with a
+ * lot earned 40 days ago (its entries dated back; the seals cover transfers, not entries). The
+ * service's own expiry run (every 2 s, and at each start) takes what is left of those lots back
+ * while the workers spend them and the faults go on. The checks add: every expiry transfer is
+ * the run's (its key `expiry:<wallet>:<day>`, its audit record), wallet → issuance, at most one
+ * a wallet and day, never more than the wallet's aged lot; balances count them; and verify's
+ * expiry check finds no wallet keeping coins past their validity once a run has been.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -254,7 +262,13 @@ interface World {
   currencies: CurrencyWorld[];
   /** Transfers made while seeding (budgets, opening balances). */
   seed_transfers: TransferBody[];
+  /** The lots dated back past their currency's validity, by wallet: what may expire (minor units). */
+  aged: Map<string, bigint>;
 }
+
+/** The expiring currency's validity, and how old its wallets' aged lots are made. */
+const validity_days = 30;
+const aged_days = 40;
 
 // TCP proxy -----------------------------------------------------------------------------------
 
@@ -625,6 +639,8 @@ export interface BankReport {
   snapshots: { ok: number; deep: number; failed: number };
   /** 5xx answers by what explains them (a fault kind, connection_lost_late, or unexplained). */
   five_xx: { total: number; by_cause: Record<string, number> };
+  /** The service's expiry transfers during the run, and the coins (minor units) they took back. */
+  expired: { transfers: number; amount: string };
   service_errors_logged: number;
   /** service.log after the run: its size, its request lines, and how many secrets were looked for in it. */
   service_log: { bytes: number; request_lines: number; secrets_checked: number };
@@ -645,6 +661,7 @@ export function summarize(report: BankReport): string {
     `  faults ${JSON.stringify(report.faults)}`,
     `  proxy ${JSON.stringify(report.proxy)}`,
     `  snapshots ok ${report.snapshots.ok} (deep ${report.snapshots.deep}), failed while faults ${report.snapshots.failed}`,
+    `  expired by the service's run: ${report.expired.transfers} transfers, ${report.expired.amount} minor units`,
     `  5xx ${report.five_xx.total} ${JSON.stringify(report.five_xx.by_cause)}; errors logged by the service ${report.service_errors_logged}`,
     `  service.log ${(report.service_log.bytes / 1e6).toFixed(1)} MB, ${report.service_log.request_lines} request lines, searched for ${report.service_log.secrets_checked} secrets (PINs, passwords, tokens, pairing codes, JWT_SECRET, database password)`,
   ];
@@ -751,6 +768,23 @@ export function findSecrets(log: string, secrets: Secret[]): Array<{ secret: Sec
 // The run ------------------------------------------------------------------------------------
 
 const jwt_secret = 'bank-test-signing-key-that-survives-restarts-0123456789';
+/**
+ * Dates the entries of `transfer_ids` back by aged_days, as if their coins had been earned then
+ * (the append-only trigger bypassed for this transaction; the run's PostgreSQL user is its
+ * superuser), and lets the currencies' validity count from long ago. Transfers keep their
+ * times, so the seals stay true.
+ */
+async function ageLots(sql: Sql, transfer_ids: string[], codes: string[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SET LOCAL session_replication_role = replica`;
+    await tx`UPDATE entries SET created_at = created_at - make_interval(days => ${aged_days}) WHERE transfer_id = ANY(${transfer_ids}::uuid[])`;
+    await tx`UPDATE currencies SET validity_from = '2000-01-01' WHERE code = ANY(${codes}::text[])`;
+  });
+}
+
+/** Longest the end waits for the service's expiry run to catch up (it runs every 2 s). */
+const expiry_settle_ms = 15_000;
+
 const relaxed_limits = {
   LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000000',
   LOGIN_FAILURES_PER_EMAIL_PER_MINUTE_MAX: '1000000',
@@ -802,6 +836,8 @@ class BankRun {
   seq = 0;
   stop_workers = false;
   stop_readers = false;
+  /** What the service's expiry run took, as the end checks found it. */
+  expired = { transfers: 0, amount: 0n };
   world!: World;
   readonly log: (line: string) => void;
   readonly http_proxy: TcpProxy;
@@ -952,13 +988,17 @@ class BankRun {
     const key = () => `bank-setup-${(setup_key += 1)}`;
 
     const specs = [
-      { code: 'TOR', name: 'Torekes', scale: 0, euro_per_unit: '0.10', opening: '500', budget: '1000000', small_budget: '300', rate: '25', fixed: '40', amount_max: 25 },
+      { code: 'TOR', name: 'Torekes', scale: 0, euro_per_unit: '0.10', opening: '500', budget: '1000000', small_budget: '300', rate: '25', fixed: '40', amount_max: 25, aged: '200' },
       { code: 'GNT', name: 'Gentse munt', scale: 2, euro_per_unit: '1.00', wallet_balance_max: '400.00', opening: '250.00', budget: '500000.00', small_budget: '30.00', rate: '2.50', fixed: '4.00', amount_max: 2500 },
     ];
     for (const spec of specs) {
       await this.must('POST', '/currencies', {
         ...as_admin,
-        body: { code: spec.code, name: spec.name, scale: spec.scale, euro_per_unit: spec.euro_per_unit, ...(spec.wallet_balance_max === undefined ? {} : { wallet_balance_max: spec.wallet_balance_max }) },
+        body: {
+          code: spec.code, name: spec.name, scale: spec.scale, euro_per_unit: spec.euro_per_unit,
+          ...(spec.wallet_balance_max === undefined ? {} : { wallet_balance_max: spec.wallet_balance_max }),
+          ...(spec.aged === undefined ? {} : { validity_days }),
+        },
       }, 201);
     }
     const coordinator_password = this.secret('staff password', 'bank fieldwork passphrase');
@@ -968,6 +1008,7 @@ class BankRun {
     const as_coordinator = { token: coordinator.token };
 
     const currencies: CurrencyWorld[] = [];
+    const aged_lots = new Map<string, { account: string; amount: bigint }>();
     for (const spec of specs) {
       const currency = await this.must('GET', `/currencies/${spec.code}`, as_coordinator, 200);
       const world: CurrencyWorld = {
@@ -1000,6 +1041,12 @@ class BankRun {
         const pin = this.secret('wallet PIN', drawn);
         const wallet = await this.must('POST', `/currencies/${spec.code}/wallets`, { ...as_coordinator, body: { display_name: `${spec.code} volunteer ${i}`, pin } }, 201);
         const account = wallet.account.id as string;
+        if (spec.aged !== undefined) {
+          // First, so that it is also the oldest by the ledger's order: spending takes it first.
+          const aged = await this.must('POST', `/currencies/${spec.code}/issue`, { ...as_coordinator, key: key(), body: { to_account: account, amount: spec.aged } }, 201);
+          seed_transfers.push(aged);
+          aged_lots.set(aged.id as string, { account, amount: toMinor(spec.aged, spec.scale) });
+        }
         seed_transfers.push(await this.must('POST', `/currencies/${spec.code}/issue`, { ...as_coordinator, key: key(), body: { to_account: account, amount: spec.opening } }, 201));
         const session = await this.must('POST', '/wallet/session', { body: { card: wallet.card.code, pin } }, 200);
         world.wallets.push({ account, card: wallet.card.code as string, pin, token: this.secret('wallet token', session.token as string), scope: `wallet:${account}` });
@@ -1019,7 +1066,8 @@ class BankRun {
       }
       currencies.push(world);
     }
-    this.world = { coordinator, currencies, seed_transfers };
+    await ageLots(admin_sql, [...aged_lots.keys()], specs.filter((s) => s.aged !== undefined).map((s) => s.code));
+    this.world = { coordinator, currencies, seed_transfers, aged: new Map([...aged_lots.values()].map((l) => [l.account, l.amount])) };
   }
 
   // Workers ----------------------------------------------------------------------------------
@@ -1368,8 +1416,9 @@ class BankRun {
     const stored_keys = await sql<{ scope: string; key: string; status: number; id: string | null }[]>`
       SELECT scope, key, response_status AS status, response_body->>'id' AS id FROM idempotency_keys`;
     const stored_by_key = new Map(stored_keys.map((s) => [`${s.scope} ${s.key}`, s]));
+    const expired = await this.checkExpiry(sql);
     for (const t of transfers) {
-      if (seed_ids.has(t.id) || acked.has(t.id)) continue;
+      if (seed_ids.has(t.id) || acked.has(t.id) || expired.ids.has(t.id)) continue;
       const owner = stored_keys.find((s) => s.id === t.id);
       v(`transfer ${t.id} (${t.code}, ${t.amount}) is in the database but no client was told about it${owner === undefined ? ', and no idempotency key records it' : ` (key ${owner.scope} ${owner.key})`}: applied twice or behind a client's back`);
     }
@@ -1436,7 +1485,7 @@ class BankRun {
       LEFT JOIN (SELECT currency_id, account_id, sum(amount) AS total, count(*) AS n FROM entries GROUP BY 1, 2) e
         ON e.currency_id = a.currency_id AND e.account_id = a.id`;
     const expected_balance = new Map<string, bigint>();
-    for (const body of [...this.world.seed_transfers, ...[...acked.values()].map((a) => a.body)]) {
+    for (const body of [...this.world.seed_transfers, ...[...acked.values()].map((a) => a.body), ...expired.bodies]) {
       const minor = toMinor(body.amount, scaleOf.get(body.currency) ?? 0);
       expected_balance.set(body.credit_account, (expected_balance.get(body.credit_account) ?? 0n) + minor);
       expected_balance.set(body.debit_account, (expected_balance.get(body.debit_account) ?? 0n) - minor);
@@ -1484,8 +1533,67 @@ class BankRun {
     for (const exit of this.service.unexpected_exits) v(exit);
     return { acknowledged: acked.size, in_database: transfers.length };
   }
+
+  /**
+   * The expiry run's transfers: each made by the run under its key `expiry:<wallet>:<day>` and
+   * audited, from a wallet with an aged lot to its currency's issuance account, at most one a
+   * wallet and day, together never more than the aged lot. And they happened.
+   */
+  async checkExpiry(sql: Sql): Promise<ExpiredSeen> {
+    const v = (m: string) => this.violation(m);
+    const keys = await sql<{ key: string; id: string | null }[]>`
+      SELECT key, response_body->>'transfer_id' AS id FROM idempotency_keys WHERE scope = 'system:expiry'`;
+    const by_key = new Map(keys.map((k) => [k.key, k.id]));
+    const rows = await sql<{ id: string; currency: string; debit: string; credit: string; amount: bigint; created_by: string; day: string | null; audited: boolean }[]>`
+      SELECT t.id::text, c.code AS currency, t.debit_account_id::text AS debit, t.credit_account_id::text AS credit, t.amount,
+             t.created_by, t.metadata->>'expired_on' AS day,
+             EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'transfer.expire' AND a.object_id = t.id::text) AS audited
+      FROM transfers t JOIN currencies c ON c.id = t.currency_id WHERE t.code = 'expiry'`;
+    const issuance = new Map(this.world.currencies.map((c) => [c.code, c.issuance]));
+    const scale = new Map(this.world.currencies.map((c) => [c.code, c.scale]));
+    const taken = new Map<string, bigint>();
+    const days = new Set<string>();
+    for (const t of rows) {
+      if (t.created_by !== 'system:expiry' || by_key.get(`expiry:${t.debit}:${t.day}`) !== t.id) v(`expiry transfer ${t.id} by ${t.created_by} is not recorded under its key expiry:${t.debit}:${t.day}`);
+      if (!t.audited) v(`expiry transfer ${t.id} has no audit record`);
+      if (t.credit !== issuance.get(t.currency) || !this.world.aged.has(t.debit)) v(`expiry transfer ${t.id} moves ${t.debit} → ${t.credit}: not an aged wallet to its issuance account`);
+      if (days.has(`${t.debit} ${t.day}`)) v(`wallet ${t.debit} expired twice on ${t.day}`);
+      days.add(`${t.debit} ${t.day}`);
+      taken.set(t.debit, (taken.get(t.debit) ?? 0n) + t.amount);
+    }
+    for (const [wallet, amount] of taken) {
+      const aged = this.world.aged.get(wallet) ?? 0n;
+      if (amount > aged) v(`wallet ${wallet} lost ${amount} to expiry, more than its aged lot of ${aged}`);
+    }
+    if (this.world.aged.size > 0 && rows.length === 0) v('no coins expired: the expiry run never took an aged lot');
+    this.expired = { transfers: rows.length, amount: [...taken.values()].reduce((a, b) => a + b, 0n) };
+    return {
+      ids: new Set(rows.map((t) => t.id)),
+      bodies: rows.map((t) => ({
+        id: t.id, currency: t.currency, debit_account: t.debit, credit_account: t.credit, code: 'expiry',
+        amount: fromMinor(t.amount, scale.get(t.currency) ?? 0),
+      })),
+    };
+  }
+
+  /** Waits (at most expiry_settle_ms) until a run has taken every aged lot that is left: verify's expiry check passes. */
+  async expirySettled(sql: Sql): Promise<void> {
+    const deadline = Date.now() + expiry_settle_ms;
+    for (const currency of await listCurrencies(sql)) {
+      for (;;) {
+        const checks = await verifyCurrency(sql, currency);
+        if (checks.find((c) => c.name === 'coins_within_validity')?.ok === true || Date.now() > deadline) break;
+        await sleep(250);
+      }
+    }
+  }
 }
 
+/** What the expiry checks read: the expiry transfers (as transfer bodies, for the balances). */
+interface ExpiredSeen {
+  ids: Set<string>;
+  bodies: TransferBody[];
+}
 class SnapshotViolation extends Error {}
 
 /** Runs the bank test and reports; violations are listed, not thrown. */
@@ -1514,7 +1622,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       ...relaxed_limits,
       PORT: '0', HOST: '127.0.0.1', DATABASE_URL: pg.url('bank'), DATA_DIR: path.join(work_dir, 'data'), METRICS_PORT: '0',
       // info: every request has its line, so the secrets check at the end searches real request logs.
-      JWT_SECRET: jwt_secret, LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', SEAL_INTERVAL_S: '1',
+      JWT_SECRET: jwt_secret, LOG_LEVEL: 'info', SCRYPT_COST_LOG2: '10', SEAL_INTERVAL_S: '1', EXPIRY_INTERVAL_S: '2',
       PIN_FAILURES_MAX: '20', DB_POOL_SIZE_MAX: '10', REQUEST_TIMEOUT_MS: '20000', SHUTDOWN_TIMEOUT_MS: '2000',
     }, log_file, options.service_root ?? root);
     run = new BankRun(options, pg, service);
@@ -1560,6 +1668,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     await Promise.all(readers);
 
     log('checking…');
+    await run.expirySettled(admin_sql);
     const counts = await run.check(admin_sql, run.world.coordinator.token);
     const five_xx_by: Record<string, number> = {};
     for (const e of run.five_xx) {
@@ -1586,6 +1695,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       proxy: { ...run.http_proxy.stats },
       snapshots: { ...run.snapshots },
       five_xx: { total: run.five_xx.length, by_cause: five_xx_by },
+      expired: { transfers: run.expired.transfers, amount: run.expired.amount.toString() },
       service_errors_logged: service.errors.length, service_log: { bytes: 0, request_lines: 0, secrets_checked: 0 },
       violations: run.violations, work_dir: undefined,
       slowest: run.records
@@ -1608,7 +1718,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       attempts: 0, retries: 0, other_attempts: 0, resolved_late: 0, retried_requests: 0, lost_answers_replayed: 0, outcomes: {}, acknowledged_transfers: 0, transfers_in_database: 0,
       faults: { ...(run?.faults_injected ?? { server_kill: 0, pg_restart_fast: 0, pg_restart_immediate: 0, pg_terminate: 0, db_tcp_cut: 0, pg_backends_terminated: 0, db_connections_cut: 0 }), service_starts: service?.starts ?? 0 },
       proxy: run?.http_proxy.stats ?? { connections: 0, refused: 0, delayed_chunks: 0, cut_requests: 0, cut_responses: 0, cut_all: 0 },
-      snapshots: run?.snapshots ?? { ok: 0, deep: 0, failed: 0 }, five_xx: { total: 0, by_cause: {} },
+      snapshots: run?.snapshots ?? { ok: 0, deep: 0, failed: 0 }, five_xx: { total: 0, by_cause: {} }, expired: { transfers: 0, amount: '0' },
       service_errors_logged: service?.errors.length ?? 0, service_log: { bytes: 0, request_lines: 0, secrets_checked: 0 }, violations: run?.violations ?? [message], slowest: [], work_dir: undefined,
     };
   } finally {

@@ -2,8 +2,8 @@
  * Issue #20 points 5 and 6, in a real browser on the demo neighbourhood: what can I do this
  * week, and how much may I still earn. The wallet's home shows the next three public sessions
  * under "Meedoen" and a page lists them all, never with a claim token; the console's session
- * form sets the time, the place and the agenda; once less than a quarter of the day's cap is
- * left the wallet says what is left, the volunteer's page shows the room, and event mode reads
+ * form sets the time, the place and the agenda; an admin lowers the day cap on the admin page,
+ * and once less than a quarter of it is left the wallet says what is left, the volunteer's page shows the room, and event mode reads
  * it before awarding (a reward over it is not given). Dutch and English, checked with axe-core.
  * Screenshots: test-results/browser/agenda/.
  */
@@ -144,14 +144,26 @@ describe('the agenda and earning room (#20 points 5 and 6), in Chromium', () => 
     });
   }, 180_000);
 
-  it('below a quarter of the day cap: the wallet says what is left (nl, en); the volunteer page and event mode show the room', async () => {
+  it('below a quarter of the day cap, set on the admin page: the wallet says what is left (nl, en); the volunteer page and event mode show the room', async () => {
     // Earn 50 today, then lower the day cap to leave 10 of it.
     const earn = await openSession('repair_cafe', { hours: '2' });
     expect((await world.api('POST', '/claims', { token: person_token, body: { token: earn.claim_token }, idempotent: true })).status).toBe(201);
     const before = await walletNow();
     const earned_today = 400n - BigInt(before.earning_room!.day!);
-    const patched = await world.api('PATCH', `/currencies/${world.demo.currency.code}`, { token: admin, body: { volunteer_cap_day: String(earned_today + 10n) } });
-    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    // The admin lowers the day cap on the console's admin page (the year's stays).
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.admin);
+      await page.goto('/console/admin');
+      await page.getByTestId('caps').waitFor();
+      expect(await page.getByTestId('caps-day').inputValue()).toBe('400');
+      await page.getByTestId('caps-day').fill('0');
+      await page.getByTestId('caps-save').click();
+      expect(await text(page, 'caps')).toContain('Typ een bedrag');
+      await page.getByTestId('caps-day').fill(String(earned_today + 10n));
+      await checkScreen(page, world, 'console-admin-caps', both);
+      await page.getByTestId('caps-save').click();
+      await page.getByTestId('caps-saved').waitFor();
+    });
     const wallet = await walletNow();
     expect(wallet.earning_room).toMatchObject({ day: '10', cap_day: String(earned_today + 10n) });
 

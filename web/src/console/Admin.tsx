@@ -138,6 +138,50 @@ function Payer({ cur }: { cur: Currency }) {
   );
 }
 
+/** The caps on what a volunteer earns a day and a year: the legal ceilings change yearly, so an admin changes them here. */
+function Caps({ cur }: { cur: Currency }) {
+  const [capDay, setCapDay] = useState(cur.volunteer_cap_day ?? '');
+  const [capYear, setCapYear] = useState(cur.volunteer_cap_year ?? '');
+  const [invalid, setInvalid] = useState<{ capDay?: string; capYear?: string }>({});
+  const { busy, error, done, run } = useAction();
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const found: typeof invalid = {};
+    // Empty: no cap (null).
+    const cap = (typed: string, key: keyof typeof invalid) => {
+      if (typed.trim() === '') return null;
+      const value = amountInput(typed, cur.scale);
+      if (value === undefined || /^0*\.?0*$/.test(value)) found[key] = t('console.amount_invalid', { scale: cur.scale });
+      return value ?? null;
+    };
+    const volunteer_cap_day = cap(capDay, 'capDay');
+    const volunteer_cap_year = cap(capYear, 'capYear');
+    setInvalid(found);
+    if (Object.keys(found).length > 0) return;
+    await run(async () => {
+      await consoleApi.patch('/currencies/{code}', { path: { code: cur.code }, body: { volunteer_cap_day, volunteer_cap_year } });
+      await loadSession();
+      return t('console.saved');
+    });
+  };
+  return (
+    <Panel title={t('console.caps_title', { name: cur.name })} icon="coins" testid="caps">
+      <p class="hint">{t('console.caps_intro')}</p>
+      {done !== undefined && <Alert kind="success" data-testid="caps-saved">{done}</Alert>}
+      <form class="form-grid" onSubmit={(event) => void submit(event)} noValidate>
+        <Field label={t('console.currency_cap_day')} hint={t('console.caps_empty')} error={invalid.capDay ?? fieldError(error, 'volunteer_cap_day')}>
+          {(attrs) => <input {...attrs} type="text" inputMode="decimal" value={capDay} data-testid="caps-day" onInput={(e) => setCapDay(e.currentTarget.value)} />}
+        </Field>
+        <Field label={t('console.currency_cap_year')} hint={t('console.caps_empty')} error={invalid.capYear ?? fieldError(error, 'volunteer_cap_year')}>
+          {(attrs) => <input {...attrs} type="text" inputMode="decimal" value={capYear} data-testid="caps-year" onInput={(e) => setCapYear(e.currentTarget.value)} />}
+        </Field>
+        {error !== undefined && <div class="form-wide"><ProblemAlert error={error} testid="caps-error" /></div>}
+        <div class="form-wide"><Btn type="submit" icon="check" disabled={busy} data-testid="caps-save">{t('console.save')}</Btn></div>
+      </form>
+    </Panel>
+  );
+}
+
 function NewUser({ onCreated }: { onCreated: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -363,6 +407,7 @@ export function Admin() {
           </div>
           <Users version={users_version} />
           {cur !== undefined && <Payer key={cur.code} cur={cur} />}
+          {cur !== undefined && <Caps key={`caps-${cur.code}`} cur={cur} />}
         </>
       )}
     </ConsolePage>

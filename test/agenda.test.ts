@@ -221,6 +221,34 @@ describe('earning room', () => {
     ]);
   });
 
+  it('under concurrent claims, reads and a cap lowered meanwhile, the room is what the cap leaves of what was earned', async () => {
+    await createCurrency(t, 'ERX', 0, { volunteer_cap_day: '100' });
+    await fund(t, 'ERX', await programmeOf(t, 'ERX'), '10000');
+    const repair = await activityOf(t, 'ERX');
+    const volunteer = await registerVolunteer(t, 'ERX');
+    const token = await openWallet(t, volunteer);
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => openSession(t, repair.id, { hours: '1' })));
+    const [claims, patched, reads] = await Promise.all([
+      Promise.all(sessions.map((s) => claim(t, token, s.claim_token))),
+      t.request('PATCH', '/api/v1/currencies/ERX', { token: t.adminToken, body: { volunteer_cap_day: '60' } }),
+      Promise.all(Array.from({ length: 6 }, () => t.request('GET', '/api/v1/wallet', { token }))),
+    ]);
+    expect(patched.status).toBe(200);
+    const paid = claims.filter((c) => c.status === 201);
+    for (const refused of claims.filter((c) => c.status !== 201)) expectProblem(refused, 422, 'volunteer_cap_exceeded');
+    const earned = BigInt(paid.length) * 25n;
+    // Never more than the higher cap, whichever each reward saw.
+    expect(earned <= 100n).toBe(true);
+    expect(paid.length).toBeGreaterThanOrEqual(2);
+    for (const read of reads) {
+      const day = BigInt(read.body.earning_room.day as string);
+      expect(day >= 0n && day <= 100n, read.body.earning_room.day).toBe(true);
+    }
+    const after = (await t.request('GET', '/api/v1/wallet', { token })).body;
+    expect(after.earning_room).toMatchObject({ day: (earned >= 60n ? 0n : 60n - earned).toString(), cap_day: '60' });
+    expect(after.balance).toBe(earned.toString());
+  });
+
   it('refuses bad caps and callers other than an admin, and changes nothing', async () => {
     await createCurrency(t, 'ERB', 2, { volunteer_cap_day: '10.00' });
     const before = await t.sql`SELECT volunteer_cap_day, volunteer_cap_year FROM currencies WHERE code = 'ERB'`;

@@ -29,9 +29,13 @@ const text = async (page: Page, testid: string) => (await page.getByTestId(testi
 const inHours = (hours: number) => new Date(Date.now() + hours * hour_ms).toISOString();
 const activity = (category: string) => activities.find((a) => a.category === category)!;
 
-/** A datetime-local value ("2026-12-08T18:00") `hours` from now, in the browser's (and this machine's) time zone. */
+/** The minute the test file started: times typed into the forms count from it, so their differences are exact. */
+const minute_ms = 60_000;
+const started_minute = Math.floor(Date.now() / minute_ms) * minute_ms;
+
+/** A datetime-local value ("2026-12-08T18:00") `hours` after the start, in the browser's (and this machine's) time zone. */
 function localInput(hours: number): string {
-  const date = new Date(Date.now() + hours * hour_ms);
+  const date = new Date(started_minute + hours * hour_ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
@@ -118,7 +122,7 @@ describe('the agenda and earning room (#20 points 5 and 6), in Chromium', () => 
     });
   }, 180_000);
 
-  it('the console\'s session form sets the time, the place and the agenda; the session is then on the agenda', async () => {
+  it('the console\'s session form sets the time, the place and the agenda; the session is then on the agenda, and its page changes them', async () => {
     await withPage(browser, world, 'tablet', 'nl', async (page) => {
       await openConsole(page, world.demo.coordinator);
       await page.goto(`/console/activities/${activity('repair_cafe').id}/session`);
@@ -141,6 +145,21 @@ describe('the agenda and earning room (#20 points 5 and 6), in Chromium', () => 
       const listed = agenda.body.items.find((i: { session: string }) => i.session === id);
       expect(listed).toMatchObject({ place: 'Wijkcentrum Rabot', activity: { nl: 'Repair Café' } });
       expect(new Date(listed.ends_at).getTime() - new Date(listed.starts_at).getTime()).toBe(2 * hour_ms);
+
+      // Changed on the session's page: another room; an end before the start is refused first.
+      expect(await page.getByTestId('session-edit-place').inputValue()).toBe('Wijkcentrum Rabot');
+      await page.getByTestId('session-edit-ends').fill(localInput(99));
+      await page.getByTestId('session-edit-save').click();
+      expect(await text(page, 'session-schedule')).toContain('Kies een einde na het begin.');
+      await page.getByTestId('session-edit-ends').fill(localInput(103));
+      await page.getByTestId('session-edit-place').fill('Wijkcentrum Rabot, zaal 2');
+      await checkScreen(page, world, 'console-session-schedule', both);
+      await page.getByTestId('session-edit-save').click();
+      await page.getByTestId('session-edit-saved').waitFor();
+      await expect.poll(() => text(page, 'session-place'), poll).toBe('Wijkcentrum Rabot, zaal 2');
+      const changed = (await world.api('GET', `/currencies/${world.demo.currency.code}/agenda`)).body.items.find((i: { session: string }) => i.session === id);
+      expect(changed).toMatchObject({ place: 'Wijkcentrum Rabot, zaal 2' });
+      expect(new Date(changed.ends_at).getTime() - new Date(changed.starts_at).getTime()).toBe(3 * hour_ms);
     });
   }, 180_000);
 

@@ -276,22 +276,22 @@ export function ActivityForm() {
 // Open a session -------------------------------------------------------------------------------------
 
 /** A datetime-local value ("2025-05-01T18:00") for a Date, in the browser's time zone. */
-function localInput(date: Date): string {
+export function localInput(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 /** When and where a session takes place, and whether the agenda shows it, as typed in the form. */
-interface ScheduleValue {
+export interface ScheduleValue {
   starts: string;
   ends: string;
   place: string;
   public: boolean;
 }
 
-type ScheduleErrors = { starts?: string; ends?: string };
+export type ScheduleErrors = { starts?: string; ends?: string };
 
-function scheduleErrors(value: ScheduleValue): ScheduleErrors {
+export function scheduleErrors(value: ScheduleValue): ScheduleErrors {
   const found: ScheduleErrors = {};
   if ((value.public || value.ends !== '') && value.starts === '') found.starts = t('console.session_starts_needed');
   if (value.starts !== '' && value.ends !== '' && new Date(value.ends).getTime() <= new Date(value.starts).getTime()) found.ends = t('console.session_ends_invalid');
@@ -308,21 +308,33 @@ function scheduleBody(value: ScheduleValue) {
   };
 }
 
-/** The session form's time, place and agenda fields. */
-function ScheduleFields({ value, errors, onChange }: { value: ScheduleValue; errors: ScheduleErrors; onChange: (next: ScheduleValue) => void }) {
+/** A session's schedule as the form shows it. */
+export function scheduleOf(session: { starts_at: string | null; ends_at: string | null; place: string | null; public: boolean }): ScheduleValue {
+  return {
+    starts: session.starts_at === null ? '' : localInput(new Date(session.starts_at)),
+    ends: session.ends_at === null ? '' : localInput(new Date(session.ends_at)),
+    place: session.place ?? '',
+    public: session.public,
+  };
+}
+
+/** The session form's time, place and agenda fields (test ids `<testid>-starts`, `-ends`, `-place`, `-public`). */
+export function ScheduleFields({ value, errors, onChange, testid = 'session' }: {
+  value: ScheduleValue; errors: ScheduleErrors; onChange: (next: ScheduleValue) => void; testid?: string;
+}) {
   return (
     <>
       <Field label={t('console.session_starts')} hint={t('console.session_times_hint')} error={errors.starts}>
-        {(attrs) => <input {...attrs} type="datetime-local" value={value.starts} data-testid="session-starts" onInput={(e) => onChange({ ...value, starts: e.currentTarget.value })} />}
+        {(attrs) => <input {...attrs} type="datetime-local" value={value.starts} data-testid={`${testid}-starts`} onInput={(e) => onChange({ ...value, starts: e.currentTarget.value })} />}
       </Field>
       <Field label={t('console.session_ends')} error={errors.ends}>
-        {(attrs) => <input {...attrs} type="datetime-local" value={value.ends} data-testid="session-ends" onInput={(e) => onChange({ ...value, ends: e.currentTarget.value })} />}
+        {(attrs) => <input {...attrs} type="datetime-local" value={value.ends} data-testid={`${testid}-ends`} onInput={(e) => onChange({ ...value, ends: e.currentTarget.value })} />}
       </Field>
       <Field label={t('console.session_place')} hint={t('console.session_place_hint')}>
-        {(attrs) => <input {...attrs} type="text" maxLength={200} value={value.place} data-testid="session-place" onInput={(e) => onChange({ ...value, place: e.currentTarget.value })} />}
+        {(attrs) => <input {...attrs} type="text" maxLength={200} value={value.place} data-testid={`${testid}-place`} onInput={(e) => onChange({ ...value, place: e.currentTarget.value })} />}
       </Field>
       <label class="checkbox form-wide">
-        <input type="checkbox" checked={value.public} data-testid="session-public" onChange={(e) => onChange({ ...value, public: e.currentTarget.checked })} />
+        <input type="checkbox" checked={value.public} data-testid={`${testid}-public`} onChange={(e) => onChange({ ...value, public: e.currentTarget.checked })} />
         <span>{t('console.session_public')}</span>
       </label>
     </>

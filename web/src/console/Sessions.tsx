@@ -11,7 +11,10 @@ import { ConsolePage } from './Shell.js';
 import { Btn, BtnLink, CIcon, Field, Panel } from './ui.js';
 import { currency, hoursInput } from './state.js';
 import type { Activity, ActivitySession } from './state.js';
-import { rewardFor, rewardText } from './Activities.js';
+import { ScheduleFields, rewardFor, rewardText, scheduleErrors, scheduleOf } from './Activities.js';
+import type { ScheduleErrors, ScheduleValue } from './Activities.js';
+import { useAction } from '../lib/action.js';
+import { Alert } from '../ui/Alert.js';
 import { compare, subtract } from '../lib/money.js';
 import type { ResponseOf } from '../api.js';
 import { SessionList } from './SessionList.js';
@@ -110,6 +113,42 @@ export function Sessions() {
   );
 }
 
+/** Changes when and where a session takes place, and whether the agenda shows it (PATCH /sessions/{id}). */
+function ScheduleEdit({ session, onSaved }: { session: ActivitySession; onSaved: () => void }) {
+  const [value, setValue] = useState<ScheduleValue>(() => scheduleOf(session));
+  const [errors, setErrors] = useState<ScheduleErrors>({});
+  const { busy, error, done, run } = useAction();
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const found = scheduleErrors(value);
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    const place = value.place.trim();
+    await run(async () => {
+      await consoleApi.patch('/sessions/{id}', {
+        path: { id: session.id },
+        body: {
+          starts_at: value.starts === '' ? null : new Date(value.starts).toISOString(),
+          ends_at: value.ends === '' ? null : new Date(value.ends).toISOString(),
+          place: place === '' ? null : place, public: value.public,
+        },
+      });
+      onSaved();
+      return t('console.saved');
+    });
+  };
+  return (
+    <Panel title={t('console.session_schedule')} icon="clock" testid="session-schedule">
+      {done !== undefined && <Alert kind="success" data-testid="session-edit-saved">{done}</Alert>}
+      <form class="form-grid" onSubmit={(event) => void submit(event)} noValidate>
+        <ScheduleFields value={value} errors={errors} onChange={setValue} testid="session-edit" />
+        {error !== undefined && <div class="form-wide"><ProblemAlert error={error} testid="session-edit-error" /></div>}
+        <div class="form-wide"><Btn type="submit" icon="check" disabled={busy} data-testid="session-edit-save">{t('console.save')}</Btn></div>
+      </form>
+    </Panel>
+  );
+}
+
 export function SessionView() {
   const { params } = useRoute();
   const id = params.id ?? '';
@@ -159,6 +198,7 @@ export function SessionView() {
           </div>
         </div>
       )}
+      {session !== undefined && session.closed_at === null && <ScheduleEdit key={session.id} session={session} onSaved={() => void reload()} />}
       {full && session !== undefined && <QrFullscreen session={session} title={name} reward={reward} onClose={() => setFull(false)} />}
     </ConsolePage>
   );

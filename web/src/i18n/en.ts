@@ -638,6 +638,7 @@ export const en: Dictionary = {
     session_ends_invalid: 'Choose an end after the start.',
     session_starts_needed: 'Choose when the session starts.',
     session_when: 'When',
+    session_schedule: 'When and where',
     room_title: 'Still to earn',
     room_day: 'today {amount}',
     room_year: 'this year {amount}',

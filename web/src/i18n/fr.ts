@@ -638,6 +638,7 @@ export const fr: Dictionary = {
     session_ends_invalid: 'Choisissez une fin après le début.',
     session_starts_needed: 'Choisissez quand la session commence.',
     session_when: 'Quand',
+    session_schedule: 'Quand et où',
     room_title: 'Encore à gagner',
     room_day: 'aujourd’hui {amount}',
     room_year: 'cette année {amount}',

@@ -643,6 +643,7 @@ export const nl = {
     session_ends_invalid: 'Kies een einde na het begin.',
     session_starts_needed: 'Kies wanneer de sessie begint.',
     session_when: 'Wanneer',
+    session_schedule: 'Wanneer en waar',
     room_title: 'Nog te verdienen',
     room_day: 'vandaag {amount}',
     room_year: 'dit jaar {amount}',

@@ -110,6 +110,13 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional()
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
     .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
+  /**
+   * Sites that may show the public impact page (/impact/<code>) in a frame, space- or
+   * comma-separated origins (https://stad.gent); none by default. No other page may be framed.
+   */
+  IMPACT_FRAME_ANCESTORS: z.string().optional()
+    .transform((value) => (value ?? '').split(/[\s,]+/).filter((s) => s !== ''))
+    .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
 });
 
 export type Config = z.infer<typeof schema> & { public_base_url: string };

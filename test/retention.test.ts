@@ -180,6 +180,24 @@ describe('pseudonymising the audit log', () => {
     expect(recorded).toEqual({ actor_kind: 'system', actor_id: 'retention' });
   });
 
+  it('three runs at once pseudonymise each row once (a wave of 12,000 failed logins)', async () => {
+    const [earlier] = await t.sql<{ email: string }[]>`
+      SELECT changes->>'email' AS email FROM audit_log WHERE action = 'auth.login_failed' AND pseudonymised_at IS NOT NULL LIMIT 1`;
+    // A wave of failed logins, written as the service writes them (more than a run's step).
+    const wave = 12_000;
+    await t.sql`
+      INSERT INTO audit_log (actor_kind, action, ip, changes)
+      SELECT 'anonymous', 'auth.login_failed', '192.0.2.' || (n % 250), jsonb_build_object('email', 'mallory@example.org', 'reason', 'unknown email')
+      FROM generate_series(1, ${wave}) AS n`;
+    const runs = await Promise.all([prune(91), prune(91), prune(91)]);
+    expect(runs.reduce((sum, run) => sum + run.audit_rows, 0)).toBeGreaterThanOrEqual(wave);
+    const rows = await t.sql<{ email: string; ip: string }[]>`
+      SELECT DISTINCT changes->>'email' AS email, ip FROM audit_log WHERE action = 'auth.login_failed' AND ip LIKE '192.0.2.%'`;
+    // The same pseudonym as the same email got before: none was made of a pseudonym.
+    expect(new Set(rows.map((r) => r.email))).toEqual(new Set([earlier!.email]));
+    expect(new Set(rows.map((r) => r.ip))).toEqual(new Set(['192.0.2.0/24']));
+  });
+
   it('still refuses any other change to an audit row, and every deletion', async () => {
     await expect(t.sql`UPDATE audit_log SET action = 'auth.login' WHERE action = 'auth.login_failed'`).rejects.toThrow(/append-only/);
     await expect(t.sql`UPDATE audit_log SET at = now() - interval '1 year' WHERE id = (SELECT min(id) FROM audit_log)`).rejects.toThrow(/append-only/);

@@ -78,6 +78,8 @@ export async function pseudonymiseAudit(sql: Queryable, before: Date, rows_max: 
         WHEN a.action = 'device.pair_failed' AND a.changes ? 'device_name' THEN jsonb_set(a.changes, '{device_name}', to_jsonb(
           'p-' || left(encode(sha256(convert_to((SELECT salt FROM salt) || (a.changes->>'device_name'), 'UTF8')), 'hex'), 12)))
         ELSE a.changes END
-    WHERE a.id IN (SELECT id FROM due)`;
+    -- Checked again on the row itself: a run that waited for another's lock on it skips it,
+    -- instead of making a pseudonym of the pseudonym.
+    WHERE a.id IN (SELECT id FROM due) AND a.pseudonymised_at IS NULL`;
   return rows.count;
 }

@@ -111,6 +111,11 @@ const schema = z.object({
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
     .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
   /**
+   * How long a process reuses the figures of the public impact view before reading them again
+   * (0: every request reads them): anyone may ask for them, often, without a login.
+   */
+  IMPACT_CACHE_S: z.coerce.number().int().min(0).max(3600).default(60),
+  /**
    * Sites that may show the public impact page (/impact/<code>) in a frame, space- or
    * comma-separated origins (https://stad.gent); none by default. No other page may be framed.
    */

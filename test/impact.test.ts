@@ -24,7 +24,8 @@ const payers: Payer[] = [];
 let earned = 0n;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Every read reads the database here; the reuse of figures is tested on an app of its own.
+  t = await createTestApp({ IMPACT_CACHE_S: '0' });
   await createCurrency(t, 'IMP', 0);
   await fund(t, 'IMP', await programmeOf(t, 'IMP'), '100000');
   const { shop, tablet: till } = await shopWithTablet(t, 'IMP', { name: 'Bakkerij Rabot' });
@@ -112,6 +113,24 @@ describe('GET /public/currencies/{code}/impact', () => {
     // The same ten people: the month and the total show.
     expect(reply.body.total.volunteering).toMatchObject({ suppressed: false, hours: '23.00', volunteers: 10 });
     expect(thisMonth(reply.body).volunteering).toMatchObject({ suppressed: false, hours: '23.00', volunteers: 10 });
+  });
+
+  it('reuses its figures for IMPACT_CACHE_S, per currency and number of months', async () => {
+    const cached = await createTestApp({ IMPACT_CACHE_S: '60' }, { database_url: t.database_url });
+    try {
+      const read = (query = '') => cached.request('GET', `/api/v1/public/currencies/IMP/impact${query}`);
+      const before = await read();
+      const before_3 = await read('?months=3');
+      const session = await openSession(t, (await activityOf(t, 'IMP', 'buurtbeheer')).id as string, { hours: '1' });
+      expect((await award(t, session.id as string, { card: volunteers[0]!.code })).status).toBe(201);
+      // The database has the new hour; the cached app still answers what it read.
+      expect((await impact()).body.total.volunteering.hours).not.toBe(before.body.total.volunteering.hours);
+      expect((await read()).body).toEqual(before.body);
+      expect((await read('?months=3')).body).toEqual(before_3.body);
+      expect((await read('?months=2')).body.total.volunteering.hours).toBe((await impact()).body.total.volunteering.hours);
+    } finally {
+      await cached.close();
+    }
   });
 
   it('lists the months asked for, up to this one', async () => {

@@ -355,7 +355,7 @@ export interface paths {
   "/public/currencies/{code}/impact": {
     /**
      * What the neighbourhood did: hours, coins earned and spent, volunteers and shops, per month and category (no login)
-     * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Cached for 300 s.
+     * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Browsers and caches may keep it 300 s; the service reuses its figures for IMPACT_CACHE_S (default 60 s).
      */
     get: operations["getPublicCurrenciesByCodeImpact"];
   };
@@ -5968,7 +5968,7 @@ export interface operations {
   };
   /**
    * What the neighbourhood did: hours, coins earned and spent, volunteers and shops, per month and category (no login)
-   * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Cached for 300 s.
+   * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Browsers and caches may keep it 300 s; the service reuses its figures for IMPACT_CACHE_S (default 60 s).
    */
   getPublicCurrenciesByCodeImpact: {
     parameters: {

@@ -7,7 +7,7 @@
  * Bad input changes nothing and is a problem+json.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp } from './support/app.js';
+import { createTestApp, newKey } from './support/app.js';
 import type { TestApp } from './support/app.js';
 import { createCurrency, expectProblem, rowCounts } from './support/http-fixtures.js';
 import { activityOf, award, fund, openSession, programmeOf, registerVolunteer } from './support/volunteer-fixtures.js';
@@ -131,6 +131,43 @@ describe('GET /public/currencies/{code}/impact', () => {
     } finally {
       await cached.close();
     }
+  });
+
+  it('counts a reward in the local month it was made, and its reversal in the month of the reversal', async () => {
+    // A currency of its own: ten volunteers rewarded 3 hours each, one of the rewards dated last month.
+    await createCurrency(t, 'IMM', 0);
+    await fund(t, 'IMM', await programmeOf(t, 'IMM'), '100000');
+    const session = await openSession(t, (await activityOf(t, 'IMM', 'neighbourhood_party')).id as string, { hours: '3', max_claims: 20 });
+    const rewards: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const v = await registerVolunteer(t, 'IMM');
+      const reply = await award(t, session.id as string, { card: v.code });
+      expect(reply.status).toBe(201);
+      rewards.push(reply.body.id as string);
+    }
+    const [earlier] = rewards;
+    // Last month, as if made then (the append-only triggers are bypassed for this one transaction).
+    await t.sql.begin(async (tx) => {
+      await tx`SET LOCAL session_replication_role = replica`;
+      await tx`UPDATE transfers SET created_at = date_trunc('month', now() AT TIME ZONE 'Europe/Brussels') AT TIME ZONE 'Europe/Brussels' - interval '1 day' WHERE id = ${earlier!}`;
+    });
+    const read = async (months = 2) => (await t.request('GET', `/api/v1/public/currencies/IMM/impact?months=${months}`)).body;
+    const before = await read();
+    expect(before.months[0].volunteering).toEqual({ suppressed: true, reason: 'small_group', fewer_than: 10 });
+    // This month alone has 9 people; last month's one is hidden with it, or the total would give it away.
+    expect(before.months[1].volunteering).toEqual({ suppressed: true, reason: 'small_group', fewer_than: 10 });
+    expect(before.total.volunteering).toEqual({ suppressed: false, hours: '30.00', coins_earned: expect.any(String), volunteers: 10 });
+
+    // Last month's reward is reversed now: this month takes it back, its wallet among the month's people.
+    const reversed = await t.request('POST', `/api/v1/transfers/${earlier!}/reverse`, { token: t.adminToken, idempotencyKey: newKey(), body: { memo: 'twice' } });
+    expect(reversed.status, JSON.stringify(reversed.body)).toBe(201);
+    const this_month = await read(1);
+    expect(this_month.months[0].volunteering).toEqual({ suppressed: false, hours: '24.00', coins_earned: expect.any(String), volunteers: 9 });
+    // Over both months: last month (1 person) stays hidden, so this month (now 10 people) is hidden with it.
+    const after = await read();
+    expect(after.months.map((m: any) => m.volunteering.reason)).toEqual(['small_group', 'complement']);
+    expect(after.total.volunteering).toMatchObject({ suppressed: false, hours: '27.00', volunteers: 10 });
+    expect(BigInt(after.total.volunteering.coins_earned as string)).toBe(BigInt(before.total.volunteering.coins_earned as string) * 9n / 10n);
   });
 
   it('lists the months asked for, up to this one', async () => {

@@ -198,6 +198,13 @@ describe('pseudonymising the audit log', () => {
     expect(new Set(rows.map((r) => r.ip))).toEqual(new Set(['192.0.2.0/24']));
   });
 
+  it('cuts any address a proxy may send to its network, and what is no address to nothing', async () => {
+    const [row] = await t.sql<Record<string, string | null>[]>`
+      SELECT wm_network_of('10.1.2.3') AS v4, wm_network_of('::FFFF:10.1.2.3') AS mapped, wm_network_of('2001:db8:aa:bb::1') AS v6,
+             wm_network_of('10.1.2.0/24') AS done, wm_network_of('unknown') AS junk, wm_network_of('') AS empty, wm_network_of(NULL) AS none`;
+    expect(row).toEqual({ v4: '10.1.2.0/24', mapped: '10.1.2.0/24', v6: '2001:db8:aa::/48', done: '10.1.2.0/24', junk: null, empty: null, none: null });
+  });
+
   it('still refuses any other change to an audit row, and every deletion', async () => {
     await expect(t.sql`UPDATE audit_log SET action = 'auth.login' WHERE action = 'auth.login_failed'`).rejects.toThrow(/append-only/);
     await expect(t.sql`UPDATE audit_log SET at = now() - interval '1 year' WHERE id = (SELECT min(id) FROM audit_log)`).rejects.toThrow(/append-only/);

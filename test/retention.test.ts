@@ -5,9 +5,13 @@
  * one after it finds the request gone (a pay: 404) or is a new request (an issue: a new
  * transfer). Audit rows are pseudonymised after PSEUDONYMISE_AFTER_DAYS: address cut to its
  * network, a failed login's email and an unknown card code replaced by a pseudonym, who / what /
- * when kept. Transfers, entries and seals are never touched; `wijkmunt prune` runs as a process.
+ * when kept. Transfers, entries and seals are never touched. `wijkmunt prune` runs as a process,
+ * and the service runs the retention at start and every RETENTION_INTERVAL_S.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
@@ -249,4 +253,64 @@ describe('wijkmunt prune', () => {
     expect(await idempotencyRecords(key)).toBe(0);
     expectProblem(await t.request('GET', `/api/v1/payment-requests/${request.id as string}`), 404, 'not_found');
   });
+});
+
+/** Starts the service (src/main.ts) on the test's database; resolves once it listens. */
+function startService(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
+    cwd: root, env: { ...process.env, DATABASE_URL: t.database_url, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/listens on http/.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the service exited with ${code}:\n${output}`)); });
+  });
+}
+
+/** Waits until `check` holds, polling; fails after `timeout_ms`. */
+async function eventually(check: () => Promise<boolean>, timeout_ms = 30_000): Promise<void> {
+  const until = Date.now() + timeout_ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('not within the time limit');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('the service', () => {
+  it('runs the retention at start and then every RETENTION_INTERVAL_S', async () => {
+    const old = async (key: string) => {
+      await t.sql`
+        INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body, created_at)
+        VALUES ('user:test', ${key}, 'hash', 201, '{}'::jsonb, now() - interval '3 days')`;
+    };
+    const fresh = newKey();
+    await t.sql`INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body) VALUES ('user:test', ${fresh}, 'hash', 201, '{}'::jsonb)`;
+    const at_start = newKey();
+    await old(at_start);
+    const data_dir = await mkdtemp(path.join(os.tmpdir(), 'wijkmunt-retention-'));
+    const service = await startService({ DATA_DIR: data_dir, RETENTION_DAYS: '2', RETENTION_INTERVAL_S: '1' });
+    try {
+      await eventually(async () => await idempotencyRecords(at_start) === 0);
+      const later = newKey();
+      await old(later);
+      await eventually(async () => await idempotencyRecords(later) === 0);
+      expect(await idempotencyRecords(fresh)).toBe(1);
+      expect(service.output()).toContain('retention: old records pruned');
+    } finally {
+      service.child.kill('SIGTERM');
+      await new Promise((resolve) => (service.child.exitCode === null ? service.child.once('exit', resolve) : resolve(null)));
+      await rm(data_dir, { recursive: true, force: true });
+    }
+    expect(service.child.exitCode).toBe(0);
+  }, 120_000);
 });

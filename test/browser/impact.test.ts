@@ -4,7 +4,8 @@
  * the visitor's language (Dutch "2,5 u", English "2.5 h"), a group of fewer than ten people as
  * "< 10", charts as SVG images with their titles, and a table per month. `?lang=en` picks English
  * without a language remembered. Checked with axe-core in Dutch and English, on a desk screen
- * and on a phone (no sideways scrolling). Screenshots: test-results/browser/impact/.
+ * and on a phone (no sideways scrolling); it links nowhere, as it may be shown in a frame.
+ * Screenshots: test-results/browser/impact/.
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,8 @@ describe('the public impact page (#21 point 3), in Chromium', () => {
       const chart_text = await page.getByTestId('impact-chart-categories').innerText();
       for (const k of impact.categories) expect(chart_text).toContain(hoursIn('en', k.volunteering));
       expect(await page.getByTestId('impact-chart-categories').locator('svg').getAttribute('aria-label')).toBe('Hours per kind of activity');
+      // Shown inside the city's site, the page links nowhere (a page elsewhere may not be framed).
+      expect(await page.locator('a[href]').count()).toBe(0);
       // The language of the address is not remembered on the device.
       expect(await page.evaluate(() => localStorage.getItem('wm.locale'))).toBe('nl');
       await checkScreen(page, world, 'impact-phone');

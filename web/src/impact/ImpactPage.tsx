@@ -6,6 +6,7 @@
  * without remembering it. Charts are plain SVG; bar lengths are computed on the minor units as
  * bigint (never a float of an amount).
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ApiError, publicApi } from '../api.js';
@@ -13,7 +14,8 @@ import type { Schemas } from '../api.js';
 import { formatAmount, formatNumber, intlTag, isLocale, locale, setLocale, t } from '../i18n/index.js';
 import type { Key } from '../i18n/index.js';
 import { Alert } from '../ui/Alert.js';
-import { Loading, Screen } from '../ui/Layout.js';
+import { Icon } from '../ui/Icon.js';
+import { LanguagePicker, Loading } from '../ui/Layout.js';
 import './impact.css';
 
 type Impact = Schemas['PublicImpact'];
@@ -203,6 +205,31 @@ function ImpactView({ impact }: { impact: Impact }) {
   );
 }
 
+/**
+ * The page's frame: the app's header with its name as plain text, not a link — inside the city's
+ * site a link away from this page would open a page that may not be framed — and the language.
+ */
+function PublicScreen({ title, children }: { title: string; children: ComponentChildren }) {
+  useEffect(() => {
+    document.title = `${title} · ${t('common.app_name')}`;
+  }, [title]);
+  return (
+    <div class="screen screen-wide" data-testid="impact">
+      <header class="app-header impact-header">
+        <span class="header-link brand">
+          <Icon name="coins" />
+          <span>{t('common.app_name')}</span>
+        </span>
+        <LanguagePicker />
+      </header>
+      <main id="main" tabIndex={-1}>
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </div>
+  );
+}
+
 /** `?lang=` of the page's address, when it names a language of the app. */
 function languageAsked(): string | null {
   return new URLSearchParams(window.location.search).get('lang');
@@ -223,7 +250,7 @@ export default function ImpactPage() {
   }, [code]);
   const title = impact === undefined ? t('impact.title_plain') : t('impact.title', { name: impact.currency.name });
   return (
-    <Screen title={title} width="wide" testid="impact">
+    <PublicScreen title={title}>
       {impact !== undefined && <ImpactView impact={impact} />}
       {impact === undefined && failure === undefined && <Loading />}
       {failure !== undefined && (
@@ -231,6 +258,6 @@ export default function ImpactPage() {
           {failure.status === 404 ? t('impact.unknown', { code }) : t('common.errors.network')}
         </Alert>
       )}
-    </Screen>
+    </PublicScreen>
   );
 }

@@ -15,6 +15,7 @@ import { findCurrency, listCurrencies } from './db/ledger.js';
 import { sealCurrency } from './db/seals.js';
 import { createBatcher } from './db/batch.js';
 import { expireAll } from './app/expiry.js';
+import { runRetention } from './app/retention.js';
 import { formatAmount } from './ledger/amount.js';
 import { verifyCurrency } from './db/verify.js';
 import { DomainError } from './ledger/errors.js';
@@ -36,6 +37,9 @@ Commands:
   seal [--currency CODE]                  seal the transfers committed since the last seal
   expire [--currency CODE]                take expired coins back from wallets, as of today (the service does it
                                           every EXPIRY_INTERVAL_S); a second run on the same day changes nothing
+  prune                                   delete idempotency records, finished payment requests and ended sessions
+                                          older than RETENTION_DAYS, pseudonymise audit rows older than
+                                          PSEUDONYMISE_AFTER_DAYS (the service does it every RETENTION_INTERVAL_S)
   demo                                    fill an EMPTY database with a demo neighbourhood and print how to try it
   rotate-key [--forget-previous]          new token signing key in DATA_DIR (restart to use it); the old
                                           one still verifies until --forget-previous removes old keys
@@ -186,6 +190,17 @@ async function runExpire(code: string | undefined): Promise<number> {
   });
 }
 
+/** `prune`: the retention run, as of now (docs/privacy.md). */
+async function runPrune(): Promise<number> {
+  return withDatabase(async (db) => {
+    const run = await runRetention({ sql: db.sql }, loadConfig());
+    process.stdout.write(`deleted before ${run.deleted_before.toISOString()}: ${run.idempotency_records} idempotency record(s), `
+      + `${run.payment_requests} payment request(s), ${run.sessions} session(s) and pairing code(s)\n`
+      + `pseudonymised before ${run.pseudonymised_before.toISOString()}: ${run.audit_rows} audit row(s)\n`);
+    return 0;
+  });
+}
+
 /** `demo`: fills an empty database through the in-process app and prints how to try it; 1 when refused. */
 async function runDemo(): Promise<number> {
   // Read before withDatabase scrubs the secrets: printed claim links must verify on the service.
@@ -264,6 +279,8 @@ async function main(argv: string[]): Promise<number> {
       return runSeal(values.currency);
     case 'expire':
       return runExpire(values.currency);
+    case 'prune':
+      return runPrune();
     case 'demo':
       return runDemo();
     case 'rotate-key':

@@ -68,6 +68,20 @@ const schema = z.object({
    * takes each day's expired coins within an hour of midnight, and one after a restart catches up.
    */
   EXPIRY_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(3600),
+  /**
+   * Days that idempotency records, finished or expired payment requests, ended sessions and
+   * pairing codes are kept (docs/privacy.md). A retried request with a key older than this is a
+   * new request: clients retry within minutes, so a month leaves a wide margin.
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(30),
+  /**
+   * Days after which an audit row's client address is cut to its network (/24, /48) and a failed
+   * login's or PIN attempt's typed email or unknown card code becomes a pseudonym: long enough
+   * to look into an attack afterwards (docs/privacy.md).
+   */
+  PSEUDONYMISE_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** How often the service runs the retention (0: only by `wijkmunt prune`). */
+  RETENTION_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(3600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /**
    * Brute-force brakes, per client address, over a sliding minute. They count failed attempts
@@ -95,6 +109,18 @@ const schema = z.object({
   /** Browser origins allowed to call the API cross-origin, comma-separated; none by default. */
   CORS_ORIGINS: z.string().optional()
     .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
+  /**
+   * How long a process reuses the figures of the public impact view before reading them again
+   * (0: every request reads them): anyone may ask for them, often, without a login.
+   */
+  IMPACT_CACHE_S: z.coerce.number().int().min(0).max(3600).default(60),
+  /**
+   * Sites that may show the public impact page (/impact/<code>) in a frame, space- or
+   * comma-separated origins (https://stad.gent); none by default. No other page may be framed.
+   */
+  IMPACT_FRAME_ANCESTORS: z.string().optional()
+    .transform((value) => (value ?? '').split(/[\s,]+/).filter((s) => s !== ''))
     .refine((origins) => origins.every(isOrigin), 'each origin must look like https://host[:port], without a path'),
 });
 

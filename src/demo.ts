@@ -422,6 +422,7 @@ export function describeDemo(demo: DemoResult, start_command: string): string {
     '  3. Pay with card + PIN: on the tablet, "Scan card", the amount, then the volunteer types the PIN; refund part of it from the history.',
     `  4. Cash-out: ${demo.pending_cashout.shop} asked to cash in ${demo.pending_cashout.amount}; approve it in ${base}/console/cashouts and make the SEPA file.`,
     `  5. Cards: print, reissue, block or unlock a card in ${base}/console/wallets; the ledger check is in ${base}/console/ledger.`,
+    `  6. The public view of what the neighbourhood did, without a login: ${base}/impact/${demo.currency.code} (groups under 10 people show "< 10").`,
     '',
     'These passwords and PINs are printed only now. The demo data is for trying things out, not for real coins.',
     '',

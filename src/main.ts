@@ -11,6 +11,7 @@ import { hasActiveAdmin } from './db/users.js';
 import { sealCurrency, transactionIdsBehindSeals } from './db/seals.js';
 import { createBatcher } from './db/batch.js';
 import { expireAll } from './app/expiry.js';
+import { runRetention } from './app/retention.js';
 import { createApp } from './http/app.js';
 import { createMetrics, createMetricsApp } from './http/metrics.js';
 import type { Metrics } from './http/metrics.js';
@@ -50,6 +51,7 @@ export async function runService(): Promise<void> {
 
   const sealer = startSealer(database, config.SEAL_INTERVAL_S, logger);
   const expirer = startExpiry(database, config, metrics, logger);
+  const pruner = startRetention(database, config, logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -65,6 +67,7 @@ export async function runService(): Promise<void> {
     clearTimeout(forced);
     await metrics_listener.close();
     await expirer.stop();
+    await pruner.stop();
     await sealer.stop();
     await database.close();
     logger.info('stopped');
@@ -204,6 +207,35 @@ function startExpiry(database: Database, config: Config, metrics: Metrics, logge
   };
   run();
   const timer = setInterval(run, config.EXPIRY_INTERVAL_S * 1000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
+ * Runs the retention at start and then every RETENTION_INTERVAL_S (docs/privacy.md): what is
+ * past RETENTION_DAYS is deleted, audit rows past PSEUDONYMISE_AFTER_DAYS pseudonymised. A run
+ * that finds nothing changes nothing, so several processes may run it.
+ */
+function startRetention(database: Database, config: Config, logger: Logger): { stop(): Promise<void> } {
+  if (config.RETENTION_INTERVAL_S === 0) return { stop: async () => {} };
+  let running: Promise<void> | undefined;
+  const run = () => {
+    if (running !== undefined) return;
+    running = (async () => {
+      const result = await runRetention({ sql: database.sql }, config);
+      const { idempotency_records, payment_requests, sessions, audit_rows } = result;
+      if (idempotency_records + payment_requests + sessions + audit_rows > 0) {
+        logger.info({ idempotency_records, payment_requests, sessions, audit_rows }, 'retention: old records pruned');
+      }
+    })().catch((error: unknown) => logger.error({ err: error }, 'retention run failed')).finally(() => { running = undefined; });
+  };
+  run();
+  const timer = setInterval(run, config.RETENTION_INTERVAL_S * 1000);
   timer.unref();
   return {
     stop: async () => {

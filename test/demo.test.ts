@@ -127,6 +127,7 @@ describe('wijkmunt demo', () => {
     }
     expect(text).toContain(demo.admin.password);
     expect(text).toContain(demo.open_session.claim_url);
+    expect(text).toContain(`${base_url}/impact/TOR`);
   });
 
   it('refuses a database that is not empty, changing nothing', async () => {

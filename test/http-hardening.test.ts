@@ -167,6 +167,38 @@ describe('security headers', () => {
   });
 });
 
+describe('the public impact page in a frame (IMPACT_FRAME_ANCESTORS)', () => {
+  it('by default, /impact/<code> may not be framed at all, like every page', async () => {
+    const page = await t.request('GET', '/impact/HDR');
+    expectWebPolicy(page, '/impact/HDR');
+  });
+
+  it('with IMPACT_FRAME_ANCESTORS, only /impact/<code> may be framed, by those sites only', async () => {
+    const app = await sameDatabase({ IMPACT_FRAME_ANCESTORS: 'https://stad.gent, https://www.stad.gent' });
+    const page = await app.request('GET', '/impact/HDR?lang=en');
+    const csp = cspOf(page);
+    expect(csp.get('frame-ancestors')).toEqual(['https://stad.gent', 'https://www.stad.gent']);
+    // X-Frame-Options cannot name sites: the CSP alone says who may frame.
+    expect(page.headers.get('x-frame-options')).toBeNull();
+    expect(csp.get('script-src')).toEqual(["'self'"]);
+    expect(csp.get('default-src')).toEqual(["'self'"]);
+    for (const path of ['/', '/wallet', '/console', '/impact', '/impact/HDR/more', '/api/v1/public/currencies/HDR/impact', '/api/docs']) {
+      const other = await app.request('GET', path);
+      expect(other.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(cspOf(other).get('frame-ancestors'), path).toEqual(["'none'"]);
+    }
+  });
+
+  it('IMPACT_FRAME_ANCESTORS takes exact origins only', () => {
+    for (const bad of ['*', "'self'", 'https://stad.gent/', 'https://stad.gent/impact', 'stad.gent', 'https://stad.gent;script-src *']) {
+      expect(() => loadConfig({ IMPACT_FRAME_ANCESTORS: bad }), bad).toThrow(/IMPACT_FRAME_ANCESTORS/);
+    }
+    expect(loadConfig({ IMPACT_FRAME_ANCESTORS: 'https://stad.gent  http://localhost:8000' }).IMPACT_FRAME_ANCESTORS)
+      .toEqual(['https://stad.gent', 'http://localhost:8000']);
+    expect(loadConfig({}).IMPACT_FRAME_ANCESTORS).toEqual([]);
+  });
+});
+
 describe('CORS', () => {
   const preflight = (app: TestApp, origin: string, path = '/api/v1/auth/login') => app.request('OPTIONS', path, {
     headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },

@@ -30,7 +30,8 @@
  *   charging a card of the same currency at its own shop is allowed (card + PIN decide).
  * - Public by design: logging in, opening a wallet with card + PIN, pairing a tablet with a
  *   code (the body holds the credential; a caller's own token does not matter), and reading a
- *   payment request by its id (the QR a customer scans: shop, amount, status only).
+ *   payment request by its id (the QR a customer scans: shop, amount, status only), and the
+ *   public view of a currency's impact (counts only, small groups hidden; docs/impact.md).
  * - Staff tokens never act as a wallet or a tablet, and wallet or tablet tokens never reach a
  *   staff route (403): a tablet cannot read a wallet's account, history or card.
  * - Admin only: staff users, new currencies, currency settings, the whole audit log.
@@ -131,6 +132,7 @@ GET    /currencies/{code}/audit-log            401  403  403  403  403  401  403
 GET    /audit-log                              401  403  403  403  403  401  403  403  ok
 GET    /currencies/{code}/reports/supply       401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/reports/volunteering 401  403  403  403  403  401  403  ok   ok
+GET    /public/currencies/{code}/impact        ok   ok   ok   ok   ok   401  ok   ok   ok
 GET    /currencies/{code}/reports/shops        401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/reports/balances     401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/reports/liability    401  403  403  403  403  401  403  ok   ok

@@ -38,7 +38,7 @@ describe('the web client, served by the service', () => {
 
   it.each([
     '/', '/wallet', '/wallet/scan', '/wallet/card', '/c/K7QM3D9XP2RT8HWVZ', '/p/5b7a0a52-9a44-4f41-9a57-1b8d2f0c6e11',
-    '/claim', '/shop', '/shop/pair', '/console', '/console/wallets/123',
+    '/claim', '/shop', '/shop/pair', '/console', '/console/wallets/123', '/impact/TOR',
   ])('%s answers with the app page, revalidated on every visit', async (url) => {
     const response = await t.app.request(url);
     expect(response.status).toBe(200);

@@ -323,6 +323,59 @@ export async function shopsReport(sql: Queryable, currency: Currency, bounds: Bo
     ORDER BY g.is_group DESC, lower(coalesce(s.name, a.name)), g.shop, g.month`;
 }
 
+// The public view -----------------------------------------------------------------------------
+
+export interface ImpactRow {
+  /** The local month (YYYY-MM) of a month's row, the category of a category's row; both null for the totals row. */
+  month: string | null;
+  category: string | null;
+  /** Hours with two decimals, as text; coins earned by rewards; both net of reversals. */
+  hours: string;
+  coins_earned: bigint;
+  /** Wallets rewarded (reversals not counted), and wallets with any reward or its reversal. */
+  volunteers: number;
+  volunteer_people: number;
+  /** Payments to shops minus refunds, net of reversals; wallets that paid or were refunded. */
+  coins_spent: bigint;
+  payers: number;
+  /** Shops paid at least once. */
+  shops: number;
+}
+
+/**
+ * What the neighbourhood did in a period, for the public view (src/app/impact.ts decides what of
+ * it may be shown): per local month, per activity category (rewards without an activity count as
+ * `other`), and the totals. Counts only, never an account: no id or name leaves this query.
+ */
+export async function impactRows(sql: Queryable, currency: Currency, bounds: Bounds): Promise<ImpactRow[]> {
+  const c = currency.id;
+  return sql<ImpactRow[]>`
+    WITH RECURSIVE ${movesCtes(sql, c, bounds, ['reward', 'payment', 'refund'])},
+    x AS (
+      SELECT m.code, m.is_root, m.sign, m.amount, ${monthOf(sql, sql`m.created_at`)} AS month,
+             CASE WHEN m.code = 'reward' THEN coalesce(md.md->>'category', act.category, 'other') END AS category,
+             CASE m.code WHEN 'payment' THEN m.debit_account_id ELSE m.credit_account_id END AS person,
+             CASE m.code WHEN 'payment' THEN m.credit_account_id ELSE m.debit_account_id END AS shop,
+             m.sign * CASE WHEN md.md->>'hours' ~ '^[0-9]{1,6}(\\.[0-9]{1,2})?$' THEN (md.md->>'hours')::numeric ELSE 0 END AS hours
+      FROM moves m
+      LEFT JOIN transfers p ON m.phase = 'post' AND p.currency_id = ${c} AND p.id = m.pending_id
+      CROSS JOIN LATERAL (SELECT CASE WHEN m.phase = 'post' THEN coalesce(p.metadata, '{}'::jsonb) || m.metadata ELSE m.metadata END AS md) md
+      LEFT JOIN activities act ON m.code = 'reward' AND act.currency_id = ${c} AND act.id::text = md.md->>'activity_id'
+    )
+    SELECT x.month, x.category,
+           (coalesce(sum(x.hours) FILTER (WHERE x.code = 'reward'), 0))::numeric(16, 2)::text AS hours,
+           coalesce(sum(x.sign * x.amount) FILTER (WHERE x.code = 'reward'), 0)::bigint AS coins_earned,
+           count(DISTINCT x.person) FILTER (WHERE x.code = 'reward' AND x.is_root)::int AS volunteers,
+           count(DISTINCT x.person) FILTER (WHERE x.code = 'reward')::int AS volunteer_people,
+           (coalesce(sum(x.sign * x.amount) FILTER (WHERE x.code = 'payment'), 0)
+             - coalesce(sum(x.sign * x.amount) FILTER (WHERE x.code = 'refund'), 0))::bigint AS coins_spent,
+           count(DISTINCT x.person) FILTER (WHERE x.code IN ('payment', 'refund'))::int AS payers,
+           count(DISTINCT x.shop) FILTER (WHERE x.code = 'payment' AND x.is_root)::int AS shops
+    FROM x
+    GROUP BY GROUPING SETS ((x.month), (x.category), ())
+    HAVING GROUPING(x.category) = 1 OR x.category IS NOT NULL`;
+}
+
 // Streaming ---------------------------------------------------------------------------------
 
 /**

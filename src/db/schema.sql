@@ -128,17 +128,18 @@ CREATE INDEX activity_sessions_agenda ON activity_sessions USING btree (currency
 CREATE INDEX activity_sessions_by_id ON activity_sessions USING btree (id);
 
 CREATE TABLE audit_log (
-  id           bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
-  at           timestamp with time zone NOT NULL DEFAULT clock_timestamp(),
-  currency_id  integer,
-  actor_kind   text NOT NULL,
-  actor_id     text,
-  action       text NOT NULL,
-  object_kind  text,
-  object_id    text,
-  ip           text,
-  request_id   text,
-  changes      jsonb NOT NULL DEFAULT '{}'::jsonb,
+  id                bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+  at                timestamp with time zone NOT NULL DEFAULT clock_timestamp(),
+  currency_id       integer,
+  actor_kind        text NOT NULL,
+  actor_id          text,
+  action            text NOT NULL,
+  object_kind       text,
+  object_id         text,
+  ip                text,
+  request_id        text,
+  changes           jsonb NOT NULL DEFAULT '{}'::jsonb,
+  pseudonymised_at  timestamp with time zone,
   CONSTRAINT audit_log_pkey             PRIMARY KEY (id),
   CONSTRAINT audit_log_action_check     CHECK ((action ~ '^[a-z_]+(\.[a-z_]+)*$'::text)),
   CONSTRAINT audit_log_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['user'::text, 'wallet'::text, 'device'::text, 'anonymous'::text, 'system'::text]))),
@@ -147,6 +148,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_actor ON audit_log USING btree (actor_id, id);
 CREATE INDEX audit_log_by_currency ON audit_log USING btree (currency_id, id);
 CREATE INDEX audit_log_by_object ON audit_log USING btree (object_id, id);
+CREATE INDEX audit_log_to_pseudonymise ON audit_log USING btree (at) WHERE pseudonymised_at IS NULL;
 
 CREATE TABLE users (
   id                   uuid NOT NULL,
@@ -408,6 +410,14 @@ CREATE TABLE payouts (
   CONSTRAINT payouts_currency_id_redemption_id_fkey FOREIGN KEY (currency_id, redemption_id) REFERENCES redemptions(currency_id, id)
 );
 
+CREATE TABLE privacy_salt (
+  one   boolean NOT NULL DEFAULT true,
+  salt  text NOT NULL,
+  CONSTRAINT privacy_salt_pkey       PRIMARY KEY (one),
+  CONSTRAINT privacy_salt_one_check  CHECK (one),
+  CONSTRAINT privacy_salt_salt_check CHECK ((length(salt) >= 32))
+);
+
 CREATE TABLE refund_totals (
   currency_id  integer NOT NULL,
   transfer_id  uuid NOT NULL,
@@ -474,6 +484,20 @@ CREATE TABLE wallet_sessions (
 );
 CREATE INDEX wallet_sessions_by_id ON wallet_sessions USING btree (id);
 -- Functions --------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION wm_audit_pseudonymise_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  IF (NEW.id, NEW.at, NEW.currency_id, NEW.actor_kind, NEW.actor_id, NEW.action, NEW.object_kind, NEW.request_id)
+     IS DISTINCT FROM
+     (OLD.id, OLD.at, OLD.currency_id, OLD.actor_kind, OLD.actor_id, OLD.action, OLD.object_kind, OLD.request_id) THEN
+    RAISE EXCEPTION 'UPDATE on audit_log is forbidden: the ledger is append-only (only pseudonymising is allowed)'
+      USING ERRCODE = 'WM900';
+  END IF;
+  RETURN NEW;
+END $function$;
 
 CREATE OR REPLACE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[], p_sessions uuid[], p_claim_sessions uuid[], p_claim_accounts uuid[], p_earning_accounts uuid[], p_earning_periods text[], p_transfers uuid[], p_new_ids uuid[])
  RETURNS json
@@ -755,13 +779,31 @@ BEGIN
   END IF;
   RETURN NEW;
 END $function$;
+
+CREATE OR REPLACE FUNCTION wm_network_of(p_address text)
+ RETURNS text
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+DECLARE
+  v inet;
+BEGIN
+  IF p_address IS NULL OR p_address ~ '/' THEN
+    RETURN p_address;
+  END IF;
+  v := regexp_replace(p_address, '^::ffff:([0-9.]+)$', '\1', 'i')::inet;
+  RETURN network(set_masklen(v, CASE family(v) WHEN 4 THEN 24 ELSE 48 END))::text;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN NULL;
+END $function$;
 -- Triggers ---------------------------------------------------------------------------------------
 
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER accounts_no_rekey BEFORE UPDATE OF currency_id, id ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_rekey();
 CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
-CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER audit_log_append_only BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER audit_log_pseudonymise_only BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_audit_pseudonymise_only();
 CREATE TRIGGER transfers_accounts_exist AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_check_transfer_accounts();
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON transfers FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();

@@ -19,6 +19,7 @@ import { shopRoutes } from './routes/shop.js';
 import { shopAdminRoutes } from './routes/shops-admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { reportRoutes } from './routes/reports.js';
+import { publicRoutes } from './routes/public.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
 import { serveWebClient } from './web-client.js';
@@ -128,6 +129,7 @@ function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', shopRoutes);
   api.route('/', auditRoutes);
   api.route('/', reportRoutes);
+  api.route('/', publicRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   let document: OpenApiDocument | undefined;
   api.get('/openapi.json', (c) => c.json(document ??= completeDocument(api.getOpenAPI31Document({
@@ -152,7 +154,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const services = createServices(deps);
 
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders(deps.config.IMPACT_FRAME_ANCESTORS));
   app.use('*', requestIdentity(deps.config.TRUST_PROXY));
   app.use(`${api_base_path}/*`, apiCors(deps.config.CORS_ORIGINS));
   app.use('*', methodNotAllowed({

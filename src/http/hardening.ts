@@ -83,12 +83,21 @@ function docsCsp(asset_origin: string): Csp {
   };
 }
 
-/** One secureHeaders middleware per policy; everything but the CSP is the same for all. */
-function headersWith(csp: Csp): MiddlewareHandler<AppEnv> {
+/**
+ * The public impact page's policy: the web client's, framed only by the sites listed in
+ * IMPACT_FRAME_ANCESTORS (the city's own site), or by none.
+ */
+function impactCsp(frame_ancestors: readonly string[]): Csp {
+  return { ...web_csp, frameAncestors: frame_ancestors.length === 0 ? ["'none'"] : [...frame_ancestors] };
+}
+
+/** One secureHeaders middleware per policy; everything but the CSP (and framing) is the same for all. */
+function headersWith(csp: Csp, framed = false): MiddlewareHandler<AppEnv> {
   return secureHeaders({
     contentSecurityPolicy: csp,
-    // Nothing is framed, not even by ourselves (frame-ancestors 'none' for browsers that know CSP).
-    xFrameOptions: 'DENY',
+    // Nothing is framed, not even by ourselves (frame-ancestors 'none' for browsers that know CSP);
+    // a page that may be framed says by whom in its CSP only, as X-Frame-Options cannot list sites.
+    xFrameOptions: framed ? false : 'DENY',
     // No Referer at all: our URLs can carry a payment request id or a claim token, and the app
     // links nowhere that needs to know where a visitor came from.
     referrerPolicy: 'no-referrer',
@@ -99,14 +108,17 @@ function headersWith(csp: Csp): MiddlewareHandler<AppEnv> {
 
 /**
  * Security headers for every response (including errors and 404s), with the policy that fits:
- * the API docs and the printable card sheet have their own, everything else the web client's.
+ * the API docs, the printable card sheet and the public impact page have their own, everything
+ * else the web client's.
  */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
+export function securityHeaders(impact_frame_ancestors: readonly string[] = []): MiddlewareHandler<AppEnv> {
   const web = headersWith(web_csp);
   const docs = headersWith(docsCsp(docsAssetSource()));
   const print = headersWith(print_csp);
+  const impact = headersWith(impactCsp(impact_frame_ancestors), impact_frame_ancestors.length > 0);
   return (c, next) => {
     const p = c.req.path;
+    if (/^\/impact\/[^/]+$/.test(p)) return impact(c, next);
     if (p === '/api/docs' || p.startsWith('/api/docs/')) return docs(c, next);
     if (/^\/api\/v1\/currencies\/[^/]+\/cards\/sheet$/.test(p)) return print(c, next);
     return web(c, next);

@@ -384,6 +384,7 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'GET /currencies/{code}/audit-log': (w) => ({ path: `/currencies/${w.currency.code}/audit-log?limit=5&action=transfer` }),
   'GET /audit-log': () => ({ path: '/audit-log?limit=5' }),
   'GET /currencies/{code}/reports/supply': (w) => ({ path: `/currencies/${w.currency.code}/reports/supply` }),
+  'GET /public/currencies/{code}/impact': (w) => ({ path: `/public/currencies/${w.currency.code}/impact?months=3` }),
   'GET /currencies/{code}/reports/volunteering': (w) => ({ path: `/currencies/${w.currency.code}/reports/volunteering?group=category` }),
   'GET /currencies/{code}/reports/shops': (w) => ({ path: `/currencies/${w.currency.code}/reports/shops` }),
   'GET /currencies/{code}/reports/balances': (w) => ({ path: `/currencies/${w.currency.code}/reports/balances` }),

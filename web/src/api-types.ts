@@ -4,6 +4,11 @@
  */
 
 
+/** OneOf type helpers */
+type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
+type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
+type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
+
 export interface paths {
   "/auth/login": {
     /** Log in as staff with email and password */
@@ -352,6 +357,13 @@ export interface paths {
   "/currencies/{code}/exports/shops.csv": {
     /** The shops report as CSV, one row per shop and month, with a last row "total" */
     get: operations["getCurrenciesByCodeExportsShopsCsv"];
+  };
+  "/public/currencies/{code}/impact": {
+    /**
+     * What the neighbourhood did: hours, coins earned and spent, volunteers and shops, per month and category (no login)
+     * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Browsers and caches may keep it 300 s; the service reuses its figures for IMPACT_CACHE_S (default 60 s).
+     */
+    get: operations["getPublicCurrenciesByCodeImpact"];
   };
 }
 
@@ -1136,6 +1148,72 @@ export interface components {
         wallets: string;
       };
     };
+    PublicImpact: {
+      currency: {
+        code: string;
+        name: string;
+        scale: number;
+      };
+      /** @example 2026-03 */
+      from: string;
+      /** @example 2026-03 */
+      to: string;
+      /** @description Figures about fewer people than this are not shown */
+      people_min: number;
+      total: {
+        volunteering: components["schemas"]["ImpactVolunteering"];
+        spending: components["schemas"]["ImpactSpending"];
+        active_shops: number;
+      };
+      months: {
+          /** @example 2026-03 */
+          month: string;
+          volunteering: components["schemas"]["ImpactVolunteering"];
+          spending: components["schemas"]["ImpactSpending"];
+          active_shops: number;
+        }[];
+      categories: ({
+          /** @enum {string} */
+          category: "repair_cafe" | "it_repair" | "buurtbeheer" | "street_ambassador" | "neighbourhood_party" | "other";
+          volunteering: components["schemas"]["ImpactVolunteering"];
+        })[];
+    };
+    ImpactVolunteering: OneOf<[{
+      /** @enum {boolean} */
+      suppressed: false;
+      /**
+       * @description Hours volunteered (rewards net of reversals), two decimals
+       * @example 42.50
+       */
+      hours: string;
+      /**
+       * @description Coins earned by volunteering, net of reversals
+       * @example 12.50
+       */
+      coins_earned: string;
+      /** @description Volunteers rewarded (distinct wallets) */
+      volunteers: number;
+    }, components["schemas"]["ImpactHidden"]]>;
+    ImpactHidden: {
+      /** @enum {boolean} */
+      suppressed: true;
+      /**
+       * @description `small_group`: the figures are about 1 to 9 people (show "< 10"); `complement`: hidden too, so that a small group cannot be worked out from the total minus the groups shown
+       * @enum {string}
+       */
+      reason: "small_group" | "complement";
+      /** @description The threshold: 10 */
+      fewer_than: number;
+    };
+    ImpactSpending: OneOf<[{
+      /** @enum {boolean} */
+      suppressed: false;
+      /**
+       * @description Coins paid at shops minus refunds, net of reversals
+       * @example 12.50
+       */
+      coins_spent: string;
+    }, components["schemas"]["ImpactHidden"]]>;
   };
   responses: never;
   parameters: {
@@ -6056,6 +6134,50 @@ export interface operations {
       };
       /** @description Problem */
       403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /**
+   * What the neighbourhood did: hours, coins earned and spent, volunteers and shops, per month and category (no login)
+   * @description Counts only. A group whose figures are about 1 to 9 people is `{suppressed: true, reason: "small_group"}` (shown as "< 10"); another may be hidden with it (`complement`) so that it cannot be worked out from the total. Browsers and caches may keep it 300 s; the service reuses its figures for IMPACT_CACHE_S (default 60 s).
+   */
+  getPublicCurrenciesByCodeImpact: {
+    parameters: {
+      query?: {
+        /** @description Months up to and including this one (default 12, at most 36) */
+        months?: number;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The public figures */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PublicImpact"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -6,6 +6,7 @@
  *   /wallet, /wallet/*, /c/*, /p/*, /claim   → wallet/WalletApp.tsx
  *   /shop, /shop/*                           → shop/ShopApp.tsx (its own routes inside)
  *   /console, /console/*                     → console/ConsoleApp.tsx (its own routes inside)
+ *   /impact/:code                            → impact/ImpactPage.tsx (public, may be framed)
  */
 import { Component } from 'preact';
 import type { ComponentChildren } from 'preact';
@@ -21,6 +22,7 @@ import {
 
 const ShopApp = lazy(() => import('./shop/ShopApp.js'));
 const ConsoleApp = lazy(() => import('./console/ConsoleApp.js'));
+const ImpactPage = lazy(() => import('./impact/ImpactPage.js'));
 
 function Landing() {
   return (
@@ -100,6 +102,7 @@ export function App() {
           <Route path="/shop/*" component={ShopApp} />
           <Route path="/console" component={ConsoleApp} />
           <Route path="/console/*" component={ConsoleApp} />
+          <Route path="/impact/:code" component={ImpactPage} />
           <Route default component={NotFound} />
         </Router>
       </ScreenErrorBoundary>

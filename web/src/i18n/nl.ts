@@ -3,7 +3,8 @@
  * type `Dictionary` below enforces it). Placeholders are written {name}.
  *
  * Sections: `common` (shared by every screen: buttons, errors, scanner, offline), `wallet`
- * (the phone), `shop` (the shop tablet), `console` (the coordinator console). Each screen
+ * (the phone), `shop` (the shop tablet), `console` (the coordinator console), `impact` (the
+ * public view of a neighbourhood, /impact/<code>). Each screen
  * family edits its own section; shared words go to `common`.
  */
 export const nl = {
@@ -897,6 +898,34 @@ export const nl = {
     user_done_revoke: '{email} is overal afgemeld.',
     user_done_password: 'Het nieuwe wachtwoord van {email} werkt meteen.',
     last_admin: 'Dit is de laatste beheerder die zich kan aanmelden. Maak eerst een andere beheerder aan.',
+  },
+  impact: {
+    title: '{name}: wat de wijk deed',
+    title_plain: 'Wat de wijk deed',
+    period: 'Van {from} tot en met {to}.',
+    total_hours: 'Uren vrijwilligerswerk',
+    total_volunteers: 'Vrijwilligers',
+    total_earned: 'Munten verdiend',
+    total_spent: 'Munten besteed bij handelaars',
+    total_shops: 'Actieve handelaars',
+    hours_value: '{hours} u',
+    fewer_than: '< {count}',
+    withheld: '–',
+    chart_hours: 'Uren vrijwilligerswerk per maand',
+    chart_earned: '{currency} verdiend per maand',
+    chart_spent: '{currency} besteed bij handelaars per maand',
+    chart_categories: 'Uren per soort activiteit',
+    table_months: 'Per maand',
+    col_month: 'Maand',
+    note_small: '< {count}: over minder dan {count} mensen, en daarom niet getoond, zodat niemand herkenbaar is.',
+    note_complement: '–: ook niet getoond, zodat een kleine groep niet uit het totaal af te leiden is.',
+    unknown: 'Er is geen wijkmunt met code {code}.',
+    category_repair_cafe: 'Repair Café',
+    category_it_repair: 'Computerhulp',
+    category_buurtbeheer: 'Buurtbeheer',
+    category_street_ambassador: 'Straatambassadeur',
+    category_neighbourhood_party: 'Buurtfeest',
+    category_other: 'Andere',
   },
 };
 

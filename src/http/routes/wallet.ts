@@ -12,7 +12,7 @@ import { assert } from '../../ledger/errors.js';
 import { formatAmount } from '../../ledger/amount.js';
 import { account_statuses, balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
-import { findAccount, findCurrencyById } from '../../db/ledger.js';
+import { findCurrencyById } from '../../db/ledger.js';
 import type { Wallet } from '../../db/volunteers.js';
 
 export const walletRoutes = new OpenAPIHono<AppEnv>();
@@ -23,13 +23,12 @@ const WalletOut = z.object({
   expiring: Expiring,
 }).openapi('Wallet');
 
+/** The session's wallet with its account and currency as they are now (read with the concurrent requests' in one go). */
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
   const wallet = requireWallet(c);
-  const sql = c.get('deps').sql;
-  const account = await findAccount(sql, wallet.account_id);
-  const currency = await findCurrencyById(sql, wallet.currency_id);
-  assert(account !== undefined && currency !== undefined, 'a wallet has its account and currency');
-  return { wallet, account, currency };
+  const found = await c.get('loaders').accountWithCurrency.load(wallet.account_id);
+  assert(found !== undefined && found.currency.id === wallet.currency_id, 'a wallet has its account and currency');
+  return { wallet, ...found };
 }
 
 function presentWallet(wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>) {

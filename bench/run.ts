@@ -74,8 +74,8 @@ import { createSql } from '../src/db/client.js';
 import type { Sql } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { runCommands } from '../src/db/batch.js';
-import { findAccount, findCurrency, findCurrencyById, listEntries } from '../src/db/ledger.js';
-import { findSessionWallet } from '../src/db/volunteers.js';
+import { findCurrency, listEntries } from '../src/db/ledger.js';
+import { createLoaders } from '../src/db/loaders.js';
 import { insertUser } from '../src/db/users.js';
 import { verifyCurrency } from '../src/db/verify.js';
 import { hashSecret } from '../src/security/passwords.js';
@@ -1035,11 +1035,13 @@ async function explainReads(url: string, fixture: Fixture, label: string) {
   const wallet = fixture.wallets[7];
   if (wallet === undefined) return undefined;
   const sid = sessionIdOf(wallet.token);
+  // The statements the service runs: the session, then the account with its currency (as the
+  // loaders run them for a batch of one), then the page.
   const reads = async (sql: Sql) => {
-    await findSessionWallet(sql, sid);
-    const account = await findAccount(sql, wallet.account);
-    await findCurrencyById(sql, fixture.currency_id);
-    if (account !== undefined) await listEntries(sql, account, 51);
+    const loaders = createLoaders(sql, { batch_size_max: 1 });
+    await loaders.sessionWallet.load(sid);
+    const found = await loaders.accountWithCurrency.load(wallet.account);
+    if (found !== undefined) await listEntries(sql, found.account, 51);
   };
   const result = await explainWarm(url, reads);
   log(`  EXPLAIN (ANALYZE, BUFFERS) of the statements of GET /wallet/entries, ${label}:`, true);

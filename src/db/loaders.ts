@@ -7,9 +7,10 @@ import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 
 /**
  * Lookups that every value-moving request makes first (its session, the payment request it
- * pays), combined across concurrent requests: the requests that arrive in one turn of the
- * event loop share one query. Nothing is cached — each request reads the rows as they are
- * when its query runs, so a revoked session or a cancelled request is seen at once.
+ * pays), and a wallet's own reads (its account and currency), combined across concurrent
+ * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
+ * cached (but `currency`, see there) — each request reads the rows as they are when its query
+ * runs, so a revoked session, a frozen wallet or a cancelled request is seen at once.
  */
 export interface Loaders {
   sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;

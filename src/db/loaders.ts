@@ -2,14 +2,15 @@ import DataLoader from 'dataloader';
 import type { Sql } from './client.js';
 import type { Wallet } from './volunteers.js';
 import type { PaymentRequest, Shop } from './shops.js';
-import type { Currency } from '../ledger/model.js';
+import type { Account, Currency } from '../ledger/model.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 
 /**
  * Lookups that every value-moving request makes first (its session, the payment request it
- * pays), combined across concurrent requests: the requests that arrive in one turn of the
- * event loop share one query. Nothing is cached — each request reads the rows as they are
- * when its query runs, so a revoked session or a cancelled request is seen at once.
+ * pays), and a wallet's own reads (its account and currency), combined across concurrent
+ * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
+ * cached (but `currency`, see there) — each request reads the rows as they are when its query
+ * runs, so a revoked session, a frozen wallet or a cancelled request is seen at once.
  */
 export interface Loaders {
   sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;
@@ -18,6 +19,8 @@ export interface Loaders {
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
   /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
   currency: DataLoader<number, Currency | undefined>;
+  /** An account with its currency, as they are now (what a wallet's own reads show). */
+  accountWithCurrency: DataLoader<string, { account: Account; currency: Currency } | undefined>;
 }
 
 /** Waits for the rest of this turn of the event loop (the other requests read meanwhile). */
@@ -55,6 +58,17 @@ export function createLoaders(sql: Sql, options: { batch_size_max: number }): Lo
         WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
           AND c.status = 'active'`;
       const by_id = new Map(rows.map(({ session_id, ...wallet }) => [session_id, wallet]));
+      return ids.map((id) => by_id.get(id));
+    }, shared),
+    accountWithCurrency: new DataLoader(async (ids) => {
+      const accounts = await sql<Account[]>`SELECT * FROM accounts WHERE id = ANY(${ids as string[]}::uuid[])`;
+      if (accounts.length === 0) return ids.map(() => undefined);
+      const currencies = await sql<Currency[]>`
+        SELECT * FROM currencies WHERE id = ANY(${[...new Set(accounts.map((a) => a.currency_id))]}::int[])`;
+      const by_id = new Map(accounts.map((account) => {
+        const currency = currencies.find((c) => c.id === account.currency_id);
+        return [account.id, currency === undefined ? undefined : { account, currency }];
+      }));
       return ids.map((id) => by_id.get(id));
     }, shared),
     paymentRequest: new DataLoader(async (ids) => {

@@ -198,15 +198,19 @@ export function serveApiDocs(app: Hono<AppEnv>, openapi_url: string): void {
 
 /**
  * Refuses a body over `max_bytes`. A request that states its length (as HTTP/1.1 clients do,
- * `Content-Length: 0` for a bodiless POST) is judged by it at once; any other is counted as it
+ * `Content-Length: 0` for a bodiless POST) is judged by it at once; a GET or HEAD that states
+ * neither a length nor a chunked body has none (HTTP/1.1) and passes; any other is counted as it
  * streams (hono's bodyLimit). Asking every request for its body stream would build a whole
- * Fetch Request each time, bodiless payments included, which cost the service CPU under load.
+ * Fetch Request (with its AbortSignal) each time, bodiless payments and reads included, which
+ * cost the service CPU under load (#15).
  */
 export function limitBody(max_bytes: number, onError: (c: Context<AppEnv>) => Response): MiddlewareHandler<AppEnv> {
   const streamed = bodyLimit({ maxSize: max_bytes, onError });
   return async (c, next) => {
     const length = c.req.header('content-length');
-    if (length === undefined || !/^[0-9]{1,15}$/.test(length) || c.req.header('transfer-encoding') !== undefined) {
+    const chunked = c.req.header('transfer-encoding') !== undefined;
+    if (length === undefined && !chunked && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
+    if (length === undefined || !/^[0-9]{1,15}$/.test(length) || chunked) {
       return streamed(c, next);
     }
     return Number(length) > max_bytes ? onError(c) : next();

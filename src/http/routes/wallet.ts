@@ -16,7 +16,7 @@ import { formatAmount } from '../../ledger/amount.js';
 import { rewardFor } from '../../ledger/volunteering.js';
 import { account_statuses, balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
-import { findAccount, findCurrency, findCurrencyById } from '../../db/ledger.js';
+import { findCurrency, findCurrencyById } from '../../db/ledger.js';
 import { listAgenda } from '../../db/volunteers.js';
 import type { Wallet } from '../../db/volunteers.js';
 
@@ -29,13 +29,12 @@ const WalletOut = z.object({
   earning_room: EarningRoom,
 }).openapi('Wallet');
 
+/** The session's wallet with its account and currency as they are now (read with the concurrent requests' in one go). */
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
   const wallet = requireWallet(c);
-  const sql = c.get('deps').sql;
-  const account = await findAccount(sql, wallet.account_id);
-  const currency = await findCurrencyById(sql, wallet.currency_id);
-  assert(account !== undefined && currency !== undefined, 'a wallet has its account and currency');
-  return { wallet, account, currency };
+  const found = await c.get('loaders').accountWithCurrency.load(wallet.account_id);
+  assert(found !== undefined && found.currency.id === wallet.currency_id, 'a wallet has its account and currency');
+  return { wallet, ...found };
 }
 
 function presentWallet(

@@ -336,7 +336,20 @@ function expectedShops(from: string, to: string) {
     redemptions_requested: money(m.requested), redemptions_approved: money(m.approved),
     redemptions_rejected: money(m.rejected), euros_paid_out: money(m.euros),
   });
-  return { items: new Map([...rows].map(([key, m]) => [key, present(m)])), totals: present(totals) };
+  return { items: new Map([...rows].map(([key, m]) => [key, present(m)])), totals: present(totals), rows, present };
+}
+
+/** The test's own shop sums, added up per shop (`part` 0 of the key) or per month (`part` 1). */
+function expectedShopsBy(from: string, to: string, part: 0 | 1) {
+  const { rows, totals, present } = expectedShops(from, to);
+  const sums = new Map<string, ShopMeasures>();
+  for (const [key, m] of rows) {
+    const group = key.split('|')[part] ?? '';
+    const sum = sums.get(group) ?? { payments: 0n, takings: 0n, refunds: 0n, requested: 0n, approved: 0n, rejected: 0n, euros: 0n };
+    for (const field of Object.keys(sum) as Array<keyof ShopMeasures>) sum[field] += m[field];
+    sums.set(group, sum);
+  }
+  return { items: new Map([...sums].map(([key, m]) => [key, present(m)])), totals };
 }
 
 /** Balance of every account the test touched, at the end of a local day. */
@@ -709,6 +722,47 @@ describe('shops report', () => {
     expect(row(accounts.stall, '2024-02')?.takings ?? '0.00').toBe('0.00');
   });
 
+  it.each([['2024-01-01', '2024-03-31'], ['2024-02-07', '2024-03-12']])(
+    '%s … %s per shop (group=shop) and per month (group=month): the test\'s own sums added up, the same totals', async (from, to) => {
+      const per_shop = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=${from}&to=${to}&group=shop`);
+      const expected_shop = expectedShopsBy(from, to, 0);
+      expect(per_shop.group).toBe('shop');
+      expect(per_shop.items.every((i: any) => i.month === undefined && typeof i.shop.name === 'string')).toBe(true);
+      expect(new Map(per_shop.items.map(({ shop, ...m }: any) => [shop.account, m]))).toEqual(expected_shop.items);
+      expect(per_shop.totals).toEqual(expected_shop.totals);
+
+      const per_month = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=${from}&to=${to}&group=month`);
+      const expected_month = expectedShopsBy(from, to, 1);
+      expect(per_month.group).toBe('month');
+      expect(per_month.items.every((i: any) => i.shop === undefined)).toBe(true);
+      expect(per_month.items.map((i: any) => i.month)).toEqual([...expected_month.items.keys()].sort());
+      expect(new Map(per_month.items.map(({ month, ...m }: any) => [month, m]))).toEqual(expected_month.items);
+      expect(per_month.totals).toEqual(expected_month.totals);
+    });
+
+  it('per shop: S1 over January–March took 20.00, refunded 2.00, and was paid 1.50 € for its cash-out', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=2024-01-01&to=2024-03-31&group=shop`);
+    expect(body.items.find((i: any) => i.shop.account === accounts.s1.shop.account)).toMatchObject({
+      shop: { account: accounts.s1.shop.account, name: 'Bakkerij Zon' },
+      takings: '20.00', refunds: '2.00', net: '18.00', redemptions_approved: '15.00', euros_paid_out: '1.50',
+    });
+  });
+
+  it.each(['shop', 'month'])('shops.csv?group=%s has only that key\'s columns and parses back to the JSON report', async (group) => {
+    const query = `from=2024-01-01&to=2024-03-31&group=${group}`;
+    const json = await getJson(`/api/v1/currencies/${CODE}/reports/shops?${query}`);
+    const { reply, rows } = await getCsv(`/api/v1/currencies/${CODE}/exports/shops.csv?${query}`);
+    expect(reply.headers.get('content-disposition')).toBe(`attachment; filename="shops-${CODE}-${group}-2024-01-01-2024-03-31.csv"`);
+    const measures = (m: any) => ({
+      payments: String(m.payments), takings: m.takings, refunds: m.refunds, net: m.net, redemptions_requested: m.redemptions_requested,
+      redemptions_approved: m.redemptions_approved, redemptions_rejected: m.redemptions_rejected, euros_paid_out: m.euros_paid_out,
+    });
+    const keys = (i: any) => (group === 'shop' ? { shop_account_id: i.shop.account, shop_name: i.shop.name } : { month: i.month });
+    const total = group === 'shop' ? { shop_account_id: 'total', shop_name: '' } : { month: 'total' };
+    expect(rows).toEqual([...json.items.map((i: any) => ({ ...keys(i), ...measures(i) })), { ...total, ...measures(json.totals) }]);
+    expect(json.items.length).toBeGreaterThan(1);
+  });
+
   it('shops.csv parses back to the JSON report, with a last row "total"', async () => {
     const json = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=2024-01-01&to=2024-03-31`);
     const { reply, rows } = await getCsv(`/api/v1/currencies/${CODE}/exports/shops.csv?from=2024-01-01&to=2024-03-31`);
@@ -929,6 +983,7 @@ describe('periods', () => {
   it.each([
     ['reports/supply', 'at=2024-02-30'], ['reports/balances', 'at=24-01-01'], ['exports/balances.csv', 'at=2024-01-01x'],
     ['reports/volunteering', 'group=week'], ['exports/volunteering.csv', 'group='],
+    ['reports/shops', 'group=week'], ['exports/shops.csv', 'group=SHOP'],
   ])('%s?%s is 422', async (path, query) => {
     const before = await rowCounts(t);
     expectProblem(await t.request('GET', `/api/v1/currencies/${CODE}/${path}?${query}`, { token: coordinator.token }), 422, 'validation_failed');

@@ -324,7 +324,7 @@ export interface paths {
     get: operations["getCurrenciesByCodeReportsVolunteering"];
   };
   "/currencies/{code}/reports/shops": {
-    /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
+    /** Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
     get: operations["getCurrenciesByCodeReportsShops"];
   };
   "/currencies/{code}/reports/balances": {
@@ -344,7 +344,7 @@ export interface paths {
     get: operations["getCurrenciesByCodeExportsVolunteeringCsv"];
   };
   "/currencies/{code}/exports/shops.csv": {
-    /** The shops report as CSV, one row per shop and month, with a last row "total" */
+    /** The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total" */
     get: operations["getCurrenciesByCodeExportsShopsCsv"];
   };
 }
@@ -962,6 +962,8 @@ export interface components {
       currency: string;
       from: string;
       to: string;
+      /** @enum {string} */
+      group: "shop_month" | "shop" | "month";
       items: {
           payments: number;
           /**
@@ -996,12 +998,14 @@ export interface components {
           redemptions_rejected: string;
           /** @example 123.40 */
           euros_paid_out: string;
-          shop: {
+          /** @description The shop (group `shop_month` and `shop`) */
+          shop?: {
             /** Format: uuid */
             account: string;
             name: string;
           };
-          month: string;
+          /** @description YYYY-MM, a local month (group `shop_month` and `month`) */
+          month?: string;
         }[];
       totals: {
         payments: number;
@@ -5589,7 +5593,7 @@ export interface operations {
       };
     };
   };
-  /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
+  /** Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
   getCurrenciesByCodeReportsShops: {
     parameters: {
       query?: {
@@ -5597,6 +5601,8 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description One row per shop and month (default), per shop (the whole period), or per month (all shops together) */
+        group?: "shop_month" | "shop" | "month";
       };
       path: {
         code: string;
@@ -5837,7 +5843,7 @@ export interface operations {
       };
     };
   };
-  /** The shops report as CSV, one row per shop and month, with a last row "total" */
+  /** The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total" */
   getCurrenciesByCodeExportsShopsCsv: {
     parameters: {
       query?: {
@@ -5845,6 +5851,8 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description One row per shop and month (default), per shop (the whole period), or per month (all shops together) */
+        group?: "shop_month" | "shop" | "month";
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
       };

@@ -15,7 +15,7 @@ import type { Currency } from '../../ledger/model.js';
 import {
   balancesQuery, endOfDay, inBatches, periodBounds, report_time_zone, shopsReport, supplyAt, transfersQuery, volunteeringReport,
 } from '../../db/reports.js';
-import type { BalanceRow, ShopMonthRow, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
+import type { BalanceRow, ShopMonthRow, ShopsGroup, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
 
 /**
  * Reports of a currency for its coordinators (JSON), and the same as CSV, streamed: rows are
@@ -293,9 +293,21 @@ const ShopMeasures = z.object({
   euros_paid_out: EuroAmount,
 });
 
+const shops_groups = ['shop_month', 'shop', 'month'] as const;
+
+const ShopsQuery = PeriodQuery.extend({
+  group: z.enum(shops_groups).default('shop_month').openapi({
+    description: 'One row per shop and month (default), per shop (the whole period), or per month (all shops together)',
+  }),
+});
+
 const ShopsOut = z.object({
-  currency: CurrencyCode, from: z.string(), to: z.string(),
-  items: z.array(ShopMeasures.extend({ shop: z.object({ account: Uuid, name: z.string() }), month: z.string() })),
+  currency: CurrencyCode, from: z.string(), to: z.string(), group: z.enum(shops_groups),
+  items: z.array(ShopMeasures.extend({
+    shop: z.object({ account: Uuid, name: z.string() }).optional()
+      .openapi({ description: 'The shop (group `shop_month` and `shop`)' }),
+    month: z.string().optional().openapi({ description: 'YYYY-MM, a local month (group `shop_month` and `month`)' }),
+  })),
   totals: ShopMeasures,
 }).openapi('ShopsReport');
 
@@ -308,28 +320,30 @@ function shopMeasures(row: ShopMonthRow, currency: Currency) {
   };
 }
 
-async function shops(c: AppContext, code: string, query: z.infer<typeof PeriodQuery>) {
+async function shops(c: AppContext, code: string, query: z.infer<typeof ShopsQuery>) {
   const { currency } = await currencyForStaff(c, code);
   const period = parsePeriod(query);
   const sql = c.get('deps').sql;
-  const rows = await shopsReport(sql, currency, await periodBounds(sql, period.from, period.to));
+  const group: ShopsGroup = query.group;
+  const rows = await shopsReport(sql, currency, await periodBounds(sql, period.from, period.to), group);
   const totals = rows.find((r) => !r.is_group);
   if (totals === undefined) throw new Error('the shops report has a totals row');
-  return { currency, period, items: rows.filter((r) => r.is_group), totals };
+  return { currency, period, group, items: rows.filter((r) => r.is_group), totals };
 }
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/reports/shops', tags: ['reports'],
-  summary: 'Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out',
-  request: { params: CodeParam, query: PeriodQuery },
+  summary: 'Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out',
+  request: { params: CodeParam, query: ShopsQuery },
   responses: { 200: jsonResponse(ShopsOut, 'Shops in the period'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const report = await shops(c, c.req.valid('param').code, c.req.valid('query'));
   const { currency } = report;
   return c.json({
-    currency: currency.code, from: report.period.from, to: report.period.to,
+    currency: currency.code, from: report.period.from, to: report.period.to, group: report.group,
     items: report.items.map((row) => ({
-      shop: { account: row.shop_account_id ?? '', name: row.shop_name ?? '' }, month: row.month ?? '',
+      ...(report.group === 'month' ? {} : { shop: { account: row.shop_account_id ?? '', name: row.shop_name ?? '' } }),
+      ...(report.group === 'shop' ? {} : { month: row.month ?? '' }),
       ...shopMeasures(row, currency),
     })),
     totals: shopMeasures(report.totals, currency),
@@ -436,26 +450,32 @@ reportRoutes.openapi(createRoute({
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/shops.csv', tags: ['reports'],
-  summary: 'The shops report as CSV, one row per shop and month, with a last row "total"',
-  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
+  summary: 'The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total"',
+  request: { params: CodeParam, query: ShopsQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const query = c.req.valid('query');
   const report = await shops(c, c.req.valid('param').code, query);
-  const { currency } = report;
+  const { currency, group } = report;
   const measures = (row: ShopMonthRow): CsvValues => {
     const m = shopMeasures(row, currency);
     return [String(m.payments), m.takings, m.refunds, m.net, m.redemptions_requested, m.redemptions_approved,
       m.redemptions_rejected, m.euros_paid_out];
   };
-  return streamCsv(c, `shops-${currency.code}-${report.period.from}-${report.period.to}`, {
+  const keys = [...(group === 'month' ? [] : ['shop_account_id', 'shop_name']), ...(group === 'shop' ? [] : ['month'])];
+  const keyValues = (row: ShopMonthRow): CsvValues => [
+    ...(group === 'month' ? [] : [row.shop_account_id, row.shop_name]), ...(group === 'shop' ? [] : [row.month]),
+  ];
+  // The default keeps the name it always had; the other groupings say theirs, as volunteering.csv does.
+  const name = `shops-${currency.code}${group === 'shop_month' ? '' : `-${group}`}-${report.period.from}-${report.period.to}`;
+  return streamCsv(c, name, {
     header: [
-      'shop_account_id', 'shop_name', 'month', 'payments', 'takings', 'refunds', 'net',
+      ...keys, 'payments', 'takings', 'refunds', 'net',
       'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out',
     ],
     decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
   }, oneBatch([
-    ...report.items.map((row) => [row.shop_account_id, row.shop_name, row.month, ...measures(row)]),
-    ['total', null, null, ...measures(report.totals)],
+    ...report.items.map((row) => [...keyValues(row), ...measures(row)]),
+    ['total', ...keys.slice(1).map(() => null), ...measures(report.totals)],
   ]), query.format) as never;
 });

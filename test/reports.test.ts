@@ -995,6 +995,7 @@ describe('access', () => {
   const all_paths = [
     'reports/supply', 'reports/volunteering', 'reports/shops', 'reports/balances',
     'exports/transfers.csv', 'exports/balances.csv', 'exports/volunteering.csv', 'exports/shops.csv',
+    'reports/liability', 'exports/liability.csv',
   ];
 
   it.each(all_paths)('%s: another currency\'s coordinator is 403 and sees no numbers', async (path) => {

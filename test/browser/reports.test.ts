@@ -235,6 +235,9 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       expect(excel_bytes.equals(await direct(`volunteering.csv?${period}&group=month&format=excel`))).toBe(true);
       expect(excel_bytes.subarray(0, 3).toString('hex')).toBe('efbbbf');
       expect(excel_bytes.toString('utf8').split('\r\n')[1]).toMatch(new RegExp(`^${month};`));
+      const [ahead] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-liability-csv').click()]);
+      expect(ahead.suggestedFilename()).toBe(`liability-${code}-${today()}.csv`);
+      expect(readFileSync((await ahead.path())!).equals(await direct('liability.csv?months=12'))).toBe(true);
       expect(await page.getByTestId('download-error').count()).toBe(0);
     });
   }, 180_000);

@@ -319,6 +319,10 @@ export interface paths {
     /** The city's bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability */
     get: operations["getCurrenciesByCodeReportsLiability"];
   };
+  "/currencies/{code}/exports/liability.csv": {
+    /** The city's bill ahead as CSV: one row per month ahead, this month first, as the liability report */
+    get: operations["getCurrenciesByCodeExportsLiabilityCsv"];
+  };
   "/currencies/{code}/reports/volunteering": {
     /** Hours, coins, rewards and volunteers per activity, category or month of a period (aggregates only: no names) */
     get: operations["getCurrenciesByCodeReportsVolunteering"];
@@ -5512,6 +5516,55 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["LiabilityReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The city's bill ahead as CSV: one row per month ahead, this month first, as the liability report */
+  getCurrenciesByCodeExportsLiabilityCsv: {
+    parameters: {
+      query?: {
+        /** @description Months ahead, this one first (1–60, default 12) */
+        months?: number;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
         };
       };
       /** @description Problem */

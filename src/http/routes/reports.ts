@@ -197,19 +197,15 @@ const LiabilityOut = z.object({
   months: z.array(LiabilityMonth),
 }).openapi('LiabilityReport');
 
-reportRoutes.openapi(createRoute({
-  method: 'get', path: '/currencies/{code}/reports/liability', tags: ['reports'],
-  summary: 'The city\'s bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability',
-  request: { params: CodeParam, query: LiabilityQuery },
-  responses: { 200: jsonResponse(LiabilityOut, 'Month by month, this month first'), ...problems(401, 403, 404, 422) },
-}), async (c) => {
-  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const report = await liabilityAhead({ sql: c.get('deps').sql }, currency, c.req.valid('query').months);
+/** The liability report of the currency named `code`, formatted: the JSON report and its CSV. */
+async function liability(c: AppContext, code: string, months: number) {
+  const { currency } = await currencyForStaff(c, code);
+  const report = await liabilityAhead({ sql: c.get('deps').sql }, currency, months);
   const f = (minor: bigint) => formatAmount(minor, currency.scale);
   const euros = (minor: bigint) => euroValue(minor, currency.scale, currency.euro_per_unit);
   const { supply } = report;
   const circulating = supply.in_wallets + supply.in_shops;
-  return c.json({
+  return {
     currency: currency.code, today: report.today, validity_days: currency.validity_days,
     now: {
       in_programmes: f(supply.in_programmes), in_wallets: f(supply.in_wallets), in_shops: f(supply.in_shops),
@@ -219,7 +215,27 @@ reportRoutes.openapi(createRoute({
       month: m.month, in_wallets: f(m.in_wallets), in_shops: f(supply.in_shops), expiring: f(m.expiring),
       circulating: f(m.in_wallets + supply.in_shops), euro_liability: euros(m.in_wallets + supply.in_shops),
     })),
-  }, 200);
+  };
+}
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/reports/liability', tags: ['reports'],
+  summary: 'The city\'s bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability',
+  request: { params: CodeParam, query: LiabilityQuery },
+  responses: { 200: jsonResponse(LiabilityOut, 'Month by month, this month first'), ...problems(401, 403, 404, 422) },
+}), async (c) => c.json(await liability(c, c.req.valid('param').code, c.req.valid('query').months), 200));
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/exports/liability.csv', tags: ['reports'],
+  summary: 'The city\'s bill ahead as CSV: one row per month ahead, this month first, as the liability report',
+  request: { params: CodeParam, query: LiabilityQuery.extend(CsvFormatQuery.shape) },
+  responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const query = c.req.valid('query');
+  const report = await liability(c, c.req.valid('param').code, query.months);
+  const columns = ['in_wallets', 'in_shops', 'expiring', 'circulating', 'euro_liability'] as const;
+  return streamCsv(c, `liability-${report.currency}-${report.today}`, { header: ['month', ...columns], decimals: [...columns] },
+    oneBatch(report.months.map((m) => [m.month, ...columns.map((column) => m[column])])), query.format) as never;
 });
 
 // Volunteering -------------------------------------------------------------------------------

@@ -377,6 +377,9 @@ function LiabilityPanel({ cur }: { cur: Currency }) {
       <p class="hint">{t('console.reports_liability_hint')}</p>
       {error !== undefined && <ProblemAlert error={error} onRetry={load} />}
       {report === undefined ? (error === undefined && <Loading />) : <LiabilityChart report={report} cur={cur} />}
+      <Downloads code={cur.code} files={[
+        { id: 'liability', label: t('console.reports_file_liability'), path: 'liability.csv', query: `months=${liability_months}` },
+      ]} />
     </Panel>
   );
 }

@@ -915,6 +915,7 @@ export const en: Dictionary = {
     reports_file_shops_shop: 'Per shop',
     reports_file_transfers: 'All transfers',
     reports_file_balances: 'Balances on {day}',
+    reports_file_liability: 'The next 12 months',
     col_month: 'Month',
     col_hours: 'Hours',
     col_coins: 'Coins',

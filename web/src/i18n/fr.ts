@@ -915,6 +915,7 @@ export const fr: Dictionary = {
     reports_file_shops_shop: 'Par commerce',
     reports_file_transfers: 'Toutes les opérations',
     reports_file_balances: 'Soldes le {day}',
+    reports_file_liability: 'Les 12 prochains mois',
     col_month: 'Mois',
     col_hours: 'Heures',
     col_coins: 'Pièces',

@@ -920,6 +920,7 @@ export const nl = {
     reports_file_shops_shop: 'Per winkel',
     reports_file_transfers: 'Alle verrichtingen',
     reports_file_balances: 'Saldi op {day}',
+    reports_file_liability: 'De komende 12 maanden',
     col_month: 'Maand',
     col_hours: 'Uren',
     col_coins: 'Munten',

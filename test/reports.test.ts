@@ -17,7 +17,7 @@ import type { Volunteer } from './support/volunteer-fixtures.js';
 import { charge, redeem, refund, shopWithTablet } from './support/shop-fixtures.js';
 import type { ShopOut, Tablet } from './support/shop-fixtures.js';
 import type { AppEnv } from '../src/http/context.js';
-import { parsePeriod, streamCsv } from '../src/http/routes/reports.js';
+import { monthEnds, parsePeriod, streamCsv } from '../src/http/routes/reports.js';
 
 const CODE = 'RPT';
 const OTHER = 'RPX';
@@ -553,6 +553,53 @@ describe('supply at a date', () => {
   });
 });
 
+describe('circulation per month', () => {
+  const supplyOnly = (supply: ReturnType<typeof expectedSupply>) => ({
+    in_programmes: supply.in_programmes, in_wallets: supply.in_wallets, in_shops: supply.in_shops,
+    circulating: supply.circulating, euro_liability: supply.euro_liability,
+  });
+
+  it('January–March 2024: each month\'s end equals the sums of the test\'s own transfers before it', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-01-01&to=2024-03-31`);
+    expect(body).toEqual({
+      currency: CODE, from: '2024-01-01', to: '2024-03-31',
+      months: [['2024-01', '2024-01-31'], ['2024-02', '2024-02-29'], ['2024-03', '2024-03-31']]
+        .map(([month, at]) => ({ month, at, ...supplyOnly(expectedSupply(at!)) })),
+    });
+    // It moved: the months are not all the same.
+    expect(new Set(body.months.map((m: any) => m.circulating)).size).toBeGreaterThan(1);
+  });
+
+  it('a period from the middle of a month to the middle of another counts its last month at its last day', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-02-07&to=2024-03-12`);
+    expect(body.months).toEqual([
+      { month: '2024-02', at: '2024-02-29', ...supplyOnly(expectedSupply('2024-02-29')) },
+      { month: '2024-03', at: '2024-03-12', ...supplyOnly(expectedSupply('2024-03-12')) },
+    ]);
+  });
+
+  it('this year runs up to this month, counted today, which equals GET /supply; later months are left out', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation`);
+    const month = Number(today.slice(5, 7));
+    expect(body.months.map((m: any) => m.month)).toEqual(
+      Array.from({ length: month }, (_, i) => `${today.slice(0, 4)}-${String(i + 1).padStart(2, '0')}`));
+    const live = await getJson(`/api/v1/currencies/${CODE}/supply`);
+    expect(body.months.at(-1)).toEqual({
+      month: today.slice(0, 7), at: today, in_programmes: live.in_programmes, in_wallets: live.in_wallets, in_shops: live.in_shops,
+      circulating: live.circulating, euro_liability: live.euro_liability,
+    });
+    const next_year = `${Number(today.slice(0, 4)) + 1}`;
+    expect((await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=${next_year}-01-01`)).months).toEqual([]);
+  });
+
+  it('circulation.csv parses back to the JSON report', async () => {
+    const json = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-01-01&to=2024-03-31`);
+    const { reply, rows } = await getCsv(`/api/v1/currencies/${CODE}/exports/circulation.csv?from=2024-01-01&to=2024-03-31`);
+    expect(reply.headers.get('content-disposition')).toBe(`attachment; filename="circulation-${CODE}-2024-01-01-2024-03-31.csv"`);
+    expect(rows).toEqual(json.months);
+  });
+});
+
 describe('balances at a date', () => {
   it.each(['2024-01-12', '2024-01-31', '2024-02-10', '2024-02-11', '2024-03-01'])(
     'every account\'s balance at the end of %s is the running balance of the test\'s transfers', async (day) => {
@@ -947,6 +994,16 @@ describe('streaming', () => {
 // Bad input and access -----------------------------------------------------------------------
 
 describe('periods', () => {
+  it('count each month of a period at its last day, the period\'s or today, and leave out months not begun', () => {
+    expect(monthEnds({ from: '2024-11-15', to: '2025-02-10' }, '2025-01-20')).toEqual([
+      { month: '2024-11', day: '2024-11-30' }, { month: '2024-12', day: '2024-12-31' }, { month: '2025-01', day: '2025-01-20' },
+    ]);
+    expect(monthEnds({ from: '2024-02-01', to: '2024-02-10' }, '2026-01-01')).toEqual([{ month: '2024-02', day: '2024-02-10' }]);
+    expect(monthEnds({ from: '2023-02-01', to: '2023-02-28' }, '2023-03-01')).toEqual([{ month: '2023-02', day: '2023-02-28' }]);
+    expect(monthEnds({ from: '2026-02-01', to: '2026-12-31' }, '2026-01-31')).toEqual([]);
+    expect(monthEnds({ from: '2014-01-01', to: '2023-12-31' }, '2026-01-01')).toHaveLength(120);
+  });
+
   it('default to the current year; a lone from or to takes the rest of its year; exactly ten years pass', () => {
     expect(parsePeriod({}, '2026-11-26')).toEqual({ from: '2026-01-01', to: '2026-12-31' });
     expect(parsePeriod({ from: '2025-03-04' }, '2026-11-26')).toEqual({ from: '2025-03-04', to: '2025-12-31' });
@@ -959,6 +1016,7 @@ describe('periods', () => {
   const period_paths = [
     `/currencies/${CODE}/reports/volunteering`, `/currencies/${CODE}/reports/shops`,
     `/currencies/${CODE}/exports/transfers.csv`, `/currencies/${CODE}/exports/volunteering.csv`, `/currencies/${CODE}/exports/shops.csv`,
+    `/currencies/${CODE}/reports/circulation`, `/currencies/${CODE}/exports/circulation.csv`,
   ];
   const bad_periods = [
     ['from after to', 'from=2024-03-01&to=2024-02-01', 'to'],
@@ -995,7 +1053,7 @@ describe('access', () => {
   const all_paths = [
     'reports/supply', 'reports/volunteering', 'reports/shops', 'reports/balances',
     'exports/transfers.csv', 'exports/balances.csv', 'exports/volunteering.csv', 'exports/shops.csv',
-    'reports/liability', 'exports/liability.csv',
+    'reports/liability', 'exports/liability.csv', 'reports/circulation', 'exports/circulation.csv',
   ];
 
   it.each(all_paths)('%s: another currency\'s coordinator is 403 and sees no numbers', async (path) => {

@@ -160,6 +160,39 @@ export async function supplyAt(sql: Queryable, currency: Currency, before: Date)
   return row;
 }
 
+export interface CirculationRow {
+  /** The local day (YYYY-MM-DD) at whose end the coins were counted. */
+  day: string;
+  in_programmes: bigint;
+  in_wallets: bigint;
+  in_shops: bigint;
+}
+
+/**
+ * Where the coins were at the end of each local day of `days` (YYYY-MM-DD), in one statement:
+ * per day, the balances of the programmes, wallets and shops as balancesQuery reads them (each
+ * account's latest entry before the next local midnight), added up by kind. One row per day, in
+ * order.
+ */
+export async function circulationAt(sql: Queryable, currency: Currency, days: string[]): Promise<CirculationRow[]> {
+  return sql<CirculationRow[]>`
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'programme'), 0)::bigint AS in_programmes,
+           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'wallet'), 0)::bigint AS in_wallets,
+           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'shop'), 0)::bigint AS in_shops
+    FROM unnest(${days}::date[]) AS d(day)
+    CROSS JOIN LATERAL (SELECT ((d.day + 1)::timestamp AT TIME ZONE 'Europe/Brussels') AS before) x
+    LEFT JOIN accounts a ON a.currency_id = ${currency.id} AND a.created_at < x.before AND a.kind IN ('programme', 'wallet', 'shop')
+    LEFT JOIN LATERAL (
+      SELECT e.balance_after FROM entries e
+      WHERE e.currency_id = a.currency_id AND e.account_id = a.id AND e.created_at < x.before
+      ORDER BY e.version DESC
+      LIMIT 1
+    ) b ON true
+    GROUP BY d.day
+    ORDER BY d.day`;
+}
+
 // Volunteering ------------------------------------------------------------------------------
 
 export type VolunteeringGroup = 'activity' | 'category' | 'month';

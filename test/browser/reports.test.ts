@@ -44,7 +44,7 @@ function monthBefore(month: string): string {
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
-interface ApiReports { volunteering: any; categories: any; shops: any; shop_months: any; supply: any }
+interface ApiReports { volunteering: any; categories: any; shops: any; shop_months: any; supply: any; circulation: any }
 
 /** What the API says of a period, asked directly. */
 async function apiReports(from: string, to: string): Promise<ApiReports> {
@@ -61,6 +61,7 @@ async function apiReports(from: string, to: string): Promise<ApiReports> {
     shops: await get(`reports/shops?${period}&group=shop`),
     shop_months: await get(`reports/shops?${period}&group=month`),
     supply: await get(`reports/supply?at=${at}`),
+    circulation: await get(`reports/circulation?${period}`),
   };
 }
 
@@ -82,6 +83,12 @@ async function expectFigures(page: Page, api: ApiReports, lang: Lang): Promise<v
   expect(await text(page, 'fig-cashouts-hint')).toContain(euroIn(lang, s.euros_paid_out).replace(/\u00a0/g, ' '));
   expect(await page.getByTestId('fig-circulating').locator('[data-amount]').getAttribute('data-amount')).toBe(api.supply.circulating);
   expect(await page.getByTestId('fig-euro').locator('[data-amount]').getAttribute('data-amount')).toBe(api.supply.euro_liability);
+  // Circulation per month: volunteers' and shops' coins stacked, one bar per month begun.
+  expect(await bars(page, 'chart-circulation')).toEqual(api.circulation.months.flatMap((m: any) => [
+    ['in_wallets', monthIn(lang, m.month), m.in_wallets], ['in_shops', monthIn(lang, m.month), m.in_shops],
+  ]));
+  expect(await page.getByTestId('circulation-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-at'))))
+    .toEqual(api.circulation.months.map((m: any) => m.at));
 }
 
 /** The bars of a chart: [series, label, value] of each. */
@@ -185,6 +192,8 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       await periodShown(page, `${year}-01-01`, `${year}-12-31`);
       await expectFigures(page, await apiReports(`${year}-01-01`, `${year}-12-31`), 'en');
       expect(await bars(page, 'chart-months')).toHaveLength(24);
+      // Months not begun yet have no circulation: this month is the last bar.
+      expect(await bars(page, 'chart-circulation')).toHaveLength(2 * Number(now.slice(5, 7)));
       expect(await page.getByTestId('month-row').count()).toBe(12);
 
       await page.getByTestId('period-last_month').click();

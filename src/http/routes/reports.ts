@@ -13,7 +13,8 @@ import type { CsvFormat, CsvLayout, CsvValues } from '../../ledger/csv.js';
 import { account_kinds, account_statuses } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import {
-  balancesQuery, endOfDay, inBatches, periodBounds, report_time_zone, shopsReport, supplyAt, transfersQuery, volunteeringReport,
+  balancesQuery, circulationAt, endOfDay, inBatches, periodBounds, report_time_zone, shopsReport, supplyAt, transfersQuery,
+  volunteeringReport,
 } from '../../db/reports.js';
 import type { BalanceRow, ShopMonthRow, ShopsGroup, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
 
@@ -80,6 +81,25 @@ export function parsePeriod(query: { from?: string | undefined; to?: string | un
     throw new ValidationError([{ path: 'to', message: `a period may span at most ${report_years_max} years` }]);
   }
   return { from, to };
+}
+
+/**
+ * The day each month of the period is counted at: its last day, or the period's last day, or
+ * today, whichever comes first. Months that start after today are left out (nothing is known of
+ * them yet).
+ */
+export function monthEnds(period: Period, today = localToday()): Array<{ month: string; day: string }> {
+  const ends: Array<{ month: string; day: string }> = [];
+  const stop = period.to < today ? period.to : today;
+  let [year, month] = period.from.split('-').map(Number) as [number, number];
+  for (;;) {
+    const name = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
+    if (`${name}-01` > stop) break;
+    const last = `${name}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
+    ends.push({ month: name, day: last < stop ? last : stop });
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+  return ends;
 }
 
 function parseAt(at: string | undefined): string {
@@ -171,6 +191,61 @@ reportRoutes.openapi(createRoute({
     in_programmes: f(supply.in_programmes), in_wallets: f(supply.in_wallets), in_shops: f(supply.in_shops),
     circulating: f(circulating), euro_liability: euroValue(circulating, currency.scale, currency.euro_per_unit),
   }, 200);
+});
+
+// Circulation per month ----------------------------------------------------------------------
+
+const CirculationMonth = z.object({
+  month: z.string().openapi({ description: 'YYYY-MM, a local month', example: '2026-03' }),
+  at: z.string().openapi({ description: 'The day at whose end the coins were counted: the month\'s last day, the period\'s, or today', example: '2026-03-31' }),
+  in_programmes: Amount, in_wallets: Amount, in_shops: Amount,
+  circulating: Amount.openapi({ description: 'in_wallets + in_shops' }),
+  euro_liability: EuroAmount.openapi({ description: 'circulating × euro_per_unit, rounded to the cent (half to even)' }),
+});
+
+const CirculationOut = z.object({
+  currency: CurrencyCode, from: z.string(), to: z.string(), months: z.array(CirculationMonth),
+}).openapi('CirculationReport');
+
+/** Where the coins were at the end of each month of a period (see monthEnds). */
+async function circulation(c: AppContext, code: string, query: z.infer<typeof PeriodQuery>) {
+  const { currency } = await currencyForStaff(c, code);
+  const period = parsePeriod(query);
+  const ends = monthEnds(period);
+  const rows = await circulationAt(c.get('deps').sql, currency, ends.map((e) => e.day));
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  return {
+    currency: currency.code, from: period.from, to: period.to,
+    months: ends.map((end, i) => {
+      const row = rows[i];
+      if (row === undefined || row.day !== end.day) throw new Error('circulationAt answers each day, in order');
+      const circulating = row.in_wallets + row.in_shops;
+      return {
+        month: end.month, at: end.day, in_programmes: f(row.in_programmes), in_wallets: f(row.in_wallets), in_shops: f(row.in_shops),
+        circulating: f(circulating), euro_liability: euroValue(circulating, currency.scale, currency.euro_per_unit),
+      };
+    }),
+  };
+}
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/reports/circulation', tags: ['reports'],
+  summary: 'Per month of a period: the coins held by programmes, wallets and shops at its end, those in circulation and their euro value',
+  request: { params: CodeParam, query: PeriodQuery },
+  responses: { 200: jsonResponse(CirculationOut, 'Month by month, up to this month'), ...problems(401, 403, 404, 422) },
+}), async (c) => c.json(await circulation(c, c.req.valid('param').code, c.req.valid('query')), 200));
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/exports/circulation.csv', tags: ['reports'],
+  summary: 'The circulation per month of a period as CSV, as the circulation report',
+  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
+  responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const query = c.req.valid('query');
+  const report = await circulation(c, c.req.valid('param').code, query);
+  const columns = ['in_programmes', 'in_wallets', 'in_shops', 'circulating', 'euro_liability'] as const;
+  return streamCsv(c, `circulation-${report.currency}-${report.from}-${report.to}`, { header: ['month', 'at', ...columns], decimals: [...columns] },
+    oneBatch(report.months.map((m) => [m.month, m.at, ...columns.map((column) => m[column])])), query.format) as never;
 });
 
 // The city's bill ahead ---------------------------------------------------------------------

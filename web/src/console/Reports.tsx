@@ -28,6 +28,7 @@ type Volunteering = ResponseOf<'/currencies/{code}/reports/volunteering', 'get'>
 type Shops = ResponseOf<'/currencies/{code}/reports/shops', 'get'>;
 type Supply = ResponseOf<'/currencies/{code}/reports/supply', 'get'>;
 type Liability = ResponseOf<'/currencies/{code}/reports/liability', 'get'>;
+type Circulation = ResponseOf<'/currencies/{code}/reports/circulation', 'get'>;
 type VolunteeringMeasures = Volunteering['totals'];
 type ShopMeasures = Shops['totals'];
 
@@ -41,6 +42,7 @@ interface Reports {
   shops: Shops;
   shop_months: Shops;
   supply: Supply;
+  circulation: Circulation;
 }
 
 /** The months ahead in the liability chart. */
@@ -50,15 +52,16 @@ async function loadReports(code: string, period: Period): Promise<Reports> {
   const today = todayInBelgium();
   const at = period.to < today ? period.to : today;
   const path = { code };
-  const [months, categories, shops, shop_months, supply] = await Promise.all([
+  const [months, categories, shops, shop_months, supply, circulation] = await Promise.all([
     consoleApi.get('/currencies/{code}/reports/volunteering', { path, query: { ...period, group: 'month' } }),
     consoleApi.get('/currencies/{code}/reports/volunteering', { path, query: { ...period, group: 'category' } }),
     consoleApi.get('/currencies/{code}/reports/shops', { path, query: { ...period, group: 'shop' } }),
     consoleApi.get('/currencies/{code}/reports/shops', { path, query: { ...period, group: 'month' } }),
     consoleApi.get('/currencies/{code}/reports/supply', { path, query: { at } }),
+    consoleApi.get('/currencies/{code}/reports/circulation', { path, query: period }),
   ]);
   // The server's period (its defaults and checks) is the one shown.
-  return { period: { from: months.from, to: months.to }, at, months, categories, shops, shop_months, supply };
+  return { period: { from: months.from, to: months.to }, at, months, categories, shops, shop_months, supply, circulation };
 }
 
 /** A local month 'YYYY-MM' in the console's language: "december 2026", or "dec" in a chart's label. */
@@ -266,6 +269,58 @@ function MonthsPanel({ reports, cur }: { reports: Reports; cur: Currency }) {
   );
 }
 
+// Circulation per month -----------------------------------------------------------------------
+
+function CirculationPanel({ reports, cur }: { reports: Reports; cur: Currency }) {
+  const months = reports.circulation.months;
+  const labels = months.map((m) => formatMonth(m.month, 'long'));
+  const short = months.map((m) => formatMonth(m.month, months.length > 12 ? 'long' : 'short'));
+  const series: ChartSeries[] = [
+    { key: 'in_wallets', label: t('console.col_in_wallets'), values: months.map((m) => m.in_wallets), stack: 'held' },
+    { key: 'in_shops', label: t('console.col_in_shops'), values: months.map((m) => m.in_shops), stack: 'held' },
+  ];
+  return (
+    <Panel title={t('console.reports_circulation')} icon="coins" testid="report-circulation">
+      {months.length === 0 ? <p class="muted" data-testid="circulation-none">{t('console.reports_none')}</p> : (
+        <>
+          <BarChart testid="chart-circulation" title={t('console.reports_circulation_chart')} description={t('console.reports_circulation_desc')}
+            labels={labels} short_labels={short} series={series} format={(x) => formatAmount(x, cur.code)} />
+          <TableRegion label={t('console.reports_circulation')}>
+            <table class="table report-table" data-testid="circulation-table">
+              <caption class="sr-only">{t('console.reports_circulation')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('console.col_month')}</th>
+                  <th scope="col">{t('console.col_counted_on')}</th>
+                  <th scope="col" class="num">{t('console.col_in_wallets')}</th>
+                  <th scope="col" class="num">{t('console.col_in_shops')}</th>
+                  <th scope="col" class="num">{t('console.col_circulating')}</th>
+                  <th scope="col" class="num">{t('console.col_euro_liability')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {months.map((m, i) => (
+                  <tr key={m.month} data-testid="circulation-row" data-month={m.month} data-at={m.at}>
+                    <th scope="row">{labels[i]}</th>
+                    <td>{formatDay(m.at)}</td>
+                    <td class="num"><Amount value={m.in_wallets} currency={cur.code} /></td>
+                    <td class="num"><Amount value={m.in_shops} currency={cur.code} /></td>
+                    <td class="num"><Amount value={m.circulating} currency={cur.code} /></td>
+                    <td class="num"><span class="amount" data-amount={m.euro_liability}>{formatEuro(m.euro_liability)}</span></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableRegion>
+        </>
+      )}
+      <Downloads code={cur.code} files={[
+        { id: 'circulation', label: t('console.reports_file_circulation'), path: 'circulation.csv', query: periodQuery(reports.period) },
+      ]} />
+    </Panel>
+  );
+}
+
 // Per category and per shop -------------------------------------------------------------------
 
 function CategoriesPanel({ reports, cur }: { reports: Reports; cur: Currency }) {
@@ -459,6 +514,7 @@ function CurrencyReports({ cur }: { cur: Currency }) {
             <Figures reports={reports} cur={cur} />
           </Panel>
           <MonthsPanel reports={reports} cur={cur} />
+          <CirculationPanel reports={reports} cur={cur} />
           <CategoriesPanel reports={reports} cur={cur} />
           <ShopsPanel reports={reports} cur={cur} />
         </>

@@ -10,7 +10,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkScreen, chooseLanguage, expectNoPageErrors, newContext, newPage, openConsole, requireTools, worldAndBrowser } from './support.js';
+import { checkNoSidewaysScroll, checkScreen, chooseLanguage, expectNoPageErrors, newContext, newPage, openConsole, requireTools, worldAndBrowser } from './support.js';
 import type { Lang, World } from './support.js';
 
 let world: World;
@@ -211,6 +211,19 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       await page.getByTestId('period-apply').click();
       await periodShown(page, now, now);
       await expectFigures(page, await apiReports(now, now), 'nl');
+
+      // Only a first day: the period runs to the end of its year, and the fields say so.
+      await page.getByTestId('period-from').fill(`${year}-03-05`);
+      await page.getByTestId('period-to').fill('');
+      await page.getByTestId('period-apply').click();
+      await periodShown(page, `${year}-03-05`, `${year}-12-31`);
+      expect(await page.getByTestId('period-to').inputValue()).toBe(`${year}-12-31`);
+      await expectFigures(page, await apiReports(`${year}-03-05`, `${year}-12-31`), 'nl');
+
+      // On a tablet held upright (800 px) nothing scrolls sideways.
+      await page.setViewportSize({ width: 800, height: 1100 });
+      await checkNoSidewaysScroll(page, world, 'console-reports-upright');
+      await page.setViewportSize({ width: 1280, height: 800 });
 
       // A period that ends before it starts: said on the field, in Dutch; nothing else shown.
       await page.getByTestId('period-from').fill(now);

@@ -48,20 +48,26 @@ interface Reports {
 /** The months ahead in the liability chart. */
 const liability_months = 12;
 
-async function loadReports(code: string, period: Period): Promise<Reports> {
+/** A period as a query: a field left empty is left out, so the server's default applies. */
+function periodParams(period: Period): { from?: string; to?: string } {
+  return { ...(period.from === '' ? {} : { from: period.from }), ...(period.to === '' ? {} : { to: period.to }) };
+}
+
+async function loadReports(code: string, asked: Period): Promise<Reports> {
+  const path = { code };
+  // The server's period (its defaults and checks) is the one shown and asked for the rest.
+  const months = await consoleApi.get('/currencies/{code}/reports/volunteering', { path, query: { ...periodParams(asked), group: 'month' } });
+  const period = { from: months.from, to: months.to };
   const today = todayInBelgium();
   const at = period.to < today ? period.to : today;
-  const path = { code };
-  const [months, categories, shops, shop_months, supply, circulation] = await Promise.all([
-    consoleApi.get('/currencies/{code}/reports/volunteering', { path, query: { ...period, group: 'month' } }),
+  const [categories, shops, shop_months, supply, circulation] = await Promise.all([
     consoleApi.get('/currencies/{code}/reports/volunteering', { path, query: { ...period, group: 'category' } }),
     consoleApi.get('/currencies/{code}/reports/shops', { path, query: { ...period, group: 'shop' } }),
     consoleApi.get('/currencies/{code}/reports/shops', { path, query: { ...period, group: 'month' } }),
     consoleApi.get('/currencies/{code}/reports/supply', { path, query: { at } }),
     consoleApi.get('/currencies/{code}/reports/circulation', { path, query: period }),
   ]);
-  // The server's period (its defaults and checks) is the one shown.
-  return { period: { from: months.from, to: months.to }, at, months, categories, shops, shop_months, supply, circulation };
+  return { period, at, months, categories, shops, shop_months, supply, circulation };
 }
 
 /** A local month 'YYYY-MM' in the console's language: "december 2026", or "dec" in a chart's label. */
@@ -503,7 +509,8 @@ function CurrencyReports({ cur }: { cur: Currency }) {
   };
   return (
     <>
-      <PeriodPicker choice={choice} period={period} error={error} onChoose={choose} />
+      {/* The fields show the period the server answered for: a lone "from" runs to the end of its year. */}
+      <PeriodPicker choice={choice} period={reports?.period ?? period} error={error} onChoose={choose} />
       {error !== undefined && <div data-testid="report-error"><ProblemAlert error={error} onRetry={() => load(period)} /></div>}
       {reports === undefined ? (error === undefined && <Loading />) : (
         <>

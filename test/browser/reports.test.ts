@@ -205,6 +205,23 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       expect(await page.getByTestId('shops-none').count()).toBe(1);
       expect(await bars(page, 'chart-months')).toEqual([['earned', monthIn('en', last), '0'], ['spent', monthIn('en', last), '0']]);
 
+      // Switched quickly: this year's answer, held back, arrives after last month's and is not shown.
+      const this_year = /\/reports\/volunteering\?from=\d{4}-01-01&to=\d{4}-12-31&group=month/;
+      await page.route(this_year, async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+      });
+      // The page asks its other reports once the first answers; wait for the last of them.
+      const held_back = page.waitForResponse(/\/reports\/circulation\?from=\d{4}-01-01&to=\d{4}-12-31/);
+      await page.getByTestId('period-this_year').click();
+      await page.getByTestId('period-last_month').click();
+      await periodShown(page, `${last}-01`, lastDay(last));
+      await held_back;
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      expect(await page.getByTestId('report-period').getAttribute('data-from')).toBe(`${last}-01`);
+      expect(await page.getByTestId('period-last_month').getAttribute('aria-pressed')).toBe('true');
+      await page.unroute(this_year);
+
       await chooseLanguage(page, 'nl');
       await page.getByTestId('period-from').fill(now);
       await page.getByTestId('period-to').fill(now);

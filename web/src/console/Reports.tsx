@@ -1,13 +1,14 @@
 /**
  * The reports page (/console/reports, #19 point 1 and #20 point 2): a period (this month, last
- * month, this year, from … to …), its figures, charts per month, per kind of activity and per
- * shop, the city's bill for the months ahead, and each report as a CSV download (also in the
- * Excel form). Every figure comes from the reports API as it is; the page adds up nothing but
- * the returning volunteers (volunteers − first-timers, counts) and the bars' heights.
+ * month, this year, from … to …), its figures, charts per month (with the coins in circulation
+ * at each month's end), per kind of activity and per shop, the city's bill for the months ahead,
+ * and each report as a CSV download (also in the Excel form). Every figure comes from the reports
+ * API as it is; the page computes nothing but the returning volunteers (volunteers − first-timers,
+ * counts), zeros for months without movements, and the bars' heights.
  * Loaded as its own chunk, so the console's first load does not grow.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { consoleApi, fetchRaw } from '../api.js';
 import type { ResponseOf } from '../api.js';
 import { formatAmount, formatDay, formatNumber, intlTag, t } from '../i18n/index.js';
@@ -496,10 +497,16 @@ function CurrencyReports({ cur }: { cur: Currency }) {
   const [period, setPeriod] = useState<Period>(() => periodOf('this_month', todayInBelgium()));
   const [reports, setReports] = useState<Reports | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
+  // Only the answer to the latest request is shown, however quickly periods are switched.
+  const latest = useRef(0);
   const load = (next: Period) => {
+    const request = ++latest.current;
     setError(undefined);
     setReports(undefined);
-    loadReports(cur.code, next).then(setReports, setError);
+    loadReports(cur.code, next).then(
+      (answer) => { if (request === latest.current) setReports(answer); },
+      (caught: unknown) => { if (request === latest.current) setError(caught); },
+    );
   };
   useEffect(() => load(period), [cur.code, period.from, period.to]);
   const choose = (next_choice: PeriodChoice, next: Period) => {

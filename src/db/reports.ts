@@ -169,28 +169,37 @@ export interface CirculationRow {
 }
 
 /**
- * Where the coins were at the end of each local day of `days` (YYYY-MM-DD), in one statement:
- * per day, the balances of the programmes, wallets and shops as balancesQuery reads them (each
- * account's latest entry before the next local midnight), added up by kind. One row per day, in
- * order.
+ * Where the coins were at the end of each local day of `days` (YYYY-MM-DD, ascending), in one
+ * statement and one pass over the entries: each entry before the last day's end is put in the
+ * bucket of the first day it counts for (width_bucket over the days' ends), the buckets are
+ * added up per kind of account, and a running sum over the days gives each day's holdings (a
+ * balance is the sum of its entries, as verify checks). Reading each account's latest entry per
+ * day instead would walk back over every later entry, day after day.
  */
 export async function circulationAt(sql: Queryable, currency: Currency, days: string[]): Promise<CirculationRow[]> {
+  const c = currency.id;
   return sql<CirculationRow[]>`
+    WITH d AS (
+      SELECT u.ord, u.day, ((u.day + 1)::timestamp AT TIME ZONE 'Europe/Brussels') AS before
+      FROM unnest(${days}::date[]) WITH ORDINALITY AS u(day, ord)
+    ),
+    bounds AS (SELECT array_agg(d.before ORDER BY d.ord) AS befores, max(d.before) AS last FROM d),
+    moved AS (
+      SELECT width_bucket(e.created_at, b.befores) + 1 AS ord, a.kind, sum(e.amount) AS amount
+      FROM bounds b
+      JOIN entries e ON e.currency_id = ${c} AND e.created_at < b.last
+      JOIN accounts a ON a.currency_id = e.currency_id AND a.id = e.account_id
+      WHERE a.kind IN ('programme', 'wallet', 'shop')
+      GROUP BY 1, 2
+    )
     SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
-           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'programme'), 0)::bigint AS in_programmes,
-           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'wallet'), 0)::bigint AS in_wallets,
-           coalesce(sum(b.balance_after) FILTER (WHERE a.kind = 'shop'), 0)::bigint AS in_shops
-    FROM unnest(${days}::date[]) AS d(day)
-    CROSS JOIN LATERAL (SELECT ((d.day + 1)::timestamp AT TIME ZONE 'Europe/Brussels') AS before) x
-    LEFT JOIN accounts a ON a.currency_id = ${currency.id} AND a.created_at < x.before AND a.kind IN ('programme', 'wallet', 'shop')
-    LEFT JOIN LATERAL (
-      SELECT e.balance_after FROM entries e
-      WHERE e.currency_id = a.currency_id AND e.account_id = a.id AND e.created_at < x.before
-      ORDER BY e.version DESC
-      LIMIT 1
-    ) b ON true
-    GROUP BY d.day
-    ORDER BY d.day`;
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'programme'), 0)) OVER (ORDER BY d.ord)::bigint AS in_programmes,
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'wallet'), 0)) OVER (ORDER BY d.ord)::bigint AS in_wallets,
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'shop'), 0)) OVER (ORDER BY d.ord)::bigint AS in_shops
+    FROM d
+    LEFT JOIN moved m ON m.ord = d.ord
+    GROUP BY d.ord, d.day
+    ORDER BY d.ord`;
 }
 
 // Volunteering ------------------------------------------------------------------------------

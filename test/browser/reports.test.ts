@@ -249,6 +249,8 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       await page.getByTestId('report-error').waitFor();
       expect(await page.getByTestId('report-figures').count()).toBe(0);
       expect(await page.getByTestId('period-to').getAttribute('aria-invalid')).toBe('true');
+      const described = await page.getByTestId('period-to').getAttribute('aria-describedby');
+      expect(await page.locator(`[id="${described}"]`).innerText()).toBe('Kies een bestaande dag vanaf de eerste dag, hoogstens tien jaar later.');
     });
   }, 180_000);
 

@@ -145,10 +145,10 @@ function PeriodPicker({ choice, period, error, onChoose }: {
           event.preventDefault();
           onChoose('custom', { from, to });
         }}>
-        <Field label={t('console.reports_from')} error={fieldError(error, 'from')}>
+        <Field label={t('console.reports_from')} error={fieldError(error, 'from') === undefined ? undefined : t('console.reports_from_invalid')}>
           {(attrs) => <input type="date" {...attrs} value={from} data-testid="period-from" onInput={(e) => setFrom(e.currentTarget.value)} />}
         </Field>
-        <Field label={t('console.reports_to')} error={fieldError(error, 'to')}>
+        <Field label={t('console.reports_to')} error={fieldError(error, 'to') === undefined ? undefined : t('console.reports_to_invalid')}>
           {(attrs) => <input type="date" {...attrs} value={to} data-testid="period-to" onInput={(e) => setTo(e.currentTarget.value)} />}
         </Field>
         <Btn type="submit" variant={choice === 'custom' ? 'primary' : 'secondary'} icon="calendar" data-testid="period-apply">{t('console.reports_show')}</Btn>

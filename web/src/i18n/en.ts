@@ -873,6 +873,8 @@ export const en: Dictionary = {
     reports_from: 'From',
     reports_to: 'To (included)',
     reports_show: 'Show',
+    reports_from_invalid: 'Choose a day that exists.',
+    reports_to_invalid: 'Choose a day that exists, from the first day on and at most ten years later.',
     reports_period_shown: 'From {from} to {to}',
     reports_figures: 'The period in figures',
     reports_hours: 'Hours volunteered',

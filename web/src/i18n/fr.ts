@@ -873,6 +873,8 @@ export const fr: Dictionary = {
     reports_from: 'Du',
     reports_to: 'Au (inclus)',
     reports_show: 'Afficher',
+    reports_from_invalid: 'Choisissez un jour qui existe.',
+    reports_to_invalid: 'Choisissez un jour qui existe, à partir du premier jour et au plus dix ans plus tard.',
     reports_period_shown: 'Du {from} au {to}',
     reports_figures: 'La période en chiffres',
     reports_hours: 'Heures de bénévolat',

@@ -878,6 +878,8 @@ export const nl = {
     reports_from: 'Van',
     reports_to: 'Tot en met',
     reports_show: 'Tonen',
+    reports_from_invalid: 'Kies een bestaande dag.',
+    reports_to_invalid: 'Kies een bestaande dag vanaf de eerste dag, hoogstens tien jaar later.',
     reports_period_shown: 'Van {from} tot en met {to}',
     reports_figures: 'De periode in cijfers',
     reports_hours: 'Uren vrijwilligerswerk',

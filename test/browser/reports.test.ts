@@ -154,6 +154,11 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
         ['new', label, String(v.first_time_volunteers)], ['returning', label, String(v.volunteers - v.first_time_volunteers)],
       ]);
       expect((await bars(page, 'chart-categories')).map(([, , value]) => value)).toEqual(api.categories.items.map((i: any) => i.coins));
+      // Heights follow the figures: the largest reaches the top line (192 of the 260 units), the others in proportion.
+      const heights = await page.getByTestId('chart-categories').locator('rect[data-series]').evaluateAll((rects) =>
+        rects.map((r) => [Number(r.getAttribute('height')), Number(r.getAttribute('data-value'))]));
+      const largest = Math.max(...heights.map(([, value]) => value!));
+      for (const [height, value] of heights) expect(height).toBeCloseTo((192 * value!) / largest, 1);
       const shop_bars = await bars(page, 'chart-shops');
       expect(shop_bars).toHaveLength(api.shops.items.length * 2);
       expect(shop_bars.filter(([series]) => series === 'takings')).toEqual(api.shops.items.map((i: any) => ['takings', i.shop.name, i.takings]));

@@ -81,6 +81,12 @@ const downloads: Array<{ path: string; decimals: string[] }> = [
     path: `/api/v1/currencies/${CODE}/exports/shops.csv`,
     decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
   },
+  {
+    path: `/api/v1/currencies/${CODE}/exports/shops.csv?group=shop`,
+    decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
+  },
+  { path: `/api/v1/currencies/${CODE}/exports/liability.csv?months=3`, decimals: ['in_wallets', 'in_shops', 'expiring', 'circulating', 'euro_liability'] },
+  { path: `/api/v1/currencies/${CODE}/exports/circulation.csv`, decimals: ['in_programmes', 'in_wallets', 'in_shops', 'circulating', 'euro_liability'] },
   { path: `/api/v1/currencies/${CODE}/payouts.csv`, decimals: ['euro_amount'] },
 ];
 

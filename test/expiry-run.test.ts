@@ -388,6 +388,18 @@ describe('the liability report', () => {
       });
     });
     expect(held).toBe(10000n);
+
+    // The same months as CSV (the console's download), and in the Excel form with decimal commas.
+    const csv = await t.request('GET', '/api/v1/currencies/EXL/exports/liability.csv?months=12', { token: t.adminToken });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="liability-EXL-${now}.csv"`);
+    const lines = (csv.body as string).split('\r\n');
+    expect(lines[0]).toBe('month,in_wallets,in_shops,expiring,circulating,euro_liability');
+    expect(lines.slice(1, -1)).toEqual(reply.body.months.map((m: any) =>
+      [m.month, m.in_wallets, m.in_shops, m.expiring, m.circulating, m.euro_liability].join(',')));
+    expect(lines.at(-1)).toBe('');
+    const excel = await t.request('GET', '/api/v1/currencies/EXL/exports/liability.csv?months=1&format=excel', { token: t.adminToken });
+    expect((excel.body as string).split('\r\n')[1]).toBe([now.slice(0, 7), '123,50', '10,05', '1,25', '133,55', '13,36'].join(';'));
   });
 
   it('keeps the wallets as they are when coins never expire, and takes 1 to 60 months', async () => {
@@ -398,6 +410,7 @@ describe('the liability report', () => {
     expect((await t.request('GET', '/api/v1/currencies/EXM/reports/liability', { token: t.adminToken })).body.months).toHaveLength(12);
     for (const months of ['0', '61', 'x']) {
       expectProblem(await t.request('GET', `/api/v1/currencies/EXM/reports/liability?months=${months}`, { token: t.adminToken }), 422, 'validation_failed');
+      expectProblem(await t.request('GET', `/api/v1/currencies/EXM/exports/liability.csv?months=${months}`, { token: t.adminToken }), 422, 'validation_failed');
     }
   });
 });

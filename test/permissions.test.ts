@@ -140,6 +140,9 @@ GET    /currencies/{code}/exports/transfers.csv 401 403  403  403  403  401  403
 GET    /currencies/{code}/exports/balances.csv 401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/exports/volunteering.csv 401 403 403 403 403 401  403  ok   ok
 GET    /currencies/{code}/exports/shops.csv    401  403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/exports/liability.csv 401 403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/reports/circulation  401  403  403  403  403  401  403  ok   ok
+GET    /currencies/{code}/exports/circulation.csv 401 403 403  403  403  401  403  ok   ok
 `;
 
 type Outcome = 'ok' | '401' | '403' | '404';

@@ -17,7 +17,7 @@ import type { Volunteer } from './support/volunteer-fixtures.js';
 import { charge, redeem, refund, shopWithTablet } from './support/shop-fixtures.js';
 import type { ShopOut, Tablet } from './support/shop-fixtures.js';
 import type { AppEnv } from '../src/http/context.js';
-import { parsePeriod, streamCsv } from '../src/http/routes/reports.js';
+import { monthEnds, parsePeriod, streamCsv } from '../src/http/routes/reports.js';
 
 const CODE = 'RPT';
 const OTHER = 'RPX';
@@ -336,7 +336,20 @@ function expectedShops(from: string, to: string) {
     redemptions_requested: money(m.requested), redemptions_approved: money(m.approved),
     redemptions_rejected: money(m.rejected), euros_paid_out: money(m.euros),
   });
-  return { items: new Map([...rows].map(([key, m]) => [key, present(m)])), totals: present(totals) };
+  return { items: new Map([...rows].map(([key, m]) => [key, present(m)])), totals: present(totals), rows, present };
+}
+
+/** The test's own shop sums, added up per shop (`part` 0 of the key) or per month (`part` 1). */
+function expectedShopsBy(from: string, to: string, part: 0 | 1) {
+  const { rows, totals, present } = expectedShops(from, to);
+  const sums = new Map<string, ShopMeasures>();
+  for (const [key, m] of rows) {
+    const group = key.split('|')[part] ?? '';
+    const sum = sums.get(group) ?? { payments: 0n, takings: 0n, refunds: 0n, requested: 0n, approved: 0n, rejected: 0n, euros: 0n };
+    for (const field of Object.keys(sum) as Array<keyof ShopMeasures>) sum[field] += m[field];
+    sums.set(group, sum);
+  }
+  return { items: new Map([...sums].map(([key, m]) => [key, present(m)])), totals };
 }
 
 /** Balance of every account the test touched, at the end of a local day. */
@@ -540,6 +553,53 @@ describe('supply at a date', () => {
   });
 });
 
+describe('circulation per month', () => {
+  const supplyOnly = (supply: ReturnType<typeof expectedSupply>) => ({
+    in_programmes: supply.in_programmes, in_wallets: supply.in_wallets, in_shops: supply.in_shops,
+    circulating: supply.circulating, euro_liability: supply.euro_liability,
+  });
+
+  it('January–March 2024: each month\'s end equals the sums of the test\'s own transfers before it', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-01-01&to=2024-03-31`);
+    expect(body).toEqual({
+      currency: CODE, from: '2024-01-01', to: '2024-03-31',
+      months: [['2024-01', '2024-01-31'], ['2024-02', '2024-02-29'], ['2024-03', '2024-03-31']]
+        .map(([month, at]) => ({ month, at, ...supplyOnly(expectedSupply(at!)) })),
+    });
+    // It moved: the months are not all the same.
+    expect(new Set(body.months.map((m: any) => m.circulating)).size).toBeGreaterThan(1);
+  });
+
+  it('a period from the middle of a month to the middle of another counts its last month at its last day', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-02-07&to=2024-03-12`);
+    expect(body.months).toEqual([
+      { month: '2024-02', at: '2024-02-29', ...supplyOnly(expectedSupply('2024-02-29')) },
+      { month: '2024-03', at: '2024-03-12', ...supplyOnly(expectedSupply('2024-03-12')) },
+    ]);
+  });
+
+  it('this year runs up to this month, counted today, which equals GET /supply; later months are left out', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/circulation`);
+    const month = Number(today.slice(5, 7));
+    expect(body.months.map((m: any) => m.month)).toEqual(
+      Array.from({ length: month }, (_, i) => `${today.slice(0, 4)}-${String(i + 1).padStart(2, '0')}`));
+    const live = await getJson(`/api/v1/currencies/${CODE}/supply`);
+    expect(body.months.at(-1)).toEqual({
+      month: today.slice(0, 7), at: today, in_programmes: live.in_programmes, in_wallets: live.in_wallets, in_shops: live.in_shops,
+      circulating: live.circulating, euro_liability: live.euro_liability,
+    });
+    const next_year = `${Number(today.slice(0, 4)) + 1}`;
+    expect((await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=${next_year}-01-01`)).months).toEqual([]);
+  });
+
+  it('circulation.csv parses back to the JSON report', async () => {
+    const json = await getJson(`/api/v1/currencies/${CODE}/reports/circulation?from=2024-01-01&to=2024-03-31`);
+    const { reply, rows } = await getCsv(`/api/v1/currencies/${CODE}/exports/circulation.csv?from=2024-01-01&to=2024-03-31`);
+    expect(reply.headers.get('content-disposition')).toBe(`attachment; filename="circulation-${CODE}-2024-01-01-2024-03-31.csv"`);
+    expect(rows).toEqual(json.months);
+  });
+});
+
 describe('balances at a date', () => {
   it.each(['2024-01-12', '2024-01-31', '2024-02-10', '2024-02-11', '2024-03-01'])(
     'every account\'s balance at the end of %s is the running balance of the test\'s transfers', async (day) => {
@@ -707,6 +767,47 @@ describe('shops report', () => {
     // A coordinator's adjustment into a shop account is no taking (payments come only from wallets' own paths).
     expect(row(accounts.stall, '2024-02')?.payments ?? 0).toBe(0);
     expect(row(accounts.stall, '2024-02')?.takings ?? '0.00').toBe('0.00');
+  });
+
+  it.each([['2024-01-01', '2024-03-31'], ['2024-02-07', '2024-03-12']])(
+    '%s … %s per shop (group=shop) and per month (group=month): the test\'s own sums added up, the same totals', async (from, to) => {
+      const per_shop = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=${from}&to=${to}&group=shop`);
+      const expected_shop = expectedShopsBy(from, to, 0);
+      expect(per_shop.group).toBe('shop');
+      expect(per_shop.items.every((i: any) => i.month === undefined && typeof i.shop.name === 'string')).toBe(true);
+      expect(new Map(per_shop.items.map(({ shop, ...m }: any) => [shop.account, m]))).toEqual(expected_shop.items);
+      expect(per_shop.totals).toEqual(expected_shop.totals);
+
+      const per_month = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=${from}&to=${to}&group=month`);
+      const expected_month = expectedShopsBy(from, to, 1);
+      expect(per_month.group).toBe('month');
+      expect(per_month.items.every((i: any) => i.shop === undefined)).toBe(true);
+      expect(per_month.items.map((i: any) => i.month)).toEqual([...expected_month.items.keys()].sort());
+      expect(new Map(per_month.items.map(({ month, ...m }: any) => [month, m]))).toEqual(expected_month.items);
+      expect(per_month.totals).toEqual(expected_month.totals);
+    });
+
+  it('per shop: S1 over January–March took 20.00, refunded 2.00, and was paid 1.50 € for its cash-out', async () => {
+    const body = await getJson(`/api/v1/currencies/${CODE}/reports/shops?from=2024-01-01&to=2024-03-31&group=shop`);
+    expect(body.items.find((i: any) => i.shop.account === accounts.s1.shop.account)).toMatchObject({
+      shop: { account: accounts.s1.shop.account, name: 'Bakkerij Zon' },
+      takings: '20.00', refunds: '2.00', net: '18.00', redemptions_approved: '15.00', euros_paid_out: '1.50',
+    });
+  });
+
+  it.each(['shop', 'month'])('shops.csv?group=%s has only that key\'s columns and parses back to the JSON report', async (group) => {
+    const query = `from=2024-01-01&to=2024-03-31&group=${group}`;
+    const json = await getJson(`/api/v1/currencies/${CODE}/reports/shops?${query}`);
+    const { reply, rows } = await getCsv(`/api/v1/currencies/${CODE}/exports/shops.csv?${query}`);
+    expect(reply.headers.get('content-disposition')).toBe(`attachment; filename="shops-${CODE}-${group}-2024-01-01-2024-03-31.csv"`);
+    const measures = (m: any) => ({
+      payments: String(m.payments), takings: m.takings, refunds: m.refunds, net: m.net, redemptions_requested: m.redemptions_requested,
+      redemptions_approved: m.redemptions_approved, redemptions_rejected: m.redemptions_rejected, euros_paid_out: m.euros_paid_out,
+    });
+    const keys = (i: any) => (group === 'shop' ? { shop_account_id: i.shop.account, shop_name: i.shop.name } : { month: i.month });
+    const total = group === 'shop' ? { shop_account_id: 'total', shop_name: '' } : { month: 'total' };
+    expect(rows).toEqual([...json.items.map((i: any) => ({ ...keys(i), ...measures(i) })), { ...total, ...measures(json.totals) }]);
+    expect(json.items.length).toBeGreaterThan(1);
   });
 
   it('shops.csv parses back to the JSON report, with a last row "total"', async () => {
@@ -893,6 +994,16 @@ describe('streaming', () => {
 // Bad input and access -----------------------------------------------------------------------
 
 describe('periods', () => {
+  it('count each month of a period at its last day, the period\'s or today, and leave out months not begun', () => {
+    expect(monthEnds({ from: '2024-11-15', to: '2025-02-10' }, '2025-01-20')).toEqual([
+      { month: '2024-11', day: '2024-11-30' }, { month: '2024-12', day: '2024-12-31' }, { month: '2025-01', day: '2025-01-20' },
+    ]);
+    expect(monthEnds({ from: '2024-02-01', to: '2024-02-10' }, '2026-01-01')).toEqual([{ month: '2024-02', day: '2024-02-10' }]);
+    expect(monthEnds({ from: '2023-02-01', to: '2023-02-28' }, '2023-03-01')).toEqual([{ month: '2023-02', day: '2023-02-28' }]);
+    expect(monthEnds({ from: '2026-02-01', to: '2026-12-31' }, '2026-01-31')).toEqual([]);
+    expect(monthEnds({ from: '2014-01-01', to: '2023-12-31' }, '2026-01-01')).toHaveLength(120);
+  });
+
   it('default to the current year; a lone from or to takes the rest of its year; exactly ten years pass', () => {
     expect(parsePeriod({}, '2026-11-26')).toEqual({ from: '2026-01-01', to: '2026-12-31' });
     expect(parsePeriod({ from: '2025-03-04' }, '2026-11-26')).toEqual({ from: '2025-03-04', to: '2025-12-31' });
@@ -905,6 +1016,7 @@ describe('periods', () => {
   const period_paths = [
     `/currencies/${CODE}/reports/volunteering`, `/currencies/${CODE}/reports/shops`,
     `/currencies/${CODE}/exports/transfers.csv`, `/currencies/${CODE}/exports/volunteering.csv`, `/currencies/${CODE}/exports/shops.csv`,
+    `/currencies/${CODE}/reports/circulation`, `/currencies/${CODE}/exports/circulation.csv`,
   ];
   const bad_periods = [
     ['from after to', 'from=2024-03-01&to=2024-02-01', 'to'],
@@ -929,6 +1041,7 @@ describe('periods', () => {
   it.each([
     ['reports/supply', 'at=2024-02-30'], ['reports/balances', 'at=24-01-01'], ['exports/balances.csv', 'at=2024-01-01x'],
     ['reports/volunteering', 'group=week'], ['exports/volunteering.csv', 'group='],
+    ['reports/shops', 'group=week'], ['exports/shops.csv', 'group=SHOP'],
   ])('%s?%s is 422', async (path, query) => {
     const before = await rowCounts(t);
     expectProblem(await t.request('GET', `/api/v1/currencies/${CODE}/${path}?${query}`, { token: coordinator.token }), 422, 'validation_failed');
@@ -940,6 +1053,7 @@ describe('access', () => {
   const all_paths = [
     'reports/supply', 'reports/volunteering', 'reports/shops', 'reports/balances',
     'exports/transfers.csv', 'exports/balances.csv', 'exports/volunteering.csv', 'exports/shops.csv',
+    'reports/liability', 'exports/liability.csv', 'reports/circulation', 'exports/circulation.csv',
   ];
 
   it.each(all_paths)('%s: another currency\'s coordinator is 403 and sees no numbers', async (path) => {

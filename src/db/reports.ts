@@ -160,6 +160,48 @@ export async function supplyAt(sql: Queryable, currency: Currency, before: Date)
   return row;
 }
 
+export interface CirculationRow {
+  /** The local day (YYYY-MM-DD) at whose end the coins were counted. */
+  day: string;
+  in_programmes: bigint;
+  in_wallets: bigint;
+  in_shops: bigint;
+}
+
+/**
+ * Where the coins were at the end of each local day of `days` (YYYY-MM-DD, ascending), in one
+ * statement and one pass over the entries: each entry before the last day's end is put in the
+ * bucket of the first day it counts for (width_bucket over the days' ends), the buckets are
+ * added up per kind of account, and a running sum over the days gives each day's holdings (a
+ * balance is the sum of its entries, as verify checks). Reading each account's latest entry per
+ * day instead would walk back over every later entry, day after day.
+ */
+export async function circulationAt(sql: Queryable, currency: Currency, days: string[]): Promise<CirculationRow[]> {
+  const c = currency.id;
+  return sql<CirculationRow[]>`
+    WITH d AS (
+      SELECT u.ord, u.day, ((u.day + 1)::timestamp AT TIME ZONE 'Europe/Brussels') AS before
+      FROM unnest(${days}::date[]) WITH ORDINALITY AS u(day, ord)
+    ),
+    bounds AS (SELECT array_agg(d.before ORDER BY d.ord) AS befores, max(d.before) AS last FROM d),
+    moved AS (
+      SELECT width_bucket(e.created_at, b.befores) + 1 AS ord, a.kind, sum(e.amount) AS amount
+      FROM bounds b
+      JOIN entries e ON e.currency_id = ${c} AND e.created_at < b.last
+      JOIN accounts a ON a.currency_id = e.currency_id AND a.id = e.account_id
+      WHERE a.kind IN ('programme', 'wallet', 'shop')
+      GROUP BY 1, 2
+    )
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'programme'), 0)) OVER (ORDER BY d.ord)::bigint AS in_programmes,
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'wallet'), 0)) OVER (ORDER BY d.ord)::bigint AS in_wallets,
+           sum(coalesce(sum(m.amount) FILTER (WHERE m.kind = 'shop'), 0)) OVER (ORDER BY d.ord)::bigint AS in_shops
+    FROM d
+    LEFT JOIN moved m ON m.ord = d.ord
+    GROUP BY d.ord, d.day
+    ORDER BY d.ord`;
+}
+
 // Volunteering ------------------------------------------------------------------------------
 
 export type VolunteeringGroup = 'activity' | 'category' | 'month';
@@ -249,8 +291,10 @@ export async function volunteeringReport(
 export interface ShopMonthRow {
   /** False for the totals row. */
   is_group: boolean;
+  /** Null in the totals row, and when grouped per month. */
   shop_account_id: string | null;
   shop_name: string | null;
+  /** Null in the totals row, and when grouped per shop. */
   month: string | null;
   /** Payments to the shop (net of reversed payments). */
   payments: number;
@@ -263,15 +307,24 @@ export interface ShopMonthRow {
   euros_paid_out: string;
 }
 
+/** How the shops report groups its rows: per shop and month (the default), per shop, or per month. */
+export type ShopsGroup = 'shop_month' | 'shop' | 'month';
+
 /**
- * Per shop account and local month: payments received (takings) and refunds given, each net of
- * reversals; cash-out requests by the month they were made, approvals and rejections by the
- * month they were decided (coins), and the euros of the payouts created by the approvals.
- * The totals row comes last.
+ * Per shop account and local month (or per shop, or per month: `group`): payments received
+ * (takings) and refunds given, each net of reversals; cash-out requests by the month they were
+ * made, approvals and rejections by the month they were decided (coins), and the euros of the
+ * payouts created by the approvals. The totals row comes last. Grouped per shop, `month` is null;
+ * per month, the shop is.
  */
-export async function shopsReport(sql: Queryable, currency: Currency, bounds: Bounds): Promise<ShopMonthRow[]> {
+export async function shopsReport(
+  sql: Queryable, currency: Currency, bounds: Bounds, group: ShopsGroup = 'shop_month',
+): Promise<ShopMonthRow[]> {
   const c = currency.id;
   const { lo, hi } = bounds;
+  const shop = group === 'month' ? sql`NULL::uuid` : sql`f.shop`;
+  const month = group === 'shop' ? sql`NULL::text` : sql`f.month`;
+  const set = group === 'shop' ? sql`(f.shop)` : group === 'month' ? sql`(f.month)` : sql`(f.shop, f.month)`;
   return sql<ShopMonthRow[]>`
     WITH RECURSIVE ${movesCtes(sql, c, bounds, ['payment', 'refund'])},
     flows AS (
@@ -298,7 +351,7 @@ export async function shopsReport(sql: Queryable, currency: Currency, bounds: Bo
       WHERE p.currency_id = ${c} AND p.created_at >= ${lo} AND p.created_at < ${hi}
     ),
     g AS (
-      SELECT GROUPING(f.shop, f.month) = 0 AS is_group, f.shop, f.month,
+      SELECT GROUPING(${group === 'month' ? sql`f.month` : sql`f.shop`}) = 0 AS is_group, ${shop} AS shop, ${month} AS month,
              sum(f.payments)::int AS payments,
              sum(f.takings)::bigint AS takings,
              sum(f.refunds)::bigint AS refunds,
@@ -308,7 +361,7 @@ export async function shopsReport(sql: Queryable, currency: Currency, bounds: Bo
              sum(f.euros)::numeric(18, 2)::text AS euros_paid_out
       FROM flows f
       JOIN accounts a ON a.currency_id = ${c} AND a.id = f.shop AND a.kind = 'shop'
-      GROUP BY GROUPING SETS ((f.shop, f.month), ())
+      GROUP BY GROUPING SETS (${set}, ())
     )
     SELECT g.is_group, g.shop AS shop_account_id, coalesce(s.name, a.name) AS shop_name, g.month,
            coalesce(g.payments, 0) AS payments, coalesce(g.takings, 0::bigint) AS takings,

@@ -393,6 +393,9 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'GET /currencies/{code}/exports/balances.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/balances.csv` }),
   'GET /currencies/{code}/exports/volunteering.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/volunteering.csv` }),
   'GET /currencies/{code}/exports/shops.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/shops.csv` }),
+  'GET /currencies/{code}/exports/liability.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/liability.csv?months=2` }),
+  'GET /currencies/{code}/reports/circulation': (w) => ({ path: `/currencies/${w.currency.code}/reports/circulation` }),
+  'GET /currencies/{code}/exports/circulation.csv': (w) => ({ path: `/currencies/${w.currency.code}/exports/circulation.csv` }),
 };
 
 // Database fingerprint ----------------------------------------------------------------------

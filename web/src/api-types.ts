@@ -326,16 +326,28 @@ export interface paths {
     /** Where the coins were at the end of a day: issued, redeemed, held by programmes, wallets and shops, and the euro liability */
     get: operations["getCurrenciesByCodeReportsSupply"];
   };
+  "/currencies/{code}/reports/circulation": {
+    /** Per month of a period: the coins held by programmes, wallets and shops at its end, those in circulation and their euro value */
+    get: operations["getCurrenciesByCodeReportsCirculation"];
+  };
+  "/currencies/{code}/exports/circulation.csv": {
+    /** The circulation per month of a period as CSV, as the circulation report */
+    get: operations["getCurrenciesByCodeExportsCirculationCsv"];
+  };
   "/currencies/{code}/reports/liability": {
     /** The city's bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability */
     get: operations["getCurrenciesByCodeReportsLiability"];
+  };
+  "/currencies/{code}/exports/liability.csv": {
+    /** The city's bill ahead as CSV: one row per month ahead, this month first, as the liability report */
+    get: operations["getCurrenciesByCodeExportsLiabilityCsv"];
   };
   "/currencies/{code}/reports/volunteering": {
     /** Hours, coins, rewards and volunteers per activity, category or month of a period (aggregates only: no names) */
     get: operations["getCurrenciesByCodeReportsVolunteering"];
   };
   "/currencies/{code}/reports/shops": {
-    /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
+    /** Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
     get: operations["getCurrenciesByCodeReportsShops"];
   };
   "/currencies/{code}/reports/balances": {
@@ -355,7 +367,7 @@ export interface paths {
     get: operations["getCurrenciesByCodeExportsVolunteeringCsv"];
   };
   "/currencies/{code}/exports/shops.csv": {
-    /** The shops report as CSV, one row per shop and month, with a last row "total" */
+    /** The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total" */
     get: operations["getCurrenciesByCodeExportsShopsCsv"];
   };
   "/public/currencies/{code}/impact": {
@@ -915,6 +927,49 @@ export interface components {
       /** @example 123.40 */
       euro_liability: string;
     };
+    CirculationReport: {
+      /** @example TOR */
+      currency: string;
+      from: string;
+      to: string;
+      months: {
+          /**
+           * @description YYYY-MM, a local month
+           * @example 2026-03
+           */
+          month: string;
+          /**
+           * @description The day at whose end the coins were counted: the month's last day, the period's, or today
+           * @example 2026-03-31
+           */
+          at: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          in_programmes: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          in_wallets: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          in_shops: string;
+          /**
+           * @description in_wallets + in_shops
+           * @example 12.50
+           */
+          circulating: string;
+          /**
+           * @description circulating × euro_per_unit, rounded to the cent (half to even)
+           * @example 123.40
+           */
+          euro_liability: string;
+        }[];
+    };
     LiabilityReport: {
       /** @example TOR */
       currency: string;
@@ -1030,6 +1085,8 @@ export interface components {
       currency: string;
       from: string;
       to: string;
+      /** @enum {string} */
+      group: "shop_month" | "shop" | "month";
       items: {
           payments: number;
           /**
@@ -1064,12 +1121,14 @@ export interface components {
           redemptions_rejected: string;
           /** @example 123.40 */
           euros_paid_out: string;
-          shop: {
+          /** @description The shop (group `shop_month` and `shop`) */
+          shop?: {
             /** Format: uuid */
             account: string;
             name: string;
           };
-          month: string;
+          /** @description YYYY-MM, a local month (group `shop_month` and `month`) */
+          month?: string;
         }[];
       totals: {
         payments: number;
@@ -5756,6 +5815,106 @@ export interface operations {
       };
     };
   };
+  /** Per month of a period: the coins held by programmes, wallets and shops at its end, those in circulation and their euro value */
+  getCurrenciesByCodeReportsCirculation: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description Month by month, up to this month */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CirculationReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The circulation per month of a period as CSV, as the circulation report */
+  getCurrenciesByCodeExportsCirculationCsv: {
+    parameters: {
+      query?: {
+        /** @description First day, inclusive (default: 1 January of the year of `to`, or of this year) */
+        from?: string;
+        /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
+        to?: string;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** The city's bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability */
   getCurrenciesByCodeReportsLiability: {
     parameters: {
@@ -5772,6 +5931,55 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["LiabilityReport"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The city's bill ahead as CSV: one row per month ahead, this month first, as the liability report */
+  getCurrenciesByCodeExportsLiabilityCsv: {
+    parameters: {
+      query?: {
+        /** @description Months ahead, this one first (1–60, default 12) */
+        months?: number;
+        /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
+        format?: "csv" | "excel";
+      };
+      path: {
+        code: string;
+      };
+    };
+    responses: {
+      /** @description CSV, streamed: RFC 4180 (`format=csv`, the default), or for Excel in Belgian conventions (`format=excel`: `;` separator, decimal comma in the amount, euro and hour columns, UTF-8 byte order mark); CRLF in both */
+      200: {
+        content: {
+          "text/csv": string;
         };
       };
       /** @description Problem */
@@ -5853,7 +6061,7 @@ export interface operations {
       };
     };
   };
-  /** Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
+  /** Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out */
   getCurrenciesByCodeReportsShops: {
     parameters: {
       query?: {
@@ -5861,6 +6069,8 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description One row per shop and month (default), per shop (the whole period), or per month (all shops together) */
+        group?: "shop_month" | "shop" | "month";
       };
       path: {
         code: string;
@@ -6101,7 +6311,7 @@ export interface operations {
       };
     };
   };
-  /** The shops report as CSV, one row per shop and month, with a last row "total" */
+  /** The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total" */
   getCurrenciesByCodeExportsShopsCsv: {
     parameters: {
       query?: {
@@ -6109,6 +6319,8 @@ export interface operations {
         from?: string;
         /** @description Last day, inclusive (default: 31 December of the year of `from`, or of this year) */
         to?: string;
+        /** @description One row per shop and month (default), per shop (the whole period), or per month (all shops together) */
+        group?: "shop_month" | "shop" | "month";
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
       };

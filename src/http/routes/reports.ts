@@ -13,9 +13,10 @@ import type { CsvFormat, CsvLayout, CsvValues } from '../../ledger/csv.js';
 import { account_kinds, account_statuses } from '../../ledger/model.js';
 import type { Currency } from '../../ledger/model.js';
 import {
-  balancesQuery, endOfDay, inBatches, periodBounds, report_time_zone, shopsReport, supplyAt, transfersQuery, volunteeringReport,
+  balancesQuery, circulationAt, endOfDay, inBatches, periodBounds, report_time_zone, shopsReport, supplyAt, transfersQuery,
+  volunteeringReport,
 } from '../../db/reports.js';
-import type { BalanceRow, ShopMonthRow, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
+import type { BalanceRow, ShopMonthRow, ShopsGroup, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
 
 /**
  * Reports of a currency for its coordinators (JSON), and the same as CSV, streamed: rows are
@@ -80,6 +81,25 @@ export function parsePeriod(query: { from?: string | undefined; to?: string | un
     throw new ValidationError([{ path: 'to', message: `a period may span at most ${report_years_max} years` }]);
   }
   return { from, to };
+}
+
+/**
+ * The day each month of the period is counted at: its last day, or the period's last day, or
+ * today, whichever comes first. Months that start after today are left out (nothing is known of
+ * them yet).
+ */
+export function monthEnds(period: Period, today = localToday()): Array<{ month: string; day: string }> {
+  const ends: Array<{ month: string; day: string }> = [];
+  const stop = period.to < today ? period.to : today;
+  let [year, month] = period.from.split('-').map(Number) as [number, number];
+  for (;;) {
+    const name = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
+    if (`${name}-01` > stop) break;
+    const last = `${name}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
+    ends.push({ month: name, day: last < stop ? last : stop });
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+  return ends;
 }
 
 function parseAt(at: string | undefined): string {
@@ -173,6 +193,61 @@ reportRoutes.openapi(createRoute({
   }, 200);
 });
 
+// Circulation per month ----------------------------------------------------------------------
+
+const CirculationMonth = z.object({
+  month: z.string().openapi({ description: 'YYYY-MM, a local month', example: '2026-03' }),
+  at: z.string().openapi({ description: 'The day at whose end the coins were counted: the month\'s last day, the period\'s, or today', example: '2026-03-31' }),
+  in_programmes: Amount, in_wallets: Amount, in_shops: Amount,
+  circulating: Amount.openapi({ description: 'in_wallets + in_shops' }),
+  euro_liability: EuroAmount.openapi({ description: 'circulating × euro_per_unit, rounded to the cent (half to even)' }),
+});
+
+const CirculationOut = z.object({
+  currency: CurrencyCode, from: z.string(), to: z.string(), months: z.array(CirculationMonth),
+}).openapi('CirculationReport');
+
+/** Where the coins were at the end of each month of a period (see monthEnds). */
+async function circulation(c: AppContext, code: string, query: z.infer<typeof PeriodQuery>) {
+  const { currency } = await currencyForStaff(c, code);
+  const period = parsePeriod(query);
+  const ends = monthEnds(period);
+  const rows = await circulationAt(c.get('deps').sql, currency, ends.map((e) => e.day));
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  return {
+    currency: currency.code, from: period.from, to: period.to,
+    months: ends.map((end, i) => {
+      const row = rows[i];
+      if (row === undefined || row.day !== end.day) throw new Error('circulationAt answers each day, in order');
+      const circulating = row.in_wallets + row.in_shops;
+      return {
+        month: end.month, at: end.day, in_programmes: f(row.in_programmes), in_wallets: f(row.in_wallets), in_shops: f(row.in_shops),
+        circulating: f(circulating), euro_liability: euroValue(circulating, currency.scale, currency.euro_per_unit),
+      };
+    }),
+  };
+}
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/reports/circulation', tags: ['reports'],
+  summary: 'Per month of a period: the coins held by programmes, wallets and shops at its end, those in circulation and their euro value',
+  request: { params: CodeParam, query: PeriodQuery },
+  responses: { 200: jsonResponse(CirculationOut, 'Month by month, up to this month'), ...problems(401, 403, 404, 422) },
+}), async (c) => c.json(await circulation(c, c.req.valid('param').code, c.req.valid('query')), 200));
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/exports/circulation.csv', tags: ['reports'],
+  summary: 'The circulation per month of a period as CSV, as the circulation report',
+  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
+  responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const query = c.req.valid('query');
+  const report = await circulation(c, c.req.valid('param').code, query);
+  const columns = ['in_programmes', 'in_wallets', 'in_shops', 'circulating', 'euro_liability'] as const;
+  return streamCsv(c, `circulation-${report.currency}-${report.from}-${report.to}`, { header: ['month', 'at', ...columns], decimals: [...columns] },
+    oneBatch(report.months.map((m) => [m.month, m.at, ...columns.map((column) => m[column])])), query.format) as never;
+});
+
 // The city's bill ahead ---------------------------------------------------------------------
 
 const LiabilityQuery = z.object({
@@ -197,19 +272,15 @@ const LiabilityOut = z.object({
   months: z.array(LiabilityMonth),
 }).openapi('LiabilityReport');
 
-reportRoutes.openapi(createRoute({
-  method: 'get', path: '/currencies/{code}/reports/liability', tags: ['reports'],
-  summary: 'The city\'s bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability',
-  request: { params: CodeParam, query: LiabilityQuery },
-  responses: { 200: jsonResponse(LiabilityOut, 'Month by month, this month first'), ...problems(401, 403, 404, 422) },
-}), async (c) => {
-  const { currency } = await currencyForStaff(c, c.req.valid('param').code);
-  const report = await liabilityAhead({ sql: c.get('deps').sql }, currency, c.req.valid('query').months);
+/** The liability report of the currency named `code`, formatted: the JSON report and its CSV. */
+async function liability(c: AppContext, code: string, months: number) {
+  const { currency } = await currencyForStaff(c, code);
+  const report = await liabilityAhead({ sql: c.get('deps').sql }, currency, months);
   const f = (minor: bigint) => formatAmount(minor, currency.scale);
   const euros = (minor: bigint) => euroValue(minor, currency.scale, currency.euro_per_unit);
   const { supply } = report;
   const circulating = supply.in_wallets + supply.in_shops;
-  return c.json({
+  return {
     currency: currency.code, today: report.today, validity_days: currency.validity_days,
     now: {
       in_programmes: f(supply.in_programmes), in_wallets: f(supply.in_wallets), in_shops: f(supply.in_shops),
@@ -219,7 +290,27 @@ reportRoutes.openapi(createRoute({
       month: m.month, in_wallets: f(m.in_wallets), in_shops: f(supply.in_shops), expiring: f(m.expiring),
       circulating: f(m.in_wallets + supply.in_shops), euro_liability: euros(m.in_wallets + supply.in_shops),
     })),
-  }, 200);
+  };
+}
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/reports/liability', tags: ['reports'],
+  summary: 'The city\'s bill ahead: per month, the coins in wallets and shops, the coins expected to expire, and the euro liability',
+  request: { params: CodeParam, query: LiabilityQuery },
+  responses: { 200: jsonResponse(LiabilityOut, 'Month by month, this month first'), ...problems(401, 403, 404, 422) },
+}), async (c) => c.json(await liability(c, c.req.valid('param').code, c.req.valid('query').months), 200));
+
+reportRoutes.openapi(createRoute({
+  method: 'get', path: '/currencies/{code}/exports/liability.csv', tags: ['reports'],
+  summary: 'The city\'s bill ahead as CSV: one row per month ahead, this month first, as the liability report',
+  request: { params: CodeParam, query: LiabilityQuery.extend(CsvFormatQuery.shape) },
+  responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const query = c.req.valid('query');
+  const report = await liability(c, c.req.valid('param').code, query.months);
+  const columns = ['in_wallets', 'in_shops', 'expiring', 'circulating', 'euro_liability'] as const;
+  return streamCsv(c, `liability-${report.currency}-${report.today}`, { header: ['month', ...columns], decimals: [...columns] },
+    oneBatch(report.months.map((m) => [m.month, ...columns.map((column) => m[column])])), query.format) as never;
 });
 
 // Volunteering -------------------------------------------------------------------------------
@@ -293,9 +384,21 @@ const ShopMeasures = z.object({
   euros_paid_out: EuroAmount,
 });
 
+const shops_groups = ['shop_month', 'shop', 'month'] as const;
+
+const ShopsQuery = PeriodQuery.extend({
+  group: z.enum(shops_groups).default('shop_month').openapi({
+    description: 'One row per shop and month (default), per shop (the whole period), or per month (all shops together)',
+  }),
+});
+
 const ShopsOut = z.object({
-  currency: CurrencyCode, from: z.string(), to: z.string(),
-  items: z.array(ShopMeasures.extend({ shop: z.object({ account: Uuid, name: z.string() }), month: z.string() })),
+  currency: CurrencyCode, from: z.string(), to: z.string(), group: z.enum(shops_groups),
+  items: z.array(ShopMeasures.extend({
+    shop: z.object({ account: Uuid, name: z.string() }).optional()
+      .openapi({ description: 'The shop (group `shop_month` and `shop`)' }),
+    month: z.string().optional().openapi({ description: 'YYYY-MM, a local month (group `shop_month` and `month`)' }),
+  })),
   totals: ShopMeasures,
 }).openapi('ShopsReport');
 
@@ -308,28 +411,30 @@ function shopMeasures(row: ShopMonthRow, currency: Currency) {
   };
 }
 
-async function shops(c: AppContext, code: string, query: z.infer<typeof PeriodQuery>) {
+async function shops(c: AppContext, code: string, query: z.infer<typeof ShopsQuery>) {
   const { currency } = await currencyForStaff(c, code);
   const period = parsePeriod(query);
   const sql = c.get('deps').sql;
-  const rows = await shopsReport(sql, currency, await periodBounds(sql, period.from, period.to));
+  const group: ShopsGroup = query.group;
+  const rows = await shopsReport(sql, currency, await periodBounds(sql, period.from, period.to), group);
   const totals = rows.find((r) => !r.is_group);
   if (totals === undefined) throw new Error('the shops report has a totals row');
-  return { currency, period, items: rows.filter((r) => r.is_group), totals };
+  return { currency, period, group, items: rows.filter((r) => r.is_group), totals };
 }
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/reports/shops', tags: ['reports'],
-  summary: 'Per shop and month: takings, refunds, net, cash-outs requested, approved and rejected, euros paid out',
-  request: { params: CodeParam, query: PeriodQuery },
+  summary: 'Per shop and month (or per shop, or per month): takings, refunds, net, cash-outs requested, approved and rejected, euros paid out',
+  request: { params: CodeParam, query: ShopsQuery },
   responses: { 200: jsonResponse(ShopsOut, 'Shops in the period'), ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const report = await shops(c, c.req.valid('param').code, c.req.valid('query'));
   const { currency } = report;
   return c.json({
-    currency: currency.code, from: report.period.from, to: report.period.to,
+    currency: currency.code, from: report.period.from, to: report.period.to, group: report.group,
     items: report.items.map((row) => ({
-      shop: { account: row.shop_account_id ?? '', name: row.shop_name ?? '' }, month: row.month ?? '',
+      ...(report.group === 'month' ? {} : { shop: { account: row.shop_account_id ?? '', name: row.shop_name ?? '' } }),
+      ...(report.group === 'shop' ? {} : { month: row.month ?? '' }),
       ...shopMeasures(row, currency),
     })),
     totals: shopMeasures(report.totals, currency),
@@ -436,26 +541,32 @@ reportRoutes.openapi(createRoute({
 
 reportRoutes.openapi(createRoute({
   method: 'get', path: '/currencies/{code}/exports/shops.csv', tags: ['reports'],
-  summary: 'The shops report as CSV, one row per shop and month, with a last row "total"',
-  request: { params: CodeParam, query: PeriodQuery.extend(CsvFormatQuery.shape) },
+  summary: 'The shops report as CSV, one row per shop and month (or per shop, or per month), with a last row "total"',
+  request: { params: CodeParam, query: ShopsQuery.extend(CsvFormatQuery.shape) },
   responses: { 200: CsvResponse, ...problems(401, 403, 404, 422) },
 }), async (c) => {
   const query = c.req.valid('query');
   const report = await shops(c, c.req.valid('param').code, query);
-  const { currency } = report;
+  const { currency, group } = report;
   const measures = (row: ShopMonthRow): CsvValues => {
     const m = shopMeasures(row, currency);
     return [String(m.payments), m.takings, m.refunds, m.net, m.redemptions_requested, m.redemptions_approved,
       m.redemptions_rejected, m.euros_paid_out];
   };
-  return streamCsv(c, `shops-${currency.code}-${report.period.from}-${report.period.to}`, {
+  const keys = [...(group === 'month' ? [] : ['shop_account_id', 'shop_name']), ...(group === 'shop' ? [] : ['month'])];
+  const keyValues = (row: ShopMonthRow): CsvValues => [
+    ...(group === 'month' ? [] : [row.shop_account_id, row.shop_name]), ...(group === 'shop' ? [] : [row.month]),
+  ];
+  // The default keeps the name it always had; the other groupings say theirs, as volunteering.csv does.
+  const name = `shops-${currency.code}${group === 'shop_month' ? '' : `-${group}`}-${report.period.from}-${report.period.to}`;
+  return streamCsv(c, name, {
     header: [
-      'shop_account_id', 'shop_name', 'month', 'payments', 'takings', 'refunds', 'net',
+      ...keys, 'payments', 'takings', 'refunds', 'net',
       'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out',
     ],
     decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
   }, oneBatch([
-    ...report.items.map((row) => [row.shop_account_id, row.shop_name, row.month, ...measures(row)]),
-    ['total', null, null, ...measures(report.totals)],
+    ...report.items.map((row) => [...keyValues(row), ...measures(row)]),
+    ['total', ...keys.slice(1).map(() => null), ...measures(report.totals)],
   ]), query.format) as never;
 });

@@ -18,6 +18,7 @@
  *   /console/cashouts                 cash-out requests to approve, payouts, bank files
  *   /console/ledger                   programmes, issuing, transfers, verify
  *   /console/accounts/:id             an account's statement, reversals
+ *   /console/reports                  reports of a period with charts, CSV downloads, the bill ahead (own chunk)
  *   /console/audit                    the audit log
  *   /console/admin                    currencies and staff users (admin)
  *   /console/password                 change my own password
@@ -25,7 +26,7 @@
  * Texts: the `console` section of i18n/nl.ts (then en.ts, fr.ts). API: `consoleApi`.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { Route, Router } from 'preact-iso';
+import { Route, Router, lazy } from 'preact-iso';
 import { tokens } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Loading } from '../ui/Layout.js';
@@ -44,6 +45,9 @@ import { AccountStatement, Ledger } from './Ledger.js';
 import { AuditLog } from './Audit.js';
 import { Admin } from './Admin.js';
 import { ChangePassword } from './Password.js';
+
+/** The reports page and its charts load only when opened. */
+const ReportsPage = lazy(() => import('./Reports.js'));
 
 function NotFound() {
   return (
@@ -93,6 +97,7 @@ function Console() {
       <Route path="/cashouts" component={Cashouts} />
       <Route path="/ledger" component={Ledger} />
       <Route path="/accounts/:id" component={AccountStatement} />
+      <Route path="/reports" component={ReportsPage} />
       <Route path="/audit" component={AuditLog} />
       <Route path="/admin" component={Admin} />
       <Route path="/password" component={ChangePassword} />

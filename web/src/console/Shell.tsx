@@ -16,6 +16,7 @@ const sections: Array<{ path: string; label: Key; icon: ConsoleIconName; testid:
   { path: '/console/shops', label: 'console.nav_shops', icon: 'shop', testid: 'nav-shops' },
   { path: '/console/cashouts', label: 'console.nav_cashouts', icon: 'bank', testid: 'nav-cashouts' },
   { path: '/console/ledger', label: 'console.nav_ledger', icon: 'book', testid: 'nav-ledger' },
+  { path: '/console/reports', label: 'console.nav_reports', icon: 'report', testid: 'nav-reports' },
   { path: '/console/audit', label: 'console.nav_audit', icon: 'list', testid: 'nav-audit' },
   { path: '/console/admin', label: 'console.nav_admin', icon: 'settings', testid: 'nav-admin', admin: true },
 ];

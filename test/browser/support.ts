@@ -32,8 +32,14 @@ export const results_dir = path.join(root, 'test-results', 'browser');
 /** The README's screenshots, refreshed from a run with UPDATE_DOCS_SCREENSHOTS=1. */
 const docs_screenshots = path.join(root, 'docs', 'screenshots');
 
-export type Lang = 'nl' | 'en';
-const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB' };
+export type Lang = 'nl' | 'en' | 'fr';
+const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB', fr: 'fr-BE' };
+
+/** The app's language of a page's `lang` attribute (an Intl tag such as "fr-BE"). */
+function langOf(tag: string): Lang {
+  const base = tag.slice(0, 2);
+  return base === 'en' || base === 'fr' ? base : 'nl';
+}
 
 /**
  * Fails (never skips) when something the browser tests need is missing, saying how to get it:
@@ -337,7 +343,7 @@ export interface CheckOptions {
  * screen is switched back to it afterwards).
  */
 export async function checkScreen(page: Page, world: World, name: string, options: CheckOptions = {}): Promise<void> {
-  const current = (await page.evaluate(() => document.documentElement.lang)).startsWith('en') ? 'en' : 'nl';
+  const current = langOf(await page.evaluate(() => document.documentElement.lang));
   const languages = options.languages ?? [current];
   for (const lang of languages) {
     if (lang !== current) await chooseLanguage(page, lang);

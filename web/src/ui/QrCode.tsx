@@ -5,7 +5,7 @@ import { t } from '../i18n/index.js';
  * A QR code of `text`, drawn in the browser as SVG. The `qrcode` library loads on first use,
  * so screens without a QR code do not pay for it.
  */
-export function QrCode({ text, size = 280, label, testid }: { text: string; size?: number; label?: string; testid?: string }) {
+export function QrCode({ text, size = 280, label, testid, class: extra }: { text: string; size?: number; label?: string; testid?: string; class?: string }) {
   const [svg, setSvg] = useState<string | undefined>(undefined);
   useEffect(() => {
     let live = true;
@@ -17,12 +17,12 @@ export function QrCode({ text, size = 280, label, testid }: { text: string; size
   }, [text]);
   return (
     <div
-      class="qr-code"
+      class={extra === undefined ? 'qr-code' : `qr-code ${extra}`}
       role="img"
       aria-label={label ?? t('common.qr_label', { text })}
       data-testid={testid}
       data-qr-text={text}
-      style={{ width: `${size}px`, maxWidth: '100%' }}
+      style={{ width: `${size}px` }}
       // The markup comes from the QR library, built from our own text: no user HTML.
       dangerouslySetInnerHTML={svg === undefined ? undefined : { __html: svg }}
     />

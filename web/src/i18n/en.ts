@@ -13,6 +13,7 @@ export const en: Dictionary = {
     retry: 'Try again',
     continue: 'Continue',
     loading: 'One moment…',
+    qr_unavailable: 'The QR code cannot be drawn now. Try again once you are online.',
     /** Hours (lib/hours.ts formatHours): the number, then the short unit. */
     hours_value: '{hours}\u00a0h',
     offline_banner: 'No connection. Paying and receiving coins work again once you are online.',
@@ -139,6 +140,8 @@ export const en: Dictionary = {
     my_card_hint: 'To be scanned in the shop',
     history: 'History',
     history_empty: 'Nothing yet. Scan the QR code at an activity to receive coins.',
+    history_as_of: 'Last updated: {time}',
+    history_unknown: 'Your history cannot be loaded now: there is no connection and it is not on this device yet. It appears as soon as you are back online.',
     correction: 'Correction: {reason}',
     corrected: 'Corrected',
     load_more: 'Show more',

@@ -13,6 +13,7 @@ export const fr: Dictionary = {
     retry: 'Réessayer',
     continue: 'Continuer',
     loading: 'Un instant…',
+    qr_unavailable: 'Le code QR ne peut pas être dessiné maintenant. Réessayez une fois en ligne.',
     /** Hours (lib/hours.ts formatHours): the number, then the short unit. */
     hours_value: '{hours}\u00a0h',
     offline_banner: 'Pas de connexion. Payer et recevoir des pièces refonctionnera dès que vous serez en ligne.',
@@ -139,6 +140,8 @@ export const fr: Dictionary = {
     my_card_hint: 'À faire scanner au magasin',
     history: 'Historique',
     history_empty: 'Rien encore. Scannez le code QR d’une activité pour recevoir des pièces.',
+    history_as_of: 'Dernière mise à jour : {time}',
+    history_unknown: 'Votre historique ne peut pas être chargé maintenant : pas de connexion, et il n’est pas encore sur cet appareil. Il apparaîtra dès que vous serez de nouveau en ligne.',
     correction: 'Correction : {reason}',
     corrected: 'Corrigé',
     load_more: 'Afficher plus',

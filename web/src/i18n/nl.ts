@@ -18,6 +18,7 @@ export const nl = {
     retry: 'Opnieuw proberen',
     continue: 'Verder',
     loading: 'Even geduld…',
+    qr_unavailable: 'De QR-code kan nu niet getekend worden. Probeer opnieuw zodra je online bent.',
     /** Hours (lib/hours.ts formatHours): the number, then the short unit. */
     hours_value: '{hours}\u00a0u',
     offline_banner: 'Geen verbinding. Betalen en munten ontvangen lukt pas weer als je online bent.',
@@ -144,6 +145,8 @@ export const nl = {
     my_card_hint: 'Laten scannen in de winkel',
     history: 'Geschiedenis',
     history_empty: 'Nog niets gebeurd. Scan de QR-code bij een activiteit om munten te ontvangen.',
+    history_as_of: 'Laatst bijgewerkt: {time}',
+    history_unknown: 'Je geschiedenis kan nu niet geladen worden: er is geen verbinding en ze staat nog niet op dit toestel. Ze verschijnt zodra je weer online bent.',
     correction: 'Correctie: {reason}',
     corrected: 'Gecorrigeerd',
     load_more: 'Meer tonen',

@@ -20,6 +20,7 @@ export type WalletEntry = ResponseOf<'/wallet/entries', 'get'>['items'][number];
 const info_key = 'wm.wallet';
 const last_key = 'wm.wallet.last';
 const frozen_key = 'wm.wallet.frozen';
+const history_key = 'wm.wallet.history';
 
 export const walletInfo = signal<WalletInfo | undefined>(readJson<WalletInfo>(local, info_key));
 
@@ -30,6 +31,31 @@ export const walletOpen = computed(() => tokens.value.wallet !== undefined && wa
 export const lastKnown = signal<{ balance: string; currency: string; at: string } | undefined>(
   readJson(local, last_key),
 );
+
+/** The first page of the history as last read from the server, shown (with its time) while it cannot be read. */
+export interface KnownHistory {
+  account: string;
+  currency: string;
+  items: WalletEntry[];
+  at: string;
+}
+
+const lastHistory = signal<KnownHistory | undefined>(readJson(local, history_key));
+
+/** The history last read for the wallet open on this phone (not another card's that was open before). */
+export const knownHistory = computed(() => {
+  const known = lastHistory.value;
+  return known !== undefined && known.account === walletInfo.value?.account ? known : undefined;
+});
+
+/** Keeps the first page of the history just read, for when the server cannot be reached. */
+export function rememberHistory(items: WalletEntry[]): void {
+  const info = walletInfo.value;
+  if (info === undefined) return;
+  const known: KnownHistory = { account: info.account, currency: info.currency, items, at: new Date().toISOString() };
+  local.setItem(history_key, JSON.stringify(known));
+  lastHistory.value = known;
+}
 
 /**
  * The account this phone knows is frozen: GET /wallet says so (status), and so does a payment or
@@ -84,9 +110,11 @@ export async function closeWallet(): Promise<void> {
   clearToken('wallet');
   local.removeItem(info_key);
   local.removeItem(last_key);
+  local.removeItem(history_key);
   setFrozen(undefined);
   walletInfo.value = undefined;
   lastKnown.value = undefined;
+  lastHistory.value = undefined;
 }
 
 /** The wallet's balance now (and remembered as the last known one). */

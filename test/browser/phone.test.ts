@@ -3,7 +3,7 @@
  * its main button (or, on My card, the QR code and the typed code) whole and on the screen
  * without scrolling — the card code and PIN screens, also with an error, the home, My card, change
  * PIN (also with its error), scan, a claim and a claim refused, a pay link, its success and the
- * same link once paid. Each screen is also checked for sideways scrolling and with axe-core.
+ * same link once paid, and a frozen wallet's home with coins that expire soon. Each screen is also checked for sideways scrolling and with axe-core.
  * Screenshots: test-results/browser/phone/.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -34,12 +34,12 @@ async function wholeAndVisible(page: Page, testid: string): Promise<{ testid: st
 
 /** The screen's main elements are whole and on screen (page not scrolled), and the screen passes checkScreen. */
 async function fits(page: Page, name: string, testids: string[]): Promise<void> {
+  await checkScreen(page, world, name);
   await page.evaluate(() => window.scrollTo(0, 0));
   for (const testid of testids) {
     const seen = await wholeAndVisible(page, testid);
     expect(seen, `${name}: ${JSON.stringify(seen)}`).toMatchObject({ inside: true, cut: false });
   }
-  await checkScreen(page, world, name);
 }
 
 async function newRequest(amount: string): Promise<string> {
@@ -138,4 +138,25 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
       });
     });
   }
+
+  it('a frozen wallet\'s home, with coins that expire soon, keeps Scan and My card on screen in the three languages', async () => {
+    // Both notices above the buttons at once: the wallet is frozen and its coins expire in 10 days.
+    const admin = await world.login(world.demo.admin);
+    const coordinator = await world.login(world.demo.coordinator);
+    const validity = await world.api('PATCH', `/currencies/${world.demo.currency.code}`, { token: admin, body: { validity_days: 10 } });
+    expect(validity.status, JSON.stringify(validity.body)).toBe(200);
+    for (const lang of ['nl', 'en', 'fr'] as const) {
+      const person = world.demo.volunteers.filter((v) => v.language === lang && v.balance !== undefined && v.balance !== '0')[1]!;
+      const frozen = await world.api('PATCH', `/accounts/${person.account}`, { token: coordinator, body: { status: 'frozen', reason: 'Kaart mogelijk gestolen' } });
+      expect(frozen.status, JSON.stringify(frozen.body)).toBe(200);
+      await withPage(browser, world, 'phone', lang, async (page) => {
+        await page.goto(person.card_url);
+        await page.getByTestId('open-card').waitFor();
+        await typePin(page, person.pin);
+        await page.getByTestId('wallet-frozen').waitFor();
+        await page.getByTestId('expiring').waitFor();
+        await fits(page, 'home-frozen-expiring', ['scan', 'my-card']);
+      });
+    }
+  });
 });

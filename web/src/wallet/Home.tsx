@@ -172,7 +172,6 @@ export function Home() {
           <p>{t('wallet.frozen_body')}</p>
         </Alert>
       )}
-      {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
       {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
         // Offline: the banner says so; a way to try again is enough here.
         ? <Button variant="secondary" icon="refresh" onClick={() => void load()} data-testid="retry">{t('common.retry')}</Button>
@@ -187,6 +186,8 @@ export function Home() {
           <small class="btn-hint">{t('wallet.my_card_hint')}</small>
         </LinkButton>
       </div>
+      {/* Below the buttons, so they stay on a small phone's screen with the frozen notice above them. */}
+      {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
       <History history={history} currency={wallet?.currency} />
       <LinkButton href="/wallet/pin" variant="secondary" icon="lock" data-testid="change-pin">{t('wallet.pin_change')}</LinkButton>
       <Button variant="ghost" icon="logout" onClick={() => void closeWallet().then(() => route('/wallet', true))} data-testid="logout">

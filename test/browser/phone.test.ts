@@ -3,7 +3,8 @@
  * its main button (or, on My card, the QR code and the typed code) whole and on the screen
  * without scrolling — the card code and PIN screens, also with an error, the home, My card, change
  * PIN (also with its error), scan, a claim and a claim refused, a pay link, its success and the
- * same link once paid, and a frozen wallet's home with coins that expire soon. Each screen is also checked for sideways scrolling and with axe-core.
+ * same link once paid, a pay link opened before the wallet (card and PIN saying a payment
+ * waits), a session the server ended, and a frozen wallet's home with coins that expire soon. Each screen is also checked for sideways scrolling and with axe-core.
  * Screenshots: test-results/browser/phone/.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -135,6 +136,31 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
         await page.goto(`/p/${id}`);
         await page.getByTestId('pay-status').waitFor();
         await fits(page, 'pay-paid', ['back-home']);
+      });
+    });
+  }
+
+  for (const lang of ['nl', 'en', 'fr'] as const) {
+    it(`${lang}: a pay link opened before the wallet, and a session the server ended, keep the card and PIN buttons on screen`, async () => {
+      const person = world.demo.volunteers.filter((v) => v.language === lang).at(-1)!;
+      const id = await newRequest('1');
+      await withPage(browser, world, 'phone', lang, async (page) => {
+        // The phone's camera opened a pay link: the card code first, then the PIN, each saying a payment waits.
+        await page.goto(`/p/${id}`);
+        await page.getByTestId('card-input').waitFor();
+        await fits(page, 'card-for-payment', ['card-submit']);
+        await page.getByTestId('card-input').fill(person.card);
+        await page.getByTestId('card-submit').click();
+        await page.getByTestId('open-card').waitFor();
+        await fits(page, 'pin-for-payment', ['pin-ok']);
+        await typePin(page, person.pin);
+        await page.getByTestId('pay-confirm').waitFor();
+
+        // The server ended the session (here: the token is gone): the PIN again, saying why.
+        await page.evaluate(() => localStorage.removeItem('wm.token.wallet'));
+        await page.goto('/wallet');
+        await page.getByTestId('session-ended').waitFor();
+        await fits(page, 'pin-session-ended', ['pin-ok']);
       });
     });
   }

@@ -165,7 +165,7 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
     });
   }
 
-  it('a frozen wallet\'s home, with coins that expire soon, keeps Scan and My card on screen in the three languages', async () => {
+  it('a frozen wallet\'s home, with coins that expire soon, keeps Scan and My card on screen, and its pay link the way home, in the three languages', async () => {
     // Both notices above the buttons at once: the wallet is frozen and its coins expire in 10 days.
     const admin = await world.login(world.demo.admin);
     const coordinator = await world.login(world.demo.coordinator);
@@ -182,6 +182,10 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
         await page.getByTestId('wallet-frozen').waitFor();
         await page.getByTestId('expiring').waitFor();
         await fits(page, 'home-frozen-expiring', ['scan', 'my-card']);
+        // A pay link says the wallet is frozen instead of offering to pay, the way home on screen.
+        await page.goto(`/p/${await newRequest('1')}`);
+        await page.getByTestId('pay-blocked').waitFor();
+        await fits(page, 'pay-frozen', ['back-home']);
       });
     }
   });

@@ -82,6 +82,7 @@ export default defineConfig({
   },
   server: {
     // `npm run dev:web` for UI work, with the service (:8080, or WIJKMUNT_API_URL) behind it.
-    proxy: { '/api': process.env.WIJKMUNT_API_URL ?? 'http://localhost:8080' },
+    // /livez too: the client asks it while offline (lib/online.ts).
+    proxy: Object.fromEntries(['/api', '/livez'].map((prefix) => [prefix, process.env.WIJKMUNT_API_URL ?? 'http://localhost:8080'])),
   },
 });

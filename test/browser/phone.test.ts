@@ -2,7 +2,7 @@
  * Issue #19 point 7, on a 360×640 phone in Dutch, English and French: every wallet screen keeps
  * its main button (or, on My card, the QR code and the typed code) whole and on the screen
  * without scrolling — the card code and PIN screens, also with an error, the home, My card, change
- * PIN (also with its error), scan, a claim and a claim refused, a pay link, its success and the
+ * PIN (also with its error), scan (also with a card's code typed in it), a claim and a claim refused, a pay link, its success and the
  * same link once paid, a pay link opened before the wallet (card and PIN saying a payment
  * waits), a session the server ended, and a frozen wallet's home with coins that expire soon. Each screen is also checked for sideways scrolling and with axe-core.
  * Screenshots: test-results/browser/phone/.
@@ -113,6 +113,11 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
         await settled.waitFor();
         const camera = await settled.getAttribute('data-camera') === 'on' ? 'camera-off' : 'camera-on';
         await fits(page, 'scan', [camera, 'scanner-manual-submit']);
+        // A card's code typed where a claim or payment code goes: said above the scanner.
+        await page.getByTestId('scanner-manual-input').fill(person.card_url);
+        await page.getByTestId('scanner-manual-submit').click();
+        await page.getByTestId('scan-problem').waitFor();
+        await fits(page, 'scan-problem', ['scanner-manual-submit']);
 
         // A claim, then the same claim again (refused, with its words above the button).
         const claim = world.demo.open_session.claim_url.replace(world.base, '');

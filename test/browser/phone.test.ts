@@ -1,11 +1,12 @@
 /**
  * Issue #19 point 7, on a 360×640 phone in Dutch, English and French: every wallet screen keeps
  * its main button (or, on My card, the QR code and the typed code) whole and on the screen
- * without scrolling — the card code and PIN screens, also with an error, the home, My card, change
- * PIN (also with its error), scan (also with a card's code typed in it), a claim and a claim refused, a pay link, its success and the
- * same link once paid, a pay link opened before the wallet (card and PIN saying a payment
- * waits), a session the server ended, and a frozen wallet's home with coins that expire soon. Each screen is also checked for sideways scrolling and with axe-core.
- * Screenshots: test-results/browser/phone/.
+ * without scrolling — the card code and PIN screens, also with an error; the home; My card;
+ * change PIN, also with its error; scan, also with a card's code typed in it; a claim and a
+ * claim refused; a pay link, its success and the same link once paid; a pay link opened before
+ * the wallet (card and PIN saying a payment waits); a session the server ended; a frozen
+ * wallet's home with coins that expire soon, and its pay link. Each screen is also checked for
+ * sideways scrolling and with axe-core. Screenshots: test-results/browser/phone/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';

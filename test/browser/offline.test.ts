@@ -3,7 +3,8 @@
  * before — still shows a QR code that a decoder reads as the card's link (drawn on the phone,
  * the renderer kept by the service worker); the home shows the history last read, with when
  * ("Laatst bijgewerkt …"), or says why it shows none; the "Geen verbinding" banner goes away by
- * itself once the server answers again, and with the browser's own offline flag too.
+ * itself once the server answers again, and with the browser's own offline flag too; what a
+ * phone keeps belongs to the wallet open on it, never to a card opened there before.
  * Screenshots: test-results/browser/offline/.
  */
 import jsQRModule from 'jsqr';
@@ -11,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DemoVolunteer } from '../../src/demo.js';
 import { decodePng } from './camera.js';
-import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, typePin, worldAndBrowser } from './support.js';
+import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 // jsqr is a CommonJS bundle: what a default import yields differs between type checker and run time.
@@ -115,6 +116,28 @@ describe('the wallet offline (#19 point 10)', () => {
       await page.getByTestId('history').waitFor();
       expect(await page.getByTestId('history-unknown').count()).toBe(0);
       expect(await page.getByTestId('history-as-of').count()).toBe(0);
+    });
+  });
+
+  it('a second card opened on the same phone never shows the first one\'s balance or history while offline', async () => {
+    const [first, second] = [volunteer(2), volunteer(3)];
+    await withPage(browser, world, 'phone', 'nl', async (page) => {
+      await page.goto(first.card_url);
+      await page.getByTestId('open-card').waitFor();
+      await typePin(page, first.pin);
+      await page.getByTestId('history').waitFor();
+      await page.getByTestId('balance').waitFor();
+
+      // The second card opens (the session answers), then its balance and history cannot be read.
+      await page.route('**/api/v1/wallet', (route) => route.abort('internetdisconnected'));
+      await page.route('**/api/v1/wallet/entries?*', (route) => route.abort('internetdisconnected'));
+      await page.goto(second.card_url);
+      await page.getByTestId('open-card').waitFor();
+      await typePin(page, second.pin);
+      await page.getByTestId('history-unknown').waitFor();
+      expect(await text(page, 'greeting')).toContain(second.name);
+      expect(await page.getByTestId('balance').count()).toBe(0);
+      expect(await page.getByTestId('entry').count()).toBe(0);
     });
   });
 });

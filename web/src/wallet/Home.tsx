@@ -156,7 +156,7 @@ export function Home() {
 
   return (
     <Screen title={t('wallet.title')} area={{ icon: 'wallet', label: name }} testid="wallet-home">
-      <p class="greeting">{t('wallet.hello', { name })}</p>
+      <p class="greeting" data-testid="greeting">{t('wallet.hello', { name })}</p>
       <section class="balance-card" aria-labelledby="balance-label" data-testid="balance-card">
         <p id="balance-label" class="balance-label">
           {wallet === undefined && shown !== undefined

@@ -27,10 +27,15 @@ export const walletInfo = signal<WalletInfo | undefined>(readJson<WalletInfo>(lo
 /** Open: a token and the wallet it belongs to. A refused token (401) closes it by itself. */
 export const walletOpen = computed(() => tokens.value.wallet !== undefined && walletInfo.value !== undefined);
 
-/** The last balance seen, shown (marked as such) while offline. */
-export const lastKnown = signal<{ balance: string; currency: string; at: string } | undefined>(
+const lastBalance = signal<{ account?: string; balance: string; currency: string; at: string } | undefined>(
   readJson(local, last_key),
 );
+
+/** The last balance seen of the wallet open on this phone (not another card's), shown (marked as such) while offline. */
+export const lastKnown = computed(() => {
+  const last = lastBalance.value;
+  return last !== undefined && last.account === walletInfo.value?.account ? last : undefined;
+});
 
 /** The first page of the history as last read from the server, shown (with its time) while it cannot be read. */
 export interface KnownHistory {
@@ -113,7 +118,7 @@ export async function closeWallet(): Promise<void> {
   local.removeItem(history_key);
   setFrozen(undefined);
   walletInfo.value = undefined;
-  lastKnown.value = undefined;
+  lastBalance.value = undefined;
   lastHistory.value = undefined;
 }
 
@@ -122,8 +127,8 @@ export async function fetchWallet(): Promise<WalletState> {
   const wallet = await walletApi.get('/wallet');
   if (wallet.status !== 'active') setFrozen(wallet.account);
   else if (frozenAccount.value === wallet.account) setFrozen(undefined);
-  const last = { balance: wallet.balance, currency: wallet.currency, at: new Date().toISOString() };
+  const last = { account: wallet.account, balance: wallet.balance, currency: wallet.currency, at: new Date().toISOString() };
   local.setItem(last_key, JSON.stringify(last));
-  lastKnown.value = last;
+  lastBalance.value = last;
   return wallet;
 }

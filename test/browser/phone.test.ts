@@ -2,7 +2,7 @@
  * Issue #19 point 7, on a 360×640 phone in Dutch, English and French: every wallet screen keeps
  * its main button (or, on My card, the QR code and the typed code) whole and on the screen
  * without scrolling — the card code and PIN screens, also with an error; the home; My card;
- * change PIN, also with its error; scan, also with a card's code typed in it; a claim and a
+ * change PIN, also with its error, and done; scan, also with a card's code typed in it; a claim and a
  * claim refused; a pay link, its success and the same link once paid; a pay link opened before
  * the wallet (card and PIN saying a payment waits); a session the server ended; a frozen
  * wallet's home with coins that expire soon, and its pay link. Each screen is also checked for
@@ -107,6 +107,17 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
         await typePin(page, '12');
         await page.getByTestId('pin-change-error').waitFor();
         await fits(page, 'change-pin-error', ['pin-ok']);
+        // Changed for good: the old PIN, the new one twice, then the way home.
+        const new_pin = person.pin === '4817' ? '5926' : '4817';
+        await typePin(page, person.pin);
+        await page.locator('[data-testid="pin-change-step"][data-step="new"]').waitFor();
+        await typePin(page, new_pin);
+        await page.locator('[data-testid="pin-change-step"][data-step="again"]').waitFor();
+        await fits(page, 'change-pin-again', ['pin-ok']);
+        await typePin(page, new_pin);
+        await page.getByTestId('pin-change-success').waitFor();
+        await fits(page, 'change-pin-done', ['pin-change-home']);
+        person.pin = new_pin;
 
         await page.goto('/wallet/scan');
         // The camera starts by itself; this phone has none, so it settles on "no camera" (or "denied").

@@ -20,7 +20,8 @@ interface AssetLike { type: 'asset'; fileName: string }
 
 /**
  * Emits the service worker (web/sw/sw.template.js) with the app shell to precache — the entry,
- * its static imports, their CSS and the language files — and checks the first-load budget.
+ * its static imports, their CSS, the language files and the QR renderer — and checks the
+ * first-load budget (which counts the entry and its static imports only).
  */
 function serviceWorkerAndBudget(): Plugin {
   return {
@@ -43,7 +44,9 @@ function serviceWorkerAndBudget(): Plugin {
         if (file.type === 'chunk' && file.isEntry) visit(file.fileName, true);
       }
       for (const file of Object.values(files)) {
-        if (file.type === 'chunk' && /[\\/]i18n[\\/][a-z]{2,3}\.ts$/.test(file.facadeModuleId ?? '')) visit(file.fileName, false);
+        const module = file.type === 'chunk' ? file.facadeModuleId ?? '' : '';
+        // The language files, and the QR renderer: My card shows its QR offline, opened online or not.
+        if (/[\\/]i18n[\\/][a-z]{2,3}\.ts$/.test(module) || /[\\/]lib[\\/]qr-render\.ts$/.test(module)) visit(file.fileName, false);
       }
       const precache = [...public_shell, ...[...shell].sort().map((name) => `/${name}`)];
       const version = createHash('sha256').update(precache.join('\n')).digest('hex').slice(0, 12);
@@ -79,6 +82,7 @@ export default defineConfig({
   },
   server: {
     // `npm run dev:web` for UI work, with the service (:8080, or WIJKMUNT_API_URL) behind it.
-    proxy: { '/api': process.env.WIJKMUNT_API_URL ?? 'http://localhost:8080' },
+    // /livez too: the client asks it while offline (lib/online.ts).
+    proxy: Object.fromEntries(['/api', '/livez'].map((prefix) => [prefix, process.env.WIJKMUNT_API_URL ?? 'http://localhost:8080'])),
   },
 });

@@ -32,8 +32,14 @@ export const results_dir = path.join(root, 'test-results', 'browser');
 /** The README's screenshots, refreshed from a run with UPDATE_DOCS_SCREENSHOTS=1. */
 const docs_screenshots = path.join(root, 'docs', 'screenshots');
 
-export type Lang = 'nl' | 'en';
-const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB' };
+export type Lang = 'nl' | 'en' | 'fr';
+const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB', fr: 'fr-BE' };
+
+/** The app's language of a page's `lang` attribute (an Intl tag such as "fr-BE"). */
+function langOf(tag: string): Lang {
+  const base = tag.slice(0, 2);
+  return base === 'en' || base === 'fr' ? base : 'nl';
+}
 
 /**
  * Fails (never skips) when something the browser tests need is missing, saying how to get it:
@@ -73,6 +79,9 @@ export interface World {
   login(who: { email: string; password: string }): Promise<string>;
   /** The service's output so far. */
   log(): string;
+  /** Stops the service (the database stays), as a server gone away; `serviceUp` starts it again on the same address. */
+  serviceDown(): Promise<void>;
+  serviceUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,13 +127,16 @@ export async function startWorld(name: string): Promise<World> {
     await setup.close();
   }
 
-  const service = await startService({
+  const service_env = {
     DATABASE_URL: database.url, DATA_DIR: tmp, JWT_SECRET: jwt_secret, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: base, METRICS_PORT: '0',
     SCRYPT_COST_LOG2: '10', LOG_LEVEL: 'warn', SEAL_INTERVAL_S: '0',
     // One test client address for every browser: the limits are out of the way.
     LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000', PIN_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000',
     PAIRING_FAILURES_PER_ADDRESS_PER_MINUTE_MAX: '1000',
-  });
+  };
+  let service = await startService(service_env);
+  /** Output of the service runs before the current one (serviceDown / serviceUp). */
+  let earlier_output = '';
 
   const api = async (method: string, p: string, options: { token?: string; body?: unknown; idempotent?: boolean } = {}): Promise<Reply> => {
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -143,10 +155,17 @@ export async function startWorld(name: string): Promise<World> {
       if (answer.status !== 200) throw new Error(`login of ${who.email} failed: ${JSON.stringify(answer.body)}`);
       return answer.body.token as string;
     },
-    log: service.output,
+    log: () => earlier_output + service.output(),
+    serviceDown: async () => {
+      await service.stop();
+    },
+    serviceUp: async () => {
+      earlier_output += service.output();
+      service = await startService(service_env);
+    },
     stop: async () => {
       await service.stop();
-      writeFileSync(path.join(shots, 'service.log'), service.output());
+      writeFileSync(path.join(shots, 'service.log'), earlier_output + service.output());
       await database.drop();
       rmSync(tmp, { recursive: true, force: true });
     },
@@ -211,8 +230,15 @@ export const viewports = {
 /** Problems a page had that no test step asked for: uncaught errors in the app. */
 const page_errors = new WeakMap<Page, string[]>();
 
-/** A context as a phone (360×640) or a tablet / desk (1280×800) in `lang`. */
-export async function newContext(browser: Browser, world: World, device: Device, lang: Lang, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> {
+/**
+ * A context as a phone (360×640) or a tablet / desk (1280×800) in `lang`. Service workers are
+ * blocked unless `service_workers` is 'allow' (the offline tests): a page the client's service
+ * worker controls would hide its requests from page.route.
+ */
+export async function newContext(
+  browser: Browser, world: World, device: Device, lang: Lang, storageState?: BrowserContextOptions['storageState'],
+  service_workers: 'allow' | 'block' = 'block',
+): Promise<BrowserContext> {
   const context = await browser.newContext({
     baseURL: world.base,
     viewport: viewports[device],
@@ -222,6 +248,7 @@ export async function newContext(browser: Browser, world: World, device: Device,
     timezoneId: 'Europe/Brussels',
     reducedMotion: 'reduce',
     acceptDownloads: true,
+    serviceWorkers: service_workers,
     ...(storageState === undefined ? {} : { storageState }),
   });
   context.setDefaultTimeout(20_000);
@@ -337,7 +364,7 @@ export interface CheckOptions {
  * screen is switched back to it afterwards).
  */
 export async function checkScreen(page: Page, world: World, name: string, options: CheckOptions = {}): Promise<void> {
-  const current = (await page.evaluate(() => document.documentElement.lang)).startsWith('en') ? 'en' : 'nl';
+  const current = langOf(await page.evaluate(() => document.documentElement.lang));
   const languages = options.languages ?? [current];
   for (const lang of languages) {
     if (lang !== current) await chooseLanguage(page, lang);

@@ -17,10 +17,11 @@ import { projectRoot } from '../../src/paths.js';
 const root = projectRoot();
 export const web_dist = path.join(root, 'web', 'dist');
 
-/** What the build reads: the client, its build config, and the server code it imports (src/ledger). */
+/** What the build reads: the client, its build config, the server code it imports (src/ledger), and how it is run (this file). */
 const sources = [
   path.join(root, 'web', 'src'), path.join(root, 'web', 'sw'), path.join(root, 'web', 'public'),
   path.join(root, 'web', 'index.html'), path.join(root, 'web', 'vite.config.ts'), path.join(root, 'src', 'ledger'),
+  path.join(root, 'test', 'support', 'web-build.ts'),
 ];
 
 function newestMtime(target: string): number {
@@ -72,7 +73,9 @@ async function withLock<T>(run: () => Promise<T>): Promise<T> {
 function viteBuild(): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+      // The build `npm run build:web` makes, not a development one (vitest sets NODE_ENV=test):
+      // with it the client registers its service worker, as it does in use.
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });

@@ -2,7 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { consoleApi } from '../api.js';
 import type { ResponseOf } from '../api.js';
-import { formatNumber, t } from '../i18n/index.js';
+import { t } from '../i18n/index.js';
+import { formatHours } from '../lib/hours.js';
 import type { Key } from '../i18n/index.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
@@ -88,7 +89,7 @@ function CurrencyDashboard({ cur }: { cur: Currency }) {
           {today === null && <p class="muted" data-testid="today-unavailable">{t('console.today_unavailable')}</p>}
           {today !== undefined && today !== null && (
             <dl class="stats">
-              <Stat label={t('console.today_rewards')} testid="today-rewards" hint={t('console.today_rewards_hint', { count: today.rewards.rewards, volunteers: today.rewards.volunteers, hours: formatNumber(today.rewards.hours) })}>
+              <Stat label={t('console.today_rewards')} testid="today-rewards" hint={t('console.today_rewards_hint', { count: today.rewards.rewards, volunteers: today.rewards.volunteers, hours: formatHours(today.rewards.hours) })}>
                 <Amount value={today.rewards.coins} currency={cur.code} />
               </Stat>
               <Stat label={t('console.today_payments')} testid="today-payments" hint={t('console.today_payments_hint', { count: today.shops.payments })}>

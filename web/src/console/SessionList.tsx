@@ -1,6 +1,7 @@
 import { useEffect } from 'preact/hooks';
 import { consoleApi } from '../api.js';
-import { formatAmount, formatDate, formatNumber, localizedName, t } from '../i18n/index.js';
+import { formatAmount, formatDate, localizedName, t } from '../i18n/index.js';
+import { formatHours } from '../lib/hours.js';
 import { usePagedList } from '../lib/paging.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
@@ -15,7 +16,7 @@ function SessionFacts({ session, code }: { session: SessionListItem; code: strin
   return (
     <span class="muted">
       {t('console.session_each', { amount: formatAmount(session.reward, code) })}
-      {session.hours !== null && <> · {t('console.session_hours_value', { hours: formatNumber(session.hours) })}</>}
+      {session.hours !== null && <> · <span data-testid="session-row-hours">{formatHours(session.hours)}</span></>}
       {' · '}
       <span data-testid="session-row-claims" data-count={session.claims_count}>
         {t('console.session_claims_of', { count: session.claims_count, max: session.max_claims })}

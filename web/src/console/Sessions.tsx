@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ApiError, consoleApi } from '../api.js';
-import { formatAmount, formatDate, formatNumber, localizedName, t } from '../i18n/index.js';
+import { formatAmount, formatDate, localizedName, t } from '../i18n/index.js';
+import { formatHours } from '../lib/hours.js';
 import { groupCardCode, mistypedCardCode, parseScanned } from '../lib/links.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert, problemText } from '../ui/problem.js';
@@ -171,7 +172,7 @@ export function SessionView() {
           <div class="stack">
             <dl class="facts" data-testid="session-facts">
               {activity !== undefined && <div><dt>{t('console.col_reward')}</dt><dd>{rewardText(activity, code)}</dd></div>}
-              {session.hours !== null && <div><dt>{t('console.session_hours')}</dt><dd>{formatNumber(session.hours)}</dd></div>}
+              {session.hours !== null && <div><dt>{t('console.session_hours')}</dt><dd data-testid="session-hours-value">{formatHours(session.hours)}</dd></div>}
               <div>
                 <dt>{t('console.session_claims')}</dt>
                 <dd data-testid="session-claims" data-count={session.claims_count}>{t('console.session_claims_of', { count: session.claims_count, max: session.max_claims })}</dd>

@@ -10,7 +10,7 @@ import { Icon } from '../ui/Icon.js';
 import { Loading, Screen } from '../ui/Layout.js';
 import { Alert } from '../ui/Alert.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { closeWallet, fetchWallet, lastKnown, walletFrozen, walletInfo } from './state.js';
+import { closeWallet, fetchWallet, knownHistory, lastKnown, rememberHistory, walletFrozen, walletInfo } from './state.js';
 import { EarningRoomNotice, JoinIn } from './Agenda.js';
 import type { WalletEntry, WalletState } from './state.js';
 
@@ -82,15 +82,69 @@ function ExpiringNotice({ wallet }: { wallet: WalletState }) {
   );
 }
 
+/**
+ * While the history cannot be read: the entries last read on this phone, with when that was,
+ * or — offline, with none kept — why there is nothing to show.
+ */
+function KnownHistory({ error }: { error: unknown }) {
+  const known = knownHistory.value;
+  if (known === undefined) {
+    if (!(error instanceof ApiError && error.status === 0)) return null;
+    return <p class="muted" data-testid="history-unknown">{t('wallet.history_unknown')}</p>;
+  }
+  return (
+    <>
+      <p class="muted" data-testid="history-as-of" data-at={known.at}>{t('wallet.history_as_of', { time: formatDate(known.at, 'datetime') })}</p>
+      {known.items.length === 0
+        ? <p class="muted" data-testid="history-empty">{t('wallet.history_empty')}</p>
+        : (
+          <ul class="entries" data-testid="history" data-known="true">
+            {known.items.map((entry) => <EntryRow key={entry.transfer_id} entry={entry} currency={known.currency} />)}
+          </ul>
+        )}
+    </>
+  );
+}
+
+/** The history, newest first, page by page; the last known one while it cannot be read. */
+function History({ history, currency }: { history: ReturnType<typeof usePagedList<WalletEntry>>; currency: string | undefined }) {
+  const { items: entries, error } = history;
+  return (
+    <section aria-labelledby="history-title">
+      <h2 id="history-title">
+        <Icon name="clock" />
+        <span>{t('wallet.history')}</span>
+      </h2>
+      {entries === undefined && error === undefined && <Loading />}
+      {entries === undefined && error !== undefined && <KnownHistory error={error} />}
+      {entries !== undefined && entries.length === 0 && <p class="muted" data-testid="history-empty">{t('wallet.history_empty')}</p>}
+      {entries !== undefined && entries.length > 0 && currency !== undefined && (
+        <ul class="entries" data-testid="history">
+          {entries.map((entry) => <EntryRow key={entry.transfer_id} entry={entry} currency={currency} />)}
+        </ul>
+      )}
+      {history.hasMore && (
+        <Button variant="secondary" icon="refresh" disabled={history.loadingMore} onClick={() => void history.more()} data-testid="load-more">
+          {t('wallet.load_more')}
+        </Button>
+      )}
+    </section>
+  );
+}
+
+/** A page of the history; the first one is kept on the phone for when the server cannot be reached. */
+async function readEntries(cursor: string | undefined) {
+  const page = await walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } });
+  if (cursor === undefined) rememberHistory(page.items);
+  return page;
+}
+
 /** The wallet's home: balance, Scan and My card, what to join (Meedoen), history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
-  const history = usePagedList(
-    (cursor) => walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } }),
-    async () => setWallet(await fetchWallet()),
-  );
-  const { items: entries, error, reload: load } = history;
+  const history = usePagedList(readEntries, async () => setWallet(await fetchWallet()));
+  const { error, reload: load } = history;
 
   useEffect(() => { void load(); }, []);
   // Back online: fetch again instead of showing an old balance.
@@ -103,7 +157,7 @@ export function Home() {
 
   return (
     <Screen title={t('wallet.title')} area={{ icon: 'wallet', label: name }} testid="wallet-home">
-      <p class="greeting">{t('wallet.hello', { name })}</p>
+      <p class="greeting" data-testid="greeting">{t('wallet.hello', { name })}</p>
       <section class="balance-card" aria-labelledby="balance-label" data-testid="balance-card">
         <p id="balance-label" class="balance-label">
           {wallet === undefined && shown !== undefined
@@ -119,8 +173,6 @@ export function Home() {
           <p>{t('wallet.frozen_body')}</p>
         </Alert>
       )}
-      {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
-      {wallet !== undefined && <EarningRoomNotice wallet={wallet} />}
       {error !== undefined && (error instanceof ApiError && error.status === 0 && !online.value
         // Offline: the banner says so; a way to try again is enough here.
         ? <Button variant="secondary" icon="refresh" onClick={() => void load()} data-testid="retry">{t('common.retry')}</Button>
@@ -135,25 +187,11 @@ export function Home() {
           <small class="btn-hint">{t('wallet.my_card_hint')}</small>
         </LinkButton>
       </div>
+      {/* Below the buttons, so they stay on a small phone's screen with the frozen notice above them. */}
+      {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
+      {wallet !== undefined && <EarningRoomNotice wallet={wallet} />}
       {(wallet?.currency ?? walletInfo.value?.currency) !== undefined && <JoinIn currency={wallet?.currency ?? walletInfo.value?.currency ?? ''} />}
-      <section aria-labelledby="history-title">
-        <h2 id="history-title">
-          <Icon name="clock" />
-          <span>{t('wallet.history')}</span>
-        </h2>
-        {entries === undefined && error === undefined && <Loading />}
-        {entries !== undefined && entries.length === 0 && <p class="muted" data-testid="history-empty">{t('wallet.history_empty')}</p>}
-        {entries !== undefined && entries.length > 0 && wallet !== undefined && (
-          <ul class="entries" data-testid="history">
-            {entries.map((entry) => <EntryRow key={entry.transfer_id} entry={entry} currency={wallet.currency} />)}
-          </ul>
-        )}
-        {history.hasMore && (
-          <Button variant="secondary" icon="refresh" disabled={history.loadingMore} onClick={() => void history.more()} data-testid="load-more">
-            {t('wallet.load_more')}
-          </Button>
-        )}
-      </section>
+      <History history={history} currency={wallet?.currency} />
       <LinkButton href="/wallet/pin" variant="secondary" icon="lock" data-testid="change-pin">{t('wallet.pin_change')}</LinkButton>
       <Button variant="ghost" icon="logout" onClick={() => void closeWallet().then(() => route('/wallet', true))} data-testid="logout">
         {t('wallet.logout')}

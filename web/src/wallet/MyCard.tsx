@@ -15,7 +15,7 @@ export function MyCard() {
       ) : (
         <div class="stack center">
           <p>{t('wallet.card_intro')}</p>
-          <QrCode text={`${location.origin}/c/${info.card}`} size={300} testid="card-qr" label={t('wallet.card_title')} />
+          <QrCode text={`${location.origin}/c/${info.card}`} size={300} class="card-qr" testid="card-qr" label={t('wallet.card_title')} />
           <p class="card-owner">{info.display_name}</p>
           <p class="card-code-label">{t('wallet.card_code')}</p>
           <p class="card-code" data-testid="card-code">{groupCardCode(info.card)}</p>

@@ -69,8 +69,9 @@ export function OpenWallet({ card: linked, reason, onOpened, ended = false }: {
       {ended && <Alert kind="info" icon="lock" data-testid="session-ended">{t('common.errors.session_ended')}</Alert>}
       {reason_text !== undefined && <Alert kind="info" icon={reason === 'claim' ? 'star' : 'shop'}>{reason_text}</Alert>}
       {card === undefined ? (
-        <form class="stack" onSubmit={submitCard}>
-          <p>{t('wallet.open_intro')}</p>
+        <form class="stack stack-tight" onSubmit={submitCard}>
+          {/* As on the PIN pad: an error takes the intro's place, so the button stays on a small phone's screen. */}
+          {cardError === undefined && <p>{t('wallet.open_intro')}</p>}
           <label class="field-label" for={card_input}>
             <Icon name="card" />
             <span>{t('wallet.card_label')}</span>

@@ -164,7 +164,7 @@ export function Pay({ id }: { id: string }) {
               <dt>{t('wallet.pay_balance_now')}</dt>
               <dd data-testid="pay-balance-now">{formatAmount(wallet.balance, wallet.currency)}</dd>
             </div>
-            {same_currency && enough && (
+            {blocked === undefined && (
               <div>
                 <dt>{t('wallet.pay_balance_after')}</dt>
                 <dd data-testid="pay-balance-after">{formatAmount(subtract(wallet.balance, request.amount), wallet.currency)}</dd>
@@ -180,13 +180,13 @@ export function Pay({ id }: { id: string }) {
       {blocked !== undefined ? (
         <>
           <Alert kind="error" data-testid="pay-blocked">{blocked}</Alert>
+          <Button big variant="secondary" icon="wallet" onClick={home} data-testid="back-home">{t('wallet.back_home')}</Button>
           {final_status === undefined && walletFrozen.value && (
             // The wallet cannot learn that it was unfrozen: this offers the payment again.
             <Button variant="ghost" icon="refresh" onClick={() => { forgetFrozen(); setPayError(undefined); }} data-testid="pay-frozen-retry">
               {t('wallet.frozen_retry')}
             </Button>
           )}
-          <Button big variant="secondary" icon="wallet" onClick={home} data-testid="back-home">{t('wallet.back_home')}</Button>
         </>
       ) : (
         <>

@@ -18,8 +18,10 @@ export function Scan() {
   };
   return (
     <Screen title={t('wallet.scan_title')} back="/wallet" area={{ icon: 'wallet', label: t('wallet.title') }} testid="wallet-scan">
-      <p>{t('wallet.scan_intro')}</p>
-      {problem !== undefined && <Alert kind="warning" data-testid="scan-problem">{problem}</Alert>}
+      {/* A problem says what to scan instead, in the intro's place: the typed code's button stays on a small phone's screen. */}
+      {problem === undefined
+        ? <p>{t('wallet.scan_intro')}</p>
+        : <Alert kind="warning" data-testid="scan-problem">{problem}</Alert>}
       <Scanner onResult={onResult} />
     </Screen>
   );

@@ -20,16 +20,47 @@ export type WalletEntry = ResponseOf<'/wallet/entries', 'get'>['items'][number];
 const info_key = 'wm.wallet';
 const last_key = 'wm.wallet.last';
 const frozen_key = 'wm.wallet.frozen';
+const history_key = 'wm.wallet.history';
 
 export const walletInfo = signal<WalletInfo | undefined>(readJson<WalletInfo>(local, info_key));
 
 /** Open: a token and the wallet it belongs to. A refused token (401) closes it by itself. */
 export const walletOpen = computed(() => tokens.value.wallet !== undefined && walletInfo.value !== undefined);
 
-/** The last balance seen, shown (marked as such) while offline. */
-export const lastKnown = signal<{ balance: string; currency: string; at: string } | undefined>(
+const lastBalance = signal<{ account?: string; balance: string; currency: string; at: string } | undefined>(
   readJson(local, last_key),
 );
+
+/** The last balance seen of the wallet open on this phone (not another card's), shown (marked as such) while offline. */
+export const lastKnown = computed(() => {
+  const last = lastBalance.value;
+  return last !== undefined && last.account === walletInfo.value?.account ? last : undefined;
+});
+
+/** The first page of the history as last read from the server, shown (with its time) while it cannot be read. */
+export interface KnownHistory {
+  account: string;
+  currency: string;
+  items: WalletEntry[];
+  at: string;
+}
+
+const lastHistory = signal<KnownHistory | undefined>(readJson(local, history_key));
+
+/** The history last read for the wallet open on this phone (not another card's that was open before). */
+export const knownHistory = computed(() => {
+  const known = lastHistory.value;
+  return known !== undefined && known.account === walletInfo.value?.account ? known : undefined;
+});
+
+/** Keeps the first page of the history just read, for when the server cannot be reached. */
+export function rememberHistory(items: WalletEntry[]): void {
+  const info = walletInfo.value;
+  if (info === undefined) return;
+  const known: KnownHistory = { account: info.account, currency: info.currency, items, at: new Date().toISOString() };
+  local.setItem(history_key, JSON.stringify(known));
+  lastHistory.value = known;
+}
 
 /**
  * The account this phone knows is frozen: GET /wallet says so (status), and so does a payment or
@@ -84,9 +115,11 @@ export async function closeWallet(): Promise<void> {
   clearToken('wallet');
   local.removeItem(info_key);
   local.removeItem(last_key);
+  local.removeItem(history_key);
   setFrozen(undefined);
   walletInfo.value = undefined;
-  lastKnown.value = undefined;
+  lastBalance.value = undefined;
+  lastHistory.value = undefined;
 }
 
 /** The wallet's balance now (and remembered as the last known one). */
@@ -94,8 +127,8 @@ export async function fetchWallet(): Promise<WalletState> {
   const wallet = await walletApi.get('/wallet');
   if (wallet.status !== 'active') setFrozen(wallet.account);
   else if (frozenAccount.value === wallet.account) setFrozen(undefined);
-  const last = { balance: wallet.balance, currency: wallet.currency, at: new Date().toISOString() };
+  const last = { account: wallet.account, balance: wallet.balance, currency: wallet.currency, at: new Date().toISOString() };
   local.setItem(last_key, JSON.stringify(last));
-  lastKnown.value = last;
+  lastBalance.value = last;
   return wallet;
 }

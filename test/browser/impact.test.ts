@@ -18,8 +18,8 @@ let browser: Browser;
 // The API's answer, read loosely.
 let impact: any;
 
-const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB' };
-const hours_unit: Record<Lang, string> = { nl: 'u', en: 'h' };
+const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB', fr: 'fr-BE' };
+const hours_unit: Record<Lang, string> = { nl: 'u', en: 'h', fr: 'h' };
 
 const text = async (page: Page, testid: string) => (await page.getByTestId(testid).first().innerText()).replace(/\s+/g, ' ').trim();
 

@@ -18,7 +18,7 @@ let browser: Browser;
 let coordinator: string;
 let code: string;
 
-const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB' };
+const intl: Record<Lang, string> = { nl: 'nl-BE', en: 'en-GB', fr: 'fr-BE' };
 
 const text = async (page: Page, testid: string) => (await page.getByTestId(testid).first().innerText()).replace(/\s+/g, ' ').trim();
 

@@ -24,6 +24,7 @@ import './reports.css';
 import { Amount, Btn, Field, Panel, formatEuro } from './ui.js';
 import { currency, fieldError, saveDownload, todayInBelgium } from './state.js';
 import type { Currency } from './state.js';
+import { formatHours } from '../lib/hours.js';
 
 type Volunteering = ResponseOf<'/currencies/{code}/reports/volunteering', 'get'>;
 type Shops = ResponseOf<'/currencies/{code}/reports/shops', 'get'>;
@@ -78,7 +79,6 @@ function formatMonth(month: string, style: 'long' | 'short'): string {
   return new Intl.DateTimeFormat(intlTag.value, options).format(new Date(Date.UTC(year, m - 1, 1)));
 }
 
-const formatHours = (hours: string) => t('console.session_hours_value', { hours: formatNumber(hours) });
 const returning = (m: VolunteeringMeasures) => m.volunteers - m.first_time_volunteers;
 
 // Downloads ---------------------------------------------------------------------------------

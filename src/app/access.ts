@@ -33,6 +33,7 @@ import { findShop, insertPairingCode, pairDevice, revokeDevice } from '../db/sho
 import type { Device, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
+import { refuseErased } from './privacy.js';
 
 /** A token handed out by a login or a pairing. */
 export interface Issued {
@@ -99,6 +100,7 @@ export async function checkCardPin(
   assert(wallet !== undefined, 'a card has its wallet');
   const right = await verifySecret(pin, wallet.pin_hash);
   const settled = await settlePinAttempt(services.sql, attempt, right, rule);
+  if (settled === undefined) return refuseUnusableCard(services, actor, typed_card, code, undefined, wrong);
   if (!right) {
     // This attempt's own place in the round decides: concurrent guesses each learn their own.
     const locked = attempt.pin_failures >= rule.failures_max;
@@ -154,6 +156,7 @@ export async function openWallet(
   const { card, wallet } = await checkCardPin(services, actor, typed_card, pin);
   const ttl_s = services.config.WALLET_TOKEN_TTL_S;
   const session_id = await insertWalletSession(services.sql, card, new Date(Date.now() + ttl_s * 1000));
+  if (session_id === undefined) return refuseUnusableCard(services, actor, typed_card, card.code, undefined, 'unauthenticated');
   await recordAudit(services, actor, {
     action: 'wallet.login', currency_id: wallet.currency_id, actor: { kind: 'wallet', id: wallet.account_id },
     object: { kind: 'card', id: card.code },
@@ -306,6 +309,7 @@ export async function registerVolunteer(
 
 /** A new card for a lost one: the old card and its sessions stop working at once. */
 export async function replaceCard(services: Services, actor: Actor, wallet: Wallet): Promise<Card> {
+  refuseErased(wallet);
   const card = await reissueCard(services.sql, wallet, newCardCode());
   await recordAudit(services, actor, { action: 'card.reissue', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id }, changes: { card: card.code } });
   return card;
@@ -343,6 +347,7 @@ export function cardCodeTypo(): DomainError {
 export async function editVolunteer(services: Services, actor: Actor, wallet: Wallet, changes: WalletProfile): Promise<Wallet> {
   const changed = Object.entries(changes).filter(([field, value]) => value !== undefined && value !== wallet[field as keyof WalletProfile]).map(([field]) => field);
   if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  refuseErased(wallet);
   const updated = await updateWalletProfile(services.sql, wallet, changes);
   await recordAudit(services, actor, {
     action: 'wallet.update', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id },

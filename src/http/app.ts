@@ -19,6 +19,7 @@ import { shopRoutes } from './routes/shop.js';
 import { shopAdminRoutes } from './routes/shops-admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { reportRoutes } from './routes/reports.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
 import { serveWebClient } from './web-client.js';
@@ -128,6 +129,7 @@ function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', shopRoutes);
   api.route('/', auditRoutes);
   api.route('/', reportRoutes);
+  api.route('/', privacyRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   let document: OpenApiDocument | undefined;
   api.get('/openapi.json', (c) => c.json(document ??= completeDocument(api.getOpenAPI31Document({

@@ -136,7 +136,7 @@ volunteerRoutes.openapi(createRoute({
       note: Optional(1000),
     })),
   },
-  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404, 422) },
+  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404, 409, 422) },
 }), async (c) => {
   const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
   const updated = await access.editVolunteer(services(c), actor(c), wallet, c.req.valid('json'));
@@ -186,7 +186,7 @@ volunteerRoutes.openapi(createRoute({
   method: 'post', path: '/wallets/{id}/cards', tags: ['volunteers'],
   summary: 'Issue a new card (lost card): the old card and its sessions stop working at once',
   request: { params: IdParam },
-  responses: { 201: jsonResponse(CardOut, 'The new card'), ...problems(401, 403, 404) },
+  responses: { 201: jsonResponse(CardOut, 'The new card'), ...problems(401, 403, 404, 409) },
 }), async (c) => {
   const { wallet } = await walletForStaff(c, c.req.valid('param').id);
   const card = await access.replaceCard(services(c), actor(c), wallet);

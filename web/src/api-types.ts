@@ -618,6 +618,8 @@ export interface components {
            */
           on: string;
         }[];
+      /** @description When the person's data was erased (POST /wallets/{id}/erase): the name is a pseudonym since */
+      erased_at: string | null;
     };
     VolunteerListItem: {
       /** Format: uuid */

@@ -94,6 +94,7 @@ const WalletOut = z.object({
   account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string(),
   full_name: z.string().nullable(), phone: z.string().nullable(), email: z.string().nullable(), note: z.string().nullable(),
   updated_at: z.string().nullable(), expiring: Expiring,
+  erased_at: z.string().nullable().openapi({ description: 'When the person\'s data was erased (POST /wallets/{id}/erase): the name is a pseudonym since' }),
 }).openapi('VolunteerWallet');
 
 async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) {
@@ -107,6 +108,7 @@ async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) 
     display_name: wallet.display_name, language: wallet.language,
     full_name: wallet.full_name, phone: wallet.phone, email: wallet.email, note: wallet.note,
     updated_at: wallet.updated_at?.toISOString() ?? null, expiring: presentExpiring(expiring, currency),
+    erased_at: wallet.erased_at?.toISOString() ?? null,
   };
 }
 

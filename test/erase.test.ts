@@ -231,6 +231,19 @@ describe('POST /wallets/{id}/erase refuses, and changes nothing', () => {
   });
 });
 
+/**
+ * No personal text of `p` anywhere, but for its old card codes typed after the erasure by a
+ * request that raced it: logged as an unknown card, nothing links them to the person any more.
+ */
+async function expectNothingLeftOf(p: Person): Promise<void> {
+  const hits = await findEverywhere(t, personalTexts(p));
+  expect(hits.filter((hit) => !hit.startsWith('audit_log.object_id: '))).toEqual([]);
+  const typed_later = await t.sql<{ action: string; reason: string; after: boolean }[]>`
+    SELECT action, changes->>'reason' AS reason, id > (SELECT id FROM audit_log WHERE action = 'wallet.erase' AND object_id = ${p.account}) AS after
+    FROM audit_log WHERE object_id = ANY(${p.codes}::text[])`;
+  expect(typed_later.every((r) => r.action === 'card.pin_failed' && r.reason === 'unknown card' && r.after), JSON.stringify(typed_later)).toBe(true);
+}
+
 describe('erasure under concurrency', () => {
   it('two erasures of one wallet at once: one erases and moves the coins once, the other is 409', async () => {
     const dee = await person(t, s, 'Dee5');
@@ -244,7 +257,8 @@ describe('erasure under concurrency', () => {
 
   it('card payments racing an erasure: each is paid before it or refused after, the wallet ends empty and closed', async () => {
     const eve = await person(t, s, 'Eve4');
-    const payments = Array.from({ length: 6 }, () => charge(t, s.tablet, { card: eve.card, pin: eve.pin, amount: '2.00' }));
+    // Four, below the five PIN attempts a card counts at once (more would lock it, erasure or not).
+    const payments = Array.from({ length: 4 }, () => charge(t, s.tablet, { card: eve.card, pin: eve.pin, amount: '2.00' }));
     const erasure = erase(eve.account, { reason: 'Verzoek', move_rest_to_programme: s.programme });
     const [erased, ...paid] = await Promise.all([erasure, ...payments]);
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
@@ -254,13 +268,22 @@ describe('erasure under concurrency', () => {
     const [account] = await t.sql<{ balance: bigint; status: string }[]>`
       SELECT credits_posted - debits_posted AS balance, status FROM accounts WHERE id = ${eve.account}`;
     expect(account).toEqual({ balance: 0n, status: 'closed' });
-    // A card code typed after the erasure is logged as an unknown card: nothing links it to the person any more.
-    const hits = await findEverywhere(t, personalTexts(eve));
-    expect(hits.filter((hit) => !hit.startsWith('audit_log.object_id: '))).toEqual([]);
-    const typed_later = await t.sql<{ action: string; reason: string; after: boolean }[]>`
-      SELECT action, changes->>'reason' AS reason, id > (SELECT id FROM audit_log WHERE action = 'wallet.erase' AND object_id = ${eve.account}) AS after
-      FROM audit_log WHERE object_id = ANY(${eve.codes}::text[])`;
-    expect(typed_later.every((r) => r.action === 'card.pin_failed' && r.reason === 'unknown card' && r.after), JSON.stringify(typed_later)).toBe(true);
+    await expectNothingLeftOf(eve);
+    await expectVerified(t, 'ERA');
+  });
+
+  it('sign-ins racing an erasure: each opens before it (and is ended by it) or is refused after, never a server error', async () => {
+    const fay = await person(t, s, 'Fay6');
+    const logins = Array.from({ length: 4 }, () => t.request('POST', '/api/v1/wallet/session', { body: { card: fay.card, pin: fay.pin } }));
+    const [erased, ...opened] = await Promise.all([erase(fay.account, { reason: 'Verzoek', move_rest_to_programme: s.programme }), ...logins]);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    for (const reply of opened) expect([200, 401], JSON.stringify(reply.body)).toContain(reply.status);
+    for (const reply of opened.filter((r) => r.status === 200)) {
+      expectProblem(await t.request('GET', '/api/v1/wallet', { token: reply.body.token as string }), 401, 'unauthenticated');
+    }
+    await expectNothingLeftOf(fay);
+    const open_sessions = await t.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM wallet_sessions WHERE account_id = ${fay.account} AND revoked_at IS NULL`;
+    expect(open_sessions[0]!.n).toBe(0);
     await expectVerified(t, 'ERA');
   });
 });

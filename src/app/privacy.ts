@@ -22,10 +22,10 @@ import { findAccount } from '../db/ledger.js';
 import { insertAudit } from '../db/audit.js';
 import type { Wallet } from '../db/volunteers.js';
 import {
-  allowPseudonymising, answersOfPerson, auditOfPerson, cardsOf, eraseWalletRows, lockAccounts, lockWallet, personRecord,
+  allowPseudonymising, answersOfPerson, auditOfPerson, eraseWalletRows, lockAccounts, lockCards, lockWallet, personRecord,
   pseudonymiseAudit, rewriteAnswer,
 } from '../db/privacy.js';
-import type { PersonCard, PersonRecord, RecordedText } from '../db/privacy.js';
+import type { PersonRecord, RecordedText } from '../db/privacy.js';
 import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
 import { postWithin } from './posting.js';
@@ -129,26 +129,25 @@ async function moveRest(
   return transfer;
 }
 
-/** Pseudonymises the audit rows and recorded answers about the person; returns how many of each changed. */
+/** The audit rows and recorded answers about the person. */
+interface Records {
+  audit: RecordedText[];
+  answers: RecordedText[];
+}
+
+/** Pseudonymises the audit rows and recorded answers about the person, one update by key each. */
 async function pseudonymiseRecords(
-  tx: Queryable, wallet: Wallet, cards: PersonCard[], replacements: Replacement[], pseudonym: string,
-): Promise<{ audit: number; answers: number }> {
-  const codes = new Set(cards.map((c) => c.code));
+  tx: Queryable, wallet: Wallet, codes: ReadonlySet<string>, records: Records,
+  replacements: Replacement[], pseudonym: string,
+): Promise<void> {
   const changedTo = (row: RecordedText) => scrubbed(row.value, replacements, personal_keys, pseudonym);
   await allowPseudonymising(tx);
-  let audit = 0;
-  for (const row of await auditOfPerson(tx, wallet, [...codes])) {
+  for (const row of records.audit) {
     const theirs = (row.actor_kind === 'wallet' && row.actor_id === wallet.account_id) || (row.object_id !== null && codes.has(row.object_id));
     const object_id = row.object_id === null ? null : scrubbed(row.object_id, replacements) as string;
     await pseudonymiseAudit(tx, { id: row.id, object_id, ip: theirs ? null : row.ip, changes: changedTo(row) });
-    audit += 1;
   }
-  let answers = 0;
-  for (const row of await answersOfPerson(tx, wallet, [...codes])) {
-    await rewriteAnswer(tx, row.id, changedTo(row));
-    answers += 1;
-  }
-  return { audit, answers };
+  for (const row of records.answers) await rewriteAnswer(tx, row.id, changedTo(row));
 }
 
 /**
@@ -162,18 +161,25 @@ export async function erasePerson(services: Services, actor: Actor, currency: Cu
   return transaction(services.sql, async (tx) => {
     const locked = await lockWallet(tx, wallet);
     refuseErased(locked);
-    const cards = await cardsOf(tx, locked);
+    const cards = await lockCards(tx, locked);
     const codes = new Map(cards.map((c) => [c.code, cardCodeFromBytes(randomBytes(10))]));
     const replacements = replacementsOf(locked, pseudonym, codes);
     if (names(input.reason, replacements)) {
       throw new ValidationError([{ path: 'reason', message: 'the reason is kept after the erasure: leave out the person\'s name, contact details and card code' }]);
     }
+    // The wallet's account first: every movement of it (and its audit row) has committed, or
+    // waits for this erasure and is then refused; the scans below see them all. The programme,
+    // which every reward draws on, is locked only for the move, after the scans.
+    await lockAccounts(tx, currency.id, [locked.account_id]);
+    const card_codes = cards.map((c) => c.code);
+    const records: Records = { audit: await auditOfPerson(tx, locked, card_codes), answers: await answersOfPerson(tx, locked, card_codes) };
     const moved = await moveRest(tx, actor, currency, await lockForErasure(tx, currency, locked, input), input.reason);
     const [emptied] = await lockAccounts(tx, currency.id, [locked.account_id]);
     assert(emptied !== undefined, 'a wallet has its account');
     if (refuseClosing(emptied) !== undefined) throw notEmpty(emptied, currency);
     const sessions_ended = await eraseWalletRows(tx, locked, pseudonym, erased_pin_hash, codes);
-    const pseudonymised = await pseudonymiseRecords(tx, locked, cards, replacements, pseudonym);
+    await pseudonymiseRecords(tx, locked, new Set(card_codes), records, replacements, pseudonym);
+    const pseudonymised = { audit: records.audit.length, answers: records.answers.length };
     await insertAudit(tx, actor.record({
       action: 'wallet.erase', currency_id: currency.id, object: { kind: 'wallet', id: locked.account_id },
       changes: {

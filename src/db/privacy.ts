@@ -143,6 +143,17 @@ export async function lockWallet(tx: Queryable, wallet: Wallet): Promise<Wallet>
   return row;
 }
 
+/**
+ * The wallet's cards, locked for the rest of the transaction: a sign-in that opened a session
+ * with one of them has committed (with its audit row), and one that has not waits and then
+ * finds the card gone.
+ */
+export async function lockCards(tx: Queryable, wallet: Wallet): Promise<PersonCard[]> {
+  return tx<PersonCard[]>`
+    SELECT code, status, pin_failures, locked_until, created_at FROM cards
+    WHERE currency_id = ${wallet.currency_id} AND account_id = ${wallet.account_id} ORDER BY created_at, code FOR UPDATE`;
+}
+
 /** Accounts of a currency locked in ascending id order, as the posting pipeline locks them (no deadlock with it). */
 export async function lockAccounts(tx: Queryable, currency_id: number, ids: string[]): Promise<Account[]> {
   return tx<Account[]>`

@@ -245,12 +245,19 @@ export function isLocked(card: Card, failures_max: number, now = new Date()): bo
   return card.pin_failures >= failures_max && (card.locked_until === null || card.locked_until > now);
 }
 
-/** A session opened with the card; undefined when the card is no longer active under its code (blocked, or erased meanwhile). */
+/**
+ * A session opened with the card; undefined when the card is no longer active under its code
+ * (blocked, or its person erased meanwhile: the card row is read under a key-share lock, which
+ * waits for an erasure holding it and then finds the code changed).
+ */
 export async function insertWalletSession(sql: Queryable, card: Card, expires_at: Date): Promise<string | undefined> {
   const [row] = await sql<{ id: string }[]>`
+    WITH card AS (
+      SELECT currency_id, account_id, code FROM cards
+      WHERE currency_id = ${card.currency_id} AND code = ${card.code} AND status = 'active' FOR KEY SHARE
+    )
     INSERT INTO wallet_sessions (currency_id, id, account_id, card_code, expires_at)
-    SELECT currency_id, ${randomUUID()}, account_id, code, ${expires_at} FROM cards
-    WHERE currency_id = ${card.currency_id} AND code = ${card.code} AND status = 'active'
+    SELECT currency_id, ${randomUUID()}, account_id, code, ${expires_at} FROM card
     RETURNING id`;
   return row?.id;
 }

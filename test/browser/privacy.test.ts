@@ -1,11 +1,12 @@
 /**
  * Issue #21 point 1 in the coordinator's console, in a real browser on the demo neighbourhood: a
- * volunteer's data printed as a page in their own language (Aïcha's in French), then erased with
- * a reason and the coins left moved to a programme; a reason naming her is refused in words and
- * changes nothing. After the erasure the page shows the pseudonym, says when she was erased, and
+ * volunteer's data printed as a page in their own language (Aïcha's in French) and saved as JSON,
+ * then erased with a reason and the coins left moved to a programme; a reason naming her is
+ * refused in words and changes nothing. After the erasure the page shows the pseudonym, says when she was erased, and
  * offers no profile to edit. Each screen is checked with axe-core in Dutch and English.
  * Screenshots: test-results/browser/privacy/.
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkScreen, openConsole, requireTools, withPage, worldAndBrowser } from './support.js';
@@ -52,6 +53,12 @@ describe('a person\'s data in the console (#21 point 1), in Chromium', () => {
       expect(sheet).toContain('0470 98 76 54');
       expect(sheet).not.toContain(aicha.card);
       await printed.close();
+
+      // And as a JSON file, for another system.
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-person-json').click()]);
+      expect(file.suggestedFilename()).toBe(`wijkmunt-${aicha.account}.json`);
+      const json = JSON.parse(readFileSync((await file.path())!, 'utf8'));
+      expect(json.person).toMatchObject({ account: aicha.account, full_name: 'Aïcha El Idrissi', phone: '0470 98 76 54', language: 'fr' });
 
       // A reason that names her is refused in words; nothing is erased.
       await page.getByTestId('erase-person').click();

@@ -1,15 +1,15 @@
 import { useState } from 'preact/hooks';
-import { consoleApi } from '../api.js';
+import { consoleApi, fetchRaw } from '../api.js';
 import { formatAmount, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { Btn, ConfirmDialog, Field, Panel } from './ui.js';
-import { currency, fieldError } from './state.js';
+import { currency, fieldError, saveDownload } from './state.js';
 import type { Account, WalletDetail as Wallet } from './state.js';
 
 /**
  * A person's data on request (docs/privacy-requests.md), on a volunteer's page: everything stored
- * about them as a printable page in their language, or their personal data erased — with a
+ * about them as a printable page in their language or as a JSON file, or their personal data erased — with a
  * reason that names nobody and, when coins are left, the programme that receives them.
  */
 export function PersonData({ wallet, openPrintable, onErased }: {
@@ -63,6 +63,11 @@ export function PersonData({ wallet, openPrintable, onErased }: {
           setPrintError(undefined);
           openPrintable(`/wallets/${encodeURIComponent(wallet.account.id)}/export?format=html`).catch(setPrintError);
         }}>{t('console.privacy_export')}</Btn>
+        <Btn icon="download" variant="secondary" data-testid="export-person-json" onClick={() => {
+          setPrintError(undefined);
+          fetchRaw('console', `/wallets/${encodeURIComponent(wallet.account.id)}/export`)
+            .then((response) => saveDownload(response, `wijkmunt-${wallet.account.id}.json`)).catch(setPrintError);
+        }}>{t('console.privacy_export_json')}</Btn>
         {!erased && <Btn icon="ban" variant="danger" data-testid="erase-person" onClick={() => void ask()}>{t('console.privacy_erase')}</Btn>}
       </div>
       {printError !== undefined && <ProblemAlert error={printError} testid="export-error" />}

@@ -563,6 +563,7 @@ export const en: Dictionary = {
     privacy_title: 'The person\'s data',
     privacy_intro: 'At the volunteer\'s request: everything we keep about them, to print in their language, or their personal data erased.',
     privacy_export: 'Print everything',
+    privacy_export_json: 'As a file (JSON)',
     privacy_erase: 'Erase data',
     erase_title: 'Erase {name}\'s data?',
     erase_body: 'The name becomes a pseudonym. Full name, phone, email, note, card codes and PIN are gone, the wallet closes and anyone signed in is signed out. The history stays, under the pseudonym. This cannot be undone.',

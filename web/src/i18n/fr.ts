@@ -563,6 +563,7 @@ export const fr: Dictionary = {
     privacy_title: 'Données de la personne',
     privacy_intro: 'À la demande du bénévole : tout ce que nous conservons à son sujet, à imprimer dans sa langue, ou l’effacement de ses données personnelles.',
     privacy_export: 'Tout imprimer',
+    privacy_export_json: 'En fichier (JSON)',
     privacy_erase: 'Effacer les données',
     erase_title: 'Effacer les données de {name} ?',
     erase_body: 'Le nom devient un pseudonyme. Nom complet, téléphone, e-mail, note, codes de carte et code PIN disparaissent, le portefeuille est clôturé et toute connexion est fermée. L’historique reste, sous le pseudonyme. C’est irréversible.',

@@ -568,6 +568,7 @@ export const nl = {
     privacy_title: 'Gegevens van de persoon',
     privacy_intro: 'Op vraag van de vrijwilliger: alles wat we over hem of haar bewaren, om af te drukken in zijn of haar taal, of de persoonsgegevens wissen.',
     privacy_export: 'Alles afdrukken',
+    privacy_export_json: 'Als bestand (JSON)',
     privacy_erase: 'Gegevens wissen',
     erase_title: 'De gegevens van {name} wissen?',
     erase_body: 'De naam wordt een schuilnaam. Volledige naam, telefoon, e-mail, notitie, kaartcodes en pincode verdwijnen, de portemonnee gaat dicht en wie aangemeld is, wordt afgemeld. De geschiedenis blijft, onder de schuilnaam. Dit kan niet ongedaan gemaakt worden.',

@@ -84,6 +84,8 @@ let extra: {
   /** Open wallets whose own cards are locked, or guessed at, for POST /wallet/pin. */
   pin_locked: { token: string };
   pin_guessed: { token: string };
+  /** A volunteer whose data was erased. */
+  erased: string;
 };
 
 beforeAll(async () => {
@@ -125,7 +127,10 @@ beforeAll(async () => {
   // A payment of 2.00 to refund more than.
   const payment = await pay(t, w.another_wallet.token, (await requestPayment(t, w.tablet, '2.00')).id as string);
   expect(payment.status).toBe(201);
+  const erased = (await registerVolunteer(t, 'CTR', { name: 'Erased' })).account;
+  expect((await t.request('POST', `${api}/wallets/${erased}/erase`, { token: t.adminToken, body: { reason: 'asked by letter' } })).status).toBe(200);
   extra = {
+    erased,
     capped: { session: capped_session.body.id as string, card: capped.volunteer.code },
     other_programme: await openAccount(t, 'CTX', 'programme', 'Elsewhere'),
     small_wallet,
@@ -320,6 +325,19 @@ const special_cases: Record<OperationKey, () => Case[]> = {
   'POST /auth/password': () => [
     { what: 'a wrong current password', status: 422, code: 'wrong_password', as: 'admin', path: '/auth/password', body: { old_password: 'not it at all', new_password: 'zon-Zee-Strand-77' }, limited: true },
     { what: 'wrong current passwords over the limit', status: 429, code: 'rate_limited', members: ['retry_after_s'], as: 'admin', path: '/auth/password', body: { old_password: 'not it either', new_password: 'zon-Zee-Strand-77' }, limited: true },
+  ],
+  'POST /wallets/{id}/erase': () => [
+    { what: 'a wallet erased before', status: 409, code: 'already_erased', as: 'admin', path: `/wallets/${extra.erased}/erase`, body: { reason: 'again' } },
+    {
+      what: 'a wallet that holds coins, no programme named', status: 422, code: 'account_not_empty', members: ['balance', 'pending', 'account_id'], as: 'admin',
+      path: `/wallets/${w.wallet.account}/erase`, body: { reason: 'asked by letter' },
+    },
+  ],
+  'PATCH /wallets/{id}': () => [
+    { what: 'a wallet erased before', status: 409, code: 'already_erased', as: 'admin', path: `/wallets/${extra.erased}`, body: { note: 'new data' } },
+  ],
+  'POST /wallets/{id}/cards': () => [
+    { what: 'a wallet erased before', status: 409, code: 'already_erased', as: 'admin', path: `/wallets/${extra.erased}/cards` },
   ],
   'POST /cards/{code}/pin': () => [
     { what: 'a card that was replaced', status: 409, code: 'card_replaced', as: 'admin', path: `/cards/${extra.replaced.code}/pin`, body: { pin: '5827' } },

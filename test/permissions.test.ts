@@ -77,6 +77,8 @@ POST   /currencies/{code}/wallets              401  403  403  403  403  401  403
 GET    /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
 PATCH  /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
 POST   /wallets/{id}/cards                     401  403  403  403  403  401  404  ok   ok
+GET    /wallets/{id}/export                    401  403  403  403  403  401  404  ok   ok
+POST   /wallets/{id}/erase                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/block                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unblock                   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unlock                    401  403  403  403  403  401  404  ok   ok

@@ -18,6 +18,7 @@ import { formatPairingCode, normalizePairingCode, pairingCodeFromBytes } from '.
 import { dummyHash, hashSecret, verifySecret } from '../security/passwords.js';
 import { device_audience, signToken, staff_audience, wallet_audience } from '../security/tokens.js';
 import { findCurrency, findCurrencyById } from '../db/ledger.js';
+import { transaction } from '../db/client.js';
 import {
   currentCard, findCard, findWallet, insertWallet, insertWalletSession, isLocked, reissueCard, revokeWalletSession,
   setCardBlocked, setWalletPin, settlePinAttempt, takePinAttempt, unlockCard, updateWalletProfile,
@@ -33,6 +34,7 @@ import { findShop, insertPairingCode, pairDevice, revokeDevice } from '../db/sho
 import type { Device, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
+import { refuseErased } from './privacy.js';
 
 /** A token handed out by a login or a pairing. */
 export interface Issued {
@@ -92,6 +94,9 @@ export async function checkCardPin(
   if (card === undefined || card.status !== 'active') return refuseUnusableCard(services, actor, typed_card, code, card, wrong);
   const attempt = await takePinAttempt(services.sql, card, rule.failures_max);
   if (attempt === undefined) {
+    // Not counted: locked, or the card was blocked or erased (its code gone) meanwhile.
+    const now = await findCard(services.sql, card.code);
+    if (now === undefined || now.status !== 'active') return refuseUnusableCard(services, actor, typed_card, code, now, wrong);
     await recordAudit(services, actor, { action: 'card.pin_failed', currency_id: card.currency_id, object: { kind: 'card', id: card.code }, changes: { reason: 'locked' } });
     throw cardLocked(await cardNow(services, card), false);
   }
@@ -99,6 +104,7 @@ export async function checkCardPin(
   assert(wallet !== undefined, 'a card has its wallet');
   const right = await verifySecret(pin, wallet.pin_hash);
   const settled = await settlePinAttempt(services.sql, attempt, right, rule);
+  if (settled === undefined) return refuseUnusableCard(services, actor, typed_card, code, undefined, wrong);
   if (!right) {
     // This attempt's own place in the round decides: concurrent guesses each learn their own.
     const locked = attempt.pin_failures >= rule.failures_max;
@@ -153,11 +159,18 @@ export async function openWallet(
 ): Promise<Issued & { wallet: Wallet; currency: Currency }> {
   const { card, wallet } = await checkCardPin(services, actor, typed_card, pin);
   const ttl_s = services.config.WALLET_TOKEN_TTL_S;
-  const session_id = await insertWalletSession(services.sql, card, new Date(Date.now() + ttl_s * 1000));
-  await recordAudit(services, actor, {
-    action: 'wallet.login', currency_id: wallet.currency_id, actor: { kind: 'wallet', id: wallet.account_id },
-    object: { kind: 'card', id: card.code },
+  // The session and its audit row in one transaction: an erasure of the wallet sees both or neither.
+  const session_id = await transaction(services.sql, async (tx) => {
+    const opened = await insertWalletSession(tx, card, new Date(Date.now() + ttl_s * 1000));
+    if (opened !== undefined) {
+      await recordAudit(services, actor, {
+        action: 'wallet.login', currency_id: wallet.currency_id, actor: { kind: 'wallet', id: wallet.account_id },
+        object: { kind: 'card', id: card.code },
+      }, tx);
+    }
+    return opened;
   });
+  if (session_id === undefined) return refuseUnusableCard(services, actor, typed_card, card.code, undefined, 'unauthenticated');
   const issued = await signToken(services.keys, wallet_audience, { sub: wallet.account_id, sid: session_id }, ttl_s);
   const currency = await findCurrencyById(services.sql, wallet.currency_id);
   assert(currency !== undefined, 'a wallet has its currency');
@@ -306,6 +319,7 @@ export async function registerVolunteer(
 
 /** A new card for a lost one: the old card and its sessions stop working at once. */
 export async function replaceCard(services: Services, actor: Actor, wallet: Wallet): Promise<Card> {
+  refuseErased(wallet);
   const card = await reissueCard(services.sql, wallet, newCardCode());
   await recordAudit(services, actor, { action: 'card.reissue', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id }, changes: { card: card.code } });
   return card;
@@ -343,6 +357,7 @@ export function cardCodeTypo(): DomainError {
 export async function editVolunteer(services: Services, actor: Actor, wallet: Wallet, changes: WalletProfile): Promise<Wallet> {
   const changed = Object.entries(changes).filter(([field, value]) => value !== undefined && value !== wallet[field as keyof WalletProfile]).map(([field]) => field);
   if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
+  refuseErased(wallet);
   const updated = await updateWalletProfile(services.sql, wallet, changes);
   await recordAudit(services, actor, {
     action: 'wallet.update', currency_id: wallet.currency_id, object: { kind: 'wallet', id: wallet.account_id },

@@ -15,9 +15,11 @@
  */
 import type { Config } from '../config.js';
 import {
-  pruneEndedSessions, pruneFinishedRequests, pruneIdempotencyRecords, pseudonymiseAudit,
+  pruneEndedSessions, pruneFinishedRequests, pruneIdempotencyRecords, pseudonymiseAgedAudit,
 } from '../db/retention.js';
+import { transaction } from '../db/client.js';
 import type { Queryable } from '../db/client.js';
+import { allowPseudonymising } from '../db/privacy.js';
 import type { Services } from './context.js';
 import { recordAudit, systemActor } from './context.js';
 
@@ -66,7 +68,10 @@ export async function runRetention(
     payment_requests: await drain((n) => pruneFinishedRequests(sql, deleted_before, n)),
     sessions: await drain((n) => pruneEndedSessions(sql, deleted_before, n)),
     pseudonymised_before,
-    audit_rows: await drain((n) => pseudonymiseAudit(sql, pseudonymised_before, n)),
+    audit_rows: await drain((n) => transaction(services.sql, async (tx) => {
+      await allowPseudonymising(tx);
+      return pseudonymiseAgedAudit(tx, pseudonymised_before, n);
+    })),
   };
   if (run.idempotency_records + run.payment_requests + run.sessions + run.audit_rows > 0) {
     await recordAudit(services, retention_actor, {

@@ -58,8 +58,9 @@ export async function pruneEndedSessions(sql: Queryable, before: Date, rows_max:
  * (wm_network_of), and a failed attempt's typed email, unknown card code or device name becomes
  * a pseudonym (`p-` and 12 hex digits of SHA-256 over the installation's salt and the text, the
  * email lower-cased): the same text gives the same pseudonym, so repeated attempts still show.
+ * Inside a transaction after allowPseudonymising (src/db/privacy.ts): the audit log's guard allows it only there.
  */
-export async function pseudonymiseAudit(sql: Queryable, before: Date, rows_max: number): Promise<number> {
+export async function pseudonymiseAgedAudit(sql: Queryable, before: Date, rows_max: number): Promise<number> {
   const rows = await sql`
     WITH salt AS (SELECT salt FROM privacy_salt),
     due AS (

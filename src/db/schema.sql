@@ -148,6 +148,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_actor ON audit_log USING btree (actor_id, id);
 CREATE INDEX audit_log_by_currency ON audit_log USING btree (currency_id, id);
 CREATE INDEX audit_log_by_object ON audit_log USING btree (object_id, id);
+CREATE INDEX audit_log_by_wallet ON audit_log USING btree ((changes ->> 'wallet'::text), id) WHERE changes ? 'wallet'::text;
 CREATE INDEX audit_log_to_pseudonymise ON audit_log USING btree (at) WHERE pseudonymised_at IS NULL;
 
 CREATE TABLE users (
@@ -187,6 +188,7 @@ CREATE TABLE wallets (
   email         text,
   note          text,
   updated_at    timestamp with time zone,
+  erased_at     timestamp with time zone,
   CONSTRAINT wallets_pkey                        PRIMARY KEY (currency_id, account_id),
   CONSTRAINT wallets_display_name_check          CHECK (((length(display_name) >= 1) AND (length(display_name) <= 100))),
   CONSTRAINT wallets_email_check                 CHECK (((length(email) >= 3) AND (length(email) <= 254))),
@@ -480,23 +482,24 @@ CREATE TABLE wallet_sessions (
   expires_at   timestamp with time zone NOT NULL,
   revoked_at   timestamp with time zone,
   CONSTRAINT wallet_sessions_pkey                       PRIMARY KEY (currency_id, id),
-  CONSTRAINT wallet_sessions_currency_id_card_code_fkey FOREIGN KEY (currency_id, card_code) REFERENCES cards(currency_id, code)
+  CONSTRAINT wallet_sessions_currency_id_card_code_fkey FOREIGN KEY (currency_id, card_code) REFERENCES cards(currency_id, code) ON UPDATE CASCADE
 );
 CREATE INDEX wallet_sessions_by_id ON wallet_sessions USING btree (id);
 -- Functions --------------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION wm_audit_pseudonymise_only()
+CREATE OR REPLACE FUNCTION wm_audit_guard()
  RETURNS trigger
  LANGUAGE plpgsql
 AS $function$
 BEGIN
-  IF (NEW.id, NEW.at, NEW.currency_id, NEW.actor_kind, NEW.actor_id, NEW.action, NEW.object_kind, NEW.request_id)
-     IS DISTINCT FROM
-     (OLD.id, OLD.at, OLD.currency_id, OLD.actor_kind, OLD.actor_id, OLD.action, OLD.object_kind, OLD.request_id) THEN
-    RAISE EXCEPTION 'UPDATE on audit_log is forbidden: the ledger is append-only (only pseudonymising is allowed)'
-      USING ERRCODE = 'WM900';
+  IF TG_OP = 'UPDATE' AND current_setting('wijkmunt.pseudonymise', true) = 'on'
+     AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.currency_id IS NOT DISTINCT FROM OLD.currency_id
+     AND NEW.actor_kind = OLD.actor_kind AND NEW.action = OLD.action
+     AND NEW.object_kind IS NOT DISTINCT FROM OLD.object_kind AND NEW.request_id IS NOT DISTINCT FROM OLD.request_id THEN
+    RETURN NEW;
   END IF;
-  RETURN NEW;
+  RAISE EXCEPTION '% on % is forbidden: the audit log is append-only (only its personal data may be pseudonymised)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'WM900';
 END $function$;
 
 CREATE OR REPLACE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[], p_sessions uuid[], p_claim_sessions uuid[], p_claim_accounts uuid[], p_earning_accounts uuid[], p_earning_periods text[], p_transfers uuid[], p_new_ids uuid[])
@@ -801,9 +804,8 @@ END $function$;
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER accounts_no_rekey BEFORE UPDATE OF currency_id, id ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_rekey();
 CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
-CREATE TRIGGER audit_log_append_only BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_audit_guard();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
-CREATE TRIGGER audit_log_pseudonymise_only BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_audit_pseudonymise_only();
 CREATE TRIGGER transfers_accounts_exist AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_check_transfer_accounts();
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON transfers FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();

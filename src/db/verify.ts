@@ -137,7 +137,7 @@ async function noAccountBelowZero(sql: Queryable, currency: Currency): Promise<C
 
 const append_only_triggers = [
   'transfers_append_only', 'transfers_no_truncate', 'entries_append_only', 'entries_no_truncate',
-  'seals_append_only', 'seals_no_truncate', 'audit_log_append_only', 'audit_log_pseudonymise_only', 'audit_log_no_truncate', 'claims_append_only',
+  'seals_append_only', 'seals_no_truncate', 'audit_log_append_only', 'audit_log_no_truncate', 'claims_append_only',
 ];
 
 async function appendOnly(sql: Queryable, c: number): Promise<CheckResult> {

@@ -33,6 +33,8 @@ export interface Wallet {
   email: string | null;
   note: string | null;
   updated_at: Date | null;
+  /** When the person's data was erased (docs/privacy-requests.md): the names are a pseudonym since. */
+  erased_at: Date | null;
 }
 
 /** What a coordinator may change of a volunteer; null clears an optional field. */
@@ -221,7 +223,7 @@ export interface LockRule {
  * the last wrong one of a round locks the card — for lock_s × 4^(n−1) at the n-th lock, and
  * after `timed_locks_max` timed locks until a coordinator unlocks it (locked_until stays NULL).
  */
-export async function settlePinAttempt(sql: Queryable, card: Card, right: boolean, rule: LockRule): Promise<Card> {
+export async function settlePinAttempt(sql: Queryable, card: Card, right: boolean, rule: LockRule): Promise<Card | undefined> {
   const [row] = right
     ? await sql<Card[]>`UPDATE cards SET pin_failures = 0, locked_until = NULL
                         WHERE currency_id = ${card.currency_id} AND code = ${card.code} RETURNING *`
@@ -233,8 +235,8 @@ export async function settlePinAttempt(sql: Queryable, card: Card, right: boolea
           AND pin_failures >= ${rule.failures_max} AND locked_until IS NULL
         RETURNING *`;
   if (row !== undefined) return row;
+  // Undefined when the card's code is gone: its person was erased meanwhile (src/app/privacy.ts).
   const [current] = await sql<Card[]>`SELECT * FROM cards WHERE currency_id = ${card.currency_id} AND code = ${card.code}`;
-  assert(current !== undefined, 'the card exists');
   return current;
 }
 
@@ -243,11 +245,21 @@ export function isLocked(card: Card, failures_max: number, now = new Date()): bo
   return card.pin_failures >= failures_max && (card.locked_until === null || card.locked_until > now);
 }
 
-export async function insertWalletSession(sql: Queryable, card: Card, expires_at: Date): Promise<string> {
-  const id = randomUUID();
-  await sql`INSERT INTO wallet_sessions (currency_id, id, account_id, card_code, expires_at)
-            VALUES (${card.currency_id}, ${id}, ${card.account_id}, ${card.code}, ${expires_at})`;
-  return id;
+/**
+ * A session opened with the card; undefined when the card is no longer active under its code
+ * (blocked, or its person erased meanwhile: the card row is read under a key-share lock, which
+ * waits for an erasure holding it and then finds the code changed).
+ */
+export async function insertWalletSession(sql: Queryable, card: Card, expires_at: Date): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    WITH card AS (
+      SELECT currency_id, account_id, code FROM cards
+      WHERE currency_id = ${card.currency_id} AND code = ${card.code} AND status = 'active' FOR KEY SHARE
+    )
+    INSERT INTO wallet_sessions (currency_id, id, account_id, card_code, expires_at)
+    SELECT currency_id, ${randomUUID()}, account_id, code, ${expires_at} FROM card
+    RETURNING id`;
+  return row?.id;
 }
 
 /**

@@ -20,6 +20,7 @@ import { shopAdminRoutes } from './routes/shops-admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { reportRoutes } from './routes/reports.js';
 import { publicRoutes } from './routes/public.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { ValidationError } from '../ledger/errors.js';
 import { projectRoot } from '../paths.js';
 import { serveWebClient } from './web-client.js';
@@ -130,6 +131,7 @@ function createApi(deps: AppDeps): OpenAPIHono<AppEnv> {
   api.route('/', auditRoutes);
   api.route('/', reportRoutes);
   api.route('/', publicRoutes);
+  api.route('/', privacyRoutes);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   let document: OpenApiDocument | undefined;
   api.get('/openapi.json', (c) => c.json(document ??= completeDocument(api.getOpenAPI31Document({

@@ -61,6 +61,7 @@ export const error_status = {
   wrong_password: 422,
   card_code_typo: 422,
   reversal_exceeds_left: 422,
+  already_erased: 409,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -320,6 +320,12 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'GET /currencies/{code}/wallets': (w) => ({ path: `/currencies/${w.currency.code}/wallets?q=a&limit=10` }),
   'GET /currencies/{code}/sessions': (w) => ({ path: `/currencies/${w.currency.code}/sessions?open=true&limit=10` }),
   'POST /wallets/{id}/cards': (w) => ({ path: `/wallets/${w.target_wallet.account}/cards` }),
+  'GET /wallets/{id}/export': (w) => ({ path: `/wallets/${w.wallet.account}/export` }),
+  // A volunteer of its own each time: erasing one twice is a 409.
+  'POST /wallets/{id}/erase': async (w) => ({
+    path: `/wallets/${(await registerVolunteer(w.t, w.currency.code, { name: 'Erasable' })).account}/erase`,
+    body: { reason: 'asked by letter', move_rest_to_programme: w.programme },
+  }),
   'POST /cards/{code}/block': (w) => ({ path: `/cards/${w.card_wallet.code}/block` }),
   'POST /cards/{code}/unblock': (w) => ({ path: `/cards/${w.card_wallet.code}/unblock` }),
   'POST /cards/{code}/unlock': (w) => ({ path: `/cards/${w.card_wallet.code}/unlock` }),

@@ -377,6 +377,14 @@ export interface paths {
      */
     get: operations["getPublicCurrenciesByCodeImpact"];
   };
+  "/wallets/{id}/export": {
+    /** Everything stored about a volunteer (profile, cards with masked codes, sign-ins, transfers, entries, rewards, audit rows about them), as JSON or a printable page in their language */
+    get: operations["getWalletsByIdExport"];
+  };
+  "/wallets/{id}/erase": {
+    /** Erase a volunteer's personal data: names become a pseudonym, contact details, note, card codes, PIN and sign-ins are gone, the audit rows about them pseudonymised; the ledger stays whole. A wallet with coins needs move_rest_to_programme (else 422 account_not_empty) */
+    post: operations["postWalletsByIdErase"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -641,6 +649,8 @@ export interface components {
           on: string;
         }[];
       earning_room: components["schemas"]["EarningRoom"];
+      /** @description When the person's data was erased (POST /wallets/{id}/erase): the name is a pseudonym since */
+      erased_at: string | null;
     };
     /** @description Room left under the legal caps on volunteer allowances (as rewards are checked); null when the currency sets none */
     EarningRoom: ({
@@ -1273,6 +1283,167 @@ export interface components {
        */
       coins_spent: string;
     }, components["schemas"]["ImpactHidden"]]>;
+    PersonExport: {
+      /** @enum {string} */
+      format: "wijkmunt-person-export-1";
+      /** @example 2026-03-03T10:00:00.000Z */
+      generated_at: string;
+      currency: {
+        code: string;
+        name: string;
+      };
+      person: {
+        /** Format: uuid */
+        account: string;
+        display_name: string;
+        full_name: string | null;
+        phone: string | null;
+        email: string | null;
+        note: string | null;
+        language: string;
+        /** @example 2026-03-03T10:00:00.000Z */
+        created_at: string;
+        updated_at: string | null;
+        erased_at: string | null;
+      };
+      account: components["schemas"]["Account"];
+      cards: ({
+          /** @description Masked: only the last group and the check symbol */
+          code: string;
+          status: string;
+          pin_failures: number;
+          locked_until: string | null;
+          /** @example 2026-03-03T10:00:00.000Z */
+          created_at: string;
+        })[];
+      sessions: ({
+          /** Format: uuid */
+          id: string;
+          card: string;
+          /** @example 2026-03-03T10:00:00.000Z */
+          created_at: string;
+          /** @example 2026-03-03T10:00:00.000Z */
+          expires_at: string;
+          revoked_at: string | null;
+        })[];
+      transfers: ({
+          /** Format: uuid */
+          id: string;
+          code: string;
+          /** @enum {string} */
+          direction: "in" | "out";
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          status: string;
+          memo: string | null;
+          metadata: {
+            [key: string]: unknown;
+          };
+          counterparty: {
+            kind: string;
+            /** @description None for another volunteer */
+            name: string | null;
+          };
+          /** @enum {string} */
+          made_by: "self" | "staff" | "shop" | "system" | "other";
+          reverses: string | null;
+          pending_id: string | null;
+          /** @example 2026-03-03T10:00:00.000Z */
+          created_at: string;
+        })[];
+      entries: {
+          version: string;
+          /** Format: uuid */
+          transfer_id: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          balance_after: string;
+          /** @example 2026-03-03T10:00:00.000Z */
+          created_at: string;
+        }[];
+      claims: ({
+          /** Format: uuid */
+          session: string;
+          activity: {
+            /** Format: uuid */
+            id: string;
+            name: {
+              [key: string]: string;
+            };
+            category: string;
+          };
+          hours: string | null;
+          /** @enum {string} */
+          via: "qr" | "card";
+          /** Format: uuid */
+          transfer_id: string;
+          /** @example 2026-03-03T10:00:00.000Z */
+          created_at: string;
+        })[];
+      earnings: {
+          period: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+        }[];
+      audit: ({
+          id: string;
+          /** @example 2026-03-03T10:00:00.000Z */
+          at: string;
+          action: string;
+          actor: {
+            kind: string;
+            self: boolean;
+          };
+          object: {
+            kind: string | null;
+            id: string | null;
+          };
+          /** @description The address the person acted from; none for others' actions */
+          ip: string | null;
+          changes: {
+            [key: string]: unknown;
+          };
+        })[];
+    };
+    Erasure: {
+      account: components["schemas"]["Account"];
+      /**
+       * @description The pseudonym the wallet is known by from now on
+       * @example Gewist 7F3A
+       */
+      display_name: string;
+      erased_at: string;
+      /** @description The coins left, moved to the programme */
+      moved: {
+        /** Format: uuid */
+        transfer: string;
+        /**
+         * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+         * @example 12.50
+         */
+        amount: string;
+        /** Format: uuid */
+        to: string;
+      } | null;
+      cards_destroyed: number;
+      sessions_ended: number;
+      audit_rows_pseudonymised: number;
+      /** @description Recorded answers of Idempotency-Keys that named the person */
+      answers_pseudonymised: number;
+    };
   };
   responses: never;
   parameters: {
@@ -3024,6 +3195,12 @@ export interface operations {
         };
       };
       /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
       422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -3062,6 +3239,12 @@ export interface operations {
       };
       /** @description Problem */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -6396,6 +6579,122 @@ export interface operations {
       };
       /** @description Problem */
       404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Everything stored about a volunteer (profile, cards with masked codes, sign-ins, transfers, entries, rewards, audit rows about them), as JSON or a printable page in their language */
+  getWalletsByIdExport: {
+    parameters: {
+      query?: {
+        /** @description html: a printable page in the volunteer's language (nl, en or fr) */
+        format?: "json" | "html";
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The export */
+      200: {
+        content: {
+          "application/json": components["schemas"]["PersonExport"];
+          "text/html": string;
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Erase a volunteer's personal data: names become a pseudonym, contact details, note, card codes, PIN and sign-ins are gone, the audit rows about them pseudonymised; the ledger stays whole. A wallet with coins needs move_rest_to_programme (else 422 account_not_empty) */
+  postWalletsByIdErase: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Why (a request of the person, …): kept in the audit log and as the memo of a move, so it must not name the person */
+          reason: string;
+          /**
+           * Format: uuid
+           * @description A programme of the currency that receives the coins left in the wallet, with the reason as memo
+           */
+          move_rest_to_programme?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Erased */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Erasure"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -94,6 +94,7 @@ const WalletOut = z.object({
   account: Account, card: z.union([CardOut, z.null()]), display_name: z.string(), language: z.string(),
   full_name: z.string().nullable(), phone: z.string().nullable(), email: z.string().nullable(), note: z.string().nullable(),
   updated_at: z.string().nullable(), expiring: Expiring, earning_room: EarningRoom,
+  erased_at: z.string().nullable().openapi({ description: 'When the person\'s data was erased (POST /wallets/{id}/erase): the name is a pseudonym since' }),
 }).openapi('VolunteerWallet');
 
 async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) {
@@ -108,6 +109,7 @@ async function presentWallet(c: AppContext, wallet: Wallet, currency: Currency) 
     full_name: wallet.full_name, phone: wallet.phone, email: wallet.email, note: wallet.note,
     updated_at: wallet.updated_at?.toISOString() ?? null, expiring: presentExpiring(expiring, currency),
     earning_room: presentEarningRoom(room, currency),
+    erased_at: wallet.erased_at?.toISOString() ?? null,
   };
 }
 
@@ -137,7 +139,7 @@ volunteerRoutes.openapi(createRoute({
       note: Optional(1000),
     })),
   },
-  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404, 422) },
+  responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403, 404, 409, 422) },
 }), async (c) => {
   const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
   const updated = await access.editVolunteer(services(c), actor(c), wallet, c.req.valid('json'));
@@ -187,7 +189,7 @@ volunteerRoutes.openapi(createRoute({
   method: 'post', path: '/wallets/{id}/cards', tags: ['volunteers'],
   summary: 'Issue a new card (lost card): the old card and its sessions stop working at once',
   request: { params: IdParam },
-  responses: { 201: jsonResponse(CardOut, 'The new card'), ...problems(401, 403, 404) },
+  responses: { 201: jsonResponse(CardOut, 'The new card'), ...problems(401, 403, 404, 409) },
 }), async (c) => {
   const { wallet } = await walletForStaff(c, c.req.valid('param').id);
   const card = await access.replaceCard(services(c), actor(c), wallet);

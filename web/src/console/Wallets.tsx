@@ -12,22 +12,29 @@ import { ProblemAlert } from '../ui/problem.js';
 import { QrCode } from '../ui/QrCode.js';
 import { ConsolePage } from './Shell.js';
 import { Statement } from './Statement.js';
+import { PersonData } from './Privacy.js';
 import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
 import { currency, fieldError } from './state.js';
 import type { Account, Card, Currency, VolunteerListItem, WalletDetail as Wallet } from './state.js';
 
 const page_size = 50;
 
-/**
- * Opens the printable card sheet of `wallets` in a new window. The sheet needs the console's
- * token, so it is fetched here and shown from a blob: URL. The window is opened before the
- * request, while the click still counts as the user's, so no popup blocker stops it.
- */
+/** Opens the printable card sheet of `wallets` in a new window. */
 export async function printCards(code: string, wallets: string[]): Promise<void> {
+  const query = wallets.map((id) => `wallet=${encodeURIComponent(id)}`).join('&');
+  await openPrintable(`/currencies/${encodeURIComponent(code)}/cards/sheet?${query}`);
+}
+
+/**
+ * Opens a printable page of the API (a card sheet, a person's export) in a new window. The page
+ * needs the console's token, so it is fetched here and shown from a blob: URL. The window is
+ * opened before the request, while the click still counts as the user's, so no popup blocker
+ * stops it.
+ */
+export async function openPrintable(path: string): Promise<void> {
   const target = window.open('', '_blank');
   try {
-    const query = wallets.map((id) => `wallet=${encodeURIComponent(id)}`).join('&');
-    const response = await fetchRaw('console', `/currencies/${encodeURIComponent(code)}/cards/sheet?${query}`);
+    const response = await fetchRaw('console', path);
     const html = await response.text();
     const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
     if (target === null) {
@@ -456,6 +463,7 @@ export function WalletDetail() {
       {wallet === undefined ? (error === undefined && <Loading />) : (
         <>
           {message !== undefined && <Alert kind="success" data-testid="card-action-done">{message}</Alert>}
+          {wallet.erased_at !== null && <Alert kind="info" data-testid="wallet-erased">{t('console.erased_notice', { date: formatDate(wallet.erased_at, 'date') })}</Alert>}
           <div class="detail-grid">
             <Panel title={t('console.wallet_account')} icon="wallet" testid="wallet-detail">
               <dl class="facts">
@@ -516,7 +524,7 @@ export function WalletDetail() {
                   setPrintError(undefined);
                   printCards(cur?.code ?? '', [wallet.account.id]).catch(setPrintError);
                 }}>{t('console.print_card')}</Btn>
-                <Btn icon="card" variant="secondary" data-testid="reissue-card" onClick={() => ask('reissue')}>{t('console.reissue')}</Btn>
+                {wallet.erased_at === null && <Btn icon="card" variant="secondary" data-testid="reissue-card" onClick={() => ask('reissue')}>{t('console.reissue')}</Btn>}
                 {card !== null && card.locked && <Btn icon="unlock" variant="secondary" data-testid="unlock-card" onClick={() => ask('unlock')}>{t('console.unlock')}</Btn>}
                 {card !== null && card.status !== 'replaced' && <Btn icon="key" variant="secondary" data-testid="set-pin" onClick={() => ask('pin')}>{t('console.set_pin')}</Btn>}
                 {card !== null && card.status === 'active' && <Btn icon="ban" variant="danger" data-testid="block-card" onClick={() => ask('block')}>{t('console.block')}</Btn>}
@@ -525,9 +533,13 @@ export function WalletDetail() {
               {printError !== undefined && <ProblemAlert error={printError} testid="print-error" />}
             </Panel>
           </div>
-          <WalletProfile wallet={wallet} onSaved={setWallet} />
+          {wallet.erased_at === null && <WalletProfile wallet={wallet} onSaved={setWallet} />}
+          <PersonData wallet={wallet} openPrintable={openPrintable} onErased={(pseudonym) => {
+            setMessage(t('console.erase_done', { pseudonym }));
+            void load();
+          }} />
           <Panel title={t('console.statement')} icon="list">
-            <Statement account={wallet.account.id} currency={wallet.account.currency} onChanged={() => void load()} />
+            <Statement key={wallet.erased_at ?? 'live'} account={wallet.account.id} currency={wallet.account.currency} onChanged={() => void load()} />
           </Panel>
           <BtnLink href={`/console/accounts/${wallet.account.id}`} variant="ghost" icon="book">{t('console.open_account')}</BtnLink>
           <ConfirmDialog

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { consoleApi } from '../api.js';
-import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { formatAmount, formatDate, formatNumber, localizedName, t, tMaybe } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { fromMinor, scaleOf, toMinor } from '../lib/money.js';
 import { Alert } from '../ui/Alert.js';
@@ -281,6 +281,18 @@ function localInput(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** Hours from now until a datetime-local value, to one decimal ("4", "2.5"); undefined when empty, unreadable or past. */
+function hoursUntil(value: string): string | undefined {
+  const until = value === '' ? Number.NaN : new Date(value).getTime();
+  if (Number.isNaN(until) || until <= Date.now()) return undefined;
+  return String(Math.max(0.1, Math.round((until - Date.now()) / 360_000) / 10));
+}
+
+/**
+ * Opens a claim session. "Valid until" starts 4 hours from now and its hint says how long the QR
+ * will work from now, for whatever time is chosen; the service's own default for a session
+ * without an end (CLAIM_SESSION_TTL_S) is never relied on, so the form always sends the time shown.
+ */
 export function NewSession() {
   const { params } = useRoute();
   const { route } = useLocation();
@@ -305,6 +317,7 @@ export function NewSession() {
 
   const per_hour = activity?.rate_per_hour !== null && activity?.rate_per_hour !== undefined;
   const typed_hours = hoursInput(hours);
+  const expires_hours = hoursUntil(expires);
   const preview = activity === undefined ? undefined
     : activity.rate_per_hour !== null ? (typed_hours === undefined ? undefined : rewardFor(activity.rate_per_hour, typed_hours))
       : activity.amount ?? undefined;
@@ -316,8 +329,8 @@ export function NewSession() {
     const max = Number(maxClaims);
     if (per_hour && (typed_hours === undefined || Number(typed_hours) > 24)) found.hours = t('console.session_hours_invalid');
     if (!Number.isInteger(max) || max < 1 || max > 10_000) found.max = t('console.session_max_invalid');
-    const expiry = expires === '' ? undefined : new Date(expires);
-    if (expiry !== undefined && (Number.isNaN(expiry.getTime()) || expiry.getTime() <= Date.now())) found.expires = t('console.session_expiry_invalid');
+    const expiry = new Date(expires);
+    if (hoursUntil(expires) === undefined) found.expires = t('console.session_expiry_invalid');
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     await run(async () => {
@@ -326,7 +339,7 @@ export function NewSession() {
         body: {
           ...(per_hour && typed_hours !== undefined ? { hours: typed_hours } : {}),
           max_claims: max,
-          ...(expiry === undefined ? {} : { expires_at: expiry.toISOString() }),
+          expires_at: expiry.toISOString(),
         },
       });
       route(`/console/sessions/${session.id}`);
@@ -347,7 +360,8 @@ export function NewSession() {
           <Field label={t('console.session_max_claims')} hint={t('console.session_max_claims_hint')} error={errors.max} required>
             {(attrs) => <input {...attrs} type="number" min={1} max={10000} step={1} value={maxClaims} data-testid="session-max-claims" onInput={(e) => setMaxClaims(e.currentTarget.value)} />}
           </Field>
-          <Field label={t('console.session_expires')} hint={t('console.session_expires_hint')} error={errors.expires}>
+          <Field label={t('console.session_expires')} error={errors.expires} required
+            hint={expires_hours === undefined ? t('console.session_expires_hint_empty') : t('console.session_expires_hint', { hours: formatNumber(expires_hours, 1) })}>
             {(attrs) => <input {...attrs} type="datetime-local" value={expires} data-testid="session-expires" onInput={(e) => setExpires(e.currentTarget.value)} />}
           </Field>
           {preview !== undefined && (

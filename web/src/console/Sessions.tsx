@@ -12,7 +12,7 @@ import { Btn, BtnLink, CIcon, Field, Panel } from './ui.js';
 import { currency, hoursInput } from './state.js';
 import type { Activity, ActivitySession } from './state.js';
 import { rewardText } from './Activities.js';
-import { SessionList } from './SessionList.js';
+import { EndSession, SessionList } from './SessionList.js';
 
 const refresh_ms = 10_000;
 
@@ -90,6 +90,9 @@ function QrFullscreen({ session, title, reward, onClose }: { session: ActivitySe
 /** The claim sessions of every device: the running ones with their QR and event mode, then the ended ones. */
 export function Sessions() {
   const cur = currency.value;
+  /** Counts the sessions ended here: both lists read again, the ended one moves down. */
+  const [revision, setRevision] = useState(0);
+  const ended = () => setRevision((n) => n + 1);
   return (
     <ConsolePage title={t('console.sessions_title')} testid="console-sessions"
       actions={<BtnLink href="/console/activities" variant="secondary" icon="play">{t('console.session_start')}</BtnLink>}>
@@ -97,10 +100,10 @@ export function Sessions() {
       {cur === undefined ? <p>{t('console.no_currency')}</p> : (
         <>
           <Panel title={t('console.sessions_open')} icon="qr" testid="sessions-open">
-            <SessionList code={cur.code} open />
+            <SessionList code={cur.code} open revision={revision} onEnded={ended} />
           </Panel>
           <Panel title={t('console.sessions_ended')} icon="clock" testid="sessions-ended">
-            <SessionList code={cur.code} open={false} />
+            <SessionList code={cur.code} open={false} revision={revision} />
           </Panel>
         </>
       )}
@@ -115,6 +118,7 @@ export function SessionView() {
   const [full, setFull] = useState(false);
   const name = activity === undefined ? '' : localizedName(activity.name);
   const expired = session !== undefined && new Date(session.expires_at).getTime() <= Date.now();
+  const ended = session !== undefined && session.closed_at !== null;
   const reward = session === undefined ? '' : t('console.claim_reward', { amount: formatAmount(session.reward, code) });
 
   return (
@@ -124,7 +128,9 @@ export function SessionView() {
       {session === undefined ? (error === undefined && <Loading />) : (
         <div class="session-grid">
           <div class="session-qr">
-            <QrCode text={session.claim_url} size={420} label={t('console.claim_qr_label', { name })} testid="claim-qr" />
+            {ended
+              ? <p class="session-ended-note" data-testid="session-ended-note">{t('console.session_ended_note')}</p>
+              : <QrCode text={session.claim_url} size={420} label={t('console.claim_qr_label', { name })} testid="claim-qr" />}
             <p class="session-reward" data-testid="session-reward" data-amount={session.reward}>{reward}</p>
           </div>
           <div class="stack">
@@ -137,13 +143,18 @@ export function SessionView() {
               </div>
               <div>
                 <dt>{t('console.session_expires')}</dt>
-                <dd>{expired ? <strong class="text-bad">{t('console.session_expired')}</strong> : formatDate(session.expires_at, 'datetime')}</dd>
+                <dd data-testid="session-state" data-state={ended ? 'ended' : expired ? 'expired' : 'open'}>
+                  {session.closed_at !== null
+                    ? <strong class="text-bad">{t('console.session_ended_at', { time: formatDate(session.closed_at, 'datetime') })}</strong>
+                    : expired ? <strong class="text-bad">{t('console.session_expired')}</strong> : formatDate(session.expires_at, 'datetime')}
+                </dd>
               </div>
             </dl>
             <p>{t('console.session_how')}</p>
-            <Btn icon="expand" onClick={() => setFull(true)} disabled={expired} data-testid="session-fullscreen">{t('console.session_fullscreen')}</Btn>
+            <Btn icon="expand" onClick={() => setFull(true)} disabled={expired || ended} data-testid="session-fullscreen">{t('console.session_fullscreen')}</Btn>
             <BtnLink icon="scan" variant="secondary" href={`/console/sessions/${session.id}/event`} data-testid="event-mode">{t('console.event_mode')}</BtnLink>
             <p class="hint">{t('console.event_mode_hint')}</p>
+            {!expired && !ended && <EndSession id={session.id} name={name} onEnded={() => void reload()} />}
           </div>
         </div>
       )}

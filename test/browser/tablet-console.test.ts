@@ -135,4 +135,76 @@ describe('the shop tablet and the coordinator console (#19), in Chromium', () =>
       expect(now.body.balance).toBe(balance);
     });
   }, 180_000);
+
+  it('13. refund and cash-out amounts are typed on the tablet\'s own keypad, like the till', async () => {
+    const shop = world.demo.shops[0]!;
+    const payer = world.demo.volunteers.find((v) => v.language === 'nl' && v.balance !== undefined && BigInt(v.balance.split('.')[0]!) >= 12n)!;
+    const wallet = (await world.api('POST', '/wallet/session', { body: { card: payer.card, pin: payer.pin } })).body.token as string;
+    const code = await world.api('POST', `/shops/${shop.account}/pairing-codes`, { token: coordinator });
+    expect(code.status).toBe(201);
+
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await page.goto('/shop');
+      await page.getByTestId('pair-code-input').fill(code.body.pairing_code);
+      await page.getByTestId('pair-name-input').fill('Toonbank');
+      await page.getByTestId('pair-submit').click();
+      await page.getByTestId('shop-till').waitFor();
+
+      // A payment of 12 to refund: asked on this till, paid from a phone.
+      for (const key of '12') await page.getByTestId(`amount-key-${key}`).click();
+      await page.getByTestId('request-payment').click();
+      await page.waitForURL(/\/shop\/request\/[0-9a-f-]{36}$/);
+      const request = new URL(page.url()).pathname.split('/').pop()!;
+      const paid = await world.api('POST', `/payment-requests/${request}/pay`, { token: wallet, idempotent: true });
+      expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+      const payment = paid.body.id as string;
+
+      await page.goto('/shop/today');
+      const entry = page.locator(`[data-testid="shop-entry"][data-transfer="${payment}"]`);
+      await entry.getByTestId('entry-refund').click();
+      const form = entry.getByTestId('refund-form');
+      // The only field is the keypad's, which opens no on-screen keyboard; the whole payment is filled in.
+      expect(await form.locator('input, textarea').count()).toBe(1);
+      const input = form.getByTestId('refund-amount-input');
+      expect(await input.getAttribute('inputmode')).toBe('none');
+      expect(await input.inputValue()).toBe('12');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid')), poll).toBe('refund-amount-input');
+      // The first key types a new amount; more than the payment is said and not sent.
+      await form.getByTestId('amount-key-5').click();
+      expect(await input.inputValue()).toBe('5');
+      await form.getByTestId('amount-key-0').click();
+      expect(await input.getAttribute('data-amount')).toBe('50');
+      await form.getByTestId('refund-too-much').waitFor();
+      expect(await form.getByTestId('refund-submit').isDisabled()).toBe(true);
+      await checkScreen(page, world, 'shop-refund-keypad-too-much', both);
+      await form.getByTestId('amount-key-erase').click();
+      expect(await input.getAttribute('data-amount')).toBe('5');
+      expect(await text(page, 'refund-submit')).toBe('Betaal 5 TOR terug');
+      await checkScreen(page, world, 'shop-refund-keypad', both);
+      await form.getByTestId('refund-submit').click();
+      await page.getByTestId('refund-success').waitFor();
+      const entries = (await world.api('GET', '/wallet/entries', { token: wallet })).body.items as Array<{ code: string; amount: string }>;
+      expect(entries.filter((e) => e.code === 'refund').map((e) => e.amount)).toContain('5');
+
+      // Cash-out: the same keypad, the euro value before sending.
+      await page.goto('/shop/cashout');
+      await page.getByTestId('cashout-available').waitFor();
+      const cash = page.getByTestId('cashout-amount-input');
+      expect(await cash.getAttribute('inputmode')).toBe('none');
+      expect(await page.getByTestId('shop-cashout').locator('input, textarea').count()).toBe(1);
+      await page.getByTestId('amount-key-7').click();
+      await expect.poll(() => page.getByTestId('cashout-euro-preview').getAttribute('data-euro'), poll).toBe('0.70');
+      // Keypad and button side by side, as on the till: the button is on a 1280×800 tablet's screen without scrolling.
+      const button = (await page.getByTestId('cashout-submit').boundingBox())!;
+      expect(button.y + button.height).toBeLessThanOrEqual(800);
+      await checkScreen(page, world, 'shop-cashout-keypad', both);
+      await page.getByTestId('amount-clear').click();
+      expect(await cash.inputValue()).toBe('');
+      expect(await page.getByTestId('cashout-submit').isDisabled()).toBe(true);
+      await page.getByTestId('amount-key-7').click();
+      await page.getByTestId('cashout-submit').click();
+      await page.getByTestId('cashout-success').waitFor();
+      expect(await page.getByTestId('cashout-euro').getAttribute('data-euro')).toBe('0.70');
+    });
+  }, 180_000);
 });

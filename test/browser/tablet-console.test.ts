@@ -207,4 +207,115 @@ describe('the shop tablet and the coordinator console (#19), in Chromium', () =>
       expect(await page.getByTestId('cashout-euro').getAttribute('data-euro')).toBe('0.70');
     });
   }, 180_000);
+
+  it('5 and 11. the audit log, the ledger check and the shop\'s history speak the screen\'s language, not codes', async () => {
+    const fatima = world.demo.volunteers.find((v) => v.name === 'Fatima')!;
+    expect((await world.api('POST', `/cards/${fatima.card}/block`, { token: coordinator })).status).toBe(200);
+    expect((await world.api('POST', `/cards/${fatima.card}/unblock`, { token: coordinator })).status).toBe(200);
+    // Coins for the second demo shop to cash out: a payment through a tablet of the API.
+    const shop = world.demo.shops[1]!;
+    const pairingCode = async () => (await world.api('POST', `/shops/${shop.account}/pairing-codes`, { token: coordinator })).body.pairing_code as string;
+    const till = (await world.api('POST', '/shop/devices', { body: { pairing_code: await pairingCode(), device_name: 'API' } })).body.token as string;
+    const request = await world.api('POST', '/shop/payment-requests', { token: till, body: { amount: '5' } });
+    const payer = world.demo.volunteers.find((v) => v.name === 'Mehmet')!;
+    const wallet = (await world.api('POST', '/wallet/session', { body: { card: payer.card, pin: payer.pin } })).body.token as string;
+    expect((await world.api('POST', `/payment-requests/${request.body.id}/pay`, { token: wallet, idempotent: true })).status).toBe(201);
+    const code = await pairingCode();
+
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.coordinator);
+      await page.getByTestId('nav-audit').click();
+      await page.getByTestId('audit-row').first().waitFor();
+      // No action is shown as its code, on the whole first page.
+      const actions = await page.getByTestId('audit-action').allInnerTexts();
+      expect(actions.length).toBeGreaterThan(10);
+      expect(actions.filter((a) => /^[a-z_]+\.[a-z_]+$/.test(a.trim()))).toEqual([]);
+
+      // One action, chosen by its words; a name typed in part finds the volunteer's card.
+      await page.getByTestId('audit-filter-action').selectOption({ label: 'Kaart geblokkeerd' });
+      await page.getByTestId('audit-filter-name').fill('fati');
+      await page.getByTestId('audit-filter-apply').click();
+      const rows = page.getByTestId('audit-row');
+      await expect.poll(async () => [...new Set(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-action'))))], poll).toEqual(['card.block']);
+      const row = rows.first();
+      expect((await row.getByTestId('audit-action').innerText()).trim()).toBe('Kaart geblokkeerd');
+      expect(await row.getByTestId('audit-object').innerText()).toContain('Kaart Fatima');
+      expect(await row.getByTestId('audit-actor').innerText()).toContain(`Medewerker ${world.demo.coordinator.email}`);
+      await checkScreen(page, world, 'console-audit-card-block', both);
+      await page.getByTestId('language').first().selectOption('fr');
+      await page.waitForFunction(() => document.documentElement.lang === 'fr-BE');
+      await expect.poll(() => row.getByTestId('audit-action').innerText(), poll).toBe('Carte bloquée');
+      expect(await row.getByTestId('audit-object').innerText()).toContain('Carte Fatima');
+      await page.getByTestId('language').first().selectOption('nl');
+      await page.waitForFunction(() => document.documentElement.lang === 'nl-BE');
+
+      // Every card action at once: the object's "all actions".
+      await page.getByTestId('audit-filter-action').selectOption({ label: 'Kaarten: alle acties' });
+      await page.getByTestId('audit-filter-apply').click();
+      await expect.poll(async () => [...new Set(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-action'))))].sort(), poll)
+        .toEqual(['card.block', 'card.unblock']);
+      expect(await page.locator('[data-action="card.unblock"] [data-testid="audit-action"]').first().innerText()).toBe('Kaart weer in gebruik');
+      // Too short a name is said on its field; nothing is asked of the server.
+      await page.getByTestId('audit-filter-name').fill('f');
+      await page.getByTestId('audit-filter-apply').click();
+      await expect.poll(() => page.getByTestId('audit-filter-name').getAttribute('aria-invalid'), poll).toBe('true');
+      expect(await text(page, 'console-audit')).toContain('Typ minstens 2 tekens.');
+
+      // The ledger check: each check in words, the service's English only behind "technical details" when one fails.
+      await page.getByTestId('nav-ledger').click();
+      await page.getByTestId('verify-run').click();
+      await page.getByTestId('verify-result').waitFor();
+      expect(await page.getByTestId('verify-result').getAttribute('data-ok')).toBe('true');
+      const checks = (await page.getByTestId('verify-check').allInnerTexts()).map((c) => c.replace(/\s+/g, ' ').trim());
+      expect(checks).toHaveLength(8);
+      expect(checks[0]).toBe('In orde: Alle saldi samen zijn nul — Elke munt die van de uitgifte vertrok, staat op een rekening: samen geven alle saldi nul.');
+      const verify = await text(page, 'verify');
+      for (const english of ['sum to 0', 'every account', 'append-only', 'seals recomputed', 'at most once']) expect(verify).not.toContain(english);
+      await checkScreen(page, world, 'console-verify', both);
+    });
+
+    // The shop's history: the city, not "Torekes — issuance"; no "cash-out" memo.
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await page.goto('/shop');
+      await page.getByTestId('pair-code-input').fill(code);
+      await page.getByTestId('pair-name-input').fill('Kassa 2');
+      await page.getByTestId('pair-submit').click();
+      await page.getByTestId('shop-till').waitFor();
+      await page.goto('/shop/cashout');
+      await page.getByTestId('cashout-available').waitFor();
+      await page.getByTestId('amount-key-5').click();
+      await page.getByTestId('cashout-submit').click();
+      await page.getByTestId('cashout-success').waitFor();
+      const pending = (await world.api('GET', `/currencies/${world.demo.currency.code}/redemptions?status=pending`, { token: coordinator })).body.items as Array<{ id: string; shop: string; amount: string }>;
+      const mine = pending.find((r) => r.shop === shop.account && r.amount === '5')!;
+      expect(mine, JSON.stringify(pending)).toBeTruthy();
+      expect((await world.api('POST', `/redemptions/${mine.id}/approve`, { token: coordinator, idempotent: true })).status).toBe(200);
+
+      await page.goto('/shop/today');
+      const redemption = page.locator('[data-testid="shop-entry"][data-code="redemption"]').first();
+      await redemption.waitFor();
+      expect(await redemption.getByTestId('entry-title').innerText()).toBe('De stad');
+      const history = await text(page, 'history');
+      expect(history).not.toContain('issuance');
+      expect(history).not.toMatch(/cash-out|refund [0-9a-f]{8}/i);
+      await checkScreen(page, world, 'shop-today-history', both);
+    });
+
+    // A volunteer's history: coins issued to the wallet come from the city, in French too.
+    const issued = await world.api('POST', `/currencies/${world.demo.currency.code}/issue`, {
+      token: coordinator, idempotent: true, body: { to_account: payer.account, amount: '1', memo: 'Welkom' },
+    });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    await withPage(browser, world, 'phone', 'nl', async (page) => {
+      await page.goto(payer.card_url);
+      await page.getByTestId('open-card').waitFor();
+      await typePin(page, payer.pin);
+      const entry = page.locator(`[data-testid="entry"][data-transfer="${issued.body.id}"]`);
+      await entry.waitFor();
+      expect(await entry.locator('.entry-title').innerText()).toBe('De stad');
+      await page.getByTestId('language').first().selectOption('fr');
+      await expect.poll(() => entry.locator('.entry-title').innerText(), poll).toBe('La ville');
+      expect(await page.getByTestId('wallet-home').innerText()).not.toContain('issuance');
+    });
+  }, 180_000);
 });

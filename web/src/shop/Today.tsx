@@ -18,6 +18,8 @@ import { refreshShop, shopInfo, shopState, unpairTablet } from './state.js';
 import type { ShopEntry, ShopState } from './state.js';
 
 const page_size = 20;
+/** The codes whose memo a person wrote: the till's memo of a payment, a coordinator's reason for an adjustment or a correction. */
+const memo_codes: ReadonlySet<string> = new Set(['payment', 'adjustment', 'reversal']);
 
 /**
  * How much of each payment was refunded already, from the refunds in the list. A refund is always
@@ -131,8 +133,10 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
   const paid_minor = refundable ? toMinor(entry.amount, scale) : 0n;
   const left_minor = paid_minor - (refunded ?? 0n);
   const left = fromMinor(left_minor > 0n ? left_minor : 0n, scale);
-  // Refunds recorded before their memo was dropped said "refund <payment id>": not for people.
-  const memo = entry.memo !== null && entry.memo !== '' && !/^refund [0-9a-f-]{36}$/i.test(entry.memo) ? entry.memo : undefined;
+  // Only people's words: the till's memo of a payment, a coordinator's reason. The service's own
+  // memos ("cash-out", and "refund <payment id>" on refunds recorded before they were dropped) are not for people.
+  const memo = entry.memo !== null && entry.memo.trim() !== '' && memo_codes.has(entry.code) ? entry.memo : undefined;
+  const title = entry.counterparty.kind === 'issuance' ? t('common.counterparty_issuance') : entry.counterparty.name;
   return (
     <li class="entry shop-entry" data-testid="shop-entry" data-code={entry.code} data-transfer={entry.transfer_id}>
       <div class="shop-entry-row">
@@ -140,7 +144,7 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
           <Icon name={out ? 'arrow-out' : 'arrow-in'} />
         </span>
         <span class="entry-text">
-          <span class="entry-title">{entry.counterparty.name}</span>
+          <span class="entry-title" data-testid="entry-title">{title}</span>
           <span class="entry-meta">
             {kind}
             {' · '}

@@ -7,6 +7,7 @@
  * Each screen is checked with axe-core in Dutch and English. Screenshots:
  * test-results/browser/tablet-console/.
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkScreen, openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
@@ -318,4 +319,27 @@ describe('the shop tablet and the coordinator console (#19), in Chromium', () =>
       expect(await page.getByTestId('wallet-home').innerText()).not.toContain('issuance');
     });
   }, 180_000);
+
+  it('11. the console\'s payout CSVs have their header in the console\'s language; the API\'s default stays the machine header', async () => {
+    await withPage(browser, world, 'tablet', 'nl', async (page) => {
+      await openConsole(page, world.demo.coordinator);
+      await page.getByTestId('nav-cashouts').click();
+      await page.getByTestId('console-cashouts').waitFor();
+      // The demo left an approved payout waiting for a bank file.
+      await page.getByTestId('payout-export').click();
+      const result = page.getByTestId('export-result');
+      await result.waitFor();
+      const [csv] = await Promise.all([page.waitForEvent('download'), result.getByTestId('download-csv').click()]);
+      const text = readFileSync((await csv.path())!, 'utf8');
+      expect(text.split('\r\n')[0]).toBe('Kenmerk uitbetaling,Winkel,IBAN,Bedrag in euro,Mededeling,Kenmerk aanvraag,Tijdstip (UTC),Kenmerk betaalbestand,Betaalbestand gemaakt (UTC)');
+      await page.getByTestId('language').first().selectOption('fr');
+      await page.waitForFunction(() => document.documentElement.lang === 'fr-BE');
+      const [excel] = await Promise.all([page.waitForEvent('download'), result.getByTestId('download-excel').click()]);
+      const french = readFileSync((await excel.path())!, 'utf8');
+      expect(french.split('\r\n')[0]).toBe('\uFEFFRéférence du versement;Commerce;IBAN;Montant en euros;Communication;Référence de la demande;Moment (UTC);Référence du fichier de paiement;Fichier de paiement créé (UTC)');
+      // Asked without a language, the API still answers the documented column names.
+      const machine = await fetch(`${world.base}/api/v1/currencies/${world.demo.currency.code}/payouts.csv`, { headers: { Authorization: `Bearer ${coordinator}` } });
+      expect((await machine.text()).split('\r\n')[0]).toBe('payout_id,shop,iban,euro_amount,reference,redemption_id,created_at,export_id,exported_at');
+    });
+  }, 120_000);
 });

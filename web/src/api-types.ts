@@ -4555,6 +4555,8 @@ export interface operations {
       query?: {
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
         export?: string;
       };
       path: {
@@ -5695,6 +5697,8 @@ export interface operations {
         to?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -5744,6 +5748,8 @@ export interface operations {
         at?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -5796,6 +5802,8 @@ export interface operations {
         group?: "activity" | "category" | "month";
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -5847,6 +5855,8 @@ export interface operations {
         to?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;

@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { TokenKeys } from '../security/tokens.js';
 import { insertAudit } from '../db/audit.js';
 import type { Queryable } from '../db/client.js';
+import type { AuditAction, AuditObjectKind } from '../ledger/audit-actions.js';
 
 export interface Services {
   sql: Sql;
@@ -25,9 +26,9 @@ export interface Services {
 
 /** What the audit log records of an action; never a secret. */
 export interface AuditInput {
-  action: string;
+  action: AuditAction;
   currency_id: number | null;
-  object?: { kind: string; id: string };
+  object?: { kind: AuditObjectKind; id: string };
   changes?: Record<string, unknown>;
   /** Who acted when the request itself is not authenticated (a login, a pairing). */
   actor?: { kind: ActorKind; id: string | null };

@@ -1,4 +1,5 @@
 import type { Queryable } from './client.js';
+import type { AuditAction, AuditObjectKind } from '../ledger/audit-actions.js';
 
 export type ActorKind = 'user' | 'wallet' | 'device' | 'anonymous' | 'system';
 
@@ -6,8 +7,8 @@ export interface AuditEntry {
   currency_id: number | null;
   actor_kind: ActorKind;
   actor_id: string | null;
-  action: string;
-  object_kind: string | null;
+  action: AuditAction;
+  object_kind: AuditObjectKind | null;
   object_id: string | null;
   ip: string | null;
   request_id: string | null;
@@ -15,7 +16,10 @@ export interface AuditEntry {
   changes: Record<string, unknown>;
 }
 
-export interface AuditRow extends AuditEntry {
+/** A record as read back: its action may be one an earlier version wrote and no longer lists. */
+export interface AuditRow extends Omit<AuditEntry, 'action' | 'object_kind'> {
+  action: string;
+  object_kind: string | null;
   id: bigint;
   at: Date;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from './client.js';
-import type { CheckResult, Currency } from '../ledger/model.js';
+import type { CheckResult, Currency, VerifyCheck } from '../ledger/model.js';
 import { verifySeals } from './seals.js';
 import { allWalletCredits } from './expiry.js';
 import { addDays, expiredOf, expiryAmount, localDateOf, lotsOf, validityOf } from '../ledger/expiry.js';
@@ -7,7 +7,7 @@ import { addDays, expiredOf, expiryAmount, localDateOf, lotsOf, validityOf } fro
 /** Offenders named in a check's detail, at most. */
 const offenders_shown_max = 5;
 
-function check(name: string, offenders: string[], ok_detail: string): CheckResult {
+function check(name: VerifyCheck, offenders: string[], ok_detail: string): CheckResult {
   if (offenders.length === 0) return { name, ok: true, detail: ok_detail };
   const shown = offenders.slice(0, offenders_shown_max).join('; ');
   const more = offenders.length > offenders_shown_max ? ` (and ${offenders.length - offenders_shown_max} more)` : '';

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { account_kinds, account_statuses, transfer_codes } from '../ledger/model.js';
 import { csv_formats } from '../ledger/csv.js';
+import { csv_languages } from '../ledger/csv-headers.js';
 import { sepa_versions } from '../ledger/sepa.js';
 import { expiring_days_ahead, validity_days_max } from '../ledger/expiry.js';
 
@@ -115,6 +116,10 @@ export const CsvFormatQuery = z.object({
       + 'conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and '
       + 'dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, '
       + 'a double quote or a line break.',
+  }),
+  lang: z.enum(csv_languages).optional().openapi({
+    description: 'For people: the header row in Dutch, English or French words, and the totals row\'s "total" as '
+      + '"Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same.',
   }),
 });
 

@@ -10,6 +10,9 @@
  * separator the reader assumes.
  */
 
+import { headerIn } from './csv-headers.js';
+import type { CsvLanguage } from './csv-headers.js';
+
 export const csv_formats = ['csv', 'excel'] as const;
 export type CsvFormat = (typeof csv_formats)[number];
 
@@ -77,11 +80,12 @@ export interface CsvWriter {
 }
 
 /**
- * A writer for `layout` in `format`. Throws when a decimal column is not in the header, and
- * `row` throws on a record whose field count differs from the header's: programming errors that
- * would otherwise shift columns or leave a decimal point in an Excel file silently.
+ * A writer for `layout` in `format`, its header row in `language`'s words for people when given
+ * (csv-headers.ts), else the documented column names. Throws when a decimal column is not in the
+ * header, and `row` throws on a record whose field count differs from the header's: programming
+ * errors that would otherwise shift columns or leave a decimal point in an Excel file silently.
  */
-export function csvWriter(layout: CsvLayout, format: CsvFormat): CsvWriter {
+export function csvWriter(layout: CsvLayout, format: CsvFormat, language?: CsvLanguage): CsvWriter {
   const decimal_at = new Set((layout.decimals ?? []).map((name) => {
     const index = layout.header.indexOf(name);
     if (index < 0) throw new Error(`CSV decimal column ${name} is not in the header`);
@@ -89,7 +93,7 @@ export function csvWriter(layout: CsvLayout, format: CsvFormat): CsvWriter {
   }));
   let records = 0;
   return {
-    start: dialects[format].byte_order_mark + csvRow(layout.header, format),
+    start: dialects[format].byte_order_mark + csvRow(headerIn(layout.header, language), format),
     row: (values) => {
       if (values.length !== layout.header.length) {
         throw new Error(`CSV row ${records} has ${values.length} fields, the header has ${layout.header.length}`);
@@ -105,8 +109,8 @@ export function csvFileName(base: string, format: CsvFormat): string {
   return `${base}${format === 'excel' ? '-excel' : ''}.csv`;
 }
 
-/** A whole CSV file in `format`: its start (see CsvWriter), then one record per row, each ending in CRLF. */
-export function csvDocument(layout: CsvLayout, rows: CsvValues[], format: CsvFormat = 'csv'): string {
-  const writer = csvWriter(layout, format);
+/** A whole CSV file in `format` (header in `language` when given): its start (see CsvWriter), then one record per row, each ending in CRLF. */
+export function csvDocument(layout: CsvLayout, rows: CsvValues[], format: CsvFormat = 'csv', language?: CsvLanguage): string {
+  const writer = csvWriter(layout, format, language);
   return writer.start + rows.map(writer.row).join('');
 }

@@ -139,8 +139,18 @@ export type TransferResult =
   | { ok: true; transfer: Transfer }
   | { ok: false; code: string; detail: Record<string, unknown> };
 
+/**
+ * The checks of `verify` (DESIGN.md's invariants on live data, and the seals of history), by the
+ * names the API gives them; the console says each in its own language (test/console-labels.test.ts).
+ */
+export const verify_checks = [
+  'sum_is_zero', 'balances_match_transfers', 'balances_match_entries', 'balances_within_limits', 'history_append_only',
+  'no_cross_currency', 'at_most_once', 'seals',
+] as const;
+export type VerifyCheck = (typeof verify_checks)[number];
+
 export interface CheckResult {
-  name: string;
+  name: VerifyCheck;
   ok: boolean;
   detail: string;
 }

@@ -259,7 +259,7 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
     });
   }, 180_000);
 
-  it('downloads a report as CSV and in the Excel form, the same rows the API exports', async () => {
+  it('downloads a report as CSV and in the Excel form in the console\'s language, the same rows the API exports', async () => {
     const month = today().slice(0, 7);
     const period = `from=${month}-01&to=${lastDay(month)}`;
     const direct = async (path: string) => {
@@ -271,19 +271,19 @@ describe('the console\'s reports page (#19 point 1, #20 point 2), in Chromium', 
       const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-shops-shop-csv').click()]);
       expect(csv.suggestedFilename()).toBe(`shops-${code}-shop-${month}-01-${lastDay(month)}.csv`);
       const csv_bytes = readFileSync((await csv.path())!);
-      expect(csv_bytes.equals(await direct(`shops.csv?${period}&group=shop`))).toBe(true);
+      expect(csv_bytes.equals(await direct(`shops.csv?${period}&group=shop&lang=nl`))).toBe(true);
       expect(csv_bytes.toString('utf8').split('\r\n')[0]).toBe(
-        'shop_account_id,shop_name,payments,takings,refunds,net,redemptions_requested,redemptions_approved,redemptions_rejected,euros_paid_out');
+        'Kenmerk winkel,Winkel,Betalingen,Ontvangen,Terugbetaald,Netto,Uitbetaling aangevraagd,Uitbetaling goedgekeurd,Uitbetaling geweigerd,Euro uitbetaald');
 
       const [excel] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-volunteering-month-excel').click()]);
       expect(excel.suggestedFilename()).toBe(`volunteering-${code}-month-${month}-01-${lastDay(month)}-excel.csv`);
       const excel_bytes = readFileSync((await excel.path())!);
-      expect(excel_bytes.equals(await direct(`volunteering.csv?${period}&group=month&format=excel`))).toBe(true);
+      expect(excel_bytes.equals(await direct(`volunteering.csv?${period}&group=month&format=excel&lang=nl`))).toBe(true);
       expect(excel_bytes.subarray(0, 3).toString('hex')).toBe('efbbbf');
       expect(excel_bytes.toString('utf8').split('\r\n')[1]).toMatch(new RegExp(`^${month};`));
       const [ahead] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-liability-csv').click()]);
       expect(ahead.suggestedFilename()).toBe(`liability-${code}-${today()}.csv`);
-      expect(readFileSync((await ahead.path())!).equals(await direct('liability.csv?months=12'))).toBe(true);
+      expect(readFileSync((await ahead.path())!).equals(await direct('liability.csv?months=12&lang=nl'))).toBe(true);
       expect(await page.getByTestId('download-error').count()).toBe(0);
     });
   }, 180_000);

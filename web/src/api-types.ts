@@ -5061,6 +5061,8 @@ export interface operations {
       query?: {
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
         export?: string;
       };
       path: {
@@ -6057,6 +6059,8 @@ export interface operations {
         to?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -6153,6 +6157,8 @@ export interface operations {
         months?: number;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -6352,6 +6358,8 @@ export interface operations {
         to?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -6401,6 +6409,8 @@ export interface operations {
         at?: string;
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -6453,6 +6463,8 @@ export interface operations {
         group?: "activity" | "category" | "month";
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;
@@ -6506,6 +6518,8 @@ export interface operations {
         group?: "shop_month" | "shop" | "month";
         /** @description `csv` (default): RFC 4180, comma separator, decimal point. `excel`: for a spreadsheet in Belgian conventions: `;` separator, decimal comma in the columns of amounts, euro amounts and hours (ids, IBANs and dates as they are), UTF-8 byte order mark. Both end records with CRLF and quote a field holding `,`, `;`, a tab, a double quote or a line break. */
         format?: "csv" | "excel";
+        /** @description For people: the header row in Dutch, English or French words, and the totals row's "total" as "Totaal" / "Total". Without it the header is the documented column names, for programs. The rows are the same. */
+        lang?: "nl" | "en" | "fr";
       };
       path: {
         code: string;

@@ -246,7 +246,7 @@ function batchOutcome(parsed: ParsedItem[], results: TransferResult[], input: Ba
   const created = results.filter((r) => r.ok).length;
   return {
     status: 200, body,
-    audit: { action: 'transfer.batch', currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created } },
+    audit: { action: 'transfer.batch' as const, currency_id: currency.id, changes: { atomic: input.atomic, items: input.transfers.length, created } },
   };
 }
 

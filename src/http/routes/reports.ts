@@ -7,6 +7,8 @@ import { Amount, CsvFormatQuery, CurrencyCode, EuroAmount, Uuid, jsonResponse, p
 import { ValidationError } from '../../ledger/errors.js';
 import { euroValue, formatAmount } from '../../ledger/amount.js';
 import { csvFileName, csvWriter } from '../../ledger/csv.js';
+import { totalIn } from '../../ledger/csv-headers.js';
+import type { CsvLanguage } from '../../ledger/csv-headers.js';
 import { liability_months_max } from '../../ledger/expiry.js';
 import { liabilityAhead } from '../../app/expiry.js';
 import type { CsvFormat, CsvLayout, CsvValues } from '../../ledger/csv.js';
@@ -120,16 +122,16 @@ async function* oneBatch(rows: CsvValues[]): AsyncGenerator<CsvValues[]> {
 type StreamWithWriter = { writer?: WritableStreamDefaultWriter<Uint8Array> };
 
 /**
- * Answers with a CSV in `format`, named `name` (csvFileName), streamed batch by batch: the header, then each batch of records
+ * Answers with a CSV in `format` (its header in `language` when asked), named `name` (csvFileName), streamed batch by batch: the header, then each batch of records
  * as one write, awaited (backpressure: a slow client slows the cursor, never fills memory). The
  * first batch is read before answering, so a failing query is still a problem+json 500. A failure
  * later aborts the response instead of ending it cleanly, so a cut-off file never looks complete.
  * A client that goes away stops the cursor.
  */
 export async function streamCsv(
-  c: AppContext, name: string, layout: CsvLayout, batches: AsyncIterable<CsvValues[]>, format: CsvFormat = 'csv',
+  c: AppContext, name: string, layout: CsvLayout, batches: AsyncIterable<CsvValues[]>, format: CsvFormat = 'csv', language?: CsvLanguage,
 ): Promise<Response> {
-  const writer = csvWriter(layout, format);
+  const writer = csvWriter(layout, format, language);
   const filename = csvFileName(name, format);
   const iterator = batches[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -245,7 +247,7 @@ reportRoutes.openapi(createRoute({
   const report = await circulation(c, c.req.valid('param').code, query);
   const columns = ['in_programmes', 'in_wallets', 'in_shops', 'circulating', 'euro_liability'] as const;
   return streamCsv(c, `circulation-${report.currency}-${report.from}-${report.to}`, { header: ['month', 'at', ...columns], decimals: [...columns] },
-    oneBatch(report.months.map((m) => [m.month, m.at, ...columns.map((column) => m[column])])), query.format) as never;
+    oneBatch(report.months.map((m) => [m.month, m.at, ...columns.map((column) => m[column])])), query.format, query.lang) as never;
 });
 
 // The city's bill ahead ---------------------------------------------------------------------
@@ -310,7 +312,7 @@ reportRoutes.openapi(createRoute({
   const report = await liability(c, c.req.valid('param').code, query.months);
   const columns = ['in_wallets', 'in_shops', 'expiring', 'circulating', 'euro_liability'] as const;
   return streamCsv(c, `liability-${report.currency}-${report.today}`, { header: ['month', ...columns], decimals: [...columns] },
-    oneBatch(report.months.map((m) => [m.month, ...columns.map((column) => m[column])])), query.format) as never;
+    oneBatch(report.months.map((m) => [m.month, ...columns.map((column) => m[column])])), query.format, query.lang) as never;
 });
 
 // Volunteering -------------------------------------------------------------------------------
@@ -494,7 +496,7 @@ reportRoutes.openapi(createRoute({
     t.id, t.created_at.toISOString(), t.code, t.phase, t.status, t.debit_account_id, t.debit_account_name,
     t.credit_account_id, t.credit_account_name, formatAmount(t.amount, currency.scale), t.memo, t.created_by,
     t.pending_id, t.reverses_id,
-  ]), query.format) as never;
+  ]), query.format, query.lang) as never;
 });
 
 reportRoutes.openapi(createRoute({
@@ -510,7 +512,7 @@ reportRoutes.openapi(createRoute({
   const before = await endOfDay(sql, at);
   const rows = inBatches(sql, (q) => balancesQuery(q, currency, before), export_batch_rows);
   return streamCsv(c, `balances-${currency.code}-${at}`, { header: ['account_id', 'kind', 'name', 'status', 'balance'], decimals: ['balance'] },
-    mapBatches(rows, (r: BalanceRow) => [r.account_id, r.kind, r.name, r.status, formatAmount(r.balance, currency.scale)]), query.format) as never;
+    mapBatches(rows, (r: BalanceRow) => [r.account_id, r.kind, r.name, r.status, formatAmount(r.balance, currency.scale)]), query.format, query.lang) as never;
 });
 
 reportRoutes.openapi(createRoute({
@@ -535,8 +537,8 @@ reportRoutes.openapi(createRoute({
     { header: [...keys, 'hours', 'coins', 'rewards', 'volunteers', 'first_time_volunteers'], decimals: ['hours', 'coins'] },
     oneBatch([
       ...report.items.map((row) => [...keyValues(row), ...measures(row)]),
-      ['total', ...blank, ...measures(report.totals)],
-    ]), query.format) as never;
+      [totalIn(query.lang), ...blank, ...measures(report.totals)],
+    ]), query.format, query.lang) as never;
 });
 
 reportRoutes.openapi(createRoute({
@@ -567,6 +569,6 @@ reportRoutes.openapi(createRoute({
     decimals: ['takings', 'refunds', 'net', 'redemptions_requested', 'redemptions_approved', 'redemptions_rejected', 'euros_paid_out'],
   }, oneBatch([
     ...report.items.map((row) => [...keyValues(row), ...measures(row)]),
-    ['total', ...keys.slice(1).map(() => null), ...measures(report.totals)],
-  ]), query.format) as never;
+    [totalIn(query.lang), ...keys.slice(1).map(() => null), ...measures(report.totals)],
+  ]), query.format, query.lang) as never;
 });

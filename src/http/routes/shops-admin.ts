@@ -253,7 +253,7 @@ shopAdminRoutes.openapi(createRoute({
   const csv = csvDocument(layout, payouts.map((p) => [
     p.id, p.shop_name, p.iban, p.euro_amount, p.reference, p.redemption_id, p.created_at.toISOString(), p.export_id,
     p.exported_at?.toISOString() ?? null,
-  ]), query.format);
+  ]), query.format, query.lang);
   c.header('Content-Type', 'text/csv; charset=utf-8');
   const name = `payouts-${currency.code}${exported === undefined ? '' : `-${exported.message_id}`}`;
   c.header('Content-Disposition', `attachment; filename="${csvFileName(name, query.format)}"`);

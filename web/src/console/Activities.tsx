@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { consoleApi } from '../api.js';
-import { formatAmount, formatDate, localizedName, t, tMaybe } from '../i18n/index.js';
+import { formatAmount, formatDate, formatNumber, localizedName, t, tMaybe } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { fromMinor, scaleOf, toMinor } from '../lib/money.js';
 import { Alert } from '../ui/Alert.js';
@@ -341,6 +341,22 @@ export function ScheduleFields({ value, errors, onChange, testid = 'session' }: 
   );
 }
 
+/** How long a session's QR works after its end unless the coordinator chooses: the service's default CLAIM_SESSION_TTL_S. */
+const after_end_ms = 12 * 3600_000;
+
+/** Hours from now until a datetime-local value, to one decimal ("4", "2.5"); undefined when empty, unreadable or past. */
+function hoursUntil(value: string): string | undefined {
+  const until = value === '' ? Number.NaN : new Date(value).getTime();
+  if (Number.isNaN(until) || until <= Date.now()) return undefined;
+  return String(Math.max(0.1, Math.round((until - Date.now()) / 360_000) / 10));
+}
+
+/**
+ * Opens a claim session. "Valid until" starts 4 hours from now and its hint says how long the QR
+ * will work from now, for whatever time is chosen; until it is changed by hand it follows the
+ * session's end (12 hours after it, the service's default CLAIM_SESSION_TTL_S). The service's own
+ * default is never relied on: the form always sends the time it shows.
+ */
 export function NewSession() {
   const { params } = useRoute();
   const { route } = useLocation();
@@ -352,7 +368,12 @@ export function NewSession() {
   const [maxClaims, setMaxClaims] = useState('30');
   const [expires, setExpires] = useState(() => localInput(new Date(Date.now() + 4 * 3600_000)));
   const [expiresTouched, setExpiresTouched] = useState(false);
-  const [schedule, setSchedule] = useState<ScheduleValue>({ starts: '', ends: '', place: '', public: false });
+  const [schedule, setScheduleValue] = useState<ScheduleValue>({ starts: '', ends: '', place: '', public: false });
+  const setSchedule = (next: ScheduleValue) => {
+    setScheduleValue(next);
+    const ends = next.ends === '' ? Number.NaN : new Date(next.ends).getTime();
+    if (!expiresTouched && !Number.isNaN(ends)) setExpires(localInput(new Date(ends + after_end_ms)));
+  };
   const [errors, setErrors] = useState<ScheduleErrors & { hours?: string; max?: string; expires?: string }>({});
   const { busy, error, run } = useAction();
 
@@ -367,6 +388,7 @@ export function NewSession() {
 
   const per_hour = activity?.rate_per_hour !== null && activity?.rate_per_hour !== undefined;
   const typed_hours = hoursInput(hours);
+  const expires_hours = hoursUntil(expires);
   const preview = activity === undefined ? undefined
     : activity.rate_per_hour !== null ? (typed_hours === undefined ? undefined : rewardFor(activity.rate_per_hour, typed_hours))
       : activity.amount ?? undefined;
@@ -378,9 +400,8 @@ export function NewSession() {
     const max = Number(maxClaims);
     if (per_hour && (typed_hours === undefined || Number(typed_hours) > 24)) found.hours = t('console.session_hours_invalid');
     if (!Number.isInteger(max) || max < 1 || max > 10_000) found.max = t('console.session_max_invalid');
-    // With times, an expiry left as it was follows the session (the service's default: after it ends).
-    const expiry = expires === '' || (schedule.starts !== '' && !expiresTouched) ? undefined : new Date(expires);
-    if (expiry !== undefined && (Number.isNaN(expiry.getTime()) || expiry.getTime() <= Date.now())) found.expires = t('console.session_expiry_invalid');
+    const expiry = new Date(expires);
+    if (hoursUntil(expires) === undefined) found.expires = t('console.session_expiry_invalid');
     Object.assign(found, scheduleErrors(schedule));
     setErrors(found);
     if (Object.keys(found).length > 0) return;
@@ -390,7 +411,7 @@ export function NewSession() {
         body: {
           ...(per_hour && typed_hours !== undefined ? { hours: typed_hours } : {}),
           max_claims: max,
-          ...(expiry === undefined ? {} : { expires_at: expiry.toISOString() }),
+          expires_at: expiry.toISOString(),
           ...scheduleBody(schedule),
         },
       });
@@ -412,7 +433,8 @@ export function NewSession() {
           <Field label={t('console.session_max_claims')} hint={t('console.session_max_claims_hint')} error={errors.max} required>
             {(attrs) => <input {...attrs} type="number" min={1} max={10000} step={1} value={maxClaims} data-testid="session-max-claims" onInput={(e) => setMaxClaims(e.currentTarget.value)} />}
           </Field>
-          <Field label={t('console.session_expires')} hint={t('console.session_expires_hint')} error={errors.expires}>
+          <Field label={t('console.session_expires')} error={errors.expires} required
+            hint={expires_hours === undefined ? t('console.session_expires_hint_empty') : t('console.session_expires_hint', { hours: formatNumber(expires_hours, 1) })}>
             {(attrs) => <input {...attrs} type="datetime-local" value={expires} data-testid="session-expires" onInput={(e) => { setExpires(e.currentTarget.value); setExpiresTouched(true); }} />}
           </Field>
           <ScheduleFields value={schedule} errors={errors} onChange={setSchedule} />

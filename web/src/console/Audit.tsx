@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { consoleApi } from '../api.js';
-import { formatDate, t, tMaybe } from '../i18n/index.js';
+import { formatDate, intlTag, t, tMaybe } from '../i18n/index.js';
+import { nl } from '../i18n/nl.js';
 import { usePagedList } from '../lib/paging.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
@@ -11,8 +12,10 @@ import type { AuditEntry } from './state.js';
 
 const page_size = 50;
 
-interface Filter { action: string; object: string; actor: string; from: string; to: string; all: boolean }
-const empty: Filter = { action: '', object: '', actor: '', from: '', to: '', all: false };
+interface Filter { action: string; name: string; object: string; actor: string; from: string; to: string; all: boolean }
+const empty: Filter = { action: '', name: '', object: '', actor: '', from: '', to: '', all: false };
+/** The shortest name the server searches by (`?name=`). */
+const name_length_min = 2;
 
 /** A local day (YYYY-MM-DD from a date input) as the ISO instant of its start, or of the next day's start. */
 function dayBound(day: string, end: boolean): string | undefined {
@@ -21,20 +24,67 @@ function dayBound(day: string, end: boolean): string | undefined {
   return new Date(y, m - 1, d + (end ? 1 : 0)).toISOString();
 }
 
+/**
+ * The actions the service records, per object (`<object>.<what happened>`), from the reference
+ * dictionary: test/console-labels.test.ts keeps its `audit_actions` equal to the service's list.
+ */
+const action_families = Object.entries(nl.console.audit_actions).map(([family, verbs]) => ({
+  family, actions: Object.keys(verbs).map((verb) => `${family}.${verb}`),
+}));
+
+/** An action in the console's language; one an earlier version recorded and no longer lists, as its code. */
+export function actionText(action: string): string {
+  return tMaybe(`console.audit_actions.${action}`) ?? action;
+}
+
 function actorText(entry: AuditEntry): string {
   return tMaybe(`console.actor_${entry.actor.kind}`) ?? entry.actor.kind;
+}
+
+/** Who or what, in words: the kind, the name when the service knows it, and the id in short. */
+function Named({ kind, name, id, testid }: { kind: string; name: string | null; id: string | null; testid: string }) {
+  return (
+    <span data-testid={testid}>
+      {kind}
+      {name !== null && <> <strong>{name}</strong></>}
+      {id !== null && <> <ShortId id={id} /></>}
+    </span>
+  );
+}
+
+/** The action filter: every action, or all of one object's, or one action; in the console's language. */
+function ActionSelect({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const families = action_families
+    .map((f) => ({ ...f, label: tMaybe(`console.audit_families.${f.family}`) ?? f.family }))
+    .sort((a, b) => a.label.localeCompare(b.label, intlTag.value));
+  return (
+    <Field label={t('console.audit_action')}>
+      {(attrs) => (
+        <select {...attrs} value={value} data-testid="audit-filter-action" onChange={(event) => onChange(event.currentTarget.value)}>
+          <option value="">{t('console.audit_action_any')}</option>
+          {families.map((f) => (
+            <optgroup key={f.family} label={f.label}>
+              <option value={f.family}>{t('console.audit_family_any', { family: f.label })}</option>
+              {f.actions.map((action) => <option key={action} value={action}>{actionText(action)}</option>)}
+            </optgroup>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
 }
 
 export function AuditLog() {
   const cur = currency.value;
   const [typed, setTyped] = useState<Filter>(empty);
   const [filter, setFilter] = useState<Filter>(empty);
-  const [actionError, setActionError] = useState<string | undefined>(undefined);
+  const [nameError, setNameError] = useState<string | undefined>(undefined);
   const list = usePagedList((cursor) => {
     const query = {
       limit: page_size,
       cursor,
       action: filter.action === '' ? undefined : filter.action,
+      name: filter.name === '' ? undefined : filter.name,
       object: filter.object === '' ? undefined : filter.object,
       actor: filter.actor === '' ? undefined : filter.actor,
       from: dayBound(filter.from, false),
@@ -61,17 +111,18 @@ export function AuditLog() {
       <p class="lead">{t('console.audit_intro')}</p>
       <form class="filters" onSubmit={(event) => {
         event.preventDefault();
-        const action = typed.action.trim().toLowerCase();
-        if (action !== '' && !/^[a-z_]+(\.[a-z_]+)*$/.test(action)) {
-          setActionError(t('console.audit_action_invalid'));
+        const name = typed.name.trim();
+        if (name !== '' && [...name].length < name_length_min) {
+          setNameError(t('console.audit_name_short'));
           return;
         }
-        setActionError(undefined);
+        setNameError(undefined);
         list.clear();
-        setFilter({ ...typed, action, object: typed.object.trim(), actor: typed.actor.trim() });
+        setFilter({ ...typed, name, object: typed.object.trim(), actor: typed.actor.trim() });
       }}>
-        <Field label={t('console.audit_action')} hint={t('console.audit_action_hint')} error={actionError}>
-          {(attrs) => <input {...attrs} type="text" value={typed.action} data-testid="audit-filter-action" onInput={set('action')} />}
+        <ActionSelect value={typed.action} onChange={(action) => setTyped({ ...typed, action })} />
+        <Field label={t('console.audit_name')} hint={t('console.audit_name_hint')} error={nameError}>
+          {(attrs) => <input {...attrs} type="text" value={typed.name} maxLength={100} data-testid="audit-filter-name" onInput={set('name')} />}
         </Field>
         <Field label={t('console.audit_object')} hint={t('console.audit_id_hint')}>
           {(attrs) => <input {...attrs} type="text" class="mono" value={typed.object} data-testid="audit-filter-object" onInput={set('object')} />}
@@ -94,6 +145,7 @@ export function AuditLog() {
         <div class="button-row">
           <Btn type="submit" icon="search" data-testid="audit-filter-apply">{t('console.audit_apply')}</Btn>
           <Btn variant="ghost" icon="x" onClick={() => {
+            setNameError(undefined);
             setTyped(empty);
             setFilter(empty);
           }}>{t('console.audit_clear')}</Btn>
@@ -118,9 +170,14 @@ export function AuditLog() {
               {items.map((entry) => (
                 <tr key={entry.id} data-testid="audit-row" data-action={entry.action}>
                   <td class="nowrap"><time dateTime={entry.at}>{formatDate(entry.at, 'short')}</time></td>
-                  <td>{actorText(entry)}{entry.actor.id !== null && <> <ShortId id={entry.actor.id} /></>}</td>
-                  <td><code>{entry.action}</code></td>
-                  <td>{entry.object === null ? '—' : <>{entry.object.kind} <ShortId id={entry.object.id} /></>}</td>
+                  <td><Named kind={actorText(entry)} name={entry.actor.name} id={entry.actor.id} testid="audit-actor" /></td>
+                  <td data-testid="audit-action">{actionText(entry.action)}</td>
+                  <td>
+                    {entry.object === null ? '—' : (
+                      <Named kind={tMaybe(`console.audit_objects.${entry.object.kind}`) ?? entry.object.kind} name={entry.object.name}
+                        id={entry.object.id} testid="audit-object" />
+                    )}
+                  </td>
                   <td>
                     {Object.keys(entry.changes).length === 0 ? '—' : (
                       <details>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { consoleApi, fetchRaw } from '../api.js';
-import { formatDate, t } from '../i18n/index.js';
+import { formatDate, locale, t } from '../i18n/index.js';
 import { useAction } from '../lib/action.js';
 import { fromMinor, toMinor } from '../lib/money.js';
 import { Alert } from '../ui/Alert.js';
@@ -16,11 +16,14 @@ type Decision = { redemption: Redemption; action: 'approve' | 'reject' };
 /** The files of an export: the SEPA file, the CSV, and the CSV for Excel (`;`, decimal comma, byte order mark). */
 type ExportFile = 'xml' | 'csv' | 'excel';
 
-/** Downloads a file of an export. */
+/**
+ * Downloads a file of an export. The CSVs are for people: their header row is in the console's
+ * language (`lang`); the SEPA file is for the bank.
+ */
 async function download(code: string, export_id: string, file: ExportFile): Promise<string> {
   const base = `/currencies/${encodeURIComponent(code)}/payouts`;
   const query = `export=${encodeURIComponent(export_id)}`;
-  const path = file === 'xml' ? `${base}.xml?${query}` : `${base}.csv?${query}&format=${file}`;
+  const path = file === 'xml' ? `${base}.xml?${query}` : `${base}.csv?${query}&format=${file}&lang=${locale.value}`;
   const response = await fetchRaw('console', path);
   return saveDownload(response, `payouts-${code}-${export_id}${file === 'excel' ? '-excel.csv' : `.${file}`}`);
 }

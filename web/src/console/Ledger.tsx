@@ -10,7 +10,7 @@ import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { ConsolePage } from './Shell.js';
 import { Statement } from './Statement.js';
-import { Amount, Btn, BtnLink, CIcon, ConfirmDialog, Field, Panel } from './ui.js';
+import { Amount, Btn, BtnLink, CIcon, ConfirmDialog, Field, Panel, accountName } from './ui.js';
 import { amountInput, currency } from './state.js';
 import type { Account, Currency } from './state.js';
 import { accountStatusTag } from './Wallets.js';
@@ -60,7 +60,7 @@ function AccountPicker({ code, label, value, onChange, testid, preferred = 0 }: 
           <select {...attrs} value={value} data-testid={testid} onChange={(e) => onChange(e.currentTarget.value)}>
             {found.length === 0 && <option value="">{t('console.picker_none')}</option>}
             {found.map((a) => (
-              <option key={a.id} value={a.id}>{a.name} · {kindName(a.kind)} · {formatAmount(a.available, code)}</option>
+              <option key={a.id} value={a.id}>{accountName(a)} · {kindName(a.kind)} · {formatAmount(a.available, code)}</option>
             ))}
           </select>
         )}
@@ -260,7 +260,16 @@ function VerifyPanel({ cur }: { cur: Currency }) {
                 <span class="sr-only">{check.ok ? t('console.verify_check_ok') : t('console.verify_check_failed')}: </span>
                 <span>
                   <strong>{tMaybe(`console.verify_${check.name}`) ?? check.name.replace(/_/g, ' ')}</strong>
-                  <span class="muted"> — {check.detail}</span>
+                  {tMaybe(`console.verify_about.${check.name}`) !== undefined && (
+                    <span class="muted" data-testid="verify-about"> — {tMaybe(`console.verify_about.${check.name}`)}</span>
+                  )}
+                  {!check.ok && (
+                    // What is wrong names accounts and transfers by id: for whoever repairs it, as the service says it.
+                    <details class="verify-detail">
+                      <summary>{t('console.verify_technical')}</summary>
+                      <pre lang="en" data-testid="verify-detail">{check.detail}</pre>
+                    </details>
+                  )}
                 </span>
               </li>
             ))}
@@ -334,7 +343,7 @@ export function AccountStatement() {
     });
   };
   return (
-    <ConsolePage title={account === undefined ? t('console.account_title') : account.name} testid="console-account"
+    <ConsolePage title={account === undefined ? t('console.account_title') : accountName(account)} testid="console-account"
       actions={<Btn variant="ghost" icon="back" onClick={() => history.length > 1 ? history.back() : route('/console/ledger')}>{t('common.back')}</Btn>}>
       {error !== undefined && <ProblemAlert error={error} onRetry={() => void load()} />}
       {account === undefined ? (error === undefined && <Loading />) : (

@@ -11,7 +11,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { consoleApi, fetchRaw } from '../api.js';
 import type { ResponseOf } from '../api.js';
-import { formatAmount, formatDay, formatNumber, intlTag, t } from '../i18n/index.js';
+import { formatAmount, formatDay, formatNumber, intlTag, locale, t } from '../i18n/index.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { categoryName } from './Activities.js';
@@ -91,7 +91,7 @@ function Downloads({ code, files }: { code: string; files: DownloadFile[] }) {
   const get = (file: DownloadFile, format: 'csv' | 'excel') => {
     setBusy(true);
     setError(undefined);
-    const path = `/currencies/${encodeURIComponent(code)}/exports/${file.path}?${file.query}&format=${format}`;
+    const path = `/currencies/${encodeURIComponent(code)}/exports/${file.path}?${file.query}&format=${format}&lang=${locale.value}`;
     fetchRaw('console', path)
       .then((response) => saveDownload(response, `${file.id}.csv`))
       .catch(setError)

@@ -18,7 +18,7 @@ import { useAction } from '../lib/action.js';
 import { Alert } from '../ui/Alert.js';
 import { compare, subtract } from '../lib/money.js';
 import type { ResponseOf } from '../api.js';
-import { SessionList } from './SessionList.js';
+import { EndSession, SessionList } from './SessionList.js';
 
 const refresh_ms = 10_000;
 
@@ -96,6 +96,9 @@ function QrFullscreen({ session, title, reward, onClose }: { session: ActivitySe
 /** The claim sessions of every device: the running ones with their QR and event mode, then the ended ones. */
 export function Sessions() {
   const cur = currency.value;
+  /** Counts the sessions ended here: both lists read again, the ended one moves down. */
+  const [revision, setRevision] = useState(0);
+  const ended = () => setRevision((n) => n + 1);
   return (
     <ConsolePage title={t('console.sessions_title')} testid="console-sessions"
       actions={<BtnLink href="/console/activities" variant="secondary" icon="play">{t('console.session_start')}</BtnLink>}>
@@ -103,10 +106,10 @@ export function Sessions() {
       {cur === undefined ? <p>{t('console.no_currency')}</p> : (
         <>
           <Panel title={t('console.sessions_open')} icon="qr" testid="sessions-open">
-            <SessionList code={cur.code} open />
+            <SessionList code={cur.code} open revision={revision} onEnded={ended} />
           </Panel>
           <Panel title={t('console.sessions_ended')} icon="clock" testid="sessions-ended">
-            <SessionList code={cur.code} open={false} />
+            <SessionList code={cur.code} open={false} revision={revision} />
           </Panel>
         </>
       )}
@@ -157,6 +160,7 @@ export function SessionView() {
   const [full, setFull] = useState(false);
   const name = activity === undefined ? '' : localizedName(activity.name);
   const expired = session !== undefined && new Date(session.expires_at).getTime() <= Date.now();
+  const ended = session !== undefined && session.closed_at !== null;
   const reward = session === undefined ? '' : t('console.claim_reward', { amount: formatAmount(session.reward, code) });
 
   return (
@@ -166,7 +170,9 @@ export function SessionView() {
       {session === undefined ? (error === undefined && <Loading />) : (
         <div class="session-grid">
           <div class="session-qr">
-            <QrCode text={session.claim_url} size={420} label={t('console.claim_qr_label', { name })} testid="claim-qr" />
+            {ended
+              ? <p class="session-ended-note" data-testid="session-ended-note">{t('console.session_ended_note')}</p>
+              : <QrCode text={session.claim_url} size={420} label={t('console.claim_qr_label', { name })} testid="claim-qr" />}
             <p class="session-reward" data-testid="session-reward" data-amount={session.reward}>{reward}</p>
           </div>
           <div class="stack">
@@ -188,14 +194,19 @@ export function SessionView() {
               {session.place !== null && <div><dt>{t('console.session_place')}</dt><dd data-testid="session-place">{session.place}</dd></div>}
               <div>
                 <dt>{t('console.session_expires')}</dt>
-                <dd>{expired ? <strong class="text-bad">{t('console.session_expired')}</strong> : formatDate(session.expires_at, 'datetime')}</dd>
+                <dd data-testid="session-state" data-state={ended ? 'ended' : expired ? 'expired' : 'open'}>
+                  {session.closed_at !== null
+                    ? <strong class="text-bad">{t('console.session_ended_at', { time: formatDate(session.closed_at, 'datetime') })}</strong>
+                    : expired ? <strong class="text-bad">{t('console.session_expired')}</strong> : formatDate(session.expires_at, 'datetime')}
+                </dd>
               </div>
             </dl>
             {session.public && <p data-testid="session-on-agenda"><CIcon name="check" /> {t('console.session_on_agenda')}</p>}
             <p>{t('console.session_how')}</p>
-            <Btn icon="expand" onClick={() => setFull(true)} disabled={expired} data-testid="session-fullscreen">{t('console.session_fullscreen')}</Btn>
+            <Btn icon="expand" onClick={() => setFull(true)} disabled={expired || ended} data-testid="session-fullscreen">{t('console.session_fullscreen')}</Btn>
             <BtnLink icon="scan" variant="secondary" href={`/console/sessions/${session.id}/event`} data-testid="event-mode">{t('console.event_mode')}</BtnLink>
             <p class="hint">{t('console.event_mode_hint')}</p>
+            {!expired && !ended && <EndSession id={session.id} name={name} onEnded={() => void reload()} />}
           </div>
         </div>
       )}

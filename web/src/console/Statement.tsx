@@ -6,7 +6,7 @@ import { usePagedList } from '../lib/paging.js';
 import { Alert } from '../ui/Alert.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
-import { Amount, Btn, ConfirmDialog, Field, StatusTag } from './ui.js';
+import { Amount, Btn, ConfirmDialog, Field, StatusTag, accountName } from './ui.js';
 import { amountInput, currencies } from './state.js';
 import type { Entry } from './state.js';
 
@@ -109,7 +109,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
                   data-reversed={String(entry.reversed)}>
                   <td class="nowrap"><time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time></td>
                   <td>{tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code}</td>
-                  <td><a href={`/console/accounts/${entry.counterparty.id}`}>{entry.counterparty.name}</a></td>
+                  <td><a href={`/console/accounts/${entry.counterparty.id}`}>{accountName(entry.counterparty)}</a></td>
                   <td>{describe(entry)}</td>
                   <td class="num"><Amount value={entry.amount} currency={currency} signed /></td>
                   <td class="num"><Amount value={entry.balance_after} currency={currency} /></td>
@@ -151,7 +151,7 @@ export function Statement({ account, currency, onChanged, reversible = true }: {
             <p>
               {t('console.reverse_body', {
                 amount: formatAmount(reversing.amount.replace(/^-/, ''), currency),
-                counterparty: reversing.counterparty.name,
+                counterparty: accountName(reversing.counterparty),
                 date: formatDate(reversing.created_at, 'datetime'),
               })}
             </p>

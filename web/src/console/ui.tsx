@@ -190,6 +190,14 @@ export function formatEuro(value: string): string {
   return new Intl.NumberFormat(intlTag.value, { style: 'currency', currency: 'EUR' }).format(value as unknown as number);
 }
 
+/**
+ * An account's name as the console shows it. The issuance account's stored name is the service's
+ * ("Torekes — issuance"), so it is named by its kind in the console's language ("Uitgifte").
+ */
+export function accountName(account: { name: string; kind: string }): string {
+  return account.kind === 'issuance' ? t('console.kind_issuance') : account.name;
+}
+
 /** A short id for tables: the first 8 characters, the whole id in a tooltip and for screen readers. */
 export function ShortId({ id }: { id: string }) {
   return <code class="short-id" title={id}>{id.slice(0, 8)}</code>;

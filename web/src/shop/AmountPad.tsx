@@ -1,4 +1,4 @@
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { formatAmount, t } from '../i18n/index.js';
 import { Icon } from '../ui/Icon.js';
 import { amountForApi, cleanAmount, decimalSeparator, pressKey, shownAmount } from './amount.js';
@@ -6,19 +6,32 @@ import { amountForApi, cleanAmount, decimalSeparator, pressKey, shownAmount } fr
 /**
  * A big amount keypad over a labelled amount field that a keyboard can also type in (comma or
  * dot). `value` is the canonical decimal string ("12.5"); decimals stop at the currency's scale.
+ * The till, a refund and a cash-out all type their amount here, never with the system keyboard.
+ * A `prefilled` value (a refund's whole payment) is replaced by the first key pressed, as a
+ * selected field would be; `hintId` names a hint of the screen's own that the field is described by.
  */
-export function AmountPad({ value, onChange, scale, currency, label, disabled = false }: {
+export function AmountPad({ value, onChange, scale, currency, label, disabled = false, prefilled = false, hintId, focus = false, invalid = false, testid = 'amount-input' }: {
   value: string;
   onChange: (amount: string) => void;
   scale: number;
   currency: string;
   label?: string;
   disabled?: boolean;
+  prefilled?: boolean;
+  hintId?: string;
+  /** Focus the field when the pad appears (a keyboard can type at once; no on-screen keyboard opens). */
+  focus?: boolean;
+  invalid?: boolean;
+  testid?: string;
 }) {
   const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (focus) input.current?.focus();
+  }, []);
   const separator = decimalSeparator();
   const press = (key: string) => {
-    if (!disabled) onChange(pressKey(value, key, scale));
+    if (!disabled) onChange(pressKey(prefilled ? '' : value, key, scale));
   };
   const valid = amountForApi(value, scale);
   return (
@@ -29,6 +42,7 @@ export function AmountPad({ value, onChange, scale, currency, label, disabled = 
       </label>
       <div class="amount-display">
         <input
+          ref={input}
           id={id}
           class="amount-input"
           type="text"
@@ -40,8 +54,9 @@ export function AmountPad({ value, onChange, scale, currency, label, disabled = 
           value={shownAmount(value)}
           placeholder={scale === 0 ? '0' : `0${separator}${'0'.repeat(scale)}`}
           disabled={disabled}
-          aria-describedby={`${id}-preview`}
-          data-testid="amount-input"
+          aria-describedby={hintId === undefined ? `${id}-preview` : `${id}-preview ${hintId}`}
+          aria-invalid={invalid || undefined}
+          data-testid={testid}
           data-amount={valid ?? ''}
           onInput={(event) => {
             const cleaned = cleanAmount(event.currentTarget.value, scale);
@@ -61,7 +76,7 @@ export function AmountPad({ value, onChange, scale, currency, label, disabled = 
             onClick={() => press(digit)}>{digit}</button>
         ))}
         {scale > 0 ? (
-          <button type="button" class="amount-key" disabled={disabled || value.includes('.')} data-testid="amount-key-sep"
+          <button type="button" class="amount-key" disabled={disabled || (!prefilled && value.includes('.'))} data-testid="amount-key-sep"
             aria-label={t('shop.amount_separator')} onClick={() => press('.')}>{separator}</button>
         ) : (
           <button type="button" class="amount-key" disabled={disabled} data-testid="amount-key-00"

@@ -10,7 +10,8 @@ import { Icon } from '../ui/Icon.js';
 import type { IconName } from '../ui/Icon.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert, problemText } from '../ui/problem.js';
-import { amountForApi, cleanAmount, formatEuro, shownAmount } from './amount.js';
+import { AmountPad } from './AmountPad.js';
+import { amountForApi, formatEuro } from './amount.js';
 import { ShopScreen } from './ShopLayout.js';
 import { refreshShop, shopInfo, shopState } from './state.js';
 import type { Redemption } from './state.js';
@@ -38,7 +39,7 @@ export function CashOut() {
   const [requested, setRequested] = useState<Redemption | undefined>(undefined);
   /** One request = one Idempotency-Key while its answer is unknown; the next request is a new action. */
   const action = useRef(`redeem:${uuid()}`);
-  const id = useId();
+  const hint = useId();
   const shop = shopState.value;
   const info = shopInfo.value;
   const scale = shop?.scale ?? info?.scale;
@@ -93,49 +94,39 @@ export function CashOut() {
             </Alert>
           )}
           {scale === undefined ? (loadError === undefined && <Loading />) : (
-            <form class="stack stack-tight" onSubmit={(event) => void submit(event)}>
-              <label class="field-label" for={id}>
-                <Icon name="coins" />
-                <span>{t('shop.cashout_amount_label')}</span>
-              </label>
-              <div class="inline-form">
-                <input
-                  id={id} type="text" inputMode="decimal" autoComplete="off" value={shownAmount(amount)} disabled={busy}
-                  aria-describedby={`${id}-hint`} aria-invalid={too_much || undefined} data-testid="cashout-amount-input"
-                  onInput={(event) => {
-                    const cleaned = cleanAmount(event.currentTarget.value, scale);
-                    event.currentTarget.value = shownAmount(cleaned);
-                    setAmount(cleaned);
-                  }}
-                />
-                <span class="inline-unit" aria-hidden="true">{currency}</span>
-              </div>
-              <p class="hint" id={`${id}-hint`}>{t('shop.cashout_hint')}</p>
-              {shop !== undefined && compare(shop.available, '0') > 0 && (
-                <Button variant="secondary" icon="coins" disabled={busy} onClick={() => setAmount(shop.available)} data-testid="cashout-all">
-                  {t('shop.cashout_all', { amount: formatAmount(shop.available, shop.currency) })}
+            <form class="cashout-form" onSubmit={(event) => void submit(event)}>
+              <AmountPad
+                value={amount} scale={scale} currency={currency} label={t('shop.cashout_amount_label')} disabled={busy}
+                hintId={hint} invalid={too_much} testid="cashout-amount-input" onChange={setAmount}
+              />
+              <div class="stack stack-tight cashout-side">
+                <p class="hint" id={hint}>{t('shop.cashout_hint')}</p>
+                {shop !== undefined && compare(shop.available, '0') > 0 && (
+                  <Button variant="secondary" icon="coins" disabled={busy} onClick={() => setAmount(shop.available)} data-testid="cashout-all">
+                    {t('shop.cashout_all', { amount: formatAmount(shop.available, shop.currency) })}
+                  </Button>
+                )}
+                <p class="cashout-euro-preview" aria-live="polite" data-testid="cashout-euro-preview" data-euro={euro}>
+                  {euro !== undefined && t('shop.cashout_euro_preview', { euro: formatEuro(euro) })}
+                </p>
+                {too_much && <Alert kind="warning" data-testid="cashout-too-much">{t('shop.cashout_too_much')}</Alert>}
+                {error !== undefined && (
+                  <Alert kind="error" data-testid="cashout-error">
+                    <p data-code={error instanceof ApiError ? error.code : undefined}>
+                      {problemText(error, {
+                        iban_missing: t('shop.cashout_iban_missing'),
+                        insufficient_funds: t('shop.cashout_too_much'),
+                        validation_failed: t('shop.cashout_too_small'),
+                        account_frozen: t('shop.cashout_frozen'),
+                      })}
+                    </p>
+                  </Alert>
+                )}
+                {busy && <Loading label={t('shop.cashout_busy')} />}
+                <Button type="submit" big icon="arrow-out" disabled={busy || to_redeem === undefined || too_much} data-testid="cashout-submit">
+                  {to_redeem === undefined ? t('shop.cashout_submit_empty') : t('shop.cashout_submit', { amount: formatAmount(to_redeem, currency) })}
                 </Button>
-              )}
-              <p class="cashout-euro-preview" aria-live="polite" data-testid="cashout-euro-preview" data-euro={euro}>
-                {euro !== undefined && t('shop.cashout_euro_preview', { euro: formatEuro(euro) })}
-              </p>
-              {too_much && <Alert kind="warning" data-testid="cashout-too-much">{t('shop.cashout_too_much')}</Alert>}
-              {error !== undefined && (
-                <Alert kind="error" data-testid="cashout-error">
-                  <p data-code={error instanceof ApiError ? error.code : undefined}>
-                    {problemText(error, {
-                      iban_missing: t('shop.cashout_iban_missing'),
-                      insufficient_funds: t('shop.cashout_too_much'),
-                      validation_failed: t('shop.cashout_too_small'),
-                      account_frozen: t('shop.cashout_frozen'),
-                    })}
-                  </p>
-                </Alert>
-              )}
-              {busy && <Loading label={t('shop.cashout_busy')} />}
-              <Button type="submit" big icon="arrow-out" disabled={busy || to_redeem === undefined || too_much} data-testid="cashout-submit">
-                {to_redeem === undefined ? t('shop.cashout_submit_empty') : t('shop.cashout_submit', { amount: formatAmount(to_redeem, currency) })}
-              </Button>
+              </div>
             </form>
           )}
           <p class="hint cashout-intro">{t('shop.cashout_intro')}</p>

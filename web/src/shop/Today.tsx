@@ -11,12 +11,15 @@ import { Button } from '../ui/Button.js';
 import { Icon } from '../ui/Icon.js';
 import { Loading } from '../ui/Layout.js';
 import { ProblemAlert, problemText } from '../ui/problem.js';
-import { addAmounts, amountForApi, cleanAmount, shownAmount } from './amount.js';
+import { AmountPad } from './AmountPad.js';
+import { addAmounts, amountForApi } from './amount.js';
 import { ShopScreen } from './ShopLayout.js';
 import { refreshShop, shopInfo, shopState, unpairTablet } from './state.js';
 import type { ShopEntry, ShopState } from './state.js';
 
 const page_size = 20;
+/** The codes whose memo a person wrote: the till's memo of a payment, a coordinator's reason for an adjustment or a correction. */
+const memo_codes: ReadonlySet<string> = new Set(['payment', 'adjustment', 'reversal']);
 
 /**
  * How much of each payment was refunded already, from the refunds in the list. A refund is always
@@ -39,14 +42,14 @@ function RefundForm({ entry, left, scale, currency, onDone, onClose }: {
   onDone: (amount: string) => void; onClose: () => void;
 }) {
   const [amount, setAmount] = useState(left);
+  /** The whole payment is filled in: the first key pressed types a new amount instead. */
+  const [prefilled, setPrefilled] = useState(true);
   const { busy, error, run } = useAction();
   /** What the server says is left of the payment, when it refused a refund as too large. */
   const [serverLeft, setServerLeft] = useState<string | undefined>(undefined);
   /** One refund = one Idempotency-Key while its answer is unknown; a second refund is a new action. */
   const action = useRef(`refund:${entry.transfer_id}:${uuid()}`);
-  const id = useId();
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
+  const hint = useId();
 
   const most = serverLeft ?? left;
   const to_refund = amountForApi(amount, scale);
@@ -74,54 +77,47 @@ function RefundForm({ entry, left, scale, currency, onDone, onClose }: {
   return (
     <form class="refund-form stack stack-tight" data-testid="refund-form" onSubmit={(event) => { event.preventDefault(); void submit(to_refund); }}>
       <p class="refund-what">{t('shop.refund_of', { amount: formatAmount(entry.amount, currency), when: formatDate(entry.created_at, 'short') })}</p>
-      <label class="field-label" for={id}>
-        <Icon name="back" />
-        <span>{t('shop.refund_amount_label')}</span>
-      </label>
-      <div class="inline-form">
-        <input
-          ref={input} id={id} type="text" inputMode="decimal" autoComplete="off" value={shownAmount(amount)}
-          aria-describedby={`${id}-hint`} aria-invalid={too_much || undefined} data-testid="refund-amount-input" disabled={busy}
-          onInput={(event) => {
-            const cleaned = cleanAmount(event.currentTarget.value, scale);
-            event.currentTarget.value = shownAmount(cleaned);
-            setAmount(cleaned);
-          }}
+      <div class="refund-layout">
+        <AmountPad
+          value={amount} scale={scale} currency={currency} label={t('shop.refund_amount_label')} disabled={busy} focus
+          prefilled={prefilled} hintId={hint} invalid={too_much} testid="refund-amount-input"
+          onChange={(next) => { setPrefilled(false); setAmount(next); }}
         />
-        <span class="inline-unit" aria-hidden="true">{currency}</span>
-      </div>
-      <p class="hint" id={`${id}-hint`}>{t('shop.refund_at_most', { amount: formatAmount(most, currency) })}</p>
-      {too_much && exceeds_left === undefined && (
-        <Alert kind="warning" data-testid="refund-too-much">{t('shop.refund_too_much', { amount: formatAmount(most, currency) })}</Alert>
-      )}
-      {error !== undefined && (
-        <Alert kind="error" data-testid="refund-error">
-          <p data-code={error instanceof ApiError ? error.code : undefined}>
-            {problemText(error, {
-              refund_exceeds_payment: exceeds_left === undefined
-                ? t('shop.refund_exceeds')
-                : t('shop.refund_exceeds_left', { amount: formatAmount(exceeds_left, currency) }),
-              insufficient_funds: t('shop.refund_insufficient'),
-              not_refundable: t('shop.refund_not_refundable'),
-              transfer_not_found: t('shop.refund_not_refundable'),
-              balance_max_exceeded: t('shop.refund_wallet_full'),
-              account_frozen: t('shop.refund_wallet_frozen'),
-              account_closed: t('shop.refund_wallet_frozen'),
-            })}
-          </p>
-        </Alert>
-      )}
-      {busy && <Loading label={t('shop.refund_busy')} />}
-      <div class="refund-actions">
-        <Button type="submit" icon="back" disabled={busy || to_refund === undefined || too_much} data-testid="refund-submit">
-          {to_refund === undefined ? t('shop.refund_submit_empty') : t('shop.refund_submit', { amount: formatAmount(to_refund, currency) })}
-        </Button>
-        {amount !== most && compare(most, '0') > 0 && (
-          <Button variant="secondary" icon="refresh" disabled={busy} onClick={() => setAmount(most)} data-testid="refund-full">
-            {t('shop.refund_full', { amount: formatAmount(most, currency) })}
-          </Button>
-        )}
-        <Button variant="ghost" icon="x" disabled={busy} onClick={onClose} data-testid="refund-cancel">{t('common.cancel')}</Button>
+        <div class="stack stack-tight refund-side">
+          <p class="hint" id={hint}>{t('shop.refund_at_most', { amount: formatAmount(most, currency) })}</p>
+          {too_much && exceeds_left === undefined && (
+            <Alert kind="warning" data-testid="refund-too-much">{t('shop.refund_too_much', { amount: formatAmount(most, currency) })}</Alert>
+          )}
+          {error !== undefined && (
+            <Alert kind="error" data-testid="refund-error">
+              <p data-code={error instanceof ApiError ? error.code : undefined}>
+                {problemText(error, {
+                  refund_exceeds_payment: exceeds_left === undefined
+                    ? t('shop.refund_exceeds')
+                    : t('shop.refund_exceeds_left', { amount: formatAmount(exceeds_left, currency) }),
+                  insufficient_funds: t('shop.refund_insufficient'),
+                  not_refundable: t('shop.refund_not_refundable'),
+                  transfer_not_found: t('shop.refund_not_refundable'),
+                  balance_max_exceeded: t('shop.refund_wallet_full'),
+                  account_frozen: t('shop.refund_wallet_frozen'),
+                  account_closed: t('shop.refund_wallet_frozen'),
+                })}
+              </p>
+            </Alert>
+          )}
+          {busy && <Loading label={t('shop.refund_busy')} />}
+          <div class="refund-actions">
+            <Button type="submit" icon="back" disabled={busy || to_refund === undefined || too_much} data-testid="refund-submit">
+              {to_refund === undefined ? t('shop.refund_submit_empty') : t('shop.refund_submit', { amount: formatAmount(to_refund, currency) })}
+            </Button>
+            {amount !== most && compare(most, '0') > 0 && (
+              <Button variant="secondary" icon="refresh" disabled={busy} onClick={() => { setAmount(most); setPrefilled(true); }} data-testid="refund-full">
+                {t('shop.refund_full', { amount: formatAmount(most, currency) })}
+              </Button>
+            )}
+            <Button variant="ghost" icon="x" disabled={busy} onClick={onClose} data-testid="refund-cancel">{t('common.cancel')}</Button>
+          </div>
+        </div>
       </div>
     </form>
   );
@@ -137,8 +133,10 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
   const paid_minor = refundable ? toMinor(entry.amount, scale) : 0n;
   const left_minor = paid_minor - (refunded ?? 0n);
   const left = fromMinor(left_minor > 0n ? left_minor : 0n, scale);
-  // Refunds recorded before their memo was dropped said "refund <payment id>": not for people.
-  const memo = entry.memo !== null && entry.memo !== '' && !/^refund [0-9a-f-]{36}$/i.test(entry.memo) ? entry.memo : undefined;
+  // Only people's words: the till's memo of a payment, a coordinator's reason. The service's own
+  // memos ("cash-out", and "refund <payment id>" on refunds recorded before they were dropped) are not for people.
+  const memo = entry.memo !== null && entry.memo.trim() !== '' && memo_codes.has(entry.code) ? entry.memo : undefined;
+  const title = entry.counterparty.kind === 'issuance' ? t('common.counterparty_issuance') : entry.counterparty.name;
   return (
     <li class="entry shop-entry" data-testid="shop-entry" data-code={entry.code} data-transfer={entry.transfer_id}>
       <div class="shop-entry-row">
@@ -146,7 +144,7 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
           <Icon name={out ? 'arrow-out' : 'arrow-in'} />
         </span>
         <span class="entry-text">
-          <span class="entry-title">{entry.counterparty.name}</span>
+          <span class="entry-title" data-testid="entry-title">{title}</span>
           <span class="entry-meta">
             {kind}
             {' · '}

@@ -30,6 +30,7 @@ function claimOverrides(error: unknown): Record<string, string> {
     already_claimed: t('wallet.claim_already'),
     expired: t('wallet.claim_expired'),
     session_full: t('wallet.claim_full'),
+    session_closed: t('wallet.claim_closed'),
     invalid_token: t('wallet.claim_invalid'),
     validation_failed: t('wallet.claim_invalid'),
     not_found: t('wallet.claim_invalid'),

@@ -26,7 +26,8 @@ function reasonOf(entry: WalletEntry): string | undefined {
 
 function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string }) {
   const out = isNegative(entry.amount);
-  const title = entry.activity !== null ? localizedName(entry.activity.name) : entry.counterparty.name;
+  const title = entry.activity !== null ? localizedName(entry.activity.name)
+    : entry.counterparty.kind === 'issuance' ? t('common.counterparty_issuance') : entry.counterparty.name;
   const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
   const reason = reasonOf(entry);
   return (

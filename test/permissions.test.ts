@@ -76,6 +76,9 @@ POST   /currencies/{code}/wallets              401  403  403  403  403  401  403
 GET    /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
 PATCH  /wallets/{id}                           401  403  403  403  403  401  404  ok   ok
 POST   /wallets/{id}/cards                     401  403  403  403  403  401  404  ok   ok
+GET    /wallets/{id}/helpers                   401  403  403  403  403  401  404  ok   ok
+POST   /wallets/{id}/helpers                   401  403  403  403  403  401  404  ok   ok
+DELETE /wallets/{id}/helpers/{helper_wallet}   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/block                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unblock                   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unlock                    401  403  403  403  403  401  404  ok   ok
@@ -98,6 +101,10 @@ POST   /wallet/pin                             401  ok   ok   403  403  401  403
 GET    /wallet                                 401  ok   ok   403  403  401  403  403  403
 GET    /wallet/entries                         401  ok   ok   403  403  401  403  403  403
 POST   /claims                                 401  ok   ok   403  403  401  403  403  403
+GET    /wallet/receive                         401  ok   ok   403  403  401  403  403  403
+GET    /wallet/receivers/{code}                401  ok   ok   403  403  401  403  403  403
+POST   /wallet/gifts                           401  ok   ok   403  403  401  403  403  403
+GET    /wallet/helped                          401  ok   ok   403  403  401  403  403  403
 POST   /currencies/{code}/shops                401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/shops                401  403  403  403  403  401  403  ok   ok
 GET    /shops/{id}                             401  403  403  403  403  401  404  ok   ok

@@ -199,6 +199,10 @@ export interface CurrencyInput {
   volunteer_cap_year?: string | undefined;
   /** Days the coins in wallets stay valid after they were earned; none: they never expire. */
   validity_days?: number | undefined;
+  /** Whether wallets may give coins to one another; off unless said. */
+  gifts_enabled?: boolean | undefined;
+  /** What a wallet may give a day; none: no daily limit. */
+  gift_day_max?: string | undefined;
 }
 
 /** Creates a currency with its issuance account and the default activity catalogue. */
@@ -210,22 +214,28 @@ export async function createCurrency(services: Services, actor: Actor, input: Cu
     volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
     volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
     validity_days: input.validity_days ?? null,
+    gifts_enabled: input.gifts_enabled ?? false,
+    gift_day_max: optional(input.gift_day_max, 'gift_day_max'),
   }, insertDefaultCatalogue);
   await recordAudit(services, actor, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...input } });
   return currency;
 }
 
 export type CurrencySettings = Partial<Pick<Currency,
-  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>>;
+  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days' | 'gifts_enabled'>>
+  & { gift_day_max?: string | null | undefined };
 
 /**
  * Changes a currency's name, payment request lifetime, the account its payouts are paid from,
- * the pain.001 version of its SEPA files, or how long its coins stay valid in wallets (null:
- * for ever; a new validity counts from today for the coins already held).
+ * the pain.001 version of its SEPA files, how long its coins stay valid in wallets (null:
+ * for ever; a new validity counts from today for the coins already held), or its gifts
+ * between wallets (allowed or not, and what a wallet may give a day; null: no daily limit).
  */
 export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
   if (Object.keys(changes).length === 0) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
-  const updated = await updateCurrencySettings(services.sql, currency, changes);
+  const { gift_day_max, ...rest } = changes;
+  const updated = await updateCurrencySettings(services.sql, currency, gift_day_max === undefined ? rest
+    : { ...rest, gift_day_max: gift_day_max === null ? null : parseAmount(gift_day_max, currency.scale, 'gift_day_max') });
   await recordAudit(services, actor, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...changes } });
   return updated;
 }

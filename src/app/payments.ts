@@ -9,7 +9,9 @@ import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError } from '../ledger/errors.js';
 import { formatAmount } from '../ledger/amount.js';
 import { newTransferId, uuid_pattern } from '../ledger/ids.js';
+import { helperLimit } from '../ledger/gifts.js';
 import { findTransfer } from '../db/ledger.js';
+import { activeHelperLink } from '../db/gifts.js';
 import { cancelPaymentRequest, insertPaymentRequest } from '../db/shops.js';
 import type { Device, PaymentRequest, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
@@ -63,12 +65,12 @@ export async function cancelRequest(services: Services, actor: Actor, device: De
  */
 export async function payRequest<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, typed_id: string,
-  present: Present<T>,
+  present: Present<T>, helper?: Helping,
 ): Promise<Answer<T>> {
   const request_id = typed_id.toLowerCase();
   if (!uuid_pattern.test(request_id)) throw new DomainError('not_found', 'no such payment request');
   try {
-    return await payRequestNow(services, actor, currency, key, wallet_account_id, request_id, present);
+    return await payRequestNow(services, actor, currency, key, wallet_account_id, request_id, present, helper);
   } catch (error) {
     if (error instanceof DomainError && error.code === 'not_found') {
       const elsewhere = await services.loaders.paymentRequest.load(request_id);
@@ -80,20 +82,45 @@ export async function payRequest<T>(
   }
 }
 
+/** A helper paying from the wallet they help: the link, as read before the payment, and their name. */
+interface Helping {
+  link: { account_id: string; helper_account_id: string; month_max: bigint };
+  helper_name: string;
+  now: Date;
+}
+
 async function payRequestNow<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, request_id: string,
-  present: Present<T>,
+  present: Present<T>, helper: Helping | undefined,
 ): Promise<Answer<T>> {
+  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.link.helper_account_id, helper_name: helper.helper_name };
   return post(services, actor, currency, {
     idempotency: key, pays_request: request_id,
-    posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label },
+    ...(helper === undefined ? {} : { limits: [helperLimit(helper.link, helper.now)] }),
+    posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label, metadata: on_behalf },
   }, (transfer: Transfer, _request: HeldRequest | undefined) => ({
     status: 201, body: present(transfer),
     audit: {
-      action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
-      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
+      action: helper === undefined ? 'payment.pay' : 'payment.pay_for', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
+      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id, wallet: wallet_account_id, ...on_behalf },
     },
   }));
+}
+
+/**
+ * A helper pays a payment request from the wallet they help (`on_behalf_of`): only while a
+ * coordinator's link is active (403 otherwise, also after it was revoked), and within the
+ * link's monthly maximum, counted and locked by the posting pipeline with the payment. The
+ * payment names the helper (metadata), so both histories and the audit log say who paid for whom.
+ */
+export async function payRequestFor<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, helper: { account_id: string; display_name: string },
+  on_behalf_of: string, typed_id: string, present: Present<T>, now = new Date(),
+): Promise<Answer<T>> {
+  const helped = on_behalf_of.toLowerCase();
+  const link = uuid_pattern.test(helped) ? await activeHelperLink(services.sql, currency.id, helped, helper.account_id) : undefined;
+  if (link === undefined) throw new DomainError('forbidden', 'you are not (or no longer) a helper of this wallet');
+  return payRequest(services, actor, currency, key, link.account_id, typed_id, present, { link, helper_name: helper.display_name, now });
 }
 
 /**

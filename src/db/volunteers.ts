@@ -33,6 +33,8 @@ export interface Wallet {
   email: string | null;
   note: string | null;
   updated_at: Date | null;
+  /** The code of its receive QR (/r/<code>), made the first time the wallet shows it. */
+  receive_code: string | null;
 }
 
 /** What a coordinator may change of a volunteer; null clears an optional field. */

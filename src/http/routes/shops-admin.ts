@@ -6,7 +6,7 @@ import {
   accountForStaff, currencyForStaff, payoutExportNamed, payoutExportOf, redemptionForStaff, shopForStaff,
 } from '../lookup.js';
 import {
-  Account, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, SepaVersion, Text, Uuid, ValidityDays, jsonBody, jsonResponse, problems,
+  Account, Amount, CsvFormatQuery, Currency as CurrencyOut, EuroAmount, Redemption, SepaVersion, Text, Uuid, ValidityDays, jsonBody, jsonResponse, problems,
 } from '../schemas.js';
 import { presentAccount, presentCurrency, presentRedemption } from '../present.js';
 import { DomainError } from '../../ledger/errors.js';
@@ -296,7 +296,7 @@ shopAdminRoutes.openapi(createRoute({
 
 shopAdminRoutes.openapi(createRoute({
   method: 'patch', path: '/currencies/{code}', tags: ['currencies'],
-  summary: 'Change a currency\'s name, payment request expiry, paying account and pain.001 version for SEPA files, or how long coins stay valid in wallets (admin)',
+  summary: 'Change a currency\'s name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or its gifts between wallets (admin)',
   request: {
     params: CodeParam,
     body: jsonBody(z.object({
@@ -307,6 +307,8 @@ shopAdminRoutes.openapi(createRoute({
       payer_bic: z.string().regex(bic_pattern, 'a BIC of 8 or 11 characters (ISO 9362, as SEPA files accept it)').optional(),
       sepa_version: SepaVersion.optional(),
       validity_days: ValidityDays.nullable().optional().openapi({ description: 'null: coins never expire' }),
+      gifts_enabled: z.boolean().optional().openapi({ description: 'Whether wallets may give coins to one another' }),
+      gift_day_max: Amount.nullable().optional().openapi({ description: 'What one wallet may give a day; null: no daily limit' }),
     })),
   },
   responses: { 200: jsonResponse(CurrencyOut, 'The currency'), ...problems(401, 403, 404, 422) },

@@ -73,7 +73,7 @@ export function Pay({ id }: { id: string }) {
     setPaying(true);
     setPayError(undefined);
     try {
-      await walletApi.post('/payment-requests/{id}/pay', { path: { id }, idempotent: `pay:${id}` });
+      await walletApi.post('/payment-requests/{id}/pay', { path: { id }, body: {}, idempotent: `pay:${id}` });
       noteMovement(undefined);
       const after = await fetchWallet().catch(() => undefined);
       setPaid({ balance: after?.balance });

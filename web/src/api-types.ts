@@ -774,6 +774,8 @@ export interface components {
            */
           on: string;
         }[];
+      /** @description Whether this wallet may give coins to other wallets and receive them (its currency allows gifts) */
+      gifts_enabled: boolean;
     };
     HelpedWallet: {
       /** Format: uuid */

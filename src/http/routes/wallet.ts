@@ -22,6 +22,7 @@ const WalletOut = z.object({
   account: Uuid, currency: z.string(), display_name: z.string(), language: z.string(), balance: Amount,
   status: z.enum(account_statuses).openapi({ description: 'frozen: a coordinator froze the wallet; it can neither pay nor receive until released' }),
   expiring: Expiring,
+  gifts_enabled: z.boolean().openapi({ description: 'Whether this wallet may give coins to other wallets and receive them (its currency allows gifts)' }),
 }).openapi('Wallet');
 
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
@@ -37,6 +38,7 @@ function presentWallet(wallet: Wallet, account: Account, currency: Currency, exp
   return {
     account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
     balance: formatAmount(balanceOf(account), currency.scale), status: account.status, expiring: presentExpiring(expiring, currency),
+    gifts_enabled: currency.gifts_enabled,
   };
 }
 

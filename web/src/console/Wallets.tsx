@@ -11,6 +11,7 @@ import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { QrCode } from '../ui/QrCode.js';
 import { ConsolePage } from './Shell.js';
+import { HelpersPanel } from './Helpers.js';
 import { Statement } from './Statement.js';
 import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
 import { currency, fieldError } from './state.js';
@@ -515,6 +516,7 @@ export function WalletDetail() {
             </Panel>
           </div>
           <WalletProfile wallet={wallet} onSaved={setWallet} />
+          <HelpersPanel wallet={wallet.account.id} name={wallet.display_name} />
           <Panel title={t('console.statement')} icon="list">
             <Statement account={wallet.account.id} currency={wallet.account.currency} onChanged={() => void load()} />
           </Panel>

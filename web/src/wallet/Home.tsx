@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, walletApi } from '../api.js';
+import type { ResponseOf } from '../api.js';
 import { formatAmount, formatDate, formatDay, localizedName, t, tMaybe } from '../i18n/index.js';
 import { isNegative } from '../lib/money.js';
 import { online } from '../lib/online.js';
@@ -28,6 +29,8 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
   const title = entry.activity !== null ? localizedName(entry.activity.name) : entry.counterparty.name;
   const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
   const reason = reasonOf(entry);
+  const on_behalf = entry.on_behalf === null ? undefined
+    : t('wallet.paid_by_for', { helper: entry.on_behalf.helper.name, volunteer: entry.on_behalf.volunteer.name });
   return (
     <li class="entry" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id} data-reversed={String(entry.reversed)}>
       <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
@@ -36,6 +39,7 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
       <span class="entry-text">
         <span class="entry-title">{title}</span>
         {reason !== undefined && <span class="entry-reason" data-testid="entry-reason">{reason}</span>}
+        {on_behalf !== undefined && <span class="entry-reason" data-testid="entry-on-behalf">{on_behalf}</span>}
         <span class="entry-meta">
           {kind}
           {' · '}
@@ -81,7 +85,33 @@ function ExpiringNotice({ wallet }: { wallet: WalletState }) {
   );
 }
 
-/** The wallet's home: balance, Scan and My card, history, change PIN, log out. */
+type Helped = ResponseOf<'/wallet/helped', 'get'>['items'][number];
+
+/** The wallets this one helps, with what it may still pay from each this month; nothing when it helps none. */
+function HelpedList({ currency }: { currency: string }) {
+  const [helped, setHelped] = useState<Helped[] | undefined>(undefined);
+  useEffect(() => {
+    walletApi.get('/wallet/helped').then((page) => setHelped(page.items), () => setHelped(undefined));
+  }, []);
+  if (helped === undefined || helped.length === 0) return null;
+  return (
+    <section aria-labelledby="helped-title" data-testid="helped">
+      <h2 id="helped-title">
+        <Icon name="people" />
+        <span>{t('wallet.helped_title')}</span>
+      </h2>
+      <ul class="helped-list">
+        {helped.map((h) => (
+          <li key={h.wallet} data-testid="helped-item" data-left={h.left_this_month}>
+            {t('wallet.helped_item', { name: h.display_name, left: formatAmount(h.left_this_month, currency) })}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The wallet's home: balance, Scan, My card and Receive, whom it helps, history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
@@ -132,7 +162,14 @@ export function Home() {
           {t('wallet.my_card')}
           <small class="btn-hint">{t('wallet.my_card_hint')}</small>
         </LinkButton>
+        {wallet?.gifts_enabled === true && (
+          <LinkButton href="/wallet/receive" big variant="secondary" icon="arrow-in" data-testid="receive">
+            {t('wallet.receive')}
+            <small class="btn-hint">{t('wallet.receive_hint')}</small>
+          </LinkButton>
+        )}
       </div>
+      {wallet !== undefined && <HelpedList currency={wallet.currency} />}
       <section aria-labelledby="history-title">
         <h2 id="history-title">
           <Icon name="clock" />

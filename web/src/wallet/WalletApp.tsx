@@ -4,9 +4,11 @@
  *   /wallet/scan     scan a claim or payment QR
  *   /wallet/card     my card's QR, for a shop to scan
  *   /wallet/pin      change my PIN
+ *   /wallet/receive  my receive QR, for a neighbour's wallet to scan and give me coins
  *   /c/<card>        a card's QR opened by the phone camera: open that wallet
  *   /p/<id>          a payment QR opened by the phone camera: open the wallet, then pay
  *   /claim#<token>   a claim QR opened by the phone camera: open the wallet, then claim
+ *   /r/<code>        a receive QR (scanned or opened by the camera): open the wallet, then give coins
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -15,10 +17,12 @@ import { tokens } from '../api.js';
 import { normalizeCardCode } from '../lib/links.js';
 import { ChangePin } from './ChangePin.js';
 import { Claim } from './Claim.js';
+import { Gift } from './Gift.js';
 import { Home } from './Home.js';
 import { MyCard } from './MyCard.js';
 import { OpenWallet } from './OpenWallet.js';
 import { Pay } from './Pay.js';
+import { Receive } from './Receive.js';
 import { Scan } from './Scan.js';
 import { walletInfo, walletOpen } from './state.js';
 
@@ -44,6 +48,15 @@ export function WalletCardRoute() {
 
 export function WalletPinRoute() {
   return <WalletGate><ChangePin /></WalletGate>;
+}
+
+export function WalletReceiveRoute() {
+  return <WalletGate><Receive /></WalletGate>;
+}
+
+export function GiftRoute() {
+  const { params } = useRoute();
+  return <WalletGate><Gift code={params.code ?? ''} /></WalletGate>;
 }
 
 export function CardLinkRoute() {

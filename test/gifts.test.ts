@@ -322,6 +322,33 @@ describe('a helper for someone who can\'t manage alone', () => {
     expect((await payFor(helper, next.id, volunteer.account)).status).toBe(201);
   });
 
+  it('an unlink racing 10 payments by the helper: every payment that went through was made before the unlink answered', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '100');
+    const helper = await fundedWallet(t, 'HLP');
+    const { tablet } = await shopWithTablet(t, 'HLP');
+    expect((await link(volunteer.account, helper.account, '100')).status).toBe(201);
+    const requests = await Promise.all(Array.from({ length: 10 }, () => requestPayment(t, tablet, '1')));
+    const payments = requests.map((r) => payFor(helper, r.id, volunteer.account));
+    const unlinked = t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken });
+    const [replies, unlink] = await Promise.all([Promise.all(payments), unlinked]);
+    expect(unlink.status).toBe(204);
+    for (const reply of replies) expect([201, 403], JSON.stringify(reply.body)).toContain(reply.status);
+    const paid = replies.filter((r) => r.status === 201).map((r) => r.body.id as string);
+    expect(await balance(volunteer.account)).toBe(String(100 - paid.length));
+    // Audit rows are numbered as they are written; a payment's is written with it.
+    const rows = await t.sql<{ id: bigint; action: string; transfer: string | null }[]>`
+      SELECT id, action, changes->>'transfer' AS transfer FROM audit_log
+      WHERE (action = 'helper.unlink' AND object_id = ${volunteer.account})
+         OR (action = 'payment.pay_for' AND changes->>'wallet' = ${volunteer.account})`;
+    const unlink_row = rows.find((r) => r.action === 'helper.unlink');
+    expect(unlink_row).toBeDefined();
+    for (const id of paid) {
+      const row = rows.find((r) => r.transfer === id);
+      expect(row !== undefined && row.id < unlink_row!.id, `payment ${id} recorded after the unlink`).toBe(true);
+    }
+    expectProblem(await payFor(helper, (await requestPayment(t, tablet, '1')).id, volunteer.account), 403, 'forbidden');
+  });
+
   it('the monthly maximum holds under 8 concurrent payments by one helper: exactly what fits is paid', async () => {
     const volunteer = await fundedWallet(t, 'HLP', '100');
     const helper = await fundedWallet(t, 'HLP');

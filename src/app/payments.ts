@@ -4,20 +4,21 @@
  * that a payment's refunds and its reversal never give back more than it took is decided by
  * src/ledger/links.ts against the payment as the pipeline locked it.
  */
-import type { HeldRequest, Idempotency } from '../ledger/batch.js';
+import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError } from '../ledger/errors.js';
 import { formatAmount } from '../ledger/amount.js';
 import { newTransferId, uuid_pattern } from '../ledger/ids.js';
 import { helperLimit } from '../ledger/gifts.js';
 import { findTransfer } from '../db/ledger.js';
-import { activeHelperLink } from '../db/gifts.js';
+import { ensureCounter, lockActiveHelperLink } from '../db/gifts.js';
+import { transaction } from '../db/client.js';
 import { cancelPaymentRequest, insertPaymentRequest } from '../db/shops.js';
 import type { Device, PaymentRequest, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
 import { checkCardPin } from './access.js';
-import { post } from './posting.js';
+import { post, postWithin } from './posting.js';
 import type { Answer } from './posting.js';
 
 type Present<T> = (transfer: Transfer) => T;
@@ -82,9 +83,9 @@ export async function payRequest<T>(
   }
 }
 
-/** A helper paying from the wallet they help: the link, as read before the payment, and their name. */
+/** A helper paying from the wallet they help: who they are, and the time their month is counted at. */
 interface Helping {
-  link: { account_id: string; helper_account_id: string; month_max: bigint };
+  helper_account_id: string;
   helper_name: string;
   now: Date;
 }
@@ -93,18 +94,28 @@ async function payRequestNow<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, request_id: string,
   present: Present<T>, helper: Helping | undefined,
 ): Promise<Answer<T>> {
-  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.link.helper_account_id, helper_name: helper.helper_name };
-  return post(services, actor, currency, {
+  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.helper_account_id, helper_name: helper.helper_name };
+  const command: Command & { idempotency: Idempotency } = {
     idempotency: key, pays_request: request_id,
-    ...(helper === undefined ? {} : { limits: [helperLimit(helper.link, helper.now)] }),
     posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label, metadata: on_behalf },
-  }, (transfer: Transfer, _request: HeldRequest | undefined) => ({
+  };
+  const respond = (transfer: Transfer, _request: HeldRequest | undefined) => ({
     status: 201, body: present(transfer),
     audit: {
       action: helper === undefined ? 'payment.pay' : 'payment.pay_for', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
       changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id, wallet: wallet_account_id, ...on_behalf },
     },
-  }));
+  });
+  if (helper === undefined) return post(services, actor, currency, command, respond);
+  // The link is read under a lock held until the payment commits: a coordinator's unlink waits
+  // for it, so no helper's payment is made once the unlink has answered.
+  return transaction(services.sql, async (tx) => {
+    const link = await lockActiveHelperLink(tx, currency.id, wallet_account_id, helper.helper_account_id);
+    if (link === undefined) throw new DomainError('forbidden', 'you are not (or no longer) a helper of this wallet');
+    const limit = helperLimit(link, helper.now);
+    await ensureCounter(tx, currency.id, limit.account_id, limit.period);
+    return (await postWithin(tx, actor, currency, { ...command, limits: [limit] }, respond)).answer;
+  });
 }
 
 /**
@@ -118,9 +129,8 @@ export async function payRequestFor<T>(
   on_behalf_of: string, typed_id: string, present: Present<T>, now = new Date(),
 ): Promise<Answer<T>> {
   const helped = on_behalf_of.toLowerCase();
-  const link = uuid_pattern.test(helped) ? await activeHelperLink(services.sql, currency.id, helped, helper.account_id) : undefined;
-  if (link === undefined) throw new DomainError('forbidden', 'you are not (or no longer) a helper of this wallet');
-  return payRequest(services, actor, currency, key, link.account_id, typed_id, present, { link, helper_name: helper.display_name, now });
+  if (!uuid_pattern.test(helped)) throw new DomainError('forbidden', 'you are not a helper of this wallet');
+  return payRequest(services, actor, currency, key, helped, typed_id, present, { helper_account_id: helper.account_id, helper_name: helper.display_name, now });
 }
 
 /**

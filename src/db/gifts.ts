@@ -55,12 +55,16 @@ export async function revokeHelperLink(sql: Queryable, currency_id: number, acco
   return row;
 }
 
-/** The active link of this helper to this wallet. */
-export async function activeHelperLink(sql: Queryable, currency_id: number, account_id: string, helper_account_id: string): Promise<HelperLink | undefined> {
-  const [row] = await sql<HelperLink[]>`
+/**
+ * The active link of this helper to this wallet, locked (FOR SHARE) until the caller's
+ * transaction ends: an unlink or a new maximum waits for a payment that read it.
+ */
+export async function lockActiveHelperLink(tx: Queryable, currency_id: number, account_id: string, helper_account_id: string): Promise<HelperLink | undefined> {
+  const [row] = await tx<HelperLink[]>`
     SELECT * FROM wallet_helpers
     WHERE currency_id = ${currency_id} AND account_id = ${account_id} AND helper_account_id = ${helper_account_id}
-      AND revoked_at IS NULL`;
+      AND revoked_at IS NULL
+    FOR SHARE`;
   return row;
 }
 
@@ -91,4 +95,16 @@ export async function listHelperLinks(sql: Queryable, currency_id: number, accou
       AND (CASE WHEN ${side} = 'helper' THEN h.helper_account_id ELSE h.account_id END) = ${account_id}
     ORDER BY lower(w.display_name), w.account_id
     LIMIT 100`;
+}
+
+/**
+ * Makes the counter of (account, period) exist before the posting pipeline locks it, so that
+ * payments in transactions of their own wait for one another on it (the pipeline's write would
+ * refuse a counter that another transaction created meanwhile).
+ */
+export async function ensureCounter(tx: Queryable, currency_id: number, account_id: string, period: string): Promise<void> {
+  await tx`
+    INSERT INTO volunteer_earnings (currency_id, account_id, period, amount)
+    VALUES (${currency_id}, ${account_id}, ${period}, 0)
+    ON CONFLICT (currency_id, account_id, period) DO NOTHING`;
 }

@@ -103,7 +103,10 @@ async function payRequestNow<T>(
     status: 201, body: present(transfer),
     audit: {
       action: helper === undefined ? 'payment.pay' : 'payment.pay_for', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
-      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id, wallet: wallet_account_id, ...on_behalf },
+      changes: {
+        amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id,
+        ...(helper === undefined ? {} : { wallet: wallet_account_id, ...on_behalf }),
+      },
     },
   });
   if (helper === undefined) return post(services, actor, currency, command, respond);

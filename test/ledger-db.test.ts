@@ -307,7 +307,7 @@ describe('the database enforces the ledger rules itself', () => {
     expect((await insert(walletA, shopA, 0, 'payment')).code).toBe('23514');
     expect((await insert(walletA, shopA, -5, 'payment')).code).toBe('23514');
     expect((await insert(walletA, walletA, 1, 'payment')).code).toBe('23514');
-    expect((await insert(walletA, shopA, 1, 'gift')).code).toBe('23514');
+    expect((await insert(walletA, shopA, 1, 'present')).code).toBe('23514');
   });
 
   it('a transfer is reversed at most once (unique index)', async () => {

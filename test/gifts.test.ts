@@ -293,13 +293,15 @@ describe('a helper for someone who can\'t manage alone', () => {
     expect(helped.body.items[0]).toMatchObject({ spent_this_month: '12', left_this_month: '18', available: '28' });
   });
 
-  it('never past month_max (422 helper_limit_exceeded), never without or after the link (403): each refusal changes nothing', async () => {
+  it('never past month_max (422 helper_limit_exceeded), never without or after the link (403, but a payment made before is replayed): each refusal changes nothing', async () => {
     const volunteer = await fundedWallet(t, 'HLP', '100');
     const helper = await fundedWallet(t, 'HLP', '100');
     const stranger = await fundedWallet(t, 'HLP', '100');
     const { tablet } = await shopWithTablet(t, 'HLP');
     expect((await link(volunteer.account, helper.account, '20')).status).toBe(201);
-    expect((await payFor(helper, (await requestPayment(t, tablet, '15')).id, volunteer.account)).status).toBe(201);
+    const first = { request: (await requestPayment(t, tablet, '15')).id as string, key: newKey() };
+    const first_paid = await payFor(helper, first.request, volunteer.account, first.key);
+    expect(first_paid.status).toBe(201);
     const big = await requestPayment(t, tablet, '6');
     const over = await refusedWithoutChange(() => payFor(helper, big.id, volunteer.account), 422, 'helper_limit_exceeded');
     expect(over.body).toMatchObject({ cap: '20', left: '5', period: 'month' });
@@ -314,6 +316,11 @@ describe('a helper for someone who can\'t manage alone', () => {
     const revoked = await t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken });
     expect(revoked.status).toBe(204);
     await refusedWithoutChange(() => payFor(helper, next.id, volunteer.account), 403, 'forbidden');
+    // A payment made before the unlink is still replayed under its key (its answer was lost).
+    const replayed = await payFor(helper, first.request, volunteer.account, first.key);
+    expect(replayed.status).toBe(201);
+    expect(replayed.headers.get('idempotency-replayed')).toBe('true');
+    expect(replayed.body).toEqual(first_paid.body);
     expect((await t.request('GET', '/api/v1/wallet/helped', { token: helper.token })).body.items).toEqual([]);
     const audit = await t.request('GET', '/api/v1/currencies/HLP/audit-log?action=helper&limit=5', { token: t.adminToken });
     expect(audit.body.items.map((e: { action: string }) => e.action).slice(0, 2)).toEqual(['helper.unlink', 'helper.link']);

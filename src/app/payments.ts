@@ -5,6 +5,7 @@
  * src/ledger/links.ts against the payment as the pipeline locked it.
  */
 import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
+import { fail } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError } from '../ledger/errors.js';
 import { formatAmount } from '../ledger/amount.js';
@@ -114,7 +115,8 @@ async function payRequestNow<T>(
   // for it, so no helper's payment is made once the unlink has answered.
   return transaction(services.sql, async (tx) => {
     const link = await lockActiveHelperLink(tx, currency.id, wallet_account_id, helper.helper_account_id);
-    if (link === undefined) throw new DomainError('forbidden', 'you are not (or no longer) a helper of this wallet');
+    // Without a link: refused, yet a payment made under the same key before the unlink is replayed.
+    if (link === undefined) return (await postWithin(tx, actor, currency, { ...command, refusal: fail('forbidden', {}) }, respond)).answer;
     const limit = helperLimit(link, helper.now);
     await ensureCounter(tx, currency.id, limit.account_id, limit.period);
     return (await postWithin(tx, actor, currency, { ...command, limits: [limit] }, respond)).answer;

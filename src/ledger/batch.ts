@@ -150,6 +150,11 @@ export interface Command {
   client_id?: boolean;
   /** Counted limits the movement may not pass (gifts a day, a helper's payments a month). */
   limits?: Limit[];
+  /**
+   * A refusal the use case decided from rows it locked itself (a helper no longer linked): given
+   * after the Idempotency-Key, so that a request that went through before is still replayed.
+   */
+  refusal?: Failure;
   rule?: PostingRule;
   posting: Posting;
 }
@@ -308,6 +313,7 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
 function decideOne(batch: Batch, command: Command): Decision {
   const by_key = keyDecision(batch, command);
   if (by_key !== undefined) return by_key;
+  if (command.refusal !== undefined) return { kind: 'failed', ...command.refusal };
   const p = command.posting;
   if (command.client_id === true && (batch.state.taken.has(p.id) || batch.ids_seen.has(p.id))) {
     return { kind: 'failed', ...fail('already_exists', { transfer_id: p.id }) };

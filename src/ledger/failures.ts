@@ -41,6 +41,7 @@ const fixed_sentences: Record<string, string> = {
   not_refundable: 'only payments to this shop can be refunded',
   amount_too_large: 'the amount would take a balance beyond what the ledger can hold',
   gifts_disabled: 'this currency does not allow gifts between wallets',
+  forbidden: 'you are not (or no longer) a helper of this wallet',
 };
 
 /** A sentence for a failed transfer, with amounts in coin units of the currency. */

@@ -200,6 +200,13 @@ describe('gifts between neighbours', () => {
     expect(counter?.amount).toBe(2800n);
     const verified = await t.request('GET', '/api/v1/currencies/GFT/verify', { token: t.adminToken });
     expect(verified.body.ok, JSON.stringify(verified.body)).toBe(true);
+    // verify notices a gift that escaped its counter.
+    await t.sql`UPDATE volunteer_earnings SET amount = amount - 100 WHERE account_id = ${giver.account} AND period LIKE 'g%'`;
+    const tampered = await t.request('GET', '/api/v1/currencies/GFT/verify', { token: t.adminToken });
+    expect(tampered.body.checks.find((c: { name: string }) => c.name === 'limits_counted')).toEqual({
+      name: 'limits_counted', ok: false, detail: `gifts of ${giver.account}: 2800 minor units moved, 2700 counted`,
+    });
+    await t.sql`UPDATE volunteer_earnings SET amount = amount + 100 WHERE account_id = ${giver.account} AND period LIKE 'g%'`;
   });
 
   it('counts the limit per local day in Brussels, and not at all without a gift_day_max', () => {

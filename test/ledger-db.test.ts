@@ -93,7 +93,7 @@ async function verify(code: string): Promise<{ ok: boolean; checks: Check[] }> {
 
 const check_names = [
   'sum_is_zero', 'balances_match_transfers', 'balances_match_entries', 'balances_within_limits',
-  'history_append_only', 'no_cross_currency', 'at_most_once', 'seals',
+  'history_append_only', 'no_cross_currency', 'at_most_once', 'limits_counted', 'seals',
 ];
 
 function failing(result: { checks: Check[] }): string[] {

@@ -132,6 +132,13 @@ describe('gifts between neighbours', () => {
     expect(again.headers.get('idempotency-replayed')).toBe('true');
     expect(again.body).toEqual(given.body);
     await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00' }, key), 422, 'idempotency_key_reused');
+    // Turned off, a gift made before is still replayed under its key; a new one is refused.
+    expect((await t.request('PATCH', '/api/v1/currencies/GFT', { token: t.adminToken, body: { gifts_enabled: false } })).status).toBe(200);
+    const replayed_off = await give(giver, { to: code, amount: '12.5', memo: 'Voor de soep' }, key);
+    expect(replayed_off.headers.get('idempotency-replayed')).toBe('true');
+    expect(replayed_off.body).toEqual(given.body);
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00' }), 422, 'gifts_disabled');
+    expect((await t.request('PATCH', '/api/v1/currencies/GFT', { token: t.adminToken, body: { gifts_enabled: true } })).status).toBe(200);
     expect(await balance(giver.account)).toBe('37.50');
     expect(await balance(receiver.account)).toBe('12.50');
 

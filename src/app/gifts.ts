@@ -47,9 +47,17 @@ export async function giveGift<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, giver: Pick<Wallet, 'account_id' | 'display_name'>,
   input: { to: string; amount: bigint; memo: string | null }, present: (transfer: Transfer) => T, now = new Date(),
 ): Promise<Answer<T>> {
-  const receiver = await giftReceiver(services, currency, input.to);
+  // Gifts turned off: refused by the pipeline after the Idempotency-Key, so a gift made before is replayed.
+  const refused = refuseGifts(currency);
+  const code = receiveCodeOf(input.to);
+  const receiver = code === undefined ? undefined : await walletByReceiveCode(services.sql, currency.id, code);
+  if (receiver === undefined) {
+    throw refused === undefined
+      ? new DomainError('receive_code_unknown', 'this receive code names no wallet of this currency')
+      : failureError(refused.code, refused.detail, currency.scale);
+  }
   return post(services, actor, currency, {
-    idempotency: key, limits: giftLimits(currency, giver.account_id, now),
+    idempotency: key, limits: giftLimits(currency, giver.account_id, now), ...(refused === undefined ? {} : { refusal: refused }),
     posting: {
       id: newTransferId(), code: 'gift', debit_account_id: giver.account_id, credit_account_id: receiver.account_id,
       amount: input.amount, memo: input.memo, created_by: actor.label,

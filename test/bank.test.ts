@@ -1,7 +1,7 @@
 /**
  * The bank test, short version (the full one: `npm run test:bank`, see docs/testing.md): the
  * real service as a child process on its own embedded PostgreSQL, clients paying, charging,
- * claiming, refunding and issuing with Idempotency-Keys through a slow and lossy proxy, while
+ * claiming, refunding, issuing, giving gifts and paying as a helper with Idempotency-Keys through a slow and lossy proxy, while
  * the service is SIGKILLed twice, PostgreSQL crashes and restarts, and database connections
  * are terminated and cut, and the service's expiry run takes aged coins back from TOR's wallets.
  * BANK_SEED=… reproduces a run's schedule of operations and faults.

@@ -59,6 +59,21 @@ describe('decideBatch', () => {
     expect(s.accounts.get('ann')?.debits_posted).toBe(0n);
   });
 
+  it('a counted limit (gifts a day, a helper\'s month) holds across the batch, counts from the locked counter, and only what was posted', () => {
+    const s = state([account('ann', 'wallet', 500n), account('bob', 'wallet', 0n, { balance_max: 60n })]);
+    s.earnings.set(keyOf('ann', 'g2026-11-26'), 20n);
+    const limits = [{ account_id: 'ann', period: 'g2026-11-26', label: 'day' as const, max: 100n, code: 'gift_limit_exceeded' as const }];
+    const gift = (amount: bigint) => pay('ann', 'bob', amount, { limits });
+    // 20 counted before: 50 fits (70); 40 would make 110; 29 fits the limit but not bob's maximum,
+    // so it is refused and not counted; 1 fits (71); 30 would make 101.
+    const { decisions, write } = decideBatch(s, [gift(50n), gift(40n), gift(29n), gift(1n), gift(30n)]);
+    expect(decisions.map((d) => (d.kind === 'failed' ? d.code : d.kind))).toEqual(
+      ['posted', 'gift_limit_exceeded', 'balance_max_exceeded', 'posted', 'gift_limit_exceeded']);
+    expect(decisions[1]).toMatchObject({ detail: { account_id: 'ann', period: 'day', cap: '100', left: '30', amount: '40' } });
+    expect(decisions[4]).toMatchObject({ detail: { left: '29' } });
+    expect(write.earnings).toEqual([{ account_id: 'ann', period: 'g2026-11-26', amount: 51n, cap: 100n }]);
+  });
+
   it('the issuance account may go below zero; reserved debits count against a wallet', () => {
     const s = state([account('iss', 'issuance', 0n), account('ann', 'wallet', 100n, { debits_pending: 60n }), account('bak', 'shop', 0n)]);
     const { decisions } = decideBatch(s, [pay('iss', 'ann', 1000n), pay('ann', 'bak', 1000n), pay('ann', 'bak', 1041n)]);

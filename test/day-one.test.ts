@@ -51,7 +51,7 @@ describe('a volunteer can be edited', () => {
     expect(read.body).toMatchObject({ full_name: 'Fatima Benali', phone: null });
     // The wallet itself never shows the coordinator's fields.
     const own = await t.request('GET', '/api/v1/wallet', { token: await openWallet(t, v) });
-    expect(own.body).toEqual({ account: v.account, currency: 'DAY', display_name: 'Fatima B.', language: 'fr', balance: '0.00', status: 'active', expiring: [], earning_room: null });
+    expect(own.body).toEqual({ account: v.account, currency: 'DAY', display_name: 'Fatima B.', language: 'fr', balance: '0.00', status: 'active', expiring: [], earning_room: null, gifts_enabled: false });
     // The audit log names the fields, never the contact details or the note.
     const [row] = await t.sql<{ text: string }[]>`SELECT a::text AS text FROM audit_log a WHERE action = 'wallet.update' AND object_id = ${v.account} ORDER BY id LIMIT 1`;
     expect(row?.text).toContain('full_name');

@@ -118,6 +118,7 @@ function idPools(world: World) {
     payment_request: Object.values(world.payment_requests),
     export: [world.payout_export],
     user: [world.spare_user],
+    receive_code: [world.receive_code],
   };
 }
 type Pools = ReturnType<typeof idPools>;
@@ -126,6 +127,7 @@ type Pools = ReturnType<typeof idPools>;
 function poolOf(route: Route, param: string): keyof Pools {
   if (param === 'device') return 'device';
   const first = route.path.split('/')[1] ?? '';
+  if (param === 'code' && first === 'wallet') return 'receive_code';
   if (param === 'code') return first === 'cards' ? 'card' : 'currency';
   const by_prefix: Record<string, keyof Pools> = {
     accounts: 'account', wallets: 'wallet', transfers: 'transfer', activities: 'activity', sessions: 'session', shops: 'shop',

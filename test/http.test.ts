@@ -112,7 +112,7 @@ describe('problem+json at the edge', () => {
 
     const moved = await t.request('POST', '/api/v1/currencies/EDG/transfers', {
       token: t.adminToken, idempotencyKey: newKey(),
-      body: { ...transferBody(), debit_account: 5, pending: 'yes', code: 'gift' },
+      body: { ...transferBody(), debit_account: 5, pending: 'yes', code: 'present' },
     });
     expectProblem(moved, 422, 'validation_failed');
     expect((moved.body.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(['code', 'debit_account', 'pending']);

@@ -353,10 +353,10 @@ describe('transfers and statements', () => {
     expect(reply.body.next_cursor).toBeNull();
     const strip = (e: Record<string, unknown>) => ({ ...e, created_at: typeof e.created_at });
     expect(reply.body.items.map(strip)).toEqual([
-      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
-      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
-      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
-      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, created_at: 'string' },
+      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, on_behalf: null, created_at: 'string' },
+      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, on_behalf: null, created_at: 'string' },
+      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, on_behalf: null, created_at: 'string' },
+      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, on_behalf: null, created_at: 'string' },
     ]);
     // Running balance: each balance_after is the one below it plus its amount.
     const items = reply.body.items as Array<{ amount: string; balance_after: string }>;
@@ -576,9 +576,10 @@ describe('refused transfers write nothing', () => {
     expect((await accountOf(cur.issuance_account)).status).toBe('active');
   });
 
-  it('reversal code and unknown codes cannot be posted directly (422)', async () => {
+  it('reversal code and unknown codes cannot be posted directly (422); a gift is only a wallet\'s', async () => {
     await expectRejected(() => transfer('REF', programme, shop, '1.00', { code: 'reversal' }), 422, 'validation_failed');
-    await expectRejected(() => transfer('REF', programme, shop, '1.00', { code: 'gift' }), 422, 'validation_failed');
+    await expectRejected(() => transfer('REF', programme, shop, '1.00', { code: 'present' }), 422, 'validation_failed');
+    await expectRejected(() => transfer('REF', programme, shop, '1.00', { code: 'gift' }), 422, 'code_not_allowed');
   });
 });
 
@@ -993,7 +994,7 @@ describe('verify', () => {
       expect(reply.status).toBe(200);
       expect(reply.body.checks.map((c: { name: string }) => c.name)).toEqual([
         'sum_is_zero', 'balances_match_transfers', 'balances_match_entries', 'balances_within_limits',
-        'history_append_only', 'no_cross_currency', 'at_most_once', 'seals',
+        'history_append_only', 'no_cross_currency', 'at_most_once', 'limits_counted', 'seals',
       ]);
       expect({ code: currency.code, ok: reply.body.ok, failed: reply.body.checks.filter((c: { ok: boolean }) => !c.ok) })
         .toEqual({ code: currency.code, ok: true, failed: [] });

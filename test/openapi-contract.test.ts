@@ -86,6 +86,9 @@ let extra: {
   pin_guessed: { token: string };
   /** A volunteer whose data was erased. */
   erased: string;
+  /** A wallet that `wallet` helps with 1.00 a month, and a request of 2.00 to pay from it. */
+  helped: string;
+  request_over_helper_limit: string;
 };
 
 beforeAll(async () => {
@@ -129,8 +132,15 @@ beforeAll(async () => {
   expect(payment.status).toBe(201);
   const erased = (await registerVolunteer(t, 'CTR', { name: 'Erased' })).account;
   expect((await t.request('POST', `${api}/wallets/${erased}/erase`, { token: t.adminToken, body: { reason: 'asked by letter' } })).status).toBe(200);
+  const helped = await fundedWallet(t, 'CTR', '5.00', 'Helped');
+  const linked = await t.request('POST', `${api}/wallets/${helped.account}/helpers`, {
+    token: t.adminToken, body: { helper_wallet: w.wallet.account, month_max: '1.00' },
+  });
+  expect(linked.status).toBe(201);
   extra = {
     erased,
+    helped: helped.account,
+    request_over_helper_limit: (await requestPayment(t, w.tablet, '2.00')).id as string,
     capped: { session: capped_session.body.id as string, card: capped.volunteer.code },
     other_programme: await openAccount(t, 'CTX', 'programme', 'Elsewhere'),
     small_wallet,
@@ -347,6 +357,14 @@ const special_cases: Record<OperationKey, () => Case[]> = {
     { what: 'a wrong PIN', status: 422, code: 'invalid_card_or_pin', as: 'device', key: true, path: '/shop/charges', body: { card: extra.guessed.code, pin: '0002', amount: '0.50' }, limited: true },
     { what: 'wrong PINs over the limit', status: 429, code: 'rate_limited', members: ['retry_after_s'], as: 'device', key: true, path: '/shop/charges', body: { card: extra.guessed.code, pin: '0003', amount: '0.50' }, limited: true },
   ],
+  'POST /wallet/gifts': () => [{
+    what: 'a gift over the giver\'s day limit', status: 422, code: 'gift_limit_exceeded', members: ['cap', 'left', 'period', 'account_id'], as: 'wallet', key: true,
+    path: '/wallet/gifts', body: { to: w.receive_code, amount: '60.00' },
+  }],
+  'POST /payment-requests/{id}/pay': () => [{
+    what: 'a helper\'s payment over the month\'s maximum', status: 422, code: 'helper_limit_exceeded', members: ['cap', 'left', 'period', 'account_id'], as: 'wallet', key: true,
+    path: `/payment-requests/${extra.request_over_helper_limit}/pay`, body: { on_behalf_of: extra.helped },
+  }],
   'POST /shop/refunds': () => [
     { what: 'an unknown payment', status: 404, code: 'transfer_not_found', as: 'device', key: true, path: '/shop/refunds', body: { transfer_id: randomUUID(), amount: '0.01' } },
     {

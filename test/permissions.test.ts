@@ -79,6 +79,9 @@ PATCH  /wallets/{id}                           401  403  403  403  403  401  404
 POST   /wallets/{id}/cards                     401  403  403  403  403  401  404  ok   ok
 GET    /wallets/{id}/export                    401  403  403  403  403  401  404  ok   ok
 POST   /wallets/{id}/erase                     401  403  403  403  403  401  404  ok   ok
+GET    /wallets/{id}/helpers                   401  403  403  403  403  401  404  ok   ok
+POST   /wallets/{id}/helpers                   401  403  403  403  403  401  404  ok   ok
+DELETE /wallets/{id}/helpers/{helper_wallet}   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/block                     401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unblock                   401  403  403  403  403  401  404  ok   ok
 POST   /cards/{code}/unlock                    401  403  403  403  403  401  404  ok   ok
@@ -103,6 +106,10 @@ GET    /wallet                                 401  ok   ok   403  403  401  403
 GET    /currencies/{code}/agenda               ok   ok   ok   ok   ok   401  ok   ok   ok
 GET    /wallet/entries                         401  ok   ok   403  403  401  403  403  403
 POST   /claims                                 401  ok   ok   403  403  401  403  403  403
+GET    /wallet/receive                         401  ok   ok   403  403  401  403  403  403
+GET    /wallet/receivers/{code}                401  ok   ok   403  403  401  403  403  403
+POST   /wallet/gifts                           401  ok   ok   403  403  401  403  403  403
+GET    /wallet/helped                          401  ok   ok   403  403  401  403  403  403
 POST   /currencies/{code}/shops                401  403  403  403  403  401  403  ok   ok
 GET    /currencies/{code}/shops                401  403  403  403  403  401  403  ok   ok
 GET    /shops/{id}                             401  403  403  403  403  401  404  ok   ok

@@ -199,6 +199,10 @@ export interface CurrencyInput {
   volunteer_cap_year?: string | undefined;
   /** Days the coins in wallets stay valid after they were earned; none: they never expire. */
   validity_days?: number | undefined;
+  /** Whether wallets may give coins to one another; off unless said. */
+  gifts_enabled?: boolean | undefined;
+  /** What a wallet may give a day; none: no daily limit. */
+  gift_day_max?: string | undefined;
 }
 
 /** Creates a currency with its issuance account and the default activity catalogue. */
@@ -210,32 +214,38 @@ export async function createCurrency(services: Services, actor: Actor, input: Cu
     volunteer_cap_day: optional(input.volunteer_cap_day, 'volunteer_cap_day'),
     volunteer_cap_year: optional(input.volunteer_cap_year, 'volunteer_cap_year'),
     validity_days: input.validity_days ?? null,
+    gifts_enabled: input.gifts_enabled ?? false,
+    gift_day_max: optional(input.gift_day_max, 'gift_day_max'),
   }, insertDefaultCatalogue);
   await recordAudit(services, actor, { action: 'currency.create', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...input } });
   return currency;
 }
 
 export type CurrencySettings = Partial<Pick<Currency,
-  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'>> & {
+  'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days' | 'gifts_enabled'>> & {
   /** The legal caps on volunteer allowances, as decimal strings; null: no cap. */
   volunteer_cap_day?: string | null | undefined;
   volunteer_cap_year?: string | null | undefined;
+  /** What one wallet may give a day, as a decimal string; null: no daily limit. */
+  gift_day_max?: string | null | undefined;
 };
 
 /**
  * Changes a currency's name, payment request lifetime, the account its payouts are paid from,
  * the pain.001 version of its SEPA files, how long its coins stay valid in wallets (null: for
- * ever; a new validity counts from today for the coins already held), or the legal caps on what
+ * ever; a new validity counts from today for the coins already held), the legal caps on what
  * a volunteer earns a day and a year (null: none; a lower cap refuses rewards from now on and
- * takes nothing back).
+ * takes nothing back), or its gifts between wallets (allowed or not, and what a wallet may give
+ * a day; null: no daily limit).
  */
 export async function changeCurrency(services: Services, actor: Actor, currency: Currency, changes: CurrencySettings): Promise<Currency> {
   if (Object.values(changes).every((v) => v === undefined)) throw new ValidationError([{ path: '', message: 'nothing to change' }]);
-  const cap = (value: string | null | undefined, path: string) =>
+  const amount = (value: string | null | undefined, path: string) =>
     value === undefined ? {} : { [path]: value === null ? null : parseAmount(value, currency.scale, path) };
-  const { volunteer_cap_day, volunteer_cap_year, ...settings } = changes;
+  const { volunteer_cap_day, volunteer_cap_year, gift_day_max, ...settings } = changes;
   const updated = await updateCurrencySettings(services.sql, currency, {
-    ...settings, ...cap(volunteer_cap_day, 'volunteer_cap_day'), ...cap(volunteer_cap_year, 'volunteer_cap_year'),
+    ...settings, ...amount(volunteer_cap_day, 'volunteer_cap_day'), ...amount(volunteer_cap_year, 'volunteer_cap_year'),
+    ...amount(gift_day_max, 'gift_day_max'),
   });
   await recordAudit(services, actor, { action: 'currency.update', currency_id: currency.id, object: { kind: 'currency', id: currency.code }, changes: { ...changes } });
   return updated;

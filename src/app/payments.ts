@@ -4,18 +4,22 @@
  * that a payment's refunds and its reversal never give back more than it took is decided by
  * src/ledger/links.ts against the payment as the pipeline locked it.
  */
-import type { HeldRequest, Idempotency } from '../ledger/batch.js';
+import type { Command, HeldRequest, Idempotency } from '../ledger/batch.js';
+import { fail } from '../ledger/batch.js';
 import type { Currency, Transfer } from '../ledger/model.js';
 import { DomainError } from '../ledger/errors.js';
 import { formatAmount } from '../ledger/amount.js';
 import { newTransferId, uuid_pattern } from '../ledger/ids.js';
+import { helperLimit } from '../ledger/gifts.js';
 import { findTransfer } from '../db/ledger.js';
+import { ensureCounter, lockActiveHelperLink } from '../db/gifts.js';
+import { transaction } from '../db/client.js';
 import { cancelPaymentRequest, insertPaymentRequest } from '../db/shops.js';
 import type { Device, PaymentRequest, Shop } from '../db/shops.js';
 import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
 import { checkCardPin } from './access.js';
-import { post } from './posting.js';
+import { post, postWithin } from './posting.js';
 import type { Answer } from './posting.js';
 
 type Present<T> = (transfer: Transfer) => T;
@@ -63,12 +67,12 @@ export async function cancelRequest(services: Services, actor: Actor, device: De
  */
 export async function payRequest<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, typed_id: string,
-  present: Present<T>,
+  present: Present<T>, helper?: Helping,
 ): Promise<Answer<T>> {
   const request_id = typed_id.toLowerCase();
   if (!uuid_pattern.test(request_id)) throw new DomainError('not_found', 'no such payment request');
   try {
-    return await payRequestNow(services, actor, currency, key, wallet_account_id, request_id, present);
+    return await payRequestNow(services, actor, currency, key, wallet_account_id, request_id, present, helper);
   } catch (error) {
     if (error instanceof DomainError && error.code === 'not_found') {
       const elsewhere = await services.loaders.paymentRequest.load(request_id);
@@ -80,20 +84,58 @@ export async function payRequest<T>(
   }
 }
 
+/** A helper paying from the wallet they help: who they are, and the time their month is counted at. */
+interface Helping {
+  helper_account_id: string;
+  helper_name: string;
+  now: Date;
+}
+
 async function payRequestNow<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, request_id: string,
-  present: Present<T>,
+  present: Present<T>, helper: Helping | undefined,
 ): Promise<Answer<T>> {
-  return post(services, actor, currency, {
+  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.helper_account_id, helper_name: helper.helper_name };
+  const command: Command & { idempotency: Idempotency } = {
     idempotency: key, pays_request: request_id,
-    posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label },
-  }, (transfer: Transfer, _request: HeldRequest | undefined) => ({
+    posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label, metadata: on_behalf },
+  };
+  const respond = (transfer: Transfer, _request: HeldRequest | undefined) => ({
     status: 201, body: present(transfer),
     audit: {
-      action: 'payment.pay', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
-      changes: { amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id },
+      action: helper === undefined ? 'payment.pay' : 'payment.pay_for', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
+      changes: {
+        amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id,
+        ...(helper === undefined ? {} : { wallet: wallet_account_id, ...on_behalf }),
+      },
     },
-  }));
+  });
+  if (helper === undefined) return post(services, actor, currency, command, respond);
+  // The link is read under a lock held until the payment commits: a coordinator's unlink waits
+  // for it, so no helper's payment is made once the unlink has answered.
+  return transaction(services.sql, async (tx) => {
+    const link = await lockActiveHelperLink(tx, currency.id, wallet_account_id, helper.helper_account_id);
+    // Without a link: refused, yet a payment made under the same key before the unlink is replayed.
+    if (link === undefined) return (await postWithin(tx, actor, currency, { ...command, refusal: fail('forbidden', {}) }, respond)).answer;
+    const limit = helperLimit(link, helper.now);
+    await ensureCounter(tx, currency.id, limit.account_id, limit.period);
+    return (await postWithin(tx, actor, currency, { ...command, limits: [limit] }, respond)).answer;
+  });
+}
+
+/**
+ * A helper pays a payment request from the wallet they help (`on_behalf_of`): only while a
+ * coordinator's link is active (403 otherwise, also after it was revoked), and within the
+ * link's monthly maximum, counted and locked by the posting pipeline with the payment. The
+ * payment names the helper (metadata), so both histories and the audit log say who paid for whom.
+ */
+export async function payRequestFor<T>(
+  services: Services, actor: Actor, currency: Currency, key: Idempotency, helper: { account_id: string; display_name: string },
+  on_behalf_of: string, typed_id: string, present: Present<T>, now = new Date(),
+): Promise<Answer<T>> {
+  const helped = on_behalf_of.toLowerCase();
+  if (!uuid_pattern.test(helped)) throw new DomainError('forbidden', 'you are not a helper of this wallet');
+  return payRequest(services, actor, currency, key, helped, typed_id, present, { helper_account_id: helper.account_id, helper_name: helper.display_name, now });
 }
 
 /**

@@ -169,6 +169,7 @@ function lockInput(commands: BatchCommand[]) {
       claims.set(keyOf(command.claim.session_id, wallet), { session_id: command.claim.session_id, account_id: wallet });
       for (const { period } of command.claim.caps) earnings.set(keyOf(wallet, period), { account_id: wallet, period });
     }
+    for (const { account_id, period } of command.limits ?? []) earnings.set(keyOf(account_id, period), { account_id, period });
     if (command.posting.debit_account_id !== undefined) account_ids.add(command.posting.debit_account_id);
     if (command.posting.credit_account_id !== undefined) account_ids.add(command.posting.credit_account_id);
     const k = command.idempotency;

@@ -8,7 +8,7 @@ import type { Account, AccountKind, AccountStatus, Currency, Entry, Transfer } f
 import { expiry_time_zone } from '../ledger/expiry.js';
 
 export type NewCurrency = Pick<Currency,
-  'code' | 'name' | 'scale' | 'euro_per_unit' | 'wallet_balance_max' | 'volunteer_cap_day' | 'volunteer_cap_year' | 'validity_days'>;
+  'code' | 'name' | 'scale' | 'euro_per_unit' | 'wallet_balance_max' | 'volunteer_cap_day' | 'volunteer_cap_year' | 'validity_days' | 'gifts_enabled' | 'gift_day_max'>;
 
 type CurrencyRow = Omit<Currency, 'euro_per_unit'> & { euro_per_unit: string };
 
@@ -27,11 +27,13 @@ export async function insertCurrency(
     }
     const [row] = await tx<CurrencyRow[]>`
       INSERT INTO currencies (code, name, scale, euro_per_unit, wallet_balance_max,
-                              volunteer_cap_day, volunteer_cap_year, issuance_account_id, validity_days, validity_from)
+                              volunteer_cap_day, volunteer_cap_year, issuance_account_id, validity_days, validity_from,
+                              gifts_enabled, gift_day_max)
       VALUES (${input.code}, ${input.name}, ${input.scale}, ${input.euro_per_unit},
               ${input.wallet_balance_max}, ${input.volunteer_cap_day}, ${input.volunteer_cap_year},
               ${issuance_id}, ${input.validity_days},
-              CASE WHEN ${input.validity_days}::int IS NULL THEN NULL ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END)
+              CASE WHEN ${input.validity_days}::int IS NULL THEN NULL ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END,
+              ${input.gifts_enabled}, ${input.gift_day_max})
       RETURNING *`;
     assert(row !== undefined, 'insert returns the currency');
     await tx`INSERT INTO accounts (currency_id, id, kind, name)
@@ -54,7 +56,7 @@ export async function updateCurrencySettings(
   sql: Queryable, currency: Currency,
   changes: Partial<Pick<Currency,
     'name' | 'payment_request_ttl_s' | 'payer_name' | 'payer_iban' | 'payer_bic' | 'sepa_version' | 'validity_days'
-    | 'volunteer_cap_day' | 'volunteer_cap_year'>>,
+    | 'volunteer_cap_day' | 'volunteer_cap_year' | 'gifts_enabled' | 'gift_day_max'>>,
 ): Promise<Currency> {
   const next = { ...currency, ...changes };
   const [row] = await sql<CurrencyRow[]>`
@@ -65,7 +67,8 @@ export async function updateCurrencySettings(
       validity_from = CASE WHEN ${next.validity_days}::int IS NULL THEN NULL
                            WHEN validity_days IS NOT DISTINCT FROM ${next.validity_days}::int THEN validity_from
                            ELSE (now() AT TIME ZONE ${expiry_time_zone})::date END,
-      validity_days = ${next.validity_days}
+      validity_days = ${next.validity_days},
+      gifts_enabled = ${next.gifts_enabled}, gift_day_max = ${next.gift_day_max}
     WHERE id = ${currency.id}
     RETURNING *`;
   assert(row !== undefined, 'the currency exists');
@@ -174,12 +177,15 @@ export async function listEntries(
            cp.id AS counterparty_id, cp.name AS counterparty_name, cp.kind AS counterparty_kind, e.created_at,
            CASE WHEN t.code = 'refund' THEN t.metadata->>'refund_of' END AS refund_of,
            act.id AS activity_id, act.name AS activity_name,
+           helper.id AS helper_id, helper.name AS helper_name, helped.id AS helped_id, helped.name AS helped_name,
            EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed
     FROM entries e
     JOIN transfers t ON t.currency_id = e.currency_id AND t.id = e.transfer_id
     JOIN accounts cp ON cp.currency_id = e.currency_id
       AND cp.id = CASE WHEN t.debit_account_id = e.account_id THEN t.credit_account_id ELSE t.debit_account_id END
     LEFT JOIN activities act ON act.currency_id = e.currency_id AND act.id::text = t.metadata->>'activity_id'
+    LEFT JOIN accounts helper ON helper.currency_id = e.currency_id AND helper.id = (t.metadata->>'helper_account_id')::uuid
+    LEFT JOIN accounts helped ON helped.currency_id = e.currency_id AND helped.id = t.debit_account_id AND helper.id IS NOT NULL
     WHERE e.currency_id = ${account.currency_id} AND e.account_id = ${account.id}
       AND e.version < ${before_version ?? 9_223_372_036_854_775_807n}
     ORDER BY e.version DESC

@@ -29,10 +29,13 @@ CREATE TABLE currencies (
   sepa_version           text NOT NULL DEFAULT '09'::text,
   validity_days          integer,
   validity_from          date,
+  gifts_enabled          boolean NOT NULL DEFAULT false,
+  gift_day_max           bigint,
   CONSTRAINT currencies_pkey                        PRIMARY KEY (id),
   CONSTRAINT currencies_code_key                    UNIQUE (code),
   CONSTRAINT currencies_code_check                  CHECK ((code ~ '^[A-Z][A-Z0-9]{1,9}$'::text)),
   CONSTRAINT currencies_euro_per_unit_check         CHECK ((euro_per_unit >= (0)::numeric)),
+  CONSTRAINT currencies_gift_day_max_check          CHECK ((gift_day_max > 0)),
   CONSTRAINT currencies_name_check                  CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   CONSTRAINT currencies_payer_bic_check             CHECK ((payer_bic ~ '^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$'::text)),
   CONSTRAINT currencies_payer_iban_check            CHECK ((payer_iban ~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$'::text)),
@@ -188,14 +191,17 @@ CREATE TABLE wallets (
   email         text,
   note          text,
   updated_at    timestamp with time zone,
+  receive_code  text,
   erased_at     timestamp with time zone,
   CONSTRAINT wallets_pkey                        PRIMARY KEY (currency_id, account_id),
+  CONSTRAINT wallets_receive_code_key            UNIQUE (currency_id, receive_code),
   CONSTRAINT wallets_display_name_check          CHECK (((length(display_name) >= 1) AND (length(display_name) <= 100))),
   CONSTRAINT wallets_email_check                 CHECK (((length(email) >= 3) AND (length(email) <= 254))),
   CONSTRAINT wallets_full_name_check             CHECK (((length(full_name) >= 1) AND (length(full_name) <= 200))),
   CONSTRAINT wallets_language_check              CHECK ((language ~ '^[a-z]{2}$'::text)),
   CONSTRAINT wallets_note_check                  CHECK (((length(note) >= 1) AND (length(note) <= 1000))),
   CONSTRAINT wallets_phone_check                 CHECK (((length(phone) >= 1) AND (length(phone) <= 40))),
+  CONSTRAINT wallets_receive_code_check          CHECK ((receive_code ~ '^[a-z2-7]{20}$'::text)),
   CONSTRAINT wallets_currency_id_account_id_fkey FOREIGN KEY (currency_id, account_id) REFERENCES accounts(currency_id, id)
 );
 
@@ -239,7 +245,7 @@ CREATE TABLE transfers (
   CONSTRAINT transfers_check                        CHECK ((debit_account_id <> credit_account_id)),
   CONSTRAINT transfers_check1                       CHECK (((phase = ANY (ARRAY['post'::text, 'void'::text])) = (pending_id IS NOT NULL))),
   CONSTRAINT transfers_check2                       CHECK (((reverses_id IS NULL) OR ((phase = 'single'::text) AND (code = 'reversal'::text)))),
-  CONSTRAINT transfers_code_check                   CHECK ((code = ANY (ARRAY['budget'::text, 'issue'::text, 'reward'::text, 'payment'::text, 'refund'::text, 'redemption'::text, 'reversal'::text, 'adjustment'::text, 'expiry'::text]))),
+  CONSTRAINT transfers_code_check                   CHECK ((code = ANY (ARRAY['budget'::text, 'issue'::text, 'reward'::text, 'payment'::text, 'refund'::text, 'redemption'::text, 'reversal'::text, 'adjustment'::text, 'expiry'::text, 'gift'::text]))),
   CONSTRAINT transfers_memo_check                   CHECK ((length(memo) <= 500)),
   CONSTRAINT transfers_phase_check                  CHECK ((phase = ANY (ARRAY['single'::text, 'pending'::text, 'post'::text, 'void'::text]))),
   CONSTRAINT transfers_currency_id_pending_id_fkey  FOREIGN KEY (currency_id, pending_id) REFERENCES transfers(currency_id, id),
@@ -469,9 +475,25 @@ CREATE TABLE volunteer_earnings (
   amount       bigint NOT NULL,
   CONSTRAINT volunteer_earnings_pkey                        PRIMARY KEY (currency_id, account_id, period),
   CONSTRAINT volunteer_earnings_amount_check                CHECK ((amount >= 0)),
-  CONSTRAINT volunteer_earnings_period_check                CHECK ((period ~ '^(d[0-9]{4}-[0-9]{2}-[0-9]{2}|y[0-9]{4})$'::text)),
+  CONSTRAINT volunteer_earnings_period_check                CHECK ((period ~ '^(d[0-9]{4}-[0-9]{2}-[0-9]{2}|y[0-9]{4}|g[0-9]{4}-[0-9]{2}-[0-9]{2}|h[0-9a-f-]{36}m[0-9]{4}-[0-9]{2})$'::text)),
   CONSTRAINT volunteer_earnings_currency_id_account_id_fkey FOREIGN KEY (currency_id, account_id) REFERENCES accounts(currency_id, id)
 );
+COMMENT ON TABLE volunteer_earnings IS 'Per account and period: rewards earned (d<day>, y<year>), gifts given (g<day>), paid by a helper (h<helper>m<month>)';
+
+CREATE TABLE wallet_helpers (
+  currency_id        integer NOT NULL,
+  account_id         uuid NOT NULL,
+  helper_account_id  uuid NOT NULL,
+  month_max          bigint NOT NULL,
+  created_at         timestamp with time zone NOT NULL DEFAULT now(),
+  revoked_at         timestamp with time zone,
+  CONSTRAINT wallet_helpers_pkey                               PRIMARY KEY (currency_id, account_id, helper_account_id),
+  CONSTRAINT wallet_helpers_check                              CHECK ((account_id <> helper_account_id)),
+  CONSTRAINT wallet_helpers_month_max_check                    CHECK ((month_max > 0)),
+  CONSTRAINT wallet_helpers_currency_id_account_id_fkey        FOREIGN KEY (currency_id, account_id) REFERENCES wallets(currency_id, account_id),
+  CONSTRAINT wallet_helpers_currency_id_helper_account_id_fkey FOREIGN KEY (currency_id, helper_account_id) REFERENCES wallets(currency_id, account_id)
+);
+CREATE INDEX wallet_helpers_helper_idx ON wallet_helpers USING btree (currency_id, helper_account_id);
 
 CREATE TABLE wallet_sessions (
   currency_id  integer NOT NULL,

@@ -29,6 +29,7 @@ export async function verifyCurrency(sql: Queryable, currency: Currency, now = n
     appendOnly(sql, c),
     noCrossCurrency(sql, c),
     atMostOnce(sql, c),
+    limitsCounted(sql, c),
     verifySeals(sql, currency),
     noCoinsPastValidity(sql, currency, now),
   ]);
@@ -194,4 +195,30 @@ async function atMostOnce(sql: Queryable, c: number): Promise<CheckResult> {
       FROM payment_requests WHERE currency_id = ${c} AND transfer_id IS NOT NULL GROUP BY id HAVING count(*) > 1`;
   return check('at_most_once', rows.map((r) => r.problem),
     'every transfer id, reversal, resolution, claim and payment happened at most once');
+}
+
+/**
+ * Gifts and helpers' payments are counted where their limits are kept (volunteer_earnings): per
+ * giver all gift counters add up to the gifts given, per wallet and helper all month counters
+ * to the payments that helper made from it. A movement that escaped its counter could pass a limit.
+ */
+async function limitsCounted(sql: Queryable, c: number): Promise<CheckResult> {
+  const rows = await sql<{ account: string; what: string; moved: bigint; counted: bigint }[]>`
+    WITH moved AS (
+      SELECT debit_account_id AS account, CASE WHEN code = 'gift' THEN 'g' ELSE 'h' || (metadata->>'helper_account_id') END AS what,
+             sum(amount)::bigint AS moved
+      FROM transfers WHERE currency_id = ${c} AND (code = 'gift' OR (code = 'payment' AND metadata ? 'helper_account_id'))
+      GROUP BY 1, 2
+    ), counted AS (
+      SELECT account_id AS account, CASE WHEN period LIKE 'g%' THEN 'g' ELSE substring(period FROM 1 FOR 37) END AS what,
+             sum(amount)::bigint AS counted
+      FROM volunteer_earnings WHERE currency_id = ${c} AND (period LIKE 'g%' OR period LIKE 'h%')
+      GROUP BY 1, 2
+    )
+    SELECT coalesce(m.account, n.account)::text AS account, coalesce(m.what, n.what) AS what,
+           coalesce(m.moved, 0)::bigint AS moved, coalesce(n.counted, 0)::bigint AS counted
+    FROM moved m FULL JOIN counted n ON n.account = m.account AND n.what = m.what
+    WHERE coalesce(m.moved, 0) <> coalesce(n.counted, 0)`;
+  return check('limits_counted', rows.map((r) => `${r.what === 'g' ? 'gifts of' : `payments by helper ${r.what.slice(1)} from`} ${r.account}: `
+    + `${r.moved} minor units moved, ${r.counted} counted`), 'every gift and helper\'s payment is counted against its limit');
 }

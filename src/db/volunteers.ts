@@ -35,6 +35,8 @@ export interface Wallet {
   updated_at: Date | null;
   /** When the person's data was erased (docs/privacy-requests.md): the names are a pseudonym since. */
   erased_at: Date | null;
+  /** The code of its receive QR (/r/<code>), made the first time the wallet shows it. */
+  receive_code: string | null;
 }
 
 /** What a coordinator may change of a volunteer; null clears an optional field. */

@@ -32,6 +32,8 @@ export function presentCurrency(currency: Currency) {
     sepa_version: currency.sepa_version,
     validity_days: currency.validity_days,
     validity_from: currency.validity_from?.toISOString().slice(0, 10) ?? null,
+    gifts_enabled: currency.gifts_enabled,
+    gift_day_max: optionalAmount(currency.gift_day_max, currency.scale),
     created_at: currency.created_at.toISOString(),
   };
 }
@@ -81,6 +83,9 @@ export function presentEntry(entry: Entry, currency: Currency) {
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
     reversed: entry.reversed,
     refund_of: entry.refund_of,
+    on_behalf: entry.helper_id === null || entry.helped_id === null ? null : {
+      helper: { id: entry.helper_id, name: entry.helper_name ?? '' }, volunteer: { id: entry.helped_id, name: entry.helped_name ?? '' },
+    },
     created_at: entry.created_at.toISOString(),
   };
 }

@@ -81,12 +81,12 @@ export const Problem = z.object({
   account_id: Uuid.optional().openapi({ description: 'The account a refused transfer is about' }),
   available: Amount.optional().openapi({ description: 'insufficient_funds: what the account can still spend' }),
   room: Amount.optional().openapi({ description: 'balance_max_exceeded: what the account can still receive' }),
-  left: Amount.optional().openapi({ description: 'refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded: what is left of the cap' }),
+  left: Amount.optional().openapi({ description: 'refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded, gift_limit_exceeded, helper_limit_exceeded: what is left of the cap or limit' }),
   left_minor: z.string().regex(/^-?[0-9]+$/).optional().openapi({ description: 'refund_exceeds_payment: `left` in minor units' }),
   balance: Amount.optional().openapi({ description: 'account_not_empty: the balance still in the account' }),
   pending: Amount.optional().openapi({ description: 'account_not_empty: what is reserved by pending transfers' }),
-  cap: Amount.optional().openapi({ description: 'volunteer_cap_exceeded: the cap that would be crossed' }),
-  period: z.enum(['day', 'year']).optional().openapi({ description: 'volunteer_cap_exceeded: the period of that cap' }),
+  cap: Amount.optional().openapi({ description: 'volunteer_cap_exceeded, gift_limit_exceeded, helper_limit_exceeded: the cap or limit that would be crossed' }),
+  period: z.enum(['day', 'month', 'year']).optional().openapi({ description: 'volunteer_cap_exceeded, gift_limit_exceeded (day), helper_limit_exceeded (month): the period of that cap or limit' }),
   index: z.number().int().min(0).optional().openapi({ description: 'batch_item_failed: the position of the transfer that failed' }),
   item_code: z.string().optional().openapi({ description: 'batch_item_failed: the code of that transfer\'s failure' }),
   retry_after_s: z.number().int().min(0).optional().openapi({ description: 'rate_limited, card_locked: seconds until a new attempt is counted or the lock ends (also in Retry-After)' }),
@@ -153,6 +153,8 @@ export const Currency = z.object({
   validity_from: z.string().nullable().openapi({
     description: 'The local day (YYYY-MM-DD) from which the current validity counts for coins earned before it: a coin expires validity_days after the later of the day it was earned and this day',
   }),
+  gifts_enabled: z.boolean().openapi({ description: 'Whether wallets may give coins to one another (POST /wallet/gifts); false unless an admin allows it' }),
+  gift_day_max: Amount.nullable().openapi({ description: 'What one wallet may give in a local day (Europe/Brussels); null: no daily limit' }),
   created_at: z.string(),
 }).openapi('Currency');
 
@@ -219,6 +221,9 @@ export const Entry = z.object({
     .openapi({ description: 'For rewards: the activity, named per language' }),
   refund_of: Uuid.nullable().openapi({ description: 'For a refund: the payment it gives (part of) back' }),
   reversed: z.boolean().openapi({ description: 'A coordinator\'s correction reversed this transfer; it cannot be corrected again' }),
+  on_behalf: z.object({
+    helper: z.object({ id: Uuid, name: z.string() }), volunteer: z.object({ id: Uuid, name: z.string() }),
+  }).nullable().openapi({ description: 'A payment a helper made from the wallet they help: "paid by <helper> for <volunteer>"' }),
   created_at: z.string(),
 }).openapi('Entry');
 

@@ -14,7 +14,7 @@ import { problemResponse } from './problem.js';
 
 /** Paths the client routes itself: each answers with index.html. */
 export const client_paths = [
-  '/', '/c/:card', '/p/:id', '/claim', '/wallet', '/wallet/*', '/shop', '/shop/*', '/console', '/console/*', '/impact/:code',
+  '/', '/c/:card', '/p/:id', '/r/:code', '/claim', '/wallet', '/wallet/*', '/shop', '/shop/*', '/console', '/console/*', '/impact/:code',
 ] as const;
 
 const content_types: Record<string, string> = {

@@ -11,7 +11,7 @@
  * refunds. The database only asserts the outcome again (CHECKs, unique keys, versions).
  */
 import type { Account, Transfer, TransferCode, TransferPhase, TransferRequest } from './model.js';
-import { refuseClaim, refuseRequest, refuseRefund, reversalAmount } from './links.js';
+import { refuseClaim, refuseLimits, refuseRequest, refuseRefund, reversalAmount } from './links.js';
 import type { Failure } from './links.js';
 
 export type { Failure } from './links.js';
@@ -104,6 +104,20 @@ export interface Claim {
   caps: Cap[];
 }
 
+/**
+ * A limit on what one account may move in a period, counted with the movement (what a giver
+ * gives a day, what a helper pays from a wallet a month): the counter of (account_id, period)
+ * is locked with the batch and may not pass `max`; `code` is the refusal.
+ */
+export interface Limit {
+  account_id: string;
+  period: string;
+  /** The period as a person says it, for the refusal ('day', 'month'). */
+  label: 'day' | 'month';
+  max: bigint;
+  code: 'gift_limit_exceeded' | 'helper_limit_exceeded';
+}
+
 export interface Idempotency {
   scope: string;
   key: string;
@@ -134,6 +148,13 @@ export interface Command {
   refunds?: string;
   /** The id was chosen by the client: refuse it when taken. */
   client_id?: boolean;
+  /** Counted limits the movement may not pass (gifts a day, a helper's payments a month). */
+  limits?: Limit[];
+  /**
+   * A refusal the use case decided from rows it locked itself (a helper no longer linked): given
+   * after the Idempotency-Key, so that a request that went through before is still replayed.
+   */
+  refusal?: Failure;
   rule?: PostingRule;
   posting: Posting;
 }
@@ -292,6 +313,7 @@ export function decideBatch(state: BatchState, commands: Command[], options: { a
 function decideOne(batch: Batch, command: Command): Decision {
   const by_key = keyDecision(batch, command);
   if (by_key !== undefined) return by_key;
+  if (command.refusal !== undefined) return { kind: 'failed', ...command.refusal };
   const p = command.posting;
   if (command.client_id === true && (batch.state.taken.has(p.id) || batch.ids_seen.has(p.id))) {
     return { kind: 'failed', ...fail('already_exists', { transfer_id: p.id }) };
@@ -303,6 +325,8 @@ function decideOne(batch: Batch, command: Command): Decision {
     const refused = refuseClaim(batch, command.claim, s.credit_id, s.amount);
     if (refused !== undefined) return { kind: 'failed', ...refused };
   }
+  const over = command.limits === undefined ? undefined : refuseLimits(batch, command.limits, s.amount);
+  if (over !== undefined) return { kind: 'failed', ...over };
   const debit = batch.accounts.get(s.debit_id);
   const credit = batch.accounts.get(s.credit_id);
   const refused = refuseMovement(debit, credit, s, p)
@@ -479,6 +503,15 @@ function recordLinks(batch: Batch, command: Command, s: Shape, transfer: Transfe
     }
   }
   if (command.claim !== undefined) recordClaim(batch, command.claim, transfer);
+  for (const limit of command.limits ?? []) count(batch, limit.account_id, limit.period, transfer.amount, limit.max);
+}
+
+/** Adds a movement to a counter of (account, period), which the write keeps within `max`. */
+function count(batch: Batch, account_id: string, period: string, amount: bigint, max: bigint | null): void {
+  const k = keyOf(account_id, period);
+  const e = batch.earned.get(k) ?? { account_id, period, amount: 0n, cap: max };
+  e.amount += amount;
+  batch.earned.set(k, e);
 }
 
 function recordClaim(batch: Batch, claim: Claim, transfer: Transfer): void {
@@ -488,10 +521,7 @@ function recordClaim(batch: Batch, claim: Claim, transfer: Transfer): void {
   batch.sessions_added.set(session_id, (batch.sessions_added.get(session_id) ?? 0) + 1);
   for (const { period, cap } of caps) {
     // Counted without a cap too: a cap an admin sets later counts what was earned before it.
-    const k = keyOf(wallet, period);
-    const e = batch.earned.get(k) ?? { account_id: wallet, period, amount: 0n, cap };
-    e.amount += transfer.amount;
-    batch.earned.set(k, e);
+    count(batch, wallet, period, transfer.amount, cap);
   }
   batch.write.claims.push({ session_id, account_id: wallet, transfer_id: transfer.id, hours, via });
 }

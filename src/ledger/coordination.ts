@@ -1,7 +1,7 @@
 /**
  * What a coordinator may move by hand. Payments, refunds and cash-outs are made only by their
  * own use cases (a wallet's PIN or token, a shop's tablet, a cash-out's approval, the daily
- * expiry run), and rewards
+ * expiry run, a wallet's gift), and rewards
  * only from a programme to a wallet: a coordinator never acts as a volunteer or a shop. Coins
  * taken out of a wallet or a shop are an `adjustment` with a reason the holder will read.
  */
@@ -9,7 +9,7 @@ import type { Account } from './model.js';
 import type { Failure, HeldAccount, Posting } from './batch.js';
 import { fail } from './batch.js';
 
-const own_use_case_codes = new Set(['payment', 'refund', 'redemption', 'expiry']);
+const own_use_case_codes = new Set(['payment', 'refund', 'redemption', 'expiry', 'gift']);
 
 export function refuseCoordinatorTransfer(debit: HeldAccount, credit: HeldAccount, posting: Posting): Failure | undefined {
   const code = posting.code;

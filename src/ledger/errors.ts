@@ -62,6 +62,10 @@ export const error_status = {
   card_code_typo: 422,
   reversal_exceeds_left: 422,
   already_erased: 409,
+  gifts_disabled: 422,
+  gift_limit_exceeded: 422,
+  receive_code_unknown: 422,
+  helper_limit_exceeded: 422,
 } as const;
 
 export type ErrorCode = keyof typeof error_status;

@@ -4,7 +4,7 @@
  * refunds and reversal together never give back more than it took. Pure, decided by the one
  * posting pipeline (batch.ts) against the rows it locked.
  */
-import type { Batch, Claim, HeldRequest, HeldTransfer } from './batch.js';
+import type { Batch, Claim, HeldRequest, HeldTransfer, Limit } from './batch.js';
 import { keyOf } from './batch.js';
 import { capLeft } from './volunteering.js';
 
@@ -46,6 +46,22 @@ export function refuseClaim(batch: Batch, claim: Claim, account_id: string, amou
     const so_far = (batch.state.earnings.get(k) ?? 0n) + (batch.earned.get(k)?.amount ?? 0n);
     if (amount > capLeft(cap, so_far)) {
       return fail('volunteer_cap_exceeded', { period: label, cap: cap.toString(), left: capLeft(cap, so_far).toString(), amount: amount.toString() });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A movement within its counted limits: what the account moved in the period so far (committed
+ * and earlier in this batch) plus this amount may not pass the limit's maximum.
+ */
+export function refuseLimits(batch: Batch, limits: Limit[], amount: bigint): Failure | undefined {
+  for (const { account_id, period, label, max, code } of limits) {
+    const k = keyOf(account_id, period);
+    const so_far = (batch.state.earnings.get(k) ?? 0n) + (batch.earned.get(k)?.amount ?? 0n);
+    if (so_far + amount > max) {
+      const left = max - so_far;
+      return fail(code, { account_id, period: label, cap: max.toString(), left: (left > 0n ? left : 0n).toString(), amount: amount.toString() });
     }
   }
   return undefined;

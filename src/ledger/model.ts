@@ -9,7 +9,7 @@ export type AccountStatus = (typeof account_statuses)[number];
 
 /** Why value moved. */
 export const transfer_codes = [
-  'budget', 'issue', 'reward', 'payment', 'refund', 'redemption', 'reversal', 'adjustment', 'expiry',
+  'budget', 'issue', 'reward', 'payment', 'refund', 'redemption', 'reversal', 'adjustment', 'expiry', 'gift',
 ] as const;
 export type TransferCode = (typeof transfer_codes)[number];
 
@@ -39,6 +39,10 @@ export interface Currency {
   validity_days: number | null;
   /** The local day (at UTC midnight) from which the current validity counts; set with validity_days. */
   validity_from: Date | null;
+  /** Whether wallets may give coins to one another (off by default). */
+  gifts_enabled: boolean;
+  /** What a wallet may give in a local day; null: no daily limit. */
+  gift_day_max: bigint | null;
   created_at: Date;
 }
 
@@ -133,6 +137,11 @@ export interface Entry {
   reversed: boolean;
   /** For a refund: the payment it gives (part of) back. */
   refund_of: string | null;
+  /** For a payment a helper made from the wallet they help: the helper's and the helped wallet. */
+  helper_id: string | null;
+  helper_name: string | null;
+  helped_id: string | null;
+  helped_name: string | null;
 }
 
 export type TransferResult =

@@ -1,7 +1,7 @@
 /**
  * The bank test (after Jepsen's bank test and TigerBeetle's simulator): the real service runs
- * as a child process on an embedded PostgreSQL; client workers pay, charge, claim, refund and
- * issue through HTTP, each request with an Idempotency-Key and retried with the same key on
+ * as a child process on an embedded PostgreSQL; client workers pay, charge, claim, refund,
+ * issue, give gifts and pay as a helper from the wallet they help through HTTP, each request with an Idempotency-Key and retried with the same key on
  * network errors, 5xx and 409 idempotency_key_in_flight; readers keep taking consistent
  * snapshots of all balances; and meanwhile faults are injected: the service is SIGKILLed and
  * restarted, PostgreSQL is restarted (fast and immediate shutdown), database connections are
@@ -15,7 +15,8 @@
  * account but issuance is below 0; every acknowledged (2xx) transfer exists exactly once with
  * what the response said; every key applied at most once and every transfer in the database
  * belongs to exactly one acknowledged key; claims, payments and refunds happened at most once
- * and within their limits; balances equal the sum of entries and what the clients were told;
+ * and within their limits; gifts and helpers' payments within their day's and month's limits,
+ * and counted exactly; balances equal the sum of entries and what the clients were told;
  * every acknowledged transfer has its audit record; verify passes, seals included; no 5xx
  * came back that no fault explains; and none of the PINs, passwords, tokens, pairing codes or
  * keys the run used is in the service's log (written at info level: every request's line).
@@ -162,10 +163,10 @@ export interface BankOptions {
 
 // Records ----------------------------------------------------------------------------------
 
-type OpKind = 'pay' | 'pay_race' | 'charge' | 'claim' | 'refund' | 'issue' | 'replay' | 'key_reuse' | 'dup_concurrent' | 'open_session';
+type OpKind = 'pay' | 'pay_race' | 'charge' | 'claim' | 'refund' | 'issue' | 'gift' | 'pay_for' | 'replay' | 'key_reuse' | 'dup_concurrent' | 'open_session';
 
 /** Kinds whose 2xx answer is a transfer the request applied. */
-type RequestKind = 'pay' | 'charge' | 'claim' | 'refund' | 'issue';
+type RequestKind = 'pay' | 'charge' | 'claim' | 'refund' | 'issue' | 'gift' | 'pay_for';
 
 interface Attempt {
   t0: number;
@@ -223,6 +224,10 @@ interface WalletActor {
   pin: string;
   token: string;
   scope: string;
+  /** The code of its receive QR, which gifts go to. */
+  receive_code: string;
+  /** The wallet it is the helper of (the next one of its currency), paying shops from it. */
+  helps: string;
 }
 
 interface DeviceActor {
@@ -247,6 +252,9 @@ interface SessionInfo {
 interface CurrencyWorld {
   code: string;
   scale: number;
+  /** What a wallet may give a day, and what a helper may pay from the wallet it helps a month (minor units). */
+  gift_day_max: bigint;
+  helper_month_max: bigint;
   issuance: string;
   /** Largest amount of a payment, in minor units. */
   amount_max: number;
@@ -801,10 +809,12 @@ const expected_codes: Record<RequestKind, string[]> = {
   claim: ['already_claimed', 'session_full', 'insufficient_funds', 'balance_max_exceeded'],
   refund: ['refund_exceeds_payment', 'insufficient_funds', 'balance_max_exceeded'],
   issue: ['balance_max_exceeded'],
+  gift: ['insufficient_funds', 'gift_limit_exceeded', 'balance_max_exceeded'],
+  pay_for: ['insufficient_funds', 'already_paid', 'helper_limit_exceeded'],
 };
 
 const op_weights: Array<[OpKind, number]> = [
-  ['pay', 22], ['pay_race', 4], ['charge', 24], ['claim', 14], ['refund', 10], ['issue', 6],
+  ['pay', 22], ['pay_race', 4], ['charge', 24], ['claim', 14], ['refund', 10], ['issue', 6], ['gift', 8], ['pay_for', 6],
   ['replay', 8], ['key_reuse', 4], ['dup_concurrent', 5], ['open_session', 2],
 ];
 const op_weight_total = op_weights.reduce((sum, [, w]) => sum + w, 0);
@@ -988,14 +998,14 @@ class BankRun {
     const key = () => `bank-setup-${(setup_key += 1)}`;
 
     const specs = [
-      { code: 'TOR', name: 'Torekes', scale: 0, euro_per_unit: '0.10', opening: '500', budget: '1000000', small_budget: '300', rate: '25', fixed: '40', amount_max: 25, aged: '200' },
-      { code: 'GNT', name: 'Gentse munt', scale: 2, euro_per_unit: '1.00', wallet_balance_max: '400.00', opening: '250.00', budget: '500000.00', small_budget: '30.00', rate: '2.50', fixed: '4.00', amount_max: 2500 },
+      { code: 'TOR', name: 'Torekes', scale: 0, euro_per_unit: '0.10', opening: '500', budget: '1000000', small_budget: '300', rate: '25', fixed: '40', amount_max: 25, aged: '200', gift_day_max: '60', helper_month_max: '80' },
+      { code: 'GNT', name: 'Gentse munt', scale: 2, euro_per_unit: '1.00', wallet_balance_max: '400.00', opening: '250.00', budget: '500000.00', small_budget: '30.00', rate: '2.50', fixed: '4.00', amount_max: 2500, gift_day_max: '60.00', helper_month_max: '80.00' },
     ];
     for (const spec of specs) {
       await this.must('POST', '/currencies', {
         ...as_admin,
         body: {
-          code: spec.code, name: spec.name, scale: spec.scale, euro_per_unit: spec.euro_per_unit,
+          code: spec.code, name: spec.name, scale: spec.scale, euro_per_unit: spec.euro_per_unit, gifts_enabled: true, gift_day_max: spec.gift_day_max,
           ...(spec.wallet_balance_max === undefined ? {} : { wallet_balance_max: spec.wallet_balance_max }),
           ...(spec.aged === undefined ? {} : { validity_days }),
         },
@@ -1013,6 +1023,7 @@ class BankRun {
       const currency = await this.must('GET', `/currencies/${spec.code}`, as_coordinator, 200);
       const world: CurrencyWorld = {
         code: spec.code, scale: spec.scale, issuance: currency.issuance_account as string, amount_max: spec.amount_max,
+        gift_day_max: toMinor(spec.gift_day_max, spec.scale), helper_month_max: toMinor(spec.helper_month_max, spec.scale),
         activities: [], sessions: [], wallets: [], shops: [],
       };
       // Two programmes: a large budget, and a small one that runs dry during the run.
@@ -1049,7 +1060,15 @@ class BankRun {
         }
         seed_transfers.push(await this.must('POST', `/currencies/${spec.code}/issue`, { ...as_coordinator, key: key(), body: { to_account: account, amount: spec.opening } }, 201));
         const session = await this.must('POST', '/wallet/session', { body: { card: wallet.card.code, pin } }, 200);
-        world.wallets.push({ account, card: wallet.card.code as string, pin, token: this.secret('wallet token', session.token as string), scope: `wallet:${account}` });
+        const token = this.secret('wallet token', session.token as string);
+        const receive = await this.must('GET', '/wallet/receive', { token }, 200);
+        world.wallets.push({ account, card: wallet.card.code as string, pin, token, scope: `wallet:${account}`, receive_code: receive.code as string, helps: '' });
+      }
+      // Each wallet helps the next one of its currency.
+      for (const [i, helper] of world.wallets.entries()) {
+        const helped = world.wallets[(i + 1) % world.wallets.length] as WalletActor;
+        helper.helps = helped.account;
+        await this.must('POST', `/wallets/${helped.account}/helpers`, { ...as_coordinator, body: { helper_wallet: helper.account, month_max: spec.helper_month_max } }, 201);
       }
       for (let i = 0; i < profile.shops_per_currency; i++) {
         const shop = await this.must('POST', `/currencies/${spec.code}/shops`, { ...as_coordinator, body: { name: `${spec.code} shop ${i}` } }, 201);
@@ -1113,6 +1132,35 @@ class BankRun {
         }));
         await Promise.all(records.map((rec) => this.send(rec)));
         for (const rec of records) this.settle(rec, currency);
+        return;
+      }
+      case 'pay_for': {
+        const request = await this.callUntilAnswered('POST', '/shop/payment-requests', { token: device.token, body: { amount, memo: `bank w${w} #${n}` } });
+        if (request?.status !== 201) {
+          if (request !== undefined) this.violation(`creating a payment request got ${request.status} ${JSON.stringify(request.body)}`);
+          return;
+        }
+        const path = `/payment-requests/${request.body.id as string}/pay`;
+        const records = [this.newRecord(w, op, {
+          ...base, kind: 'pay_for', scope: wallet.scope, key: key('-h'), path, body: { on_behalf_of: wallet.helps }, token: wallet.token,
+        })];
+        if (u(6) < 0.3) {
+          // The helped volunteer pays the same request at the same moment: one of them pays it.
+          const helped = currency.wallets.find((x) => x.account === wallet.helps) as WalletActor;
+          records.push(this.newRecord(w, op, { ...base, kind: 'pay', scope: helped.scope, key: key('-p'), path, body: undefined, token: helped.token }));
+        }
+        await Promise.all(records.map((rec) => this.send(rec)));
+        for (const rec of records) this.settle(rec, currency);
+        return;
+      }
+      case 'gift': {
+        const receiver = currency.wallets[(currency.wallets.indexOf(wallet) + 1 + index(u(6), currency.wallets.length - 1)) % currency.wallets.length] as WalletActor;
+        const rec = this.newRecord(w, op, {
+          ...base, kind: 'gift', scope: wallet.scope, key: key(), path: '/wallet/gifts',
+          body: { to: receiver.receive_code, amount, memo: `gift w${w} #${n}` }, token: wallet.token,
+        });
+        await this.send(rec);
+        this.settle(rec, currency);
         return;
       }
       case 'charge':
@@ -1182,7 +1230,7 @@ class BankRun {
       }
       case 'replay':
       case 'key_reuse': {
-        const candidates = op === 'replay' ? this.acknowledged : this.acknowledged.filter((a) => a.kind !== 'pay');
+        const candidates = op === 'replay' ? this.acknowledged : this.acknowledged.filter((a) => a.kind !== 'pay' && a.kind !== 'pay_for');
         if (candidates.length === 0) return;
         const original = candidates[index(u(6), candidates.length)] as RequestRecord;
         const owner = this.world.currencies.find((c) => c.code === original.currency) as CurrencyWorld;
@@ -1347,6 +1395,41 @@ class BankRun {
     return undefined;
   }
 
+  /**
+   * Gifts and helpers' payments: no counter of a day's gifts or a month's payments by a helper
+   * passed its limit, and per giver (and per helper and helped wallet) the counters add up to
+   * exactly the gifts (payments) in the ledger: none was made without being counted.
+   */
+  async checkLimits(sql: Sql): Promise<void> {
+    const limits = new Map(this.world.currencies.map((c) => [c.code, c]));
+    const rows = await sql<LimitRow[]>`
+      WITH moved AS (
+        SELECT currency_id, debit_account_id AS account, CASE WHEN code = 'gift' THEN NULL ELSE metadata->>'helper_account_id' END AS helper,
+               sum(amount)::bigint AS moved
+        FROM transfers WHERE code = 'gift' OR (code = 'payment' AND metadata ? 'helper_account_id') GROUP BY 1, 2, 3
+      ), counted AS (
+        SELECT currency_id, account_id AS account, CASE WHEN period LIKE 'g%' THEN NULL ELSE substring(period FROM 2 FOR 36) END AS helper,
+               sum(amount)::bigint AS counted, max(amount)::bigint AS largest, (period LIKE 'g%') AS gifts
+        FROM volunteer_earnings WHERE period LIKE 'g%' OR period LIKE 'h%' GROUP BY 1, 2, 3, 6
+      )
+      SELECT c.code AS currency, coalesce(m.account, n.account)::text AS account, coalesce(m.helper, n.helper) AS helper,
+             coalesce(n.counted, 0)::bigint AS counted, coalesce(m.moved, 0)::bigint AS moved,
+             (CASE WHEN coalesce(m.helper, n.helper) IS NULL THEN coalesce(n.largest, 0) > c.gift_day_max
+                   ELSE coalesce(n.largest, 0) > (SELECT month_max FROM wallet_helpers h WHERE h.currency_id = c.id
+                                                  AND h.account_id = coalesce(m.account, n.account) AND h.helper_account_id::text = coalesce(m.helper, n.helper)) END)::int AS over
+      FROM moved m FULL JOIN counted n ON n.currency_id = m.currency_id AND n.account = m.account AND n.helper IS NOT DISTINCT FROM m.helper
+      JOIN currencies c ON c.id = coalesce(m.currency_id, n.currency_id)`;
+    for (const r of rows) {
+      const what = r.helper === null ? `gifts of ${r.account}` : `payments by helper ${r.helper} from ${r.account}`;
+      if (r.counted !== r.moved) this.violation(`${r.currency}: ${what} add up to ${r.moved}, their counters to ${r.counted}`);
+      if (r.over !== 0) {
+        const currency = limits.get(r.currency);
+        this.violation(`${r.currency}: a counter of ${what} passed its limit (${r.helper === null ? currency?.gift_day_max : currency?.helper_month_max})`);
+      }
+    }
+    if (rows.length === 0) this.violation('no gift or helper payment was counted: the check of their limits proves nothing');
+  }
+
   async check(sql: Sql, coordinator_token: string): Promise<{ acknowledged: number; in_database: number }> {
     const v = (m: string) => this.violation(m);
     const scaleOf = new Map(this.world.currencies.map((c) => [c.code, c.scale]));
@@ -1390,7 +1473,7 @@ class BankRun {
     for (const [k, ids] of ids_by_key) if (ids.size > 1) v(`key ${k} was applied ${ids.size} times: transfers ${[...ids].join(', ')}`);
     const pay_transfers_by_request = new Map<string, Set<string>>();
     for (const rec of this.records) {
-      if (rec.kind !== 'pay' || rec.final === undefined || rec.final.status >= 300) continue;
+      if ((rec.kind !== 'pay' && rec.kind !== 'pay_for') || rec.final === undefined || rec.final.status >= 300) continue;
       const ids = pay_transfers_by_request.get(rec.path) ?? new Set<string>();
       ids.add(rec.final.body.id as string);
       pay_transfers_by_request.set(rec.path, ids);
@@ -1476,6 +1559,8 @@ class BankRun {
         AND NOT EXISTS (SELECT 1 FROM refund_totals rt WHERE rt.currency_id = t.currency_id AND rt.transfer_id::text = t.metadata->>'refund_of')`;
     if ((orphans?.n ?? 0) > 0) v(`${orphans?.n} refunds without a refund total`);
 
+    await this.checkLimits(sql);
+
     // Balances: sum 0, none below 0, equal to their entries, and to what the clients were told.
     const accounts = await sql<{ id: string; currency: string; kind: string; balance: bigint; pending: bigint; entries_total: bigint; entries: bigint; version: bigint }[]>`
       SELECT a.id::text, c.code AS currency, a.kind, a.credits_posted - a.debits_posted AS balance,
@@ -1504,7 +1589,7 @@ class BankRun {
     // Every acknowledged action has its audit record.
     const audited = await sql<{ id: string }[]>`
       SELECT DISTINCT coalesce(changes->>'transfer', changes->>'refund', object_id) AS id FROM audit_log
-      WHERE action IN ('payment.pay', 'payment.charge', 'payment.refund', 'session.claim', 'transfer.issue')`;
+      WHERE action IN ('payment.pay', 'payment.pay_for', 'payment.charge', 'payment.refund', 'session.claim', 'transfer.issue', 'gift.give')`;
     const audited_ids = new Set(audited.map((a) => a.id));
     const unaudited = [...acked.values()].filter((a) => !audited_ids.has(a.body.id));
     if (unaudited.length > 0) {
@@ -1595,6 +1680,8 @@ interface ExpiredSeen {
   bodies: TransferBody[];
 }
 class SnapshotViolation extends Error {}
+
+interface LimitRow { currency: string; account: string; helper: string | null; counted: bigint; moved: bigint; over: number }
 
 /** Runs the bank test and reports; violations are listed, not thrown. */
 export async function runBank(options: BankOptions): Promise<BankReport> {

@@ -137,6 +137,8 @@ export interface World {
   payment_requests: { open: string; paid: string; cancelled: string };
   redemptions: { to_approve: string; to_reject: string };
   payout_export: string;
+  /** The receive code of `another_wallet`, which gifts go to. */
+  receive_code: string;
 }
 
 let staff_counter = 0;
@@ -163,7 +165,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   const other_currency = await createCurrency(t, codes.other, 2);
   const c = codes.currency;
   expectStatus(await t.request('PATCH', `${api}/currencies/${c}`, {
-    token: t.adminToken, body: { payer_name: 'Stad Torhout', payer_iban: belgianIban(1) },
+    token: t.adminToken, body: { payer_name: 'Stad Torhout', payer_iban: belgianIban(1), gifts_enabled: true, gift_day_max: '50.00' },
   }), 200);
   const coordinator = await staffUser(t, 'coordinator', [currency.id]);
   const other_coordinator = await staffUser(t, 'coordinator', [other_currency.id]);
@@ -184,6 +186,8 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
   const another_wallet = await fundedWallet(t, c, '100.00', 'Bob');
   const card_wallet = await registerVolunteer(t, c, { name: 'Cas' });
   const target_wallet = await registerVolunteer(t, c, { name: 'Dee' });
+  const receive = await t.request('GET', `${api}/wallet/receive`, { token: another_wallet.token });
+  expectStatus(receive, 200);
 
   const { shop, tablet } = await shopWithTablet(t, c, { name: 'Bakery' });
   const { shop: another_shop, tablet: another_tablet } = await shopWithTablet(t, c, { name: 'Butcher' });
@@ -230,6 +234,7 @@ export async function buildWorld(t: TestApp, codes = { currency: 'TOR', other: '
     payment_requests: { open, paid, cancelled },
     redemptions: { to_approve, to_reject },
     payout_export: export_reply.body.id as string,
+    receive_code: receive.body.code as string,
   };
 }
 
@@ -352,6 +357,20 @@ export const valid_calls: Record<RouteKey, (w: World) => Call | Promise<Call>> =
   'GET /currencies/{code}/agenda': (w) => ({ path: `/currencies/${w.currency.code}/agenda?limit=3` }),
   'GET /wallet/entries': () => ({ path: '/wallet/entries?limit=3' }),
   'POST /claims': (w) => ({ path: '/claims', moves_value: true, body: { token: w.session.claim_token } }),
+  'GET /wallet/receive': () => ({ path: '/wallet/receive' }),
+  'GET /wallet/receivers/{code}': (w) => ({ path: `/wallet/receivers/${w.receive_code}` }),
+  'POST /wallet/gifts': (w) => ({ path: '/wallet/gifts', moves_value: true, body: { to: w.receive_code, amount: '0.01', memo: 'dank je' } }),
+  'GET /wallet/helped': () => ({ path: '/wallet/helped' }),
+  'GET /wallets/{id}/helpers': (w) => ({ path: `/wallets/${w.wallet.account}/helpers` }),
+  'POST /wallets/{id}/helpers': (w) => ({ path: `/wallets/${w.target_wallet.account}/helpers`, body: { helper_wallet: w.card_wallet.account, month_max: '10.00' } }),
+  'DELETE /wallets/{id}/helpers/{helper_wallet}': async (w) => {
+    // A link of its own to end: ending one twice is a 404.
+    const linked = await w.t.request('POST', `${api}/wallets/${w.target_wallet.account}/helpers`, {
+      token: w.t.adminToken, body: { helper_wallet: w.card_wallet.account, month_max: '10.00' },
+    });
+    expectStatus(linked, 201);
+    return { path: `/wallets/${w.target_wallet.account}/helpers/${w.card_wallet.account}` };
+  },
   'POST /currencies/{code}/shops': (w) => ({ path: `/currencies/${w.currency.code}/shops`, body: { name: 'Florist', iban: belgianIban(77) } }),
   'GET /currencies/{code}/shops': (w) => ({ path: `/currencies/${w.currency.code}/shops` }),
   'GET /shops/{id}': (w) => ({ path: `/shops/${w.shop.account}` }),

@@ -53,7 +53,7 @@ export interface paths {
   "/currencies/{code}": {
     /** One currency */
     get: operations["getCurrenciesByCode"];
-    /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or the caps on volunteer allowances (admin) */
+    /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, the caps on volunteer allowances, or its gifts between wallets (admin) */
     patch: operations["patchCurrenciesByCode"];
   };
   "/currencies/{code}/supply": {
@@ -184,6 +184,16 @@ export interface paths {
     /** End a claim session at once: its QR rewards no one any more (409 session_closed) */
     post: operations["postSessionsByIdClose"];
   };
+  "/wallets/{id}/helpers": {
+    /** The helpers of a volunteer: who may pay shops from this wallet, up to how much a month */
+    get: operations["getWalletsByIdHelpers"];
+    /** Link a helper's wallet to this volunteer's: the helper may pay shops from it, up to month_max a calendar month (again: a new maximum) */
+    post: operations["postWalletsByIdHelpers"];
+  };
+  "/wallets/{id}/helpers/{helper_wallet}": {
+    /** End a helper's link at once: their next payment from this wallet is refused */
+    delete: operations["deleteWalletsByIdHelpersByHelperWallet"];
+  };
   "/wallet/session": {
     /** Open a wallet with card + PIN (5 wrong PINs lock the card) */
     post: operations["postWalletSession"];
@@ -211,6 +221,22 @@ export interface paths {
   "/claims": {
     /** Claim the coins of a session by its scanned QR token (once per session) */
     post: operations["postClaims"];
+  };
+  "/wallet/receive": {
+    /** My receive code and its URL (/r/<code>) for a QR another wallet scans to give me coins */
+    get: operations["getWalletReceive"];
+  };
+  "/wallet/receivers/{code}": {
+    /** Who a scanned receive code names (their display name), before giving */
+    get: operations["getWalletReceiversByCode"];
+  };
+  "/wallet/gifts": {
+    /** Give coins to another wallet by its receive code (where the currency allows gifts, within the day's limit) */
+    post: operations["postWalletGifts"];
+  };
+  "/wallet/helped": {
+    /** The wallets I help: I may pay a shop from them (on_behalf_of), up to a maximum a month */
+    get: operations["getWalletHelped"];
   };
   "/currencies/{code}/shops": {
     /** The shops of a currency */
@@ -293,7 +319,7 @@ export interface paths {
     get: operations["getPaymentRequestsByIdEvents"];
   };
   "/payment-requests/{id}/pay": {
-    /** Pay a payment request from my wallet (exactly once) */
+    /** Pay a payment request from my wallet (exactly once), or as a helper from the wallet I help (on_behalf_of) */
     post: operations["postPaymentRequestsByIdPay"];
   };
   "/payment-requests/{id}/cancel": {
@@ -429,7 +455,7 @@ export interface components {
        */
       room?: string;
       /**
-       * @description refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded: what is left of the cap
+       * @description refund_exceeds_payment: what is left of the payment; volunteer_cap_exceeded, gift_limit_exceeded, helper_limit_exceeded: what is left of the cap or limit
        * @example 12.50
        */
       left?: string;
@@ -446,15 +472,15 @@ export interface components {
        */
       pending?: string;
       /**
-       * @description volunteer_cap_exceeded: the cap that would be crossed
+       * @description volunteer_cap_exceeded, gift_limit_exceeded, helper_limit_exceeded: the cap or limit that would be crossed
        * @example 12.50
        */
       cap?: string;
       /**
-       * @description volunteer_cap_exceeded: the period of that cap
+       * @description volunteer_cap_exceeded, gift_limit_exceeded (day), helper_limit_exceeded (month): the period of that cap or limit
        * @enum {string}
        */
-      period?: "day" | "year";
+      period?: "day" | "month" | "year";
       /** @description batch_item_failed: the position of the transfer that failed */
       index?: number;
       /** @description batch_item_failed: the code of that transfer's failure */
@@ -506,6 +532,13 @@ export interface components {
       validity_days: number | null;
       /** @description The local day (YYYY-MM-DD) from which the current validity counts for coins earned before it: a coin expires validity_days after the later of the day it was earned and this day */
       validity_from: string | null;
+      /** @description Whether wallets may give coins to one another (POST /wallet/gifts); false unless an admin allows it */
+      gifts_enabled: boolean;
+      /**
+       * @description What one wallet may give in a local day (Europe/Brussels); null: no daily limit
+       * @example 12.50
+       */
+      gift_day_max: string | null;
       created_at: string;
     };
     Account: {
@@ -556,7 +589,7 @@ export interface components {
        */
       balance_after: string;
       /** @enum {string} */
-      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry";
+      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry" | "gift";
       memo: string | null;
       counterparty: {
         /** Format: uuid */
@@ -583,6 +616,19 @@ export interface components {
       refund_of: string | null;
       /** @description A coordinator's correction reversed this transfer; it cannot be corrected again */
       reversed: boolean;
+      /** @description A payment a helper made from the wallet they help: "paid by <helper> for <volunteer>" */
+      on_behalf: {
+        helper: {
+          /** Format: uuid */
+          id: string;
+          name: string;
+        };
+        volunteer: {
+          /** Format: uuid */
+          id: string;
+          name: string;
+        };
+      } | null;
       created_at: string;
     };
     Transfer: {
@@ -600,7 +646,7 @@ export interface components {
        */
       amount: string;
       /** @enum {string} */
-      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry";
+      code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "reversal" | "adjustment" | "expiry" | "gift";
       memo: string | null;
       metadata: {
         [key: string]: unknown;
@@ -747,6 +793,27 @@ export interface components {
       /** @description Still rewards: not ended, not expired, room left, its activity active */
       open: boolean;
     };
+    Helper: {
+      /**
+       * Format: uuid
+       * @description The helped volunteer's wallet
+       */
+      wallet: string;
+      /** Format: uuid */
+      helper_wallet: string;
+      helper_name: string;
+      /**
+       * @description What the helper may pay from the wallet a calendar month
+       * @example 12.50
+       */
+      month_max: string;
+      /**
+       * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+       * @example 12.50
+       */
+      spent_this_month: string;
+      created_at: string;
+    };
     Wallet: {
       /** Format: uuid */
       account: string;
@@ -777,6 +844,8 @@ export interface components {
           on: string;
         }[];
       earning_room: components["schemas"]["EarningRoom"];
+      /** @description Whether this wallet may give coins to other wallets and receive them (its currency allows gifts) */
+      gifts_enabled: boolean;
     };
     AgendaItem: {
       /** Format: uuid */
@@ -797,6 +866,33 @@ export interface components {
        * @example 12.50
        */
       reward: string;
+    };
+    HelpedWallet: {
+      /** Format: uuid */
+      wallet: string;
+      display_name: string;
+      /**
+       * @description What the helped wallet can spend now
+       * @example 12.50
+       */
+      available: string;
+      /**
+       * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+       * @example 12.50
+       */
+      month_max: string;
+      /**
+       * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+       * @example 12.50
+       */
+      spent_this_month: string;
+      /**
+       * @description What this helper may still pay from it this calendar month
+       * @example 12.50
+       */
+      left_this_month: string;
+      /** @enum {string} */
+      status: "active" | "frozen" | "closed";
     };
     Shop: {
       account: components["schemas"]["Account"];
@@ -1903,6 +1999,13 @@ export interface operations {
            * @example 365
            */
           validity_days?: number;
+          /** @description Whether wallets may give coins to one another; false when left out */
+          gifts_enabled?: boolean;
+          /**
+           * @description What one wallet may give a day; no daily limit when left out
+           * @example 12.50
+           */
+          gift_day_max?: string;
         };
       };
     };
@@ -1991,7 +2094,7 @@ export interface operations {
       };
     };
   };
-  /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or the caps on volunteer allowances (admin) */
+  /** Change a currency's name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, the caps on volunteer allowances, or its gifts between wallets (admin) */
   patchCurrenciesByCode: {
     parameters: {
       path: {
@@ -2027,6 +2130,13 @@ export interface operations {
            * @example 12.50
            */
           volunteer_cap_year?: string | null;
+          /** @description Whether wallets may give coins to one another */
+          gifts_enabled?: boolean;
+          /**
+           * @description What one wallet may give a day; null: no daily limit
+           * @example 12.50
+           */
+          gift_day_max?: string | null;
         };
       };
     };
@@ -2489,7 +2599,7 @@ export interface operations {
            */
           amount: string;
           /** @enum {string} */
-          code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry";
+          code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry" | "gift";
           memo?: string;
           /**
            * @description Reserve now; post or void later
@@ -2584,7 +2694,7 @@ export interface operations {
                */
               amount: string;
               /** @enum {string} */
-              code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry";
+              code: "budget" | "issue" | "reward" | "payment" | "refund" | "redemption" | "adjustment" | "expiry" | "gift";
               memo?: string;
               /**
                * @description Reserve now; post or void later
@@ -4140,6 +4250,155 @@ export interface operations {
       };
     };
   };
+  /** The helpers of a volunteer: who may pay shops from this wallet, up to how much a month */
+  getWalletsByIdHelpers: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The helpers */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Helper"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Link a helper's wallet to this volunteer's: the helper may pay shops from it, up to month_max a calendar month (again: a new maximum) */
+  postWalletsByIdHelpers: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: uuid */
+          helper_wallet: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          month_max: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The link */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Helper"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** End a helper's link at once: their next payment from this wallet is refused */
+  deleteWalletsByIdHelpersByHelperWallet: {
+    parameters: {
+      path: {
+        id: string;
+        helper_wallet: string;
+      };
+    };
+    responses: {
+      /** @description Ended */
+      204: {
+        content: never;
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** Open a wallet with card + PIN (5 wrong PINs lock the card) */
   postWalletSession: {
     requestBody: {
@@ -4452,6 +4711,171 @@ export interface operations {
       };
       /** @description Problem */
       422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** My receive code and its URL (/r/<code>) for a QR another wallet scans to give me coins */
+  getWalletReceive: {
+    responses: {
+      /** @description The receive code */
+      200: {
+        content: {
+          "application/json": {
+            /** @description Names this wallet without its id or card code; always the same */
+            code: string;
+            url: string;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Who a scanned receive code names (their display name), before giving */
+  getWalletReceiversByCode: {
+    parameters: {
+      path: {
+        /** @description A receive code, as its QR's URL ends (/r/<code>) */
+        code: string;
+      };
+    };
+    responses: {
+      /** @description The receiver */
+      200: {
+        content: {
+          "application/json": {
+            display_name: string;
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Give coins to another wallet by its receive code (where the currency allows gifts, within the day's limit) */
+  postWalletGifts: {
+    parameters: {
+      header: {
+        /** @description Required (400 without it): 1–255 characters, chosen by the client per request. The same key and body replay the first response (Idempotency-Replayed: true); the same key with another body is 422. */
+        "idempotency-key": string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description The receiver's receive code (or its URL, /r/<code>) */
+          to: string;
+          /**
+           * @description Decimal string in coin units, at most the currency scale decimals, e.g. "12.50"
+           * @example 12.50
+           */
+          amount: string;
+          memo?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The gift */
+      201: {
+        headers: {
+          "Idempotency-Replayed": components["headers"]["Idempotency-Replayed"];
+        };
+        content: {
+          "application/json": components["schemas"]["Transfer"];
+        };
+      };
+      /** @description Problem */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The wallets I help: I may pay a shop from them (on_behalf_of), up to a maximum a month */
+  getWalletHelped: {
+    responses: {
+      /** @description The wallets I help */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["HelpedWallet"][];
+          };
+        };
+      };
+      /** @description Problem */
+      401: {
+        headers: {
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem */
+      403: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -5485,7 +5909,7 @@ export interface operations {
       };
     };
   };
-  /** Pay a payment request from my wallet (exactly once) */
+  /** Pay a payment request from my wallet (exactly once), or as a helper from the wallet I help (on_behalf_of) */
   postPaymentRequestsByIdPay: {
     parameters: {
       header: {
@@ -5494,6 +5918,17 @@ export interface operations {
       };
       path: {
         id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          /**
+           * Format: uuid
+           * @description A wallet I am the helper of: it pays, within the monthly maximum a coordinator set (403 without an active link)
+           */
+          on_behalf_of?: string;
+        };
       };
     };
     responses: {

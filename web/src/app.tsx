@@ -3,7 +3,7 @@
  * the shop tablet and the coordinator console load on demand as their own chunks.
  *
  * Each area owns a path prefix, and the server answers every one of them with index.html:
- *   /wallet, /wallet/*, /c/*, /p/*, /claim   → wallet/WalletApp.tsx
+ *   /wallet, /wallet/*, /c/*, /p/*, /r/*, /claim → wallet/WalletApp.tsx
  *   /shop, /shop/*                           → shop/ShopApp.tsx (its own routes inside)
  *   /console, /console/*                     → console/ConsoleApp.tsx (its own routes inside)
  *   /impact/:code                            → impact/ImpactPage.tsx (public, may be framed)
@@ -17,7 +17,8 @@ import { Button, LinkButton } from './ui/Button.js';
 import { Icon } from './ui/Icon.js';
 import { Screen } from './ui/Layout.js';
 import {
-  CardLinkRoute, ClaimRoute, PayRoute, WalletAgendaRoute, WalletCardRoute, WalletPinRoute, WalletRoute, WalletScanRoute,
+  CardLinkRoute, ClaimRoute, GiftRoute, PayRoute, WalletAgendaRoute, WalletCardRoute, WalletPinRoute, WalletReceiveRoute, WalletRoute,
+  WalletScanRoute,
 } from './wallet/WalletApp.js';
 
 const ShopApp = lazy(() => import('./shop/ShopApp.js'));
@@ -95,8 +96,10 @@ export function App() {
           <Route path="/wallet/card" component={WalletCardRoute} />
           <Route path="/wallet/pin" component={WalletPinRoute} />
           <Route path="/wallet/agenda" component={WalletAgendaRoute} />
+          <Route path="/wallet/receive" component={WalletReceiveRoute} />
           <Route path="/c/:card" component={CardLinkRoute} />
           <Route path="/p/:id" component={PayRoute} />
+          <Route path="/r/:code" component={GiftRoute} />
           <Route path="/claim" component={ClaimRoute} />
           <Route path="/shop" component={ShopApp} />
           <Route path="/shop/*" component={ShopApp} />

@@ -210,16 +210,36 @@ shopRoutes.openapi(createRoute({
 
 shopRoutes.openapi(createRoute({
   method: 'post', path: '/payment-requests/{id}/pay', tags: ['shop'],
-  summary: 'Pay a payment request from my wallet (exactly once)',
-  request: { params: IdParam, headers: IdempotencyHeader },
+  summary: 'Pay a payment request from my wallet (exactly once), or as a helper from the wallet I help (on_behalf_of)',
+  request: {
+    params: IdParam, headers: IdempotencyHeader,
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.object({
+            on_behalf_of: Uuid.optional().openapi({
+              description: 'A wallet I am the helper of: it pays, within the monthly maximum a coordinator set (403 without an active link)',
+            }),
+          }),
+        },
+      },
+    },
+  },
   responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
   const wallet = requireWallet(c);
   const id = c.req.valid('param').id;
+  const { on_behalf_of } = c.req.valid('json');
   const currency = await c.get('loaders').currency.load(wallet.currency_id);
   assert(currency !== undefined, 'a wallet has its currency');
-  return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,
-    idempotencyOf(c, { pay: id.toLowerCase() }), wallet.account_id, id, (t) => presentTransfer(t, currency)));
+  const present = (t: Parameters<typeof presentTransfer>[0]) => presentTransfer(t, currency);
+  if (on_behalf_of === undefined) {
+    return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,
+      idempotencyOf(c, { pay: id.toLowerCase() }), wallet.account_id, id, present));
+  }
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequestFor(services(c), actor(c), currency,
+    idempotencyOf(c, { pay: id.toLowerCase(), on_behalf_of: on_behalf_of.toLowerCase() }), wallet, on_behalf_of, id, present));
 });
 
 shopRoutes.openapi(createRoute({

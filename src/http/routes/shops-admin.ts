@@ -296,7 +296,7 @@ shopAdminRoutes.openapi(createRoute({
 
 shopAdminRoutes.openapi(createRoute({
   method: 'patch', path: '/currencies/{code}', tags: ['currencies'],
-  summary: 'Change a currency\'s name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, or the caps on volunteer allowances (admin)',
+  summary: 'Change a currency\'s name, payment request expiry, paying account and pain.001 version for SEPA files, how long coins stay valid in wallets, the caps on volunteer allowances, or its gifts between wallets (admin)',
   request: {
     params: CodeParam,
     body: jsonBody(z.object({
@@ -309,6 +309,8 @@ shopAdminRoutes.openapi(createRoute({
       validity_days: ValidityDays.nullable().optional().openapi({ description: 'null: coins never expire' }),
       volunteer_cap_day: Amount.nullable().optional().openapi({ description: 'Most a volunteer earns a day; null: no cap' }),
       volunteer_cap_year: Amount.nullable().optional().openapi({ description: 'Most a volunteer earns a calendar year; null: no cap' }),
+      gifts_enabled: z.boolean().optional().openapi({ description: 'Whether wallets may give coins to one another' }),
+      gift_day_max: Amount.nullable().optional().openapi({ description: 'What one wallet may give a day; null: no daily limit' }),
     })),
   },
   responses: { 200: jsonResponse(CurrencyOut, 'The currency'), ...problems(401, 403, 404, 422) },

@@ -165,6 +165,8 @@ const NewCurrency = z.object({
   volunteer_cap_day: Amount.optional(),
   volunteer_cap_year: Amount.optional(),
   validity_days: ValidityDays.optional(),
+  gifts_enabled: z.boolean().optional().openapi({ description: 'Whether wallets may give coins to one another; false when left out' }),
+  gift_day_max: Amount.optional().openapi({ description: 'What one wallet may give a day; no daily limit when left out' }),
 });
 
 staffRoutes.openapi(createRoute({

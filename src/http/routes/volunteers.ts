@@ -12,9 +12,10 @@ import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import * as access from '../../app/access.js';
 import { addActivity, awardByCard, closeSession, earningRoom, editActivity, editSession, openSession } from '../../app/volunteering.js';
 import { walletExpiring } from '../../app/expiry.js';
+import { helperLinks, linkHelper, unlinkHelper } from '../../app/gifts.js';
 import { renderCardSheet } from '../card-sheet.js';
 import { assert } from '../../ledger/errors.js';
-import { formatAmount } from '../../ledger/amount.js';
+import { formatAmount, parseAmount } from '../../ledger/amount.js';
 import { formatCardCode, normalizeCardCode } from '../../ledger/cards.js';
 import { foldForSearch } from '../../ledger/text.js';
 import { activity_categories, languages, rewardFor } from '../../ledger/volunteering.js';
@@ -472,4 +473,56 @@ volunteerRoutes.openapi(createRoute({
   const { session, activity, currency } = await sessionForStaff(c, c.req.valid('param').id);
   const closed = await closeSession(services(c), actor(c), currency, session);
   return c.json(await presentSession(c, closed, activity, currency), 200);
+});
+
+// Helpers (#20, point 4) -------------------------------------------------------------------------
+
+const HelperOut = z.object({
+  wallet: Uuid.openapi({ description: 'The helped volunteer\'s wallet' }),
+  helper_wallet: Uuid, helper_name: z.string(),
+  month_max: Amount.openapi({ description: 'What the helper may pay from the wallet a calendar month' }),
+  spent_this_month: Amount, created_at: z.string(),
+}).openapi('Helper');
+
+volunteerRoutes.openapi(createRoute({
+  method: 'get', path: '/wallets/{id}/helpers', tags: ['volunteers'],
+  summary: 'The helpers of a volunteer: who may pay shops from this wallet, up to how much a month',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(z.object({ items: z.array(HelperOut) }), 'The helpers'), ...problems(401, 403, 404) },
+}), async (c) => {
+  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+  const links = await helperLinks(services(c), currency, wallet.account_id, 'helped');
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  return c.json({
+    items: links.map((l) => ({
+      wallet: l.account_id, helper_wallet: l.helper_account_id, helper_name: l.display_name,
+      month_max: f(l.month_max), spent_this_month: f(l.spent), created_at: l.created_at.toISOString(),
+    })),
+  }, 200);
+});
+
+volunteerRoutes.openapi(createRoute({
+  method: 'post', path: '/wallets/{id}/helpers', tags: ['volunteers'],
+  summary: 'Link a helper\'s wallet to this volunteer\'s: the helper may pay shops from it, up to month_max a calendar month (again: a new maximum)',
+  request: { params: IdParam, body: jsonBody(z.object({ helper_wallet: Uuid, month_max: Amount })) },
+  responses: { 201: jsonResponse(HelperOut, 'The link'), ...problems(401, 403, 404, 422) },
+}), async (c) => {
+  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+  const input = c.req.valid('json');
+  const link = await linkHelper(services(c), actor(c), currency, wallet, input.helper_wallet, parseAmount(input.month_max, currency.scale, 'month_max'));
+  return c.json({
+    wallet: link.account_id, helper_wallet: link.helper_account_id, helper_name: link.display_name,
+    month_max: formatAmount(link.month_max, currency.scale), spent_this_month: formatAmount(link.spent, currency.scale), created_at: link.created_at.toISOString(),
+  }, 201);
+});
+
+volunteerRoutes.openapi(createRoute({
+  method: 'delete', path: '/wallets/{id}/helpers/{helper_wallet}', tags: ['volunteers'],
+  summary: 'End a helper\'s link at once: their next payment from this wallet is refused',
+  request: { params: IdParam.extend({ helper_wallet: z.string().max(100) }) },
+  responses: { 204: { description: 'Ended' }, ...problems(401, 403, 404) },
+}), async (c) => {
+  const { wallet, currency } = await walletForStaff(c, c.req.valid('param').id);
+  await unlinkHelper(services(c), actor(c), currency, wallet, c.req.valid('param').helper_wallet);
+  return c.body(null, 204);
 });

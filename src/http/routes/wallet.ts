@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppContext, AppEnv } from '../context.js';
 import { requireWallet } from '../auth.js';
 import {
-  Amount, EarningRoom, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Transfer, Uuid, jsonBody, jsonResponse, pageOf, problems,
+  Amount, EarningRoom, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, memo_length_max, pageOf,
+  problems,
 } from '../schemas.js';
 import { presentEarningRoom, presentExpiring, presentTransfer } from '../present.js';
 import { entriesPage } from '../lookup.js';
@@ -10,9 +11,10 @@ import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import { claimByToken, earningRoom } from '../../app/volunteering.js';
 import type { EarningRoom as Room } from '../../app/volunteering.js';
 import { walletExpiring } from '../../app/expiry.js';
+import { giftReceiver, giveGift, helperLinks, receiveCode } from '../../app/gifts.js';
 import * as access from '../../app/access.js';
 import { DomainError, assert } from '../../ledger/errors.js';
-import { formatAmount } from '../../ledger/amount.js';
+import { formatAmount, parseAmount } from '../../ledger/amount.js';
 import { rewardFor } from '../../ledger/volunteering.js';
 import { account_statuses, balanceOf } from '../../ledger/model.js';
 import type { Account, Currency } from '../../ledger/model.js';
@@ -27,6 +29,7 @@ const WalletOut = z.object({
   status: z.enum(account_statuses).openapi({ description: 'frozen: a coordinator froze the wallet; it can neither pay nor receive until released' }),
   expiring: Expiring,
   earning_room: EarningRoom,
+  gifts_enabled: z.boolean().openapi({ description: 'Whether this wallet may give coins to other wallets and receive them (its currency allows gifts)' }),
 }).openapi('Wallet');
 
 /** The session's wallet with its account and currency as they are now (read with the concurrent requests' in one go). */
@@ -44,6 +47,7 @@ function presentWallet(
     account: account.id, currency: currency.code, display_name: wallet.display_name, language: wallet.language,
     balance: formatAmount(balanceOf(account), currency.scale), status: account.status, expiring: presentExpiring(expiring, currency),
     earning_room: presentEarningRoom(room, currency),
+    gifts_enabled: currency.gifts_enabled,
   };
 }
 
@@ -167,4 +171,78 @@ walletRoutes.openapi(createRoute({
   assert(currency !== undefined, 'a wallet has its currency');
   return answer<ReturnType<typeof presentTransfer>, 201>(c, await claimByToken(services(c), actor(c), idempotencyOf(c, input),
     wallet, currency, input.token, (transfer) => presentTransfer(transfer, currency)));
+});
+
+// Gifts and helpers (#20, points 3 and 4) ----------------------------------------------------------
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/wallet/receive', tags: ['wallet'],
+  summary: 'My receive code and its URL (/r/<code>) for a QR another wallet scans to give me coins',
+  responses: {
+    200: jsonResponse(z.object({
+      code: z.string().openapi({ description: 'Names this wallet without its id or card code; always the same' }),
+      url: z.string(),
+    }), 'The receive code'),
+    ...problems(401, 403),
+  },
+}), async (c) => {
+  const code = await receiveCode(services(c), requireWallet(c));
+  return c.json({ code, url: `${c.get('deps').config.public_base_url}/r/${code}` }, 200);
+});
+
+const ReceiveCodeParam = z.object({ code: z.string().max(100).openapi({ description: 'A receive code, as its QR\'s URL ends (/r/<code>)' }) });
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/wallet/receivers/{code}', tags: ['wallet'],
+  summary: 'Who a scanned receive code names (their display name), before giving',
+  request: { params: ReceiveCodeParam },
+  responses: { 200: jsonResponse(z.object({ display_name: z.string() }), 'The receiver'), ...problems(401, 403, 422) },
+}), async (c) => {
+  const { currency } = await walletContext(c);
+  const receiver = await giftReceiver(services(c), currency, c.req.valid('param').code);
+  return c.json({ display_name: receiver.display_name }, 200);
+});
+
+const GiftIn = z.object({
+  to: z.string().min(1).max(300).openapi({ description: 'The receiver\'s receive code (or its URL, /r/<code>)' }),
+  amount: Amount,
+  memo: Text.trim().max(memo_length_max).optional(),
+});
+
+walletRoutes.openapi(createRoute({
+  method: 'post', path: '/wallet/gifts', tags: ['wallet'],
+  summary: 'Give coins to another wallet by its receive code (where the currency allows gifts, within the day\'s limit)',
+  request: { headers: IdempotencyHeader, body: jsonBody(GiftIn) },
+  responses: { 201: jsonResponse(Transfer, 'The gift'), ...problems(400, 401, 403, 409, 422) },
+}), async (c) => {
+  const { wallet, currency } = await walletContext(c);
+  const input = c.req.valid('json');
+  const memo = input.memo === undefined || input.memo === '' ? null : input.memo;
+  return answer<ReturnType<typeof presentTransfer>, 201>(c, await giveGift(services(c), actor(c), currency, idempotencyOf(c, input), wallet,
+    { to: input.to, amount: parseAmount(input.amount, currency.scale), memo }, (transfer) => presentTransfer(transfer, currency)));
+});
+
+const HelpedOut = z.object({
+  wallet: Uuid, display_name: z.string(),
+  available: Amount.openapi({ description: 'What the helped wallet can spend now' }),
+  month_max: Amount, spent_this_month: Amount,
+  left_this_month: Amount.openapi({ description: 'What this helper may still pay from it this calendar month' }),
+  status: z.enum(account_statuses),
+}).openapi('HelpedWallet');
+
+walletRoutes.openapi(createRoute({
+  method: 'get', path: '/wallet/helped', tags: ['wallet'],
+  summary: 'The wallets I help: I may pay a shop from them (on_behalf_of), up to a maximum a month',
+  responses: { 200: jsonResponse(z.object({ items: z.array(HelpedOut) }), 'The wallets I help'), ...problems(401, 403) },
+}), async (c) => {
+  const { wallet, currency } = await walletContext(c);
+  const links = await helperLinks(services(c), currency, wallet.account_id, 'helper');
+  const f = (minor: bigint) => formatAmount(minor, currency.scale);
+  return c.json({
+    items: links.map((l) => ({
+      wallet: l.account_id, display_name: l.display_name, available: f(l.available), month_max: f(l.month_max),
+      spent_this_month: f(l.spent), left_this_month: f(l.month_max > l.spent ? l.month_max - l.spent : 0n),
+      status: l.status as (typeof account_statuses)[number],
+    })),
+  }, 200);
 });

@@ -12,12 +12,14 @@ import type { Entry } from './state.js';
 
 const page_size = 25;
 
-/** The activity of a reward and the memo, without saying the same name twice. */
+/** The activity of a reward and the memo, without saying the same name twice; who paid for whom. */
 function describe(entry: Entry): string {
   const activity = entry.activity == null ? undefined : localizedName(entry.activity.name);
   const memo = entry.memo ?? undefined;
   const same = memo !== undefined && entry.activity != null && Object.values(entry.activity.name).includes(memo);
-  return [activity, same ? undefined : memo].filter((part) => part !== undefined && part !== '').join(' · ');
+  const on_behalf = entry.on_behalf == null ? undefined
+    : t('console.paid_by_for', { helper: entry.on_behalf.helper.name, volunteer: entry.on_behalf.volunteer.name });
+  return [activity, same ? undefined : memo, on_behalf].filter((part) => part !== undefined && part !== '').join(' · ');
 }
 
 /** A refused correction in words: more than is left says how much is left. */

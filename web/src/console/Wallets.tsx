@@ -11,6 +11,7 @@ import { Loading } from '../ui/Layout.js';
 import { ProblemAlert } from '../ui/problem.js';
 import { QrCode } from '../ui/QrCode.js';
 import { ConsolePage } from './Shell.js';
+import { HelpersPanel } from './Helpers.js';
 import { Statement } from './Statement.js';
 import { PersonData } from './Privacy.js';
 import { Amount, Btn, BtnLink, ConfirmDialog, Field, Panel, StatusTag } from './ui.js';
@@ -534,6 +535,7 @@ export function WalletDetail() {
             </Panel>
           </div>
           {wallet.erased_at === null && <WalletProfile wallet={wallet} onSaved={setWallet} />}
+          {wallet.erased_at === null && <HelpersPanel wallet={wallet.account.id} name={wallet.display_name} />}
           <PersonData wallet={wallet} openPrintable={openPrintable} onErased={(pseudonym) => {
             setMessage(t('console.erase_done', { pseudonym }));
             void load();

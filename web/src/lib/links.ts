@@ -2,13 +2,15 @@ import { isCardCodeTypo, normalizeCardCode } from '../../../src/ledger/cards.js'
 
 /**
  * What a scanned or typed code is. QR contents are URLs so that a phone's own camera app opens
- * the right page: `<base>/c/<card>`, `<base>/p/<payment request>`, `<base>/claim#<token>`.
+ * the right page: `<base>/c/<card>`, `<base>/p/<payment request>`, `<base>/claim#<token>`,
+ * `<base>/r/<receive code>` (a wallet to give coins to).
  * Bare codes (a card code, a payment request id, a claim token) are understood too.
  */
 export type Scanned =
   | { kind: 'claim'; token: string }
   | { kind: 'pay'; id: string }
   | { kind: 'card'; code: string }
+  | { kind: 'receive'; code: string }
   | { kind: 'unknown' };
 
 const uuid_pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,8 +42,12 @@ export function mistypedCardCode(input: string): string | undefined {
   return isCardCodeTypo(candidate) ? candidate.toUpperCase().replace(/[\s-]/g, '') : undefined;
 }
 
+const receive_link = /(?:^|\/)r\/([a-z2-7]{20})\/?(?:[?#].*)?$/i;
+
 export function parseScanned(input: string): Scanned {
   const text = input.trim();
+  const receive = receive_link.exec(text);
+  if (receive?.[1] !== undefined) return { kind: 'receive', code: receive[1].toLowerCase() };
   // A link, with or without its scheme and host.
   const link = /(?:^|\/)(claim)\/?#(.+)$|(?:^|\/)p\/([0-9a-f-]{36})\/?(?:[?#].*)?$|(?:^|\/)c\/([A-Za-z0-9-]{17,40})\/?(?:[?#].*)?$/i.exec(text);
   if (link !== null) {

@@ -151,6 +151,11 @@ function EntryRow({ entry, currency, scale, refunded, open, onRefund, onClose, o
             <time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time>
             {memo !== undefined && <>{' · '}{memo}</>}
           </span>
+          {entry.on_behalf !== null && (
+            <span class="entry-reason" data-testid="entry-on-behalf">
+              {t('shop.paid_by_for', { helper: entry.on_behalf.helper.name, volunteer: entry.on_behalf.volunteer.name })}
+            </span>
+          )}
           {refundable && refunded !== undefined && refunded > 0n && (
             <span class="entry-refunded" data-testid="entry-refunded">
               {left_minor > 0n

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, walletApi } from '../api.js';
+import type { ResponseOf } from '../api.js';
 import { formatAmount, formatDate, formatDay, localizedName, t, tMaybe } from '../i18n/index.js';
 import { isNegative } from '../lib/money.js';
 import { online } from '../lib/online.js';
@@ -30,6 +31,8 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
     : entry.counterparty.kind === 'issuance' ? t('common.counterparty_issuance') : entry.counterparty.name;
   const kind = tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code;
   const reason = reasonOf(entry);
+  const on_behalf = entry.on_behalf === null ? undefined
+    : t('wallet.paid_by_for', { helper: entry.on_behalf.helper.name, volunteer: entry.on_behalf.volunteer.name });
   return (
     <li class="entry" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id} data-reversed={String(entry.reversed)}>
       <span class={`entry-icon ${out ? 'entry-out' : 'entry-in'}`}>
@@ -38,6 +41,7 @@ function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string })
       <span class="entry-text">
         <span class="entry-title">{title}</span>
         {reason !== undefined && <span class="entry-reason" data-testid="entry-reason">{reason}</span>}
+        {on_behalf !== undefined && <span class="entry-reason" data-testid="entry-on-behalf">{on_behalf}</span>}
         <span class="entry-meta">
           {kind}
           {' · '}
@@ -133,6 +137,32 @@ function History({ history, currency }: { history: ReturnType<typeof usePagedLis
   );
 }
 
+type Helped = ResponseOf<'/wallet/helped', 'get'>['items'][number];
+
+/** The wallets this one helps, with what it may still pay from each this month; nothing when it helps none. */
+function HelpedList({ currency }: { currency: string }) {
+  const [helped, setHelped] = useState<Helped[] | undefined>(undefined);
+  useEffect(() => {
+    walletApi.get('/wallet/helped').then((page) => setHelped(page.items), () => setHelped(undefined));
+  }, []);
+  if (helped === undefined || helped.length === 0) return null;
+  return (
+    <section aria-labelledby="helped-title" data-testid="helped">
+      <h2 id="helped-title">
+        <Icon name="people" />
+        <span>{t('wallet.helped_title')}</span>
+      </h2>
+      <ul class="helped-list">
+        {helped.map((h) => (
+          <li key={h.wallet} data-testid="helped-item" data-left={h.left_this_month}>
+            {t('wallet.helped_item', { name: h.display_name, left: formatAmount(h.left_this_month, currency) })}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** A page of the history; the first one is kept on the phone for when the server cannot be reached. */
 async function readEntries(cursor: string | undefined) {
   const page = await walletApi.get('/wallet/entries', { query: { limit: page_size, cursor } });
@@ -140,7 +170,7 @@ async function readEntries(cursor: string | undefined) {
   return page;
 }
 
-/** The wallet's home: balance, Scan and My card, what to join (Meedoen), history, change PIN, log out. */
+/** The wallet's home: balance, Scan, My card and Receive, what to join (Meedoen), whom it helps, history, change PIN, log out. */
 export function Home() {
   const { route } = useLocation();
   const [wallet, setWallet] = useState<WalletState | undefined>(undefined);
@@ -187,11 +217,18 @@ export function Home() {
           {t('wallet.my_card')}
           <small class="btn-hint">{t('wallet.my_card_hint')}</small>
         </LinkButton>
+        {wallet?.gifts_enabled === true && (
+          <LinkButton href="/wallet/receive" big variant="secondary" icon="arrow-in" data-testid="receive">
+            {t('wallet.receive')}
+            <small class="btn-hint">{t('wallet.receive_hint')}</small>
+          </LinkButton>
+        )}
       </div>
       {/* Below the buttons, so they stay on a small phone's screen with the frozen notice above them. */}
       {wallet !== undefined && <ExpiringNotice wallet={wallet} />}
       {wallet !== undefined && <EarningRoomNotice wallet={wallet} />}
       {(wallet?.currency ?? walletInfo.value?.currency) !== undefined && <JoinIn currency={wallet?.currency ?? walletInfo.value?.currency ?? ''} />}
+      {wallet !== undefined && <HelpedList currency={wallet.currency} />}
       <History history={history} currency={wallet?.currency} />
       <LinkButton href="/wallet/pin" variant="secondary" icon="lock" data-testid="change-pin">{t('wallet.pin_change')}</LinkButton>
       <Button variant="ghost" icon="logout" onClick={() => void closeWallet().then(() => route('/wallet', true))} data-testid="logout">

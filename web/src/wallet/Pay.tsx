@@ -14,6 +14,7 @@ import { fetchWallet, forgetFrozen, noteMovement, walletFrozen } from './state.j
 import type { WalletState } from './state.js';
 
 type PaymentRequest = ResponseOf<'/payment-requests/{id}', 'get'>;
+type Helped = ResponseOf<'/wallet/helped', 'get'>['items'][number];
 
 function payOverrides(): Record<string, string> {
   return {
@@ -27,7 +28,26 @@ function payOverrides(): Record<string, string> {
     account_frozen: t('wallet.pay_frozen'),
     account_closed: t('wallet.pay_frozen'),
     balance_max_exceeded: t('wallet.pay_shop_full'),
+    forbidden: t('wallet.pay_not_helper'),
+    helper_limit_exceeded: t('wallet.pay_not_helper'),
   };
+}
+
+/** The wallets this phone's wallet may pay from: its own (value '') and those it helps. */
+function PayerChoice({ wallet, helped, payer, onChange }: { wallet: WalletState; helped: Helped[]; payer: string; onChange: (payer: string) => void }) {
+  const option = (value: string, label: string) => (
+    <label class="choice-row" key={value}>
+      <input type="radio" name="payer" value={value} checked={payer === value} onChange={() => onChange(value)} data-testid={`payer-${value === '' ? 'me' : value}`} />
+      <span>{label}</span>
+    </label>
+  );
+  return (
+    <fieldset class="payer-choice" data-testid="payer-choice">
+      <legend>{t('wallet.pay_from')}</legend>
+      {option('', t('wallet.pay_from_me', { balance: formatAmount(wallet.balance, wallet.currency) }))}
+      {helped.map((h) => option(h.wallet, t('wallet.pay_from_helped', { name: h.display_name, left: formatAmount(h.left_this_month, wallet.currency) })))}
+    </fieldset>
+  );
 }
 
 /** mm:ss until `until`, or undefined once past. */
@@ -51,13 +71,20 @@ export function Pay({ id }: { id: string }) {
   const [paying, setPaying] = useState(false);
   const [paid, setPaid] = useState<{ balance: string | undefined } | undefined>(undefined);
   const [now, setNow] = useState(Date.now());
+  const [helped, setHelped] = useState<Helped[]>([]);
+  /** Who pays: '' for this wallet, else the id of a wallet it helps. */
+  const [payer, setPayer] = useState('');
 
   const load = async () => {
     setLoadError(undefined);
     try {
-      const [found, mine] = await Promise.all([publicApi.get('/payment-requests/{id}', { path: { id } }), fetchWallet()]);
+      const [found, mine, helping] = await Promise.all([
+        publicApi.get('/payment-requests/{id}', { path: { id } }), fetchWallet(),
+        walletApi.get('/wallet/helped').catch(() => ({ items: [] as Helped[] })),
+      ]);
       setRequest(found);
       setWallet(mine);
+      setHelped(helping.items);
     } catch (caught) {
       setLoadError(caught);
     }
@@ -73,10 +100,12 @@ export function Pay({ id }: { id: string }) {
     setPaying(true);
     setPayError(undefined);
     try {
-      await walletApi.post('/payment-requests/{id}/pay', { path: { id }, idempotent: `pay:${id}` });
+      const body = payer === '' ? {} : { on_behalf_of: payer };
+      await walletApi.post('/payment-requests/{id}/pay', { path: { id }, body, idempotent: payer === '' ? `pay:${id}` : `pay:${id}:${payer}` });
       noteMovement(undefined);
       const after = await fetchWallet().catch(() => undefined);
-      setPaid({ balance: after?.balance });
+      // Paid from a wallet it helps: its own balance did not change, so it is not shown as new.
+      setPaid({ balance: payer === '' ? after?.balance : undefined });
     } catch (caught) {
       noteMovement(caught);
       setPayError(caught);
@@ -120,7 +149,10 @@ export function Pay({ id }: { id: string }) {
   const left = remaining(request.expires_at, now);
   const status = request.status === 'open' && left === undefined ? 'expired' : request.status;
   const same_currency = request.currency === wallet.currency;
-  const enough = same_currency && compare(wallet.balance, request.amount) >= 0;
+  const helping = helped.find((h) => h.wallet === payer);
+  const balance = helping?.available ?? wallet.balance;
+  const enough = same_currency && compare(balance, request.amount) >= 0;
+  const over_limit = helping !== undefined && compare(helping.left_this_month, request.amount) < 0;
   /** A paid, cancelled or expired request shows only its status, not the balance as if paying again. */
   const final_status: string | undefined =
     status === 'paid' ? t('wallet.pay_status_paid')
@@ -133,7 +165,8 @@ export function Pay({ id }: { id: string }) {
     : status === 'expired' ? t('wallet.pay_expired')
     : walletFrozen.value ? t('wallet.pay_frozen')
     : !same_currency ? t('wallet.pay_wrong_currency')
-    : !enough ? t('wallet.pay_insufficient', { balance: formatAmount(wallet.balance, wallet.currency), amount: formatAmount(request.amount, request.currency) })
+    : !enough ? t('wallet.pay_insufficient', { balance: formatAmount(balance, wallet.currency), amount: formatAmount(request.amount, request.currency) })
+    : over_limit ? t('wallet.pay_helper_limit', { left: formatAmount(helping.left_this_month, wallet.currency) })
     : undefined;
 
   return screen(
@@ -161,18 +194,21 @@ export function Pay({ id }: { id: string }) {
         ) : (
           <>
             <div>
-              <dt>{t('wallet.pay_balance_now')}</dt>
-              <dd data-testid="pay-balance-now">{formatAmount(wallet.balance, wallet.currency)}</dd>
+              <dt>{helping === undefined ? t('wallet.pay_balance_now') : t('wallet.pay_balance_of_now', { name: helping.display_name })}</dt>
+              <dd data-testid="pay-balance-now">{formatAmount(balance, wallet.currency)}</dd>
             </div>
             {blocked === undefined && (
               <div>
-                <dt>{t('wallet.pay_balance_after')}</dt>
-                <dd data-testid="pay-balance-after">{formatAmount(subtract(wallet.balance, request.amount), wallet.currency)}</dd>
+                <dt>{helping === undefined ? t('wallet.pay_balance_after') : t('wallet.pay_balance_of_after', { name: helping.display_name })}</dt>
+                <dd data-testid="pay-balance-after">{formatAmount(subtract(balance, request.amount), wallet.currency)}</dd>
               </div>
             )}
           </>
         )}
       </dl>
+      {final_status === undefined && same_currency && helped.length > 0 && (
+        <PayerChoice wallet={wallet} helped={helped} payer={payer} onChange={(next) => { setPayer(next); setPayError(undefined); }} />
+      )}
       {blocked === undefined && left !== undefined && (
         <p class="countdown" data-testid="pay-countdown"><Icon name="clock" /><span>{t('wallet.pay_expires_in', { time: left })}</span></p>
       )}

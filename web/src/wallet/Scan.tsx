@@ -6,7 +6,7 @@ import { Alert } from '../ui/Alert.js';
 import { Screen } from '../ui/Layout.js';
 import { Scanner } from '../ui/Scanner.js';
 
-/** Scan: a claim QR goes to the claim, a payment QR to the payment; anything else is explained. */
+/** Scan: a claim QR goes to the claim, a payment QR to the payment, a receive QR to a gift; anything else is explained. */
 export function Scan() {
   const { route } = useLocation();
   const [problem, setProblem] = useState<string | undefined>(undefined);
@@ -14,6 +14,7 @@ export function Scan() {
     const scanned = parseScanned(text);
     if (scanned.kind === 'claim') route(`/claim#${encodeURIComponent(scanned.token)}`);
     else if (scanned.kind === 'pay') route(`/p/${scanned.id}`);
+    else if (scanned.kind === 'receive') route(`/r/${scanned.code}`);
     else setProblem(scanned.kind === 'card' ? t('wallet.scan_is_card') : t('wallet.scan_unknown'));
   };
   return (

@@ -5,9 +5,11 @@
  *   /wallet/card     my card's QR, for a shop to scan
  *   /wallet/pin      change my PIN
  *   /wallet/agenda   the currency's upcoming public sessions (what to join)
+ *   /wallet/receive  my receive QR, for a neighbour's wallet to scan and give me coins
  *   /c/<card>        a card's QR opened by the phone camera: open that wallet
  *   /p/<id>          a payment QR opened by the phone camera: open the wallet, then pay
  *   /claim#<token>   a claim QR opened by the phone camera: open the wallet, then claim
+ *   /r/<code>        a receive QR (scanned or opened by the camera): open the wallet, then give coins
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -17,10 +19,12 @@ import { normalizeCardCode } from '../lib/links.js';
 import { AgendaPage } from './Agenda.js';
 import { ChangePin } from './ChangePin.js';
 import { Claim } from './Claim.js';
+import { Gift } from './Gift.js';
 import { Home } from './Home.js';
 import { MyCard } from './MyCard.js';
 import { OpenWallet } from './OpenWallet.js';
 import { Pay } from './Pay.js';
+import { Receive } from './Receive.js';
 import { Scan } from './Scan.js';
 import { walletInfo, walletOpen } from './state.js';
 
@@ -50,6 +54,15 @@ export function WalletPinRoute() {
 
 export function WalletAgendaRoute() {
   return <WalletGate><AgendaPage /></WalletGate>;
+}
+
+export function WalletReceiveRoute() {
+  return <WalletGate><Receive /></WalletGate>;
+}
+
+export function GiftRoute() {
+  const { params } = useRoute();
+  return <WalletGate><Gift code={params.code ?? ''} /></WalletGate>;
 }
 
 export function CardLinkRoute() {

@@ -1,0 +1,387 @@
+/**
+ * Issue #20, points 3 and 4: gifts between neighbours (off by default, a receive code that names
+ * a wallet, a daily limit per giver that holds under concurrent gifts) and helpers who pay a
+ * shop from the wallet they help (a coordinator's link, a monthly maximum that holds under
+ * concurrent payments, 403 once revoked). Every refusal is checked to change nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, newKey } from './support/app.js';
+import type { Reply, TestApp } from './support/app.js';
+import { createCurrency, expectProblem } from './support/http-fixtures.js';
+import { registerVolunteer } from './support/volunteer-fixtures.js';
+import { fundedWallet, pay, requestPayment, shopWithTablet } from './support/shop-fixtures.js';
+import type { Payer } from './support/shop-fixtures.js';
+import { giftLimits, helperLimit, receiveCodeOf } from '../src/ledger/gifts.js';
+import type { Currency } from '../src/ledger/model.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ PUBLIC_BASE_URL: 'https://wijkmunt.example.org' });
+  // GFT: scale 2, gifts allowed with 30.00 a day per giver. OFF: gifts as they are by default.
+  // HLP: scale 0, for helpers. ELS: another currency.
+  await createCurrency(t, 'GFT', 2, { gifts_enabled: true, gift_day_max: '30.00' });
+  await createCurrency(t, 'OFF', 2);
+  await createCurrency(t, 'HLP', 0);
+  await createCurrency(t, 'ELS', 2, { gifts_enabled: true });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+/** What a refused request must leave as it was: rows that record movements, and the balances. */
+async function fingerprint(): Promise<string> {
+  const rows = await t.sql`
+    SELECT (SELECT count(*) FROM transfers)::int AS transfers, (SELECT count(*) FROM entries)::int AS entries,
+           (SELECT count(*) FROM idempotency_keys)::int AS keys,
+           (SELECT coalesce(sum(amount), 0)::text FROM volunteer_earnings) AS counted,
+           (SELECT count(*) FROM wallet_helpers WHERE revoked_at IS NULL)::int AS links,
+           (SELECT count(*) FROM payment_requests WHERE status = 'paid')::int AS paid,
+           (SELECT string_agg(id || ':' || (credits_posted - debits_posted), ',' ORDER BY id) FROM accounts) AS balances`;
+  return JSON.stringify(rows[0]);
+}
+
+async function refusedWithoutChange(send: () => Promise<Reply>, status: number, code: string): Promise<Reply> {
+  const before = await fingerprint();
+  const reply = await send();
+  expectProblem(reply, status, code);
+  expect(await fingerprint()).toBe(before);
+  return reply;
+}
+
+async function receiveCodeOfWallet(wallet: Payer): Promise<{ code: string; url: string }> {
+  const reply = await t.request('GET', '/api/v1/wallet/receive', { token: wallet.token });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  return reply.body;
+}
+
+function give(giver: Payer, body: Record<string, unknown>, key = newKey()): Promise<Reply> {
+  return t.request('POST', '/api/v1/wallet/gifts', { token: giver.token, idempotencyKey: key, body });
+}
+
+async function balance(account: string): Promise<string> {
+  const reply = await t.request('GET', `/api/v1/accounts/${account}`, { token: t.adminToken });
+  return reply.body.balance as string;
+}
+
+async function entries(token: string): Promise<any[]> {
+  const reply = await t.request('GET', '/api/v1/wallet/entries', { token });
+  expect(reply.status).toBe(200);
+  return reply.body.items;
+}
+
+describe('gifts between neighbours', () => {
+  it('are off by default: a currency says so, and a gift is 422 gifts_disabled that changes nothing', async () => {
+    const off = await t.request('GET', '/api/v1/currencies/OFF', { token: t.adminToken });
+    expect(off.body).toMatchObject({ gifts_enabled: false, gift_day_max: null });
+    const giver = await fundedWallet(t, 'OFF', '10.00');
+    const receiver = await fundedWallet(t, 'OFF');
+    const { code } = await receiveCodeOfWallet(receiver);
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00' }), 422, 'gifts_disabled');
+    await refusedWithoutChange(() => t.request('GET', `/api/v1/wallet/receivers/${code}`, { token: giver.token }), 422, 'gifts_disabled');
+  });
+
+  it('an admin turns gifts on and sets the daily limit (POST and PATCH /currencies); bad values are refused', async () => {
+    const created = await t.request('GET', '/api/v1/currencies/GFT', { token: t.adminToken });
+    expect(created.body).toMatchObject({ gifts_enabled: true, gift_day_max: '30.00' });
+    for (const bad of ['0', '-1', '1.234', 5, 'x']) {
+      expectProblem(await t.request('PATCH', '/api/v1/currencies/OFF', { token: t.adminToken, body: { gift_day_max: bad } }), 422, 'validation_failed');
+    }
+    expectProblem(await t.request('PATCH', '/api/v1/currencies/OFF', { token: t.adminToken, body: { gifts_enabled: 'yes' } }), 422, 'validation_failed');
+    const coordinator = await t.createStaff('coordinator', [(await t.sql<{ id: number }[]>`SELECT id FROM currencies WHERE code = 'OFF'`)[0]!.id]);
+    expectProblem(await t.request('PATCH', '/api/v1/currencies/OFF', { token: coordinator.token, body: { gifts_enabled: true } }), 403, 'forbidden');
+    const on = await t.request('PATCH', '/api/v1/currencies/OFF', { token: t.adminToken, body: { gifts_enabled: true, gift_day_max: '2.50' } });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect(on.body).toMatchObject({ gifts_enabled: true, gift_day_max: '2.50' });
+    const unlimited = await t.request('PATCH', '/api/v1/currencies/OFF', { token: t.adminToken, body: { gift_day_max: null, gifts_enabled: false } });
+    expect(unlimited.body).toMatchObject({ gifts_enabled: false, gift_day_max: null });
+  });
+
+  it('a receive code names the wallet without its id or card, is the same every time, and gives its URL /r/<code>', async () => {
+    const receiver = await fundedWallet(t, 'GFT', undefined, 'Fatima');
+    const first = await receiveCodeOfWallet(receiver);
+    expect(first.code).toMatch(/^[a-z2-7]{20}$/);
+    expect(first.url).toBe(`https://wijkmunt.example.org/r/${first.code}`);
+    expect(first.code).not.toContain(receiver.account.replace(/-/g, '').slice(0, 8));
+    expect(first.code.toUpperCase()).not.toContain(receiver.code);
+    expect(await receiveCodeOfWallet(receiver)).toEqual(first);
+    const giver = await fundedWallet(t, 'GFT', '5.00');
+    const named = await t.request('GET', `/api/v1/wallet/receivers/${first.code}`, { token: giver.token });
+    expect(named.status).toBe(200);
+    expect(named.body).toEqual({ display_name: 'Fatima' });
+    expectProblem(await t.request('GET', '/api/v1/wallet/receivers/aaaaaaaaaaaaaaaaaaaa', { token: giver.token }), 422, 'receive_code_unknown');
+    // The scanned URL itself is understood too.
+    expect(receiveCodeOf(first.url)).toBe(first.code);
+    expect(receiveCodeOf(`${first.url}?x=1`)).toBe(first.code);
+    expect(receiveCodeOf('https://elsewhere.example/p/123')).toBeUndefined();
+  });
+
+  it('a gift moves coins with code gift, replays under its key, and both histories name the other person', async () => {
+    const giver = await fundedWallet(t, 'GFT', '50.00', 'Karel');
+    const receiver = await fundedWallet(t, 'GFT', undefined, 'Lotte');
+    const { code, url } = await receiveCodeOfWallet(receiver);
+    const key = newKey();
+    const given = await give(giver, { to: code, amount: '12.5', memo: 'Voor de soep' }, key);
+    expect(given.status, JSON.stringify(given.body)).toBe(201);
+    expect(given.body).toMatchObject({
+      code: 'gift', amount: '12.50', memo: 'Voor de soep', debit_account: giver.account, credit_account: receiver.account, status: 'posted',
+    });
+    const again = await give(giver, { to: code, amount: '12.5', memo: 'Voor de soep' }, key);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body).toEqual(given.body);
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00' }, key), 422, 'idempotency_key_reused');
+    // Turned off, a gift made before is still replayed under its key; a new one is refused.
+    expect((await t.request('PATCH', '/api/v1/currencies/GFT', { token: t.adminToken, body: { gifts_enabled: false } })).status).toBe(200);
+    const replayed_off = await give(giver, { to: code, amount: '12.5', memo: 'Voor de soep' }, key);
+    expect(replayed_off.headers.get('idempotency-replayed')).toBe('true');
+    expect(replayed_off.body).toEqual(given.body);
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00' }), 422, 'gifts_disabled');
+    expect((await t.request('PATCH', '/api/v1/currencies/GFT', { token: t.adminToken, body: { gifts_enabled: true } })).status).toBe(200);
+    expect(await balance(giver.account)).toBe('37.50');
+    expect(await balance(receiver.account)).toBe('12.50');
+
+    const [gave] = await entries(giver.token);
+    expect(gave).toMatchObject({ code: 'gift', amount: '-12.50', memo: 'Voor de soep', counterparty: { name: 'Lotte', kind: 'wallet' }, on_behalf: null });
+    const [got] = await entries(receiver.token);
+    expect(got).toMatchObject({ code: 'gift', amount: '12.50', memo: 'Voor de soep', counterparty: { name: 'Karel', kind: 'wallet' } });
+    // The URL of the QR works as `to` as well.
+    const by_url = await give(giver, { to: url, amount: '1.00' });
+    expect(by_url.status, JSON.stringify(by_url.body)).toBe(201);
+    expect(by_url.body.memo).toBeNull();
+    const audit = await t.request('GET', '/api/v1/currencies/GFT/audit-log?action=gift.give&limit=5', { token: t.adminToken });
+    expect(audit.body.items[0]).toMatchObject({ action: 'gift.give', changes: { from: giver.account, to: receiver.account, amount: '1.00' } });
+  });
+
+  it('refuses a gift it cannot make, each time changing nothing', async () => {
+    const giver = await fundedWallet(t, 'GFT', '20.00');
+    const receiver = await fundedWallet(t, 'GFT');
+    const frozen = await fundedWallet(t, 'GFT');
+    const elsewhere = await fundedWallet(t, 'ELS');
+    const { code } = await receiveCodeOfWallet(receiver);
+    const own = (await receiveCodeOfWallet(giver)).code;
+    const frozen_code = (await receiveCodeOfWallet(frozen)).code;
+    const other_currency_code = (await receiveCodeOfWallet(elsewhere)).code;
+    expect((await t.request('PATCH', `/api/v1/accounts/${frozen.account}`, { token: t.adminToken, body: { status: 'frozen', reason: 'lost phone' } })).status).toBe(200);
+
+    await refusedWithoutChange(() => give(giver, { to: 'bbbbbbbbbbbbbbbbbbbb', amount: '1.00' }), 422, 'receive_code_unknown');
+    await refusedWithoutChange(() => give(giver, { to: 'not a code', amount: '1.00' }), 422, 'receive_code_unknown');
+    await refusedWithoutChange(() => give(giver, { to: other_currency_code, amount: '1.00' }), 422, 'receive_code_unknown');
+    await refusedWithoutChange(() => give(giver, { to: own, amount: '1.00' }), 422, 'same_account');
+    await refusedWithoutChange(() => give(giver, { to: frozen_code, amount: '1.00' }), 422, 'account_frozen');
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '25.00' }), 422, 'insufficient_funds');
+    for (const amount of ['0', '-1.00', '1.001', '1e2', 3]) {
+      await refusedWithoutChange(() => give(giver, { to: code, amount }), 422, 'validation_failed');
+    }
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00', memo: 'x'.repeat(501) }), 422, 'validation_failed');
+    await refusedWithoutChange(() => give(giver, { to: code, amount: '1.00', memo: 'a\u202Eb' }), 422, 'validation_failed');
+    await refusedWithoutChange(() => give(giver, { amount: '1.00' }), 422, 'validation_failed');
+    await refusedWithoutChange(() => t.request('POST', '/api/v1/wallet/gifts', { token: giver.token, body: { to: code, amount: '1.00' } }), 400, 'idempotency_key_missing');
+    await refusedWithoutChange(() => t.request('POST', '/api/v1/wallet/gifts', { token: t.adminToken, idempotencyKey: newKey(), body: { to: code, amount: '1.00' } }), 403, 'forbidden');
+    await refusedWithoutChange(() => t.request('POST', '/api/v1/wallet/gifts', { idempotencyKey: newKey(), body: { to: code, amount: '1.00' } }), 401, 'unauthenticated');
+  });
+
+  it('a giver gives at most gift_day_max a day: over it is 422 gift_limit_exceeded saying what is left', async () => {
+    const giver = await fundedWallet(t, 'GFT', '100.00');
+    const { code } = await receiveCodeOfWallet(await fundedWallet(t, 'GFT'));
+    const other = (await receiveCodeOfWallet(await fundedWallet(t, 'GFT'))).code;
+    expect((await give(giver, { to: code, amount: '20.00' })).status).toBe(201);
+    const over = await refusedWithoutChange(() => give(giver, { to: other, amount: '15.00' }), 422, 'gift_limit_exceeded');
+    expect(over.body).toMatchObject({ cap: '30.00', left: '10.00', period: 'day', account_id: giver.account });
+    expect((await give(giver, { to: other, amount: '10.00' })).status).toBe(201);
+    const spent = await refusedWithoutChange(() => give(giver, { to: code, amount: '0.01' }), 422, 'gift_limit_exceeded');
+    expect(spent.body.left).toBe('0.00');
+    expect(await balance(giver.account)).toBe('70.00');
+  });
+
+  it('the daily limit holds under 12 concurrent gifts of one giver: exactly what fits goes through', async () => {
+    const giver = await fundedWallet(t, 'GFT', '100.00');
+    const receivers = await Promise.all([0, 1, 2].map(async () => (await receiveCodeOfWallet(await fundedWallet(t, 'GFT'))).code));
+    const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => give(giver, { to: receivers[i % 3], amount: '4.00' })));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(7);
+    for (const refused of replies.filter((r) => r.status !== 201)) expectProblem(refused, 422, 'gift_limit_exceeded');
+    expect(await balance(giver.account)).toBe('72.00');
+    const [counter] = await t.sql<{ amount: bigint }[]>`SELECT amount FROM volunteer_earnings WHERE account_id = ${giver.account} AND period LIKE 'g%'`;
+    expect(counter?.amount).toBe(2800n);
+    const verified = await t.request('GET', '/api/v1/currencies/GFT/verify', { token: t.adminToken });
+    expect(verified.body.ok, JSON.stringify(verified.body)).toBe(true);
+    // verify notices a gift that escaped its counter.
+    await t.sql`UPDATE volunteer_earnings SET amount = amount - 100 WHERE account_id = ${giver.account} AND period LIKE 'g%'`;
+    const tampered = await t.request('GET', '/api/v1/currencies/GFT/verify', { token: t.adminToken });
+    expect(tampered.body.checks.find((c: { name: string }) => c.name === 'limits_counted')).toEqual({
+      name: 'limits_counted', ok: false, detail: `gifts of ${giver.account}: 2800 minor units moved, 2700 counted`,
+    });
+    await t.sql`UPDATE volunteer_earnings SET amount = amount + 100 WHERE account_id = ${giver.account} AND period LIKE 'g%'`;
+  });
+
+  it('counts the limit per local day in Brussels, and not at all without a gift_day_max', () => {
+    const currency = { gifts_enabled: true, gift_day_max: 3000n } as Currency;
+    // 22:59 UTC on 31 March is 00:59 on 1 April in Brussels (summer time).
+    expect(giftLimits(currency, 'a', new Date('2026-03-31T21:59:00Z'))[0]?.period).toBe('g2026-03-31');
+    expect(giftLimits(currency, 'a', new Date('2026-03-31T22:59:00Z'))[0]?.period).toBe('g2026-04-01');
+    expect(giftLimits({ ...currency, gift_day_max: null }, 'a', new Date())).toEqual([]);
+    const link = { account_id: 'w', helper_account_id: '00000000-0000-4000-8000-000000000001', month_max: 10n };
+    expect(helperLimit(link, new Date('2026-11-30T23:30:00Z')).period).toBe('h00000000-0000-4000-8000-000000000001m2026-12');
+  });
+});
+
+// Helpers ----------------------------------------------------------------------------------------
+
+async function link(helped: string, helper: string, month_max: string, token = t.adminToken): Promise<Reply> {
+  return t.request('POST', `/api/v1/wallets/${helped}/helpers`, { token, body: { helper_wallet: helper, month_max } });
+}
+
+function payFor(helper: Payer, request_id: string, on_behalf_of: string, key = newKey()): Promise<Reply> {
+  return t.request('POST', `/api/v1/payment-requests/${request_id}/pay`, { token: helper.token, idempotencyKey: key, body: { on_behalf_of } });
+}
+
+describe('a helper for someone who can\'t manage alone', () => {
+  it('a coordinator links a helper with a monthly maximum; the helper\'s wallet lists whom it helps', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '80', 'Mariette');
+    const helper = await fundedWallet(t, 'HLP', undefined, 'Jonas');
+    const linked = await link(volunteer.account, helper.account, '50');
+    expect(linked.status, JSON.stringify(linked.body)).toBe(201);
+    expect(linked.body).toMatchObject({ wallet: volunteer.account, helper_wallet: helper.account, helper_name: 'Jonas', month_max: '50', spent_this_month: '0' });
+    const listed = await t.request('GET', `/api/v1/wallets/${volunteer.account}/helpers`, { token: t.adminToken });
+    expect(listed.body.items).toEqual([linked.body]);
+    const helped = await t.request('GET', '/api/v1/wallet/helped', { token: helper.token });
+    expect(helped.body.items).toEqual([{
+      wallet: volunteer.account, display_name: 'Mariette', available: '80', month_max: '50', spent_this_month: '0', left_this_month: '50', status: 'active',
+    }]);
+    expect((await t.request('GET', '/api/v1/wallet/helped', { token: volunteer.token })).body.items).toEqual([]);
+    // Linking again sets a new maximum.
+    expect((await link(volunteer.account, helper.account, '60')).body.month_max).toBe('60');
+  });
+
+  it('refuses links that cannot be, changing nothing', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '10');
+    const helper = await fundedWallet(t, 'HLP');
+    const elsewhere = await registerVolunteer(t, 'ELS');
+    const { shop } = await shopWithTablet(t, 'HLP');
+    const coordinator_elsewhere = await t.createStaff('coordinator', [(await t.sql<{ id: number }[]>`SELECT id FROM currencies WHERE code = 'ELS'`)[0]!.id]);
+    await refusedWithoutChange(() => link(volunteer.account, volunteer.account, '5'), 422, 'validation_failed');
+    await refusedWithoutChange(() => link(volunteer.account, elsewhere.account, '5'), 422, 'validation_failed');
+    await refusedWithoutChange(() => link(volunteer.account, shop.account, '5'), 422, 'validation_failed');
+    await refusedWithoutChange(() => link(volunteer.account, '00000000-0000-4000-8000-000000000000', '5'), 422, 'validation_failed');
+    for (const bad of ['0', '1.5', '-3', 7, '']) await refusedWithoutChange(() => link(volunteer.account, helper.account, bad as string), 422, 'validation_failed');
+    await refusedWithoutChange(() => link(shop.account, helper.account, '5'), 404, 'not_found');
+    await refusedWithoutChange(() => link('00000000-0000-4000-8000-000000000000', helper.account, '5'), 404, 'not_found');
+    await refusedWithoutChange(() => link(volunteer.account, helper.account, '5', coordinator_elsewhere.token), 404, 'not_found');
+    await refusedWithoutChange(() => link(volunteer.account, helper.account, '5', helper.token), 403, 'forbidden');
+    await refusedWithoutChange(() => t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken }), 404, 'not_found');
+    await refusedWithoutChange(() => t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/nope`, { token: t.adminToken }), 404, 'not_found');
+  });
+
+  it('a helper pays a shop from the helped wallet; both histories and the audit log say who paid for whom', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '40', 'Mariette');
+    const helper = await fundedWallet(t, 'HLP', '5', 'Jonas');
+    const { shop, tablet } = await shopWithTablet(t, 'HLP', { name: 'Kruidenier' });
+    expect((await link(volunteer.account, helper.account, '30')).status).toBe(201);
+    const request = await requestPayment(t, tablet, '12', 'Boodschappen');
+    const key = newKey();
+    const paid = await payFor(helper, request.id, volunteer.account, key);
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    expect(paid.body).toMatchObject({ code: 'payment', amount: '12', debit_account: volunteer.account, credit_account: shop.account });
+    expect(paid.body.metadata).toMatchObject({ helper_account_id: helper.account, helper_name: 'Jonas', payment_request_id: request.id });
+    const again = await payFor(helper, request.id, volunteer.account.toUpperCase(), key);
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body).toEqual(paid.body);
+    expect(await balance(volunteer.account)).toBe('28');
+    expect(await balance(helper.account)).toBe('5');
+    expect(await balance(shop.account)).toBe('12');
+
+    const on_behalf = { helper: { id: helper.account, name: 'Jonas' }, volunteer: { id: volunteer.account, name: 'Mariette' } };
+    const [volunteer_entry] = await entries(volunteer.token);
+    expect(volunteer_entry).toMatchObject({ code: 'payment', amount: '-12', counterparty: { name: 'Kruidenier' }, on_behalf });
+    const [shop_entry] = (await t.request('GET', '/api/v1/shop/entries', { token: tablet.token })).body.items;
+    expect(shop_entry).toMatchObject({ amount: '12', on_behalf });
+    expect(await entries(helper.token)).toHaveLength(1);
+    const audit = await t.request('GET', '/api/v1/currencies/HLP/audit-log?action=payment.pay_for&limit=5', { token: t.adminToken });
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'payment.pay_for', actor: { kind: 'wallet', id: helper.account },
+      changes: { amount: '12', wallet: volunteer.account, helper_account_id: helper.account, helper_name: 'Jonas' },
+    });
+    const helped = await t.request('GET', '/api/v1/wallet/helped', { token: helper.token });
+    expect(helped.body.items[0]).toMatchObject({ spent_this_month: '12', left_this_month: '18', available: '28' });
+  });
+
+  it('never past month_max (422 helper_limit_exceeded), never without or after the link (403, but a payment made before is replayed): each refusal changes nothing', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '100');
+    const helper = await fundedWallet(t, 'HLP', '100');
+    const stranger = await fundedWallet(t, 'HLP', '100');
+    const { tablet } = await shopWithTablet(t, 'HLP');
+    expect((await link(volunteer.account, helper.account, '20')).status).toBe(201);
+    const first = { request: (await requestPayment(t, tablet, '15')).id as string, key: newKey() };
+    const first_paid = await payFor(helper, first.request, volunteer.account, first.key);
+    expect(first_paid.status).toBe(201);
+    const big = await requestPayment(t, tablet, '6');
+    const over = await refusedWithoutChange(() => payFor(helper, big.id, volunteer.account), 422, 'helper_limit_exceeded');
+    expect(over.body).toMatchObject({ cap: '20', left: '5', period: 'month' });
+    expect((await t.request('GET', `/api/v1/payment-requests/${big.id}`)).body.status).toBe('open');
+    // The helper's own wallet is a payment of its own, outside the limit.
+    expect((await pay(t, helper.token, big.id)).status).toBe(201);
+
+    const next = await requestPayment(t, tablet, '1');
+    await refusedWithoutChange(() => payFor(stranger, next.id, volunteer.account), 403, 'forbidden');
+    await refusedWithoutChange(() => payFor(volunteer, next.id, helper.account), 403, 'forbidden');
+    await refusedWithoutChange(() => payFor(helper, next.id, 'not-a-wallet'), 422, 'validation_failed');
+    const revoked = await t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken });
+    expect(revoked.status).toBe(204);
+    await refusedWithoutChange(() => payFor(helper, next.id, volunteer.account), 403, 'forbidden');
+    // A payment made before the unlink is still replayed under its key (its answer was lost).
+    const replayed = await payFor(helper, first.request, volunteer.account, first.key);
+    expect(replayed.status).toBe(201);
+    expect(replayed.headers.get('idempotency-replayed')).toBe('true');
+    expect(replayed.body).toEqual(first_paid.body);
+    expect((await t.request('GET', '/api/v1/wallet/helped', { token: helper.token })).body.items).toEqual([]);
+    const audit = await t.request('GET', '/api/v1/currencies/HLP/audit-log?action=helper&limit=5', { token: t.adminToken });
+    expect(audit.body.items.map((e: { action: string }) => e.action).slice(0, 2)).toEqual(['helper.unlink', 'helper.link']);
+    // Linked again within the month, what was paid this month still counts.
+    expect((await link(volunteer.account, helper.account, '20')).body.spent_this_month).toBe('15');
+    expect((await payFor(helper, next.id, volunteer.account)).status).toBe(201);
+  });
+
+  it('an unlink racing 10 payments by the helper: every payment that went through was made before the unlink answered', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '100');
+    const helper = await fundedWallet(t, 'HLP');
+    const { tablet } = await shopWithTablet(t, 'HLP');
+    expect((await link(volunteer.account, helper.account, '100')).status).toBe(201);
+    const requests = await Promise.all(Array.from({ length: 10 }, () => requestPayment(t, tablet, '1')));
+    const payments = requests.map((r) => payFor(helper, r.id, volunteer.account));
+    const unlinked = t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken });
+    const [replies, unlink] = await Promise.all([Promise.all(payments), unlinked]);
+    expect(unlink.status).toBe(204);
+    for (const reply of replies) expect([201, 403], JSON.stringify(reply.body)).toContain(reply.status);
+    const paid = replies.filter((r) => r.status === 201).map((r) => r.body.id as string);
+    expect(await balance(volunteer.account)).toBe(String(100 - paid.length));
+    // Audit rows are numbered as they are written; a payment's is written with it.
+    const rows = await t.sql<{ id: bigint; action: string; transfer: string | null }[]>`
+      SELECT id, action, changes->>'transfer' AS transfer FROM audit_log
+      WHERE (action = 'helper.unlink' AND object_id = ${volunteer.account})
+         OR (action = 'payment.pay_for' AND changes->>'wallet' = ${volunteer.account})`;
+    const unlink_row = rows.find((r) => r.action === 'helper.unlink');
+    expect(unlink_row).toBeDefined();
+    for (const id of paid) {
+      const row = rows.find((r) => r.transfer === id);
+      expect(row !== undefined && row.id < unlink_row!.id, `payment ${id} recorded after the unlink`).toBe(true);
+    }
+    expectProblem(await payFor(helper, (await requestPayment(t, tablet, '1')).id, volunteer.account), 403, 'forbidden');
+  });
+
+  it('the monthly maximum holds under 8 concurrent payments by one helper: exactly what fits is paid', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '100');
+    const helper = await fundedWallet(t, 'HLP');
+    const { shop, tablet } = await shopWithTablet(t, 'HLP');
+    expect((await link(volunteer.account, helper.account, '20')).status).toBe(201);
+    const requests = await Promise.all(Array.from({ length: 8 }, () => requestPayment(t, tablet, '5')));
+    const replies = await Promise.all(requests.map((r) => payFor(helper, r.id, volunteer.account)));
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(4);
+    for (const refused of replies.filter((r) => r.status !== 201)) expectProblem(refused, 422, 'helper_limit_exceeded');
+    expect(await balance(volunteer.account)).toBe('80');
+    expect(await balance(shop.account)).toBe('20');
+    const verified = await t.request('GET', '/api/v1/currencies/HLP/verify', { token: t.adminToken });
+    expect(verified.body.ok, JSON.stringify(verified.body)).toBe(true);
+  });
+});

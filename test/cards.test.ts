@@ -139,7 +139,7 @@ describe('opening a wallet with card + PIN', () => {
 
     const wallet = await t.request('GET', '/api/v1/wallet', { token });
     expect(wallet.status).toBe(200);
-    expect(wallet.body).toEqual({ account: v.account, currency: 'TOR', display_name: 'Omar', language: 'en', balance: '0', status: 'active', expiring: [], gifts_enabled: false });
+    expect(wallet.body).toEqual({ account: v.account, currency: 'TOR', display_name: 'Omar', language: 'en', balance: '0', status: 'active', expiring: [], earning_room: null, gifts_enabled: false });
 
     expect((await t.request('POST', '/api/v1/wallet/logout', { token })).status).toBe(204);
     expectProblem(await t.request('GET', '/api/v1/wallet', { token }), 401, 'unauthenticated');

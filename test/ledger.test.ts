@@ -994,7 +994,7 @@ describe('verify', () => {
       expect(reply.status).toBe(200);
       expect(reply.body.checks.map((c: { name: string }) => c.name)).toEqual([
         'sum_is_zero', 'balances_match_transfers', 'balances_match_entries', 'balances_within_limits',
-        'history_append_only', 'no_cross_currency', 'at_most_once', 'limits_counted', 'seals',
+        'history_append_only', 'no_cross_currency', 'at_most_once', 'limits_counted', 'seals', 'coins_within_validity',
       ]);
       expect({ code: currency.code, ok: reply.body.ok, failed: reply.body.checks.filter((c: { ok: boolean }) => !c.ok) })
         .toEqual({ code: currency.code, ok: true, failed: [] });

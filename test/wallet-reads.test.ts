@@ -61,7 +61,7 @@ describe('GET /wallet and /wallet/entries under concurrent reads', () => {
     for (const { w, reply } of replies) {
       expect(reply.status, JSON.stringify(reply.body)).toBe(200);
       expect(reply.body).toEqual({
-        account: w.account, currency: w.currency, display_name: w.name, language: 'nl', balance: w.balance, status: 'active', expiring: [], earning_room: null,
+        account: w.account, currency: w.currency, display_name: w.name, language: 'nl', balance: w.balance, status: 'active', expiring: [], earning_room: null, gifts_enabled: false,
       });
     }
     const pages = await Promise.all(wallets.map(async (w) => ({ w, reply: await get('/wallet/entries', w.token) })));

@@ -93,7 +93,7 @@ export async function linkHelper(
   const link = await upsertHelperLink(services.sql, currency.id, wallet.account_id, helper.account_id, month_max);
   await recordAudit(services, actor, {
     action: 'helper.link', currency_id: currency.id, object: { kind: 'wallet', id: wallet.account_id },
-    changes: { helper: helper.account_id, helper_name: helper.display_name, month_max: formatAmount(month_max, currency.scale) },
+    changes: { helper: helper.account_id, month_max: formatAmount(month_max, currency.scale) },
   });
   const [view] = (await helperLinks(services, currency, wallet.account_id, 'helped')).filter((l) => l.helper_account_id === link.helper_account_id);
   assert(view !== undefined, 'a new link is active');

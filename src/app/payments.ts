@@ -87,7 +87,6 @@ export async function payRequest<T>(
 /** A helper paying from the wallet they help: who they are, and the time their month is counted at. */
 interface Helping {
   helper_account_id: string;
-  helper_name: string;
   now: Date;
 }
 
@@ -95,7 +94,8 @@ async function payRequestNow<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, wallet_account_id: string, request_id: string,
   present: Present<T>, helper: Helping | undefined,
 ): Promise<Answer<T>> {
-  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.helper_account_id, helper_name: helper.helper_name };
+  // Only the helper's account: sealed history holds no name (names are read where shown, and erasure never touches it).
+  const on_behalf = helper === undefined ? {} : { helper_account_id: helper.helper_account_id };
   const command: Command & { idempotency: Idempotency } = {
     idempotency: key, pays_request: request_id,
     posting: { id: newTransferId(), code: 'payment', debit_account_id: wallet_account_id, created_by: actor.label, metadata: on_behalf },
@@ -103,7 +103,8 @@ async function payRequestNow<T>(
   const respond = (transfer: Transfer, _request: HeldRequest | undefined) => ({
     status: 201, body: present(transfer),
     audit: {
-      action: helper === undefined ? 'payment.pay' : 'payment.pay_for', currency_id: currency.id, object: { kind: 'payment_request', id: request_id },
+      action: helper === undefined ? 'payment.pay' as const : 'payment.pay_for' as const,
+      currency_id: currency.id, object: { kind: 'payment_request' as const, id: request_id },
       changes: {
         amount: formatAmount(transfer.amount, currency.scale), transfer: transfer.id,
         ...(helper === undefined ? {} : { wallet: wallet_account_id, ...on_behalf }),
@@ -127,7 +128,7 @@ async function payRequestNow<T>(
  * A helper pays a payment request from the wallet they help (`on_behalf_of`): only while a
  * coordinator's link is active (403 otherwise, also after it was revoked), and within the
  * link's monthly maximum, counted and locked by the posting pipeline with the payment. The
- * payment names the helper (metadata), so both histories and the audit log say who paid for whom.
+ * payment names the helper's account (metadata), so both histories and the audit log say who paid for whom.
  */
 export async function payRequestFor<T>(
   services: Services, actor: Actor, currency: Currency, key: Idempotency, helper: { account_id: string; display_name: string },
@@ -135,7 +136,7 @@ export async function payRequestFor<T>(
 ): Promise<Answer<T>> {
   const helped = on_behalf_of.toLowerCase();
   if (!uuid_pattern.test(helped)) throw new DomainError('forbidden', 'you are not a helper of this wallet');
-  return payRequest(services, actor, currency, key, helped, typed_id, present, { helper_account_id: helper.account_id, helper_name: helper.display_name, now });
+  return payRequest(services, actor, currency, key, helped, typed_id, present, { helper_account_id: helper.account_id, now });
 }
 
 /**

@@ -12,16 +12,19 @@ export const audit_actions = [
   'card.block', 'card.unblock', 'card.unlock', 'card.locked', 'card.pin_failed', 'card.pin_set', 'card.reissue',
   'currency.create', 'currency.update',
   'device.pair', 'device.pair_failed', 'device.revoke',
+  'gift.give',
+  'helper.link', 'helper.unlink',
   'pairing_code.create',
-  'payment.charge', 'payment.pay', 'payment.refund',
+  'payment.charge', 'payment.pay', 'payment.pay_for', 'payment.refund',
   'payment_request.create', 'payment_request.cancel',
   'payout.export',
+  'retention.run',
   'redemption.request', 'redemption.approve', 'redemption.reject',
-  'session.create', 'session.claim', 'session.award', 'session.close',
+  'session.create', 'session.update', 'session.claim', 'session.award', 'session.close',
   'shop.create', 'shop.update',
   'transfer.create', 'transfer.batch', 'transfer.issue', 'transfer.reverse', 'transfer.post', 'transfer.void', 'transfer.expire',
   'user.create', 'user.update', 'user.password_change', 'user.password_change_failed', 'user.password_reset', 'user.sessions_revoke',
-  'wallet.register', 'wallet.update', 'wallet.login', 'wallet.logout', 'wallet.pin_change',
+  'wallet.register', 'wallet.update', 'wallet.export', 'wallet.erase', 'wallet.login', 'wallet.logout', 'wallet.pin_change',
 ] as const;
 
 export type AuditAction = (typeof audit_actions)[number];

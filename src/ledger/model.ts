@@ -154,7 +154,7 @@ export type TransferResult =
  */
 export const verify_checks = [
   'sum_is_zero', 'balances_match_transfers', 'balances_match_entries', 'balances_within_limits', 'history_append_only',
-  'no_cross_currency', 'at_most_once', 'seals',
+  'no_cross_currency', 'at_most_once', 'limits_counted', 'seals', 'coins_within_validity',
 ] as const;
 export type VerifyCheck = (typeof verify_checks)[number];
 

@@ -876,8 +876,12 @@ export const en: Dictionary = {
     verify_no_cross_currency: 'No transfer between currencies',
     verify_at_most_once: 'Nothing done twice',
     verify_seals: 'Seals of the history intact',
+    verify_coins_within_validity: 'No expired coins left in wallets',
+    verify_limits_counted: 'Gifts and helper payments counted',
     verify_technical: 'Technical details for the administrator',
     verify_about: {
+      coins_within_validity: 'After the daily expiry run, no wallet keeps coins older than their validity.',
+      limits_counted: 'What each wallet gave and what helpers paid is counted and stays within its limits.',
       sum_is_zero: 'Every coin that left the issuance is on an account: all balances together make zero.',
       balances_match_transfers: 'Every balance is what the account received minus what it paid.',
       balances_match_entries: 'Every balance is the sum of the lines of its statement.',
@@ -953,7 +957,18 @@ export const en: Dictionary = {
       pairing_code: {
         create: 'Pairing code made',
       },
+      gift: {
+        give: 'Coins given',
+      },
+      helper: {
+        link: 'Helper linked',
+        unlink: 'Helper unlinked',
+      },
+      retention: {
+        run: 'Old data cleaned up',
+      },
       payment: {
+        pay_for: 'Paid by a helper',
         charge: 'Payment by card and PIN',
         pay: 'Payment by QR code',
         refund: 'Refund',
@@ -971,6 +986,7 @@ export const en: Dictionary = {
         reject: 'Cash-out rejected',
       },
       session: {
+        update: 'Session changed',
         create: 'Session opened',
         claim: 'Coins received with the QR code',
         award: 'Coins given with the card',
@@ -998,6 +1014,8 @@ export const en: Dictionary = {
         sessions_revoke: 'Logged out everywhere',
       },
       wallet: {
+        erase: 'Personal data erased',
+        export: 'Personal data exported',
         register: 'Volunteer registered',
         update: 'Volunteer’s details changed',
         login: 'Wallet opened',
@@ -1006,6 +1024,9 @@ export const en: Dictionary = {
       },
     },
     audit_families: {
+      gift: 'Gifts',
+      helper: 'Helpers',
+      retention: 'Retention',
       account: 'Accounts',
       activity: 'Activities',
       auth: 'Staff logins',

@@ -876,8 +876,12 @@ export const fr: Dictionary = {
     verify_no_cross_currency: 'Aucun virement entre monnaies',
     verify_at_most_once: 'Rien n’a été fait deux fois',
     verify_seals: 'Sceaux de l’historique intacts',
+    verify_coins_within_validity: 'Plus de pièces expirées dans les portefeuilles',
+    verify_limits_counted: 'Dons et paiements d’aidants comptés',
     verify_technical: 'Détails techniques pour l’administrateur (en anglais)',
     verify_about: {
+      coins_within_validity: 'Après le passage quotidien d’expiration, aucun portefeuille ne garde de pièces plus anciennes que leur validité.',
+      limits_counted: 'Ce que chaque portefeuille a donné et ce que les aidants ont payé est compté et reste dans ses limites.',
       sum_is_zero: 'Chaque pièce sortie de l’émission est sur un compte : ensemble, tous les soldes font zéro.',
       balances_match_transfers: 'Chaque solde est ce que le compte a reçu moins ce qu’il a payé.',
       balances_match_entries: 'Chaque solde est la somme des lignes de son relevé.',
@@ -953,7 +957,18 @@ export const fr: Dictionary = {
       pairing_code: {
         create: 'Code de couplage créé',
       },
+      gift: {
+        give: 'Pièces offertes',
+      },
+      helper: {
+        link: 'Aidant lié',
+        unlink: 'Aidant délié',
+      },
+      retention: {
+        run: 'Anciennes données nettoyées',
+      },
       payment: {
+        pay_for: 'Payé par un aidant',
         charge: 'Paiement par carte et code PIN',
         pay: 'Paiement par code QR',
         refund: 'Remboursement',
@@ -971,6 +986,7 @@ export const fr: Dictionary = {
         reject: 'Échange en euros refusé',
       },
       session: {
+        update: 'Session modifiée',
         create: 'Session ouverte',
         claim: 'Pièces reçues avec le code QR',
         award: 'Pièces données avec la carte',
@@ -998,6 +1014,8 @@ export const fr: Dictionary = {
         sessions_revoke: 'Déconnecté partout',
       },
       wallet: {
+        erase: 'Données personnelles effacées',
+        export: 'Données personnelles exportées',
         register: 'Bénévole inscrit',
         update: 'Données d’un bénévole modifiées',
         login: 'Portefeuille ouvert',
@@ -1006,6 +1024,9 @@ export const fr: Dictionary = {
       },
     },
     audit_families: {
+      gift: 'Dons',
+      helper: 'Aidants',
+      retention: 'Durées de conservation',
       account: 'Comptes',
       activity: 'Activités',
       auth: 'Connexions du personnel',

@@ -882,8 +882,12 @@ export const nl = {
     verify_no_cross_currency: 'Geen overschrijving tussen munten',
     verify_at_most_once: 'Niets dubbel uitgevoerd',
     verify_seals: 'Zegels van de geschiedenis intact',
+    verify_coins_within_validity: 'Geen vervallen munten meer in portemonnees',
+    verify_limits_counted: 'Geschenken en hulpbetalingen juist geteld',
     verify_technical: 'Technische details voor de beheerder (in het Engels)',
     verify_about: {
+      coins_within_validity: 'Na de dagelijkse vervalronde houdt geen portemonnee munten die ouder zijn dan hun geldigheid.',
+      limits_counted: 'Wat elke portemonnee gaf en wat helpers betaalden, is geteld en blijft binnen de grenzen.',
       sum_is_zero: 'Elke munt die van de uitgifte vertrok, staat op een rekening: samen geven alle saldi nul.',
       balances_match_transfers: 'Elk saldo is wat de rekening ontving min wat ze betaalde.',
       balances_match_entries: 'Elk saldo is de som van de lijnen van het rekeningoverzicht.',
@@ -960,7 +964,18 @@ export const nl = {
       pairing_code: {
         create: 'Koppelcode gemaakt',
       },
+      gift: {
+        give: 'Munten geschonken',
+      },
+      helper: {
+        link: 'Helper gekoppeld',
+        unlink: 'Helper losgekoppeld',
+      },
+      retention: {
+        run: 'Oude gegevens opgeruimd',
+      },
       payment: {
+        pay_for: 'Betaald door een helper',
         charge: 'Betaling met kaart en pincode',
         pay: 'Betaling met QR-code',
         refund: 'Terugbetaling',
@@ -978,6 +993,7 @@ export const nl = {
         reject: 'Uitbetaling geweigerd',
       },
       session: {
+        update: 'Sessie gewijzigd',
         create: 'Sessie geopend',
         claim: 'Munten ontvangen met de QR-code',
         award: 'Munten gegeven met de kaart',
@@ -1005,6 +1021,8 @@ export const nl = {
         sessions_revoke: 'Overal afgemeld',
       },
       wallet: {
+        erase: 'Persoonsgegevens gewist',
+        export: 'Persoonsgegevens opgevraagd',
         register: 'Vrijwilliger ingeschreven',
         update: 'Gegevens van een vrijwilliger gewijzigd',
         login: 'Portemonnee geopend',
@@ -1013,6 +1031,9 @@ export const nl = {
       },
     },
     audit_families: {
+      gift: 'Geschenken',
+      helper: 'Helpers',
+      retention: 'Bewaartermijnen',
       account: 'Rekeningen',
       activity: 'Activiteiten',
       auth: 'Aanmelden van medewerkers',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, newKey } from './support/app.js';
 import type { TestApp } from './support/app.js';
 import { createCurrency, expectProblem, openAccount, transfer } from './support/http-fixtures.js';
-import { charge, expectVerified } from './support/shop-fixtures.js';
+import { charge, expectVerified, fundedWallet } from './support/shop-fixtures.js';
 import { findEverywhere, moveBetween, person, personalTexts, scene } from './support/person-fixtures.js';
 import type { Person, Scene } from './support/person-fixtures.js';
 import { fingerprintDiff, fingerprinter } from './support/world.js';
@@ -161,6 +161,29 @@ describe('POST /wallets/{id}/erase', () => {
     expectProblem(await t.request('PATCH', `/api/v1/wallets/${ann.account}`, { token: t.adminToken, body: { phone: '0470 00 00 00' } }), 409, 'already_erased');
     expectProblem(await t.request('POST', `/api/v1/wallets/${ann.account}/cards`, { token: t.adminToken }), 409, 'already_erased');
     expect(fingerprintDiff(before, await fingerprint())).toEqual([]);
+  });
+});
+
+describe('erasure ends what named the person elsewhere', () => {
+  it('its receive code names nobody any more, and its helper links are revoked both ways', async () => {
+    await createCurrency(t, 'ERH', 0, { gifts_enabled: true });
+    const [leaving, helped, helper, giver] = await Promise.all(['Roos', 'Mehmet', 'Jonas', 'Ilse'].map((name) => fundedWallet(t, 'ERH', undefined, name)));
+    const code = (await t.request('GET', '/api/v1/wallet/receive', { token: leaving!.token })).body.code as string;
+    expect((await t.request('GET', `/api/v1/wallet/receivers/${code}`, { token: giver!.token })).body).toMatchObject({ display_name: 'Roos' });
+    const link = (wallet: string, helper_wallet: string) =>
+      t.request('POST', `/api/v1/wallets/${wallet}/helpers`, { token: t.adminToken, body: { helper_wallet, month_max: '20' } });
+    expect((await link(helped!.account, leaving!.account)).status).toBe(201);
+    expect((await link(leaving!.account, helper!.account)).status).toBe(201);
+
+    expect((await erase(leaving!.account, { reason: 'asked by letter' })).status).toBe(200);
+    expectProblem(await t.request('GET', `/api/v1/wallet/receivers/${code}`, { token: giver!.token }), 422, 'receive_code_unknown');
+    const [row] = await t.sql<{ receive_code: string | null }[]>`SELECT receive_code FROM wallets WHERE account_id = ${leaving!.account}`;
+    expect(row!.receive_code).toBeNull();
+    expect((await t.request('GET', `/api/v1/wallets/${helped!.account}/helpers`, { token: t.adminToken })).body.items).toEqual([]);
+    expect((await t.request('GET', '/api/v1/wallet/helped', { token: helper!.token })).body.items).toEqual([]);
+    const active = await t.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM wallet_helpers WHERE revoked_at IS NULL AND ${leaving!.account} IN (account_id, helper_account_id)`;
+    expect(active[0]!.n).toBe(0);
   });
 });
 

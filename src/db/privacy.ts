@@ -172,8 +172,12 @@ export async function eraseWalletRows(
   const { currency_id, account_id } = wallet;
   await tx`
     UPDATE wallets SET display_name = ${pseudonym}, full_name = NULL, phone = NULL, email = NULL, note = NULL,
-      pin_hash = ${pin_hash}, erased_at = now(), updated_at = now()
+      pin_hash = ${pin_hash}, receive_code = NULL, erased_at = now(), updated_at = now()
     WHERE currency_id = ${currency_id} AND account_id = ${account_id}`;
+  // Nobody helps an erased person any more, nor does the person help anyone.
+  await tx`
+    UPDATE wallet_helpers SET revoked_at = now()
+    WHERE currency_id = ${currency_id} AND revoked_at IS NULL AND (account_id = ${account_id} OR helper_account_id = ${account_id})`;
   await tx`
     UPDATE accounts SET name = ${pseudonym}, status = 'closed', status_reason = NULL
     WHERE currency_id = ${currency_id} AND id = ${account_id}`;

@@ -460,6 +460,12 @@ describe('a helper for someone who can\'t manage alone', () => {
     const anouk = (await t.request('GET', '/api/v1/wallet/entries?limit=100', { token: other_helper.token })).body.items;
     expect(anouk.filter((r: any) => r.for_other)).toHaveLength(4);
     expect(anouk.every((r: any) => r.balance_after === '0')).toBe(true);
+    // A coordinator's correction of such a payment marks the helper's row too; the reversal itself is the volunteer's.
+    const corrected = anouk[0].transfer_id as string;
+    const reversal = await t.request('POST', `/api/v1/transfers/${corrected}/reverse`, { token: t.adminToken, idempotencyKey: newKey(), body: { memo: 'twice' } });
+    expect(reversal.status, JSON.stringify(reversal.body)).toBe(201);
+    const after = (await t.request('GET', '/api/v1/wallet/entries?limit=100', { token: other_helper.token })).body.items;
+    expect(after.map((r: any) => [r.transfer_id, r.reversed])).toEqual(anouk.map((r: any) => [r.transfer_id, r.transfer_id === corrected]));
   });
 
   it('refuses a history cursor that is not one, changing nothing', async () => {

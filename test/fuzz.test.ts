@@ -538,6 +538,8 @@ describe('fuzzing every route: no 5xx, 4xx always problem+json, a refusal writes
     // Cursors past PostgreSQL's bigint, or with an id that only looks like a uuid.
     const too_big = encodeCursor('9999999999999999999');
     await refused(422, 'GET', `/wallet/entries?cursor=${too_big}`, { token: w.tokens.wallet });
+    await refused(422, 'GET', `/wallet/entries?cursor=${encodeCursor({ own: '9999999999999999999', other: null })}`, { token: w.tokens.wallet });
+    await refused(422, 'GET', `/wallet/entries?cursor=${encodeCursor({ own: null, other: ['99999999999999999999', w.wallet.account] })}`, { token: w.tokens.wallet });
     await refused(422, 'GET', `/shop/entries?cursor=${too_big}`, { token: w.tokens.device });
     await refused(422, 'GET', `/accounts/${w.wallet.account}/entries?cursor=${too_big}`, { token: admin });
     await refused(422, 'GET', `/audit-log?cursor=${encodeCursor('9223372036854775808')}`, { token: admin });

@@ -299,7 +299,16 @@ describe('a helper for someone who can\'t manage alone', () => {
     expect(volunteer_entry).toMatchObject({ code: 'payment', amount: '-12', counterparty: { name: 'Kruidenier' }, on_behalf });
     const [shop_entry] = (await t.request('GET', '/api/v1/shop/entries', { token: tablet.token })).body.items;
     expect(shop_entry).toMatchObject({ amount: '12', on_behalf });
-    expect(await entries(helper.token)).toHaveLength(1);
+    // The helper's own history lists the payment too, apart from its own balance (#20 point 4).
+    const [for_other, funded] = await entries(helper.token);
+    expect(for_other).toEqual({
+      transfer_id: paid.body.id, amount: '-12', balance_after: '5', code: 'payment', memo: 'Boodschappen',
+      counterparty: { id: shop.account, name: 'Kruidenier', kind: 'shop' }, activity: null, refund_of: null, reversed: false,
+      on_behalf, for_other: true, created_at: volunteer_entry.created_at,
+    });
+    expect(funded).toMatchObject({ amount: '5', balance_after: '5', for_other: false });
+    expect(volunteer_entry.for_other).toBe(false);
+    expect(shop_entry.for_other).toBe(false);
     const audit = await t.request('GET', '/api/v1/currencies/HLP/audit-log?action=payment.pay_for&limit=5', { token: t.adminToken });
     expect(audit.body.items[0]).toMatchObject({
       action: 'payment.pay_for', actor: { kind: 'wallet', id: helper.account },
@@ -385,5 +394,93 @@ describe('a helper for someone who can\'t manage alone', () => {
     expect(await balance(shop.account)).toBe('20');
     const verified = await t.request('GET', '/api/v1/currencies/HLP/verify', { token: t.adminToken });
     expect(verified.body.ok, JSON.stringify(verified.body)).toBe(true);
+  });
+
+  it('the helper\'s history pages its own entries and its payments for others together, in time order, each once, and nobody else\'s', async () => {
+    const helper = await fundedWallet(t, 'HLP', '50', 'Jonas');
+    const [mariette, mehmet] = [await fundedWallet(t, 'HLP', '100', 'Mariette'), await fundedWallet(t, 'HLP', '100', 'Mehmet')];
+    const other_helper = await fundedWallet(t, 'HLP', undefined, 'Anouk');
+    const { tablet } = await shopWithTablet(t, 'HLP', { name: 'Bakker' });
+    for (const [helped, who] of [[mariette, helper], [mehmet, helper], [mariette, other_helper]] as const) {
+      expect((await link(helped.account, who.account, '100')).status).toBe(201);
+    }
+    // Interleaved: the helper's own payments, its payments for two wallets, and what must not show.
+    const expected: string[] = [];
+    for (let round = 1; round <= 4; round += 1) {
+      const steps: Array<[Payer, Payer | undefined, boolean]> = [
+        [helper, undefined, true], [helper, mariette, true], [mariette, undefined, false], [helper, mehmet, true], [other_helper, mariette, false],
+      ];
+      for (const [payer, from, shown] of steps) {
+        const request = await requestPayment(t, tablet, String(round));
+        const reply = from === undefined ? await pay(t, payer.token, request.id) : await payFor(payer, request.id, from.account);
+        expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+        if (shown) expected.unshift(reply.body.id as string);
+      }
+    }
+    expected.push((await entries(helper.token)).at(-1).transfer_id); // the coins it was given first
+
+    const pages: any[][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+      const reply = await t.request('GET', `/api/v1/wallet/entries?limit=3${query}`, { token: helper.token });
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      pages.push(reply.body.items);
+      cursor = reply.body.next_cursor;
+      if (pages.length === 1) {
+        // A payment made after the first page is not slipped in between the later ones.
+        const late = await requestPayment(t, tablet, '1');
+        expect((await payFor(helper, late.id, mehmet.account)).status).toBe(201);
+      }
+    } while (cursor !== null && pages.length < 20);
+    expect(pages.slice(0, -1).every((page) => page.length === 3)).toBe(true);
+    const rows = pages.flat();
+    expect(rows.map((r) => r.transfer_id)).toEqual(expected);
+    // Its own rows carry its running balance; a payment for someone else leaves it as it was.
+    let balance = 50n - (1n + 2n + 3n + 4n);
+    for (const row of rows) {
+      expect(BigInt(row.balance_after), JSON.stringify(row)).toBe(balance);
+      if (!row.for_other) balance -= BigInt(row.amount);
+    }
+    expect(balance).toBe(0n);
+    const for_others = rows.filter((r) => r.for_other);
+    expect(for_others).toHaveLength(8);
+    for (const row of for_others) {
+      expect(row.on_behalf.helper).toEqual({ id: helper.account, name: 'Jonas' });
+      expect([mariette.account, mehmet.account]).toContain(row.on_behalf.volunteer.id);
+      expect(row.counterparty.name).toBe('Bakker');
+    }
+    const times = rows.map((r) => Date.parse(r.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    // The helped wallets and the other helper see none of the helper's rows as theirs.
+    for (const other of [mariette, mehmet, other_helper]) {
+      const listed = await t.request('GET', '/api/v1/wallet/entries?limit=100', { token: other.token });
+      expect(listed.body.items.filter((r: any) => r.for_other && r.on_behalf.helper.id === helper.account)).toEqual([]);
+    }
+    const anouk = (await t.request('GET', '/api/v1/wallet/entries?limit=100', { token: other_helper.token })).body.items;
+    expect(anouk.filter((r: any) => r.for_other)).toHaveLength(4);
+    expect(anouk.every((r: any) => r.balance_after === '0')).toBe(true);
+    // A coordinator's correction of such a payment marks the helper's row too; the reversal itself is the volunteer's.
+    const corrected = anouk[0].transfer_id as string;
+    const reversal = await t.request('POST', `/api/v1/transfers/${corrected}/reverse`, { token: t.adminToken, idempotencyKey: newKey(), body: { memo: 'twice' } });
+    expect(reversal.status, JSON.stringify(reversal.body)).toBe(201);
+    const after = (await t.request('GET', '/api/v1/wallet/entries?limit=100', { token: other_helper.token })).body.items;
+    expect(after.map((r: any) => [r.transfer_id, r.reversed])).toEqual(anouk.map((r: any) => [r.transfer_id, r.transfer_id === corrected]));
+  });
+
+  it('refuses a history cursor that is not one, changing nothing', async () => {
+    const helper = await fundedWallet(t, 'HLP', '5');
+    const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const bad = [
+      'nope', cursor('5'), cursor({ own: null, other: null }), cursor({ own: '9223372036854775807', other: null }),
+      cursor({ own: '0', other: null }), cursor({ own: null, other: ['1', 'x'] }), cursor({ own: null, other: ['99999999999999999', '00000000-0000-4000-8000-000000000000'] }),
+      cursor({ own: null, other: ['-1', '00000000-0000-4000-8000-000000000000'] }), cursor([]), cursor({ own: 1, other: null }),
+    ];
+    for (const value of bad) {
+      await refusedWithoutChange(() => t.request('GET', `/api/v1/wallet/entries?cursor=${value}`, { token: helper.token }), 422, 'validation_failed');
+    }
+    // A well-formed cursor from far in the past finds nothing, and says so.
+    const old = await t.request('GET', `/api/v1/wallet/entries?cursor=${cursor({ own: null, other: ['1', '00000000-0000-4000-8000-000000000000'] })}`, { token: helper.token });
+    expect(old.body).toEqual({ items: [], next_cursor: null });
   });
 });

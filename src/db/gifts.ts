@@ -5,6 +5,7 @@
  */
 import type { Queryable } from './client.js';
 import { assert } from '../ledger/errors.js';
+import type { PaymentForOther } from '../ledger/history.js';
 
 /** The wallet's receive code, made from `fresh` the first time (two first requests agree on one). */
 export async function receiveCodeOfWallet(sql: Queryable, currency_id: number, account_id: string, fresh: string): Promise<string> {
@@ -107,4 +108,33 @@ export async function ensureCounter(tx: Queryable, currency_id: number, account_
     INSERT INTO volunteer_earnings (currency_id, account_id, period, amount)
     VALUES (${currency_id}, ${account_id}, ${period}, 0)
     ON CONFLICT (currency_id, account_id, period) DO NOTHING`;
+}
+
+/**
+ * The payments this helper made from the wallets it helps (or helped), newest first, from
+ * `from` (inclusive: the first row not yet shown). Only the wallets linked to this helper are
+ * read, and of their entries only the payments whose sealed metadata names this helper: never
+ * another wallet's own payments, nor another helper's.
+ */
+export async function listPaymentsForOthers(
+  sql: Queryable, currency_id: number, helper_account_id: string, limit: number, from?: { at_us: string; id: string },
+): Promise<PaymentForOther[]> {
+  return sql<PaymentForOther[]>`
+    SELECT e.transfer_id, e.account_id, e.amount, t.code, t.memo, e.created_at, (extract(epoch FROM e.created_at) * 1000000)::bigint::text AS at_us,
+           cp.id AS counterparty_id, cp.name AS counterparty_name, cp.kind AS counterparty_kind,
+           NULL::uuid AS activity_id, NULL::jsonb AS activity_name, NULL::uuid AS refund_of,
+           me.id AS helper_id, me.name AS helper_name, helped.id AS helped_id, helped.name AS helped_name,
+           EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed
+    FROM wallet_helpers h
+    JOIN accounts me ON me.currency_id = h.currency_id AND me.id = h.helper_account_id
+    JOIN accounts helped ON helped.currency_id = h.currency_id AND helped.id = h.account_id
+    JOIN entries e ON e.currency_id = h.currency_id AND e.account_id = h.account_id AND e.amount < 0
+    JOIN transfers t ON t.currency_id = e.currency_id AND t.id = e.transfer_id
+      AND t.code = 'payment' AND t.metadata->>'helper_account_id' = h.helper_account_id::text
+    JOIN accounts cp ON cp.currency_id = t.currency_id AND cp.id = t.credit_account_id
+    WHERE h.currency_id = ${currency_id} AND h.helper_account_id = ${helper_account_id}
+      AND (${from?.at_us ?? null}::bigint IS NULL
+           OR (e.created_at, e.transfer_id) <= ('epoch'::timestamptz + ${from?.at_us ?? null}::bigint * interval '1 microsecond', ${from?.id ?? null}::uuid))
+    ORDER BY e.created_at DESC, e.transfer_id DESC
+    LIMIT ${limit}`;
 }

@@ -14,6 +14,8 @@ import { findActivity, findActivitySession, findCard, findWallet } from '../db/v
 import type { Card, Wallet } from '../db/volunteers.js';
 import { findPayoutExport, findRedemption, findShop } from '../db/shops.js';
 import type { PayoutExport, Redemption, Shop } from '../db/shops.js';
+import { listPaymentsForOthers } from '../db/gifts.js';
+import { mergeHistory } from '../ledger/history.js';
 
 /**
  * The objects named in a request's path, found for the staff member who asks: an object of a
@@ -163,5 +165,39 @@ export async function entriesPage(c: AppContext, account: Account, currency: Cur
   return {
     items: page.map((e) => presentEntry(e, currency)),
     next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.version.toString()) : null,
+  };
+}
+
+/** A wallet history's cursor: the next row of its own entries and of its payments for others. */
+interface WalletCursor { own: string | null; other: [string, string] | null }
+
+const isWalletCursor = (v: unknown): v is WalletCursor => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const { own, other } = v as Record<string, unknown>;
+  const own_ok = own === null || (isBigintCursor(own) && BigInt(own) < 9223372036854775807n);
+  const other_ok = other === null || (Array.isArray(other) && other.length === 2
+    && typeof other[0] === 'string' && /^[0-9]{1,16}$/.test(other[0]) && typeof other[1] === 'string' && uuid_pattern.test(other[1]));
+  return own_ok && other_ok && !(own === null && other === null);
+};
+
+/**
+ * One page of a wallet's own history: its entries and, for a helper, the payments it made from
+ * the wallets it helps (`for_other`), newest first (src/ledger/history.ts merges and pages them).
+ */
+export async function walletEntriesPage(c: AppContext, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined }) {
+  const from = decodeCursor(query.cursor, isWalletCursor);
+  const sql = c.get('deps').sql;
+  const [own, others] = await Promise.all([
+    from?.own === null ? [] : listEntries(sql, account, query.limit + 1, from === undefined ? undefined : BigInt(from.own) + 1n),
+    from?.other === null ? [] : listPaymentsForOthers(sql, account.currency_id, account.id, query.limit + 1,
+      from === undefined ? undefined : { at_us: from.other[0], id: from.other[1] }),
+  ]);
+  const { items, next } = mergeHistory(own, others, query.limit);
+  return {
+    items: items.map((e) => presentEntry(e, currency)),
+    next_cursor: next === null ? null : encodeCursor({
+      own: next.own === 'done' ? null : next.own.toString(),
+      other: next.other === 'done' ? null : [next.other.at_us, next.other.id],
+    }),
   };
 }

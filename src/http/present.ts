@@ -86,6 +86,7 @@ export function presentEntry(entry: Entry, currency: Currency) {
     on_behalf: entry.helper_id === null || entry.helped_id === null ? null : {
       helper: { id: entry.helper_id, name: entry.helper_name ?? '' }, volunteer: { id: entry.helped_id, name: entry.helped_name ?? '' },
     },
+    for_other: entry.for_other === true,
     created_at: entry.created_at.toISOString(),
   };
 }

@@ -224,6 +224,10 @@ export const Entry = z.object({
   on_behalf: z.object({
     helper: z.object({ id: Uuid, name: z.string() }), volunteer: z.object({ id: Uuid, name: z.string() }),
   }).nullable().openapi({ description: 'A payment a helper made from the wallet they help: "paid by <helper> for <volunteer>"' }),
+  for_other: z.boolean().openapi({
+    description: 'Only in a helper\'s own history (GET /wallet/entries): a payment it made from a wallet it helps. The amount left that '
+      + 'wallet, not this one: it is not counted in this balance, and balance_after is this wallet\'s balance, unchanged',
+  }),
   created_at: z.string(),
 }).openapi('Entry');
 

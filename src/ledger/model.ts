@@ -142,6 +142,11 @@ export interface Entry {
   helper_name: string | null;
   helped_id: string | null;
   helped_name: string | null;
+  /**
+   * A helper's own history: a payment it made from a wallet it helps. Its amount left that
+   * wallet, not this one; its balance_after is this account's balance, which it did not change.
+   */
+  for_other?: boolean;
 }
 
 export type TransferResult =

@@ -5,7 +5,8 @@
  * an amount and a message; over the day's limit it says what is left. Helpers: the coordinator
  * links a helper on the volunteer's page; the helper's wallet lists whom it helps and its pay
  * screen lets it choose whose wallet pays; the volunteer's history then says "betaald door …
- * voor …". Each screen is checked with axe-core in Dutch and English.
+ * voor …", and the helper's own "Betaald voor … bij …", apart from its own balance. Each screen
+ * is checked with axe-core in Dutch and English.
  * Screenshots: test-results/browser/gifts/.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -142,7 +143,7 @@ describe('gifts between neighbours and helpers (#20 points 3 and 4), in Chromium
     });
   }, 240_000);
 
-  it('a coordinator links a helper; the helper chooses whose wallet pays; both see "betaald door … voor …"', async () => {
+  it('a coordinator links a helper; the helper chooses whose wallet pays; both see "betaald door … voor …", the helper\'s own history "Betaald voor … bij …"', async () => {
     const context = await newContext(browser, world, 'tablet', 'nl');
     try {
       const page = await newPage(context);
@@ -165,6 +166,7 @@ describe('gifts between neighbours and helpers (#20 points 3 and 4), in Chromium
 
     const made = await world.api('POST', '/shop/payment-requests', { token: till, body: { amount: '7' } });
     expect(made.status).toBe(201);
+    const shop_name = world.demo.shops[0]!.name;
     const before = { helper: await balanceOf(helper), helped: await balanceOf(receiver) };
     await onPhone(helper, async (page) => {
       await page.getByTestId('helped-item').waitFor();
@@ -179,6 +181,20 @@ describe('gifts between neighbours and helpers (#20 points 3 and 4), in Chromium
       await page.goto('/wallet');
       await page.getByTestId('helped-item').waitFor();
       expect(await text(page, 'helped-item')).toBe(`${receiver.name}: nog 23 TOR deze maand`);
+      // The helper's own history says what it paid for whom and where, apart from its own coins.
+      const row = page.locator('[data-testid="entry"][data-for-other="true"]');
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      const request = await world.api('GET', `/payment-requests/${made.body.id as string}`);
+      expect(request.body.transfer_id).toBeDefined();
+      expect(await row.getAttribute('data-transfer')).toBe(request.body.transfer_id);
+      expect(await text(page, 'entry-for-other')).toBe(`Betaald voor ${receiver.name} bij ${shop_name}`);
+      expect(await text(page, 'entry-not-from-balance')).toBe('Niet van je eigen saldo');
+      expect((await row.locator('.entry-amount').innerText()).replace(/\s+/g, ' ')).toBe('7 TOR');
+      await chooseLanguage(page, 'en');
+      expect(await text(page, 'entry-for-other')).toBe(`Paid for ${receiver.name} at ${shop_name}`);
+      expect(await text(page, 'entry-not-from-balance')).toBe('Not from your own balance');
+      await checkScreen(page, world, 'wallet-home-paid-for-other', both_from_en);
     });
     expect(await balanceOf(helper)).toBe(before.helper);
     expect(await balanceOf(receiver)).toBe(before.helped - 7n);

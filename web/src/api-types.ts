@@ -215,7 +215,7 @@ export interface paths {
     get: operations["getCurrenciesByCodeAgenda"];
   };
   "/wallet/entries": {
-    /** My history, newest first, with who paid or was paid and for which activity */
+    /** My history, newest first, with who paid or was paid and for which activity; a helper's also lists what it paid from the wallets it helps (for_other) */
     get: operations["getWalletEntries"];
   };
   "/claims": {
@@ -629,6 +629,8 @@ export interface components {
           name: string;
         };
       } | null;
+      /** @description Only in a helper's own history (GET /wallet/entries): a payment it made from a wallet it helps. The amount left that wallet, not this one: it is not counted in this balance, and balance_after is this wallet's balance, unchanged */
+      for_other: boolean;
       created_at: string;
     };
     Transfer: {
@@ -4616,7 +4618,7 @@ export interface operations {
       };
     };
   };
-  /** My history, newest first, with who paid or was paid and for which activity */
+  /** My history, newest first, with who paid or was paid and for which activity; a helper's also lists what it paid from the wallets it helps (for_other) */
   getWalletEntries: {
     parameters: {
       query?: {

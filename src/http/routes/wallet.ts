@@ -6,7 +6,7 @@ import {
   problems,
 } from '../schemas.js';
 import { presentEarningRoom, presentExpiring, presentTransfer } from '../present.js';
-import { entriesPage } from '../lookup.js';
+import { walletEntriesPage } from '../lookup.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import { claimByToken, earningRoom } from '../../app/volunteering.js';
 import type { EarningRoom as Room } from '../../app/volunteering.js';
@@ -147,7 +147,7 @@ walletRoutes.openapi(createRoute({
 
 walletRoutes.openapi(createRoute({
   method: 'get', path: '/wallet/entries', tags: ['wallet'],
-  summary: 'My history, newest first, with who paid or was paid and for which activity',
+  summary: 'My history, newest first, with who paid or was paid and for which activity; a helper\'s also lists what it paid from the wallets it helps (for_other)',
   request: { query: PageQuery },
   responses: {
     200: jsonResponse(pageOf(Entry), 'A page of entries'),
@@ -155,7 +155,7 @@ walletRoutes.openapi(createRoute({
   },
 }), async (c) => {
   const { account, currency } = await walletContext(c);
-  return c.json(await entriesPage(c, account, currency, c.req.valid('query')), 200);
+  return c.json(await walletEntriesPage(c, account, currency, c.req.valid('query')), 200);
 });
 
 walletRoutes.openapi(createRoute({

@@ -161,6 +161,8 @@ export const en: Dictionary = {
     history_unknown: 'Your history cannot be loaded now: there is no connection and it is not on this device yet. It appears as soon as you are back online.',
     correction: 'Correction: {reason}',
     corrected: 'Corrected',
+    paid_for_at: 'Paid for {volunteer} at {shop}',
+    not_from_balance: 'Not from your own balance',
     load_more: 'Show more',
     logout: 'Sign out',
     scan_title: 'Scan',

@@ -161,6 +161,8 @@ export const fr: Dictionary = {
     history_unknown: 'Votre historique ne peut pas être chargé maintenant : pas de connexion, et il n’est pas encore sur cet appareil. Il apparaîtra dès que vous serez de nouveau en ligne.',
     correction: 'Correction : {reason}',
     corrected: 'Corrigé',
+    paid_for_at: 'Payé pour {volunteer} chez {shop}',
+    not_from_balance: 'Pas de votre propre solde',
     load_more: 'Afficher plus',
     logout: 'Se déconnecter',
     scan_title: 'Scanner',

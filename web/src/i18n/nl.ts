@@ -167,6 +167,8 @@ export const nl = {
     history_unknown: 'Je geschiedenis kan nu niet geladen worden: er is geen verbinding en ze staat nog niet op dit toestel. Ze verschijnt zodra je weer online bent.',
     correction: 'Correctie: {reason}',
     corrected: 'Gecorrigeerd',
+    paid_for_at: 'Betaald voor {volunteer} bij {shop}',
+    not_from_balance: 'Niet van je eigen saldo',
     load_more: 'Meer tonen',
     logout: 'Afmelden',
     scan_title: 'Scannen',

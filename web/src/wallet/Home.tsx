@@ -25,7 +25,33 @@ function reasonOf(entry: WalletEntry): string | undefined {
   return entry.code === 'adjustment' ? memo : undefined;
 }
 
+/**
+ * A payment this wallet's holder made as a helper, from a wallet they help (#20 point 4): named
+ * for whom and where, its amount apart from this wallet's own (it did not change its balance).
+ */
+function ForOtherRow({ entry, currency }: { entry: WalletEntry; currency: string }) {
+  const volunteer = entry.on_behalf?.volunteer.name ?? '';
+  return (
+    <li class="entry entry-for-other" data-testid="entry" data-code={entry.code} data-transfer={entry.transfer_id} data-for-other="true"
+      data-reversed={String(entry.reversed)}>
+      <span class="entry-icon entry-other"><Icon name="people" /></span>
+      <span class="entry-text">
+        <span class="entry-title" data-testid="entry-for-other">{t('wallet.paid_for_at', { volunteer, shop: entry.counterparty.name })}</span>
+        <span class="entry-reason" data-testid="entry-not-from-balance">{t('wallet.not_from_balance')}</span>
+        <span class="entry-meta">
+          {tMaybe(`common.transfer_codes.${entry.code}`) ?? entry.code}
+          {' · '}
+          <time dateTime={entry.created_at}>{formatDate(entry.created_at, 'short')}</time>
+          {entry.reversed && <span data-testid="entry-corrected">{' · '}{t('wallet.corrected')}</span>}
+        </span>
+      </span>
+      <span class="entry-amount amount-other">{formatAmount(entry.amount.replace(/^-/, ''), currency)}</span>
+    </li>
+  );
+}
+
 function EntryRow({ entry, currency }: { entry: WalletEntry; currency: string }) {
+  if (entry.for_other) return <ForOtherRow entry={entry} currency={currency} />;
   const out = isNegative(entry.amount);
   const title = entry.activity !== null ? localizedName(entry.activity.name)
     : entry.counterparty.kind === 'issuance' ? t('common.counterparty_issuance') : entry.counterparty.name;

@@ -79,6 +79,16 @@ describe('the codebase\'s habits', () => {
     ]);
   });
 
+  it('src/ makes its local days with the one Intl.DateTimeFormat per time zone (src/ledger/local-day.ts), never one per request', () => {
+    // Each formatter holds ICU memory outside V8's heap until collected (#15, docs/performance.md);
+    // the person page makes two per export, the demo two per run.
+    const allowed = ['src/ledger/local-day.ts', 'src/http/person-page.ts', 'src/demo.ts'];
+    const offenders = sourcesUnder(path.join(root, 'src'))
+      .filter((file) => /new Intl\.DateTimeFormat\(/.test(readFileSync(file, 'utf8')))
+      .map((f) => path.relative(root, f)).filter((f) => !allowed.includes(f));
+    expect(offenders).toEqual([]);
+  });
+
   it('src/ledger imports neither Hono nor postgres', () => {
     const offenders = sourcesUnder(path.join(root, 'src', 'ledger')).filter((file) =>
       /from '(hono|@hono\/[^']+|postgres)'|from '\.\.\/(db|http)\//.test(readFileSync(file, 'utf8')));

@@ -15,6 +15,7 @@ import type { Reply, TestApp } from './support/app.js';
 import { createCurrency, expectProblem, issue, rowCounts } from './support/http-fixtures.js';
 import { fundedWallet, pay, requestPayment, shopWithTablet } from './support/shop-fixtures.js';
 import type { Payer, Tablet } from './support/shop-fixtures.js';
+import { localDayIn } from '../src/ledger/local-day.js';
 
 let t: TestApp;
 let server: Server;
@@ -179,5 +180,44 @@ describe('what a read refuses, over the listener', () => {
     });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ account: payer.account, balance: '1.00' });
+  });
+});
+
+describe('a read keeps no native memory of its own (#15: the service\'s peak memory under GET /wallet)', () => {
+  it('80 concurrent GET /wallet make no Intl.DateTimeFormat (each holds ~18 kB of ICU memory until collected)', async () => {
+    const reader = await fundedWallet(t, 'RDS', '7.50', 'Memory reader');
+    expect((await get('/wallet', reader.token)).status).toBe(200);
+    const original = Intl.DateTimeFormat;
+    let made = 0;
+    Intl.DateTimeFormat = new Proxy(original, {
+      construct(target, args: unknown[], new_target: (...a: unknown[]) => unknown) {
+        made += 1;
+        return Reflect.construct(target, args, new_target) as object;
+      },
+      apply(target, this_arg: unknown, args: unknown[]) {
+        made += 1;
+        return Reflect.apply(target, this_arg, args) as unknown;
+      },
+    });
+    let replies: Reply[];
+    try {
+      replies = await burst([reader.token], 80);
+    } finally {
+      Intl.DateTimeFormat = original;
+    }
+    expect(replies.map((r) => r.status)).toEqual(Array.from({ length: 80 }, () => 200));
+    expect(replies.every((r) => (r.body as { balance: string }).balance === '7.50')).toBe(true);
+    expect(made).toBe(0);
+  });
+
+  it('the one formatter per time zone still gives the local day, across both daylight saving changes', () => {
+    expect(localDayIn('Europe/Brussels', new Date('2026-03-28T22:59:59Z'))).toBe('2026-03-28');
+    expect(localDayIn('Europe/Brussels', new Date('2026-03-28T23:00:00Z'))).toBe('2026-03-29');
+    expect(localDayIn('Europe/Brussels', new Date('2026-03-29T21:59:59Z'))).toBe('2026-03-29');
+    expect(localDayIn('Europe/Brussels', new Date('2026-03-29T22:00:00Z'))).toBe('2026-03-30');
+    expect(localDayIn('Europe/Brussels', new Date('2026-10-25T22:59:59Z'))).toBe('2026-10-25');
+    expect(localDayIn('Europe/Brussels', new Date('2026-10-25T23:00:00Z'))).toBe('2026-10-26');
+    expect(localDayIn('UTC', new Date('2026-10-25T23:00:00Z'))).toBe('2026-10-25');
+    expect(localDayIn('Europe/Brussels', new Date('2026-10-25T23:00:00Z'))).toBe('2026-10-26');
   });
 });

@@ -23,6 +23,7 @@ import type { Actor, Services } from './context.js';
 import { recordAudit } from './context.js';
 import { postWithin } from './posting.js';
 import type { Answer } from './posting.js';
+import { localDayIn } from '../ledger/local-day.js';
 
 /** A cash-out worth at least a cent and at most what one SEPA credit transfer pays. */
 export function refuseCashOutAmount(amount: bigint, currency: Currency, shop: Shop): void {
@@ -195,7 +196,7 @@ export async function exportPayouts(services: Services, actor: Actor, currency: 
 
 /** The month of a moment in Belgium, as "2026-12". */
 function brusselsMonth(at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit' }).format(at);
+  return localDayIn('Europe/Brussels', at).slice(0, 7);
 }
 
 /**

@@ -14,6 +14,7 @@ import { findCurrency } from '../db/ledger.js';
 import { impactRows, periodBounds, report_time_zone } from '../db/reports.js';
 import type { ImpactRow } from '../db/reports.js';
 import type { Services } from './context.js';
+import { localDayIn } from '../ledger/local-day.js';
 
 /** Months the public view covers by default, and at most. */
 export const impact_months_default = 12;
@@ -50,7 +51,7 @@ export interface PublicImpact {
 
 /** The local month (YYYY-MM) of an instant. */
 function localMonth(now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: report_time_zone, year: 'numeric', month: '2-digit' }).format(now);
+  return localDayIn(report_time_zone, now).slice(0, 7);
 }
 
 /** The month `delta` months after `month` (YYYY-MM). */

@@ -17,6 +17,7 @@ import type { Currency } from './model.js';
 import type { PostingRule } from './batch.js';
 import { fail } from './batch.js';
 import { assert } from './errors.js';
+import { localDayIn } from './local-day.js';
 
 /** A local day, YYYY-MM-DD. Such strings order like the days they name. */
 export type LocalDate = string;
@@ -46,11 +47,10 @@ export interface Validity {
 }
 
 const day_ms = 86_400_000;
-const local_day = new Intl.DateTimeFormat('en-CA', { timeZone: expiry_time_zone, year: 'numeric', month: '2-digit', day: '2-digit' });
 
 /** The local day of an instant. */
 export function localDateOf(instant: Date): LocalDate {
-  return local_day.format(instant);
+  return localDayIn(expiry_time_zone, instant);
 }
 
 function utcOf(day: LocalDate): number {

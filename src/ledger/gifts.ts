@@ -8,6 +8,7 @@ import type { Limit } from './batch.js';
 import type { Currency } from './model.js';
 import { fail } from './batch.js';
 import type { Failure } from './links.js';
+import { localDayIn } from './local-day.js';
 
 /** Days and months are Belgian ones, as for the legal caps and expiry. */
 export const gift_time_zone = 'Europe/Brussels';
@@ -28,7 +29,7 @@ export function receiveCodeOf(text: string): string | undefined {
 }
 
 function localDay(now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: gift_time_zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDayIn(gift_time_zone, now);
 }
 
 /** The calendar month ('2026-12') whose payments a helper's limit counts. */

@@ -2,6 +2,7 @@ import { Decimal } from 'decimal.js';
 import { ValidationError } from './errors.js';
 import type { Cap } from './batch.js';
 import type { Currency } from './model.js';
+import { localDayIn } from './local-day.js';
 
 export const activity_categories = [
   'repair_cafe', 'it_repair', 'buurtbeheer', 'street_ambassador', 'neighbourhood_party', 'other',
@@ -125,6 +126,6 @@ export function capLeft(cap: bigint, so_far: bigint): bigint {
 
 /** Period keys of the legal caps: the local day and the year in Belgium. */
 export function capPeriods(now: Date, time_zone = 'Europe/Brussels'): { day: string; year: string } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: time_zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  const parts = localDayIn(time_zone, now);
   return { day: `d${parts}`, year: `y${parts.slice(0, 4)}` };
 }

@@ -19,6 +19,7 @@ import {
   volunteeringReport,
 } from '../../db/reports.js';
 import type { BalanceRow, ShopMonthRow, ShopsGroup, TransferExportRow, VolunteeringGroup, VolunteeringRow } from '../../db/reports.js';
+import { localDayIn } from '../../ledger/local-day.js';
 
 /**
  * Reports of a currency for its coordinators (JSON), and the same as CSV, streamed: rows are
@@ -48,8 +49,7 @@ const CodeParam = z.object({ code: z.string().max(20) });
 
 /** Today in Belgium, YYYY-MM-DD. */
 function localToday(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: report_time_zone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date());
+  return localDayIn(report_time_zone, new Date());
 }
 
 /** A calendar date that exists (no 2025-02-30), in years 1900–9999. */

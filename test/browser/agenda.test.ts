@@ -9,7 +9,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseLanguage, checkScreen, expectNoPageErrors, newContext, newPage, openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
+import { chooseLanguage, checkScreen, openConsole, requireTools, withWalletHome, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 import type { DemoVolunteer } from '../../src/demo.js';
 
@@ -53,21 +53,7 @@ async function walletNow(): Promise<{ balance: string; currency: string; earning
 }
 
 /** Opens the volunteer's wallet on a phone and runs `steps` on its home, balance loaded. */
-async function onWalletHome(steps: (page: Page) => Promise<void>): Promise<void> {
-  const context = await newContext(browser, world, 'phone', 'nl');
-  try {
-    const page = await newPage(context);
-    await page.goto(person.card_url);
-    await page.getByTestId('open-card').waitFor();
-    await typePin(page, person.pin);
-    await page.getByTestId('wallet-home').waitFor();
-    await page.getByTestId('balance').waitFor();
-    await steps(page);
-    expectNoPageErrors(page);
-  } finally {
-    await context.close();
-  }
-}
+const onWalletHome = (steps: (page: Page) => Promise<void>) => withWalletHome(browser, world, person, steps);
 
 it('has a Chromium and its fonts', () => requireTools());
 

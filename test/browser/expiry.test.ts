@@ -13,7 +13,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseLanguage, checkScreen, expectNoPageErrors, newContext, newPage, openConsole, requireTools, typePin, worldAndBrowser } from './support.js';
+import { chooseLanguage, checkScreen, expectNoPageErrors, newContext, newPage, openConsole, requireTools, withWalletHome, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 import type { DemoVolunteer } from '../../src/demo.js';
 
@@ -62,23 +62,11 @@ function brusselsDay(days: number): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** Opens the volunteer's wallet on a phone and runs `steps` on its home, balance loaded. */
-async function onWalletHome(steps: (page: Page) => Promise<void>): Promise<void> {
-  const context = await newContext(browser, world, 'phone', 'nl');
-  try {
-    const page = await newPage(context);
-    await page.goto(person.card_url);
-    await page.getByTestId('open-card').waitFor();
-    await typePin(page, person.pin);
-    await page.getByTestId('wallet-home').waitFor();
-    await page.getByTestId('balance').waitFor();
-    await page.getByTestId('history').waitFor();
-    await steps(page);
-    expectNoPageErrors(page);
-  } finally {
-    await context.close();
-  }
-}
+/** Opens the volunteer's wallet on a phone and runs `steps` on its home, balance and history loaded. */
+const onWalletHome = (steps: (page: Page) => Promise<void>) => withWalletHome(browser, world, person, async (page) => {
+  await page.getByTestId('history').waitFor();
+  await steps(page);
+});
 
 /** The coordinator's page of the volunteer, loaded, on a desk screen. */
 async function onConsolePage(steps: (page: Page) => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, typePin, worldAndBrowser } from './support.js';
+import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, withWalletHome, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 import type { DemoVolunteer } from '../../src/demo.js';
 
@@ -39,21 +39,7 @@ async function walletToken(who: DemoVolunteer): Promise<string> {
 }
 
 /** Opens `who`'s wallet on a phone and runs `steps` from its home. */
-async function onPhone(who: DemoVolunteer, steps: (page: Page) => Promise<void>): Promise<void> {
-  const context = await newContext(browser, world, 'phone', 'nl');
-  try {
-    const page = await newPage(context);
-    await page.goto(who.card_url);
-    await page.getByTestId('open-card').waitFor();
-    await typePin(page, who.pin);
-    await page.getByTestId('wallet-home').waitFor();
-    await page.getByTestId('balance').waitFor();
-    await steps(page);
-    expectNoPageErrors(page);
-  } finally {
-    await context.close();
-  }
-}
+const onPhone = (who: DemoVolunteer, steps: (page: Page) => Promise<void>) => withWalletHome(browser, world, who, steps);
 
 const withCoins = (v: DemoVolunteer) => v.language === 'nl' && v.balance !== undefined && BigInt(v.balance.split('.')[0]!) >= 20n;
 

@@ -287,6 +287,23 @@ export async function withPage(browser: Browser, world: World, device: Device, l
   }
 }
 
+/**
+ * Opens a volunteer's wallet on a phone (`lang`) from their card link with their PIN, and runs
+ * `steps` on its home with the balance loaded; as withPage, it then checks for errors and closes.
+ */
+export async function withWalletHome(
+  browser: Browser, world: World, who: { card_url: string; pin: string }, steps: (page: Page) => Promise<void>, lang: Lang = 'nl',
+): Promise<void> {
+  await withPage(browser, world, 'phone', lang, async (page) => {
+    await page.goto(who.card_url);
+    await page.getByTestId('open-card').waitFor();
+    await typePin(page, who.pin);
+    await page.getByTestId('wallet-home').waitFor();
+    await page.getByTestId('balance').waitFor();
+    await steps(page);
+  });
+}
+
 /** Logs `who` in to the coordinator console and waits for the dashboard. */
 export async function openConsole(page: Page, who: { email: string; password: string }): Promise<void> {
   await page.goto('/console');

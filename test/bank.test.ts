@@ -6,10 +6,13 @@
  * are terminated and cut, and the service's expiry run takes aged coins back from TOR's wallets.
  * BANK_SEED=… reproduces a run's schedule of operations and faults.
  */
-import { describe, expect, it } from 'vitest';
-import { runBank, seedFromEnv, short_profile, summarize } from './bank/bank.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killLiveServices, runBank, seedFromEnv, short_profile, summarize } from './bank/bank.js';
 
 describe('bank test with faults', () => {
+  // A run that timed out never reaches its own clean-up: its service must not outlive the file.
+  afterAll(killLiveServices);
+
   it('loses no acknowledged payment, applies no key twice, and balances in every snapshot and at the end', async () => {
     const seed = seedFromEnv();
     // Printed first, so a run that hangs or times out can still be reproduced.

@@ -15,6 +15,7 @@
  *    did not. Patched, the failure stays the connection's.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
@@ -29,6 +30,7 @@ afterEach(() => { vi.restoreAllMocks(); });
 describe('postgres.js connection queue (patched)', () => {
   it('is installed patched', () => {
     expect(readFileSync(queue_file, 'utf8')).toContain('xs.indexOf(x, index)');
+    expect(readFileSync(path.join(path.dirname(queue_file), 'index.js'), 'utf8')).toContain('queries.peek().reserve');
   });
 
   it('cycling connections as the pool does keeps the queue small and in order', async () => {
@@ -96,3 +98,172 @@ describe('postgres.js array types of a new connection (patched)', () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+/** The backend of the pool's connection named `application_name`, once it runs `pattern`. */
+async function backendRunning(admin: postgres.Sql, application_name: string, pattern: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const [row] = await admin<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE application_name = ${application_name} AND query LIKE ${pattern} AND state = 'active'`;
+    if (row !== undefined) return row.pid;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no backend of ${application_name} runs ${pattern}`);
+}
+
+/** How a promise settled within `ms`: 'resolved', 'rejected', or 'pending' (never settled). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<'resolved' | 'rejected' | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<'pending'>((resolve) => { timer = setTimeout(() => resolve('pending'), ms); });
+  try {
+    return await Promise.race([promise.then(() => 'resolved' as const, () => 'rejected' as const), pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * 3. A reserve() waiting for a busy pool was handed, as the "initial" query, to the reconnect of
+ *    a connection the server terminated, and a reconnect drops such a reserve: the promise never
+ *    settled (porsager/postgres#1195). The service's batcher waits on reserve(), so under the
+ *    bank test's faults one terminated backend could stop a currency's payments for good.
+ * 4. Queries a reserved connection held back (it was busy describing a new statement) never
+ *    settled when its connection closed (the same gap as porsager/postgres#1186 for reserve()):
+ *    the batcher waited for ever on a statement of a transaction the server had already ended.
+ * 5. The error a terminated backend sent last (57P01) stayed with the connection object and
+ *    failed the first query of its reconnect, a query that had nothing to do with it.
+ * 6. A query written to a connection whose socket then closed in the same turn of the event
+ *    loop (every connection closes at once when PostgreSQL restarts or the network drops) left
+ *    the connection's pending-write marker set after the close: every later connect of that
+ *    connection queued its startup message behind a write that was never scheduled, and timed
+ *    out (CONNECT_TIMEOUT) for the rest of the process. One by one the pool's connections
+ *    became dead slots, until the service answered nothing (the bank test's rare hang).
+ */
+describe('postgres.js reserve() across a terminated connection (patched)', () => {
+  it('a queued reserve() gets a connection after the busy one is terminated', async () => {
+    const application_name = `patch-reserve-${process.pid}`;
+    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
+    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
+    try {
+      await sql`SELECT 1`;
+      const busy = sql`SELECT pg_sleep(30)`.catch((error: unknown) => error);
+      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
+      const reserving = sql.reserve();
+      await admin`SELECT pg_terminate_backend(${pid})`;
+      // The server's FATAL 57P01 or the closed socket, whichever the driver reads first.
+      expect(['57P01', 'CONNECTION_CLOSED']).toContain((await busy as { code?: string }).code);
+      expect(await settledWithin(reserving, 5_000)).toBe('resolved');
+      const reserved = await reserving;
+      expect(await reserved<{ one: number }[]>`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+      reserved.release();
+      // The pool still serves plain queries after the release.
+      expect(await sql<{ two: number }[]>`SELECT 2 AS two`).toEqual([{ two: 2 }]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end();
+    }
+  });
+
+  it('queries a reserved connection held back are rejected when it is terminated, and the pool goes on', async () => {
+    const application_name = `patch-held-${process.pid}`;
+    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
+    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
+    try {
+      const reserved = await sql.reserve();
+      // A new statement with a parameter is described first: the connection takes no more
+      // queries until it answered, so the second one waits in the reserved connection's queue.
+      const running = reserved`SELECT pg_sleep(${30})`.execute().then(() => 'ok', (error: { code?: string }) => error.code);
+      const held = reserved`SELECT ${1}::int AS one`.execute().then(() => 'ok', (error: { code?: string }) => error.code);
+      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
+      await admin`SELECT pg_terminate_backend(${pid})`;
+      expect(['57P01', 'CONNECTION_CLOSED']).toContain(await running);
+      expect(await settledWithin(held, 5_000)).toBe('resolved');
+      expect(await held).toBe('CONNECTION_CLOSED');
+      // The lost connection is not released (src/db/batch.ts does not either); the pool reconnects.
+      expect(await sql<{ two: number }[]>`SELECT 2 AS two`).toEqual([{ two: 2 }]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end();
+    }
+  });
+
+  it('a query waiting for the terminated connection runs on its reconnect, not failed by the old error', async () => {
+    const application_name = `patch-stale-${process.pid}`;
+    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
+    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
+    try {
+      await sql`SELECT 1`;
+      const busy = sql`SELECT pg_sleep(30)`.catch((error: unknown) => error);
+      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
+      const waiting = sql<{ three: number }[]>`SELECT 3 AS three`;
+      await admin`SELECT pg_terminate_backend(${pid})`;
+      expect(['57P01', 'CONNECTION_CLOSED']).toContain((await busy as { code?: string }).code);
+      expect(await waiting).toEqual([{ three: 3 }]);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end();
+    }
+  });
+});
+
+/** A TCP proxy in front of PostgreSQL that can cut every connection at once. */
+async function cuttableProxy(target_url: string): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
+  const target = new URL(target_url);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: target.hostname, port: Number(target.port) });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as net.AddressInfo;
+  const url = new URL(target_url);
+  url.port = String(address.port);
+  return {
+    url: url.toString(),
+    cutAll: () => { for (const socket of sockets) socket.destroy(); },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('postgres.js connections that close together (patched)', () => {
+  it('a connection closed with a write pending connects again afterwards, every time', async () => {
+    const proxy = await cuttableProxy(inject('adminDatabaseUrl'));
+    try {
+      // Each round: two connections; when the cut fails the first one's query, a new query is
+      // written at once to the other, which the same cut closes in the same turn.
+      for (let round = 0; round < 8; round++) {
+        const sql = postgres(proxy.url, { max: 2, onnotice: () => {}, connect_timeout: 3 });
+        try {
+          await Promise.all([sql`SELECT pg_sleep(0.05)`, sql`SELECT pg_sleep(0.05)`]);
+          let follow_up: Promise<unknown> | undefined;
+          const first = sql`SELECT pg_sleep(10)`.catch(() => {
+            follow_up = sql`SELECT 1`.catch(() => undefined);
+          });
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          proxy.cutAll();
+          await first;
+          await follow_up;
+          // Both connections serve again: two queries at a time need both of them.
+          for (let i = 0; i < 3; i++) {
+            const answers = await Promise.all([1, 2].map((n) => sql<{ n: number }[]>`SELECT ${n}::int AS n, pg_sleep(0.02)`
+              .then((rows) => rows[0]?.n, (error: { code?: string }) => error.code)));
+            expect(answers, `round ${round}, pair ${i}`).toEqual([1, 2]);
+          }
+        } finally {
+          await sql.end({ timeout: 1 });
+        }
+      }
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+});
+

@@ -445,6 +445,18 @@ class PostgresUnderTest {
 
 // The service as a child process -----------------------------------------------------------
 
+/** Every service process a run started and that has not exited yet. */
+const live_services = new Set<ChildProcess>();
+
+/**
+ * Kills the services still running. For the test file's afterAll: a test that timed out never
+ * reaches its run's clean-up, and vitest may end its worker without an 'exit' event.
+ */
+export function killLiveServices(): void {
+  for (const child of live_services) child.kill('SIGKILL');
+  live_services.clear();
+}
+
 class ServiceProcess {
   child: ChildProcess | undefined;
   port: number | undefined;
@@ -494,7 +506,8 @@ class ServiceProcess {
     // Should this process die first (a crash, a vitest timeout), the service must not outlive it.
     const killOnExit = () => child.kill('SIGKILL');
     process.on('exit', killOnExit);
-    child.once('exit', () => process.off('exit', killOnExit));
+    live_services.add(child);
+    child.once('exit', () => { process.off('exit', killOnExit); live_services.delete(child); });
     this.#record(`--- bank: service start #${this.starts} (pid ${child.pid}) at ${new Date().toISOString()}`);
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the service did not start within 60 s:\n${this.tail()}`)), 60_000);

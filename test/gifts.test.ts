@@ -318,6 +318,30 @@ describe('a helper for someone who can\'t manage alone', () => {
     expect(helped.body.items[0]).toMatchObject({ spent_this_month: '12', left_this_month: '18', available: '28' });
   });
 
+  it('the database marks a wallet a helper at its first link and keeps the mark after the unlink: what it paid for others stays in its history', async () => {
+    const volunteer = await fundedWallet(t, 'HLP', '20', 'Mariette');
+    const helper = await fundedWallet(t, 'HLP', '3', 'Jonas');
+    const { tablet } = await shopWithTablet(t, 'HLP');
+    const marked = async (account: string) =>
+      (await t.sql<{ helps_others: boolean }[]>`SELECT helps_others FROM wallets WHERE account_id = ${account}`)[0]?.helps_others;
+    // Never linked: its history is its own entries only (one query per page).
+    expect(await marked(helper.account)).toBe(false);
+    expect((await entries(helper.token)).map((e) => e.for_other)).toEqual([false]);
+    expect((await link(volunteer.account, helper.account, '10')).status).toBe(201);
+    expect(await marked(helper.account)).toBe(true);
+    expect(await marked(volunteer.account)).toBe(false);
+    const paid = await payFor(helper, (await requestPayment(t, tablet, '4')).id, volunteer.account);
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    expect((await t.request('DELETE', `/api/v1/wallets/${volunteer.account}/helpers/${helper.account}`, { token: t.adminToken })).status).toBe(204);
+    expect(await marked(helper.account)).toBe(true);
+    expect((await entries(helper.token)).map((e) => [e.transfer_id ?? null, e.for_other])).toEqual([[paid.body.id, true], [expect.any(String), false]]);
+    // A link written by any other path is marked too (a trigger, not the use case).
+    const other = await fundedWallet(t, 'HLP', undefined, 'Noor');
+    const [currency] = await t.sql<{ id: number }[]>`SELECT id FROM currencies WHERE code = 'HLP'`;
+    await t.sql`INSERT INTO wallet_helpers (currency_id, account_id, helper_account_id, month_max) VALUES (${currency!.id}, ${volunteer.account}, ${other.account}, 5)`;
+    expect(await marked(other.account)).toBe(true);
+  });
+
   it('never past month_max (422 helper_limit_exceeded), never without or after the link (403, but a payment made before is replayed): each refusal changes nothing', async () => {
     const volunteer = await fundedWallet(t, 'HLP', '100');
     const helper = await fundedWallet(t, 'HLP', '100');

@@ -193,6 +193,7 @@ CREATE TABLE wallets (
   updated_at    timestamp with time zone,
   receive_code  text,
   erased_at     timestamp with time zone,
+  helps_others  boolean NOT NULL DEFAULT false,
   CONSTRAINT wallets_pkey                        PRIMARY KEY (currency_id, account_id),
   CONSTRAINT wallets_receive_code_key            UNIQUE (currency_id, receive_code),
   CONSTRAINT wallets_display_name_check          CHECK (((length(display_name) >= 1) AND (length(display_name) <= 100))),
@@ -805,6 +806,16 @@ BEGIN
   RETURN NEW;
 END $function$;
 
+CREATE OR REPLACE FUNCTION wm_mark_helper()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  UPDATE wallets SET helps_others = true
+  WHERE currency_id = NEW.currency_id AND account_id = NEW.helper_account_id AND NOT helps_others;
+  RETURN NULL;
+END $function$;
+
 CREATE OR REPLACE FUNCTION wm_network_of(p_address text)
  RETURNS text
  LANGUAGE plpgsql
@@ -837,3 +848,4 @@ CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries FOR EACH STATEMENT
 CREATE TRIGGER entries_transfer_exists AFTER INSERT ON entries REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION wm_check_entry_transfers();
 CREATE TRIGGER seals_append_only BEFORE DELETE OR UPDATE ON seals FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER seals_no_truncate BEFORE TRUNCATE ON seals FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER wallet_helpers_mark_helper AFTER INSERT OR UPDATE OF helper_account_id ON wallet_helpers FOR EACH ROW EXECUTE FUNCTION wm_mark_helper();

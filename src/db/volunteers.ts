@@ -37,6 +37,8 @@ export interface Wallet {
   erased_at: Date | null;
   /** The code of its receive QR (/r/<code>), made the first time the wallet shows it. */
   receive_code: string | null;
+  /** Ever linked as a helper of another wallet (migrations/0018: set by the database, never cleared). */
+  helps_others: boolean;
 }
 
 /** What a coordinator may change of a volunteer; null clears an optional field. */

@@ -184,12 +184,15 @@ const isWalletCursor = (v: unknown): v is WalletCursor => {
  * One page of a wallet's own history: its entries and, for a helper, the payments it made from
  * the wallets it helps (`for_other`), newest first (src/ledger/history.ts merges and pages them).
  */
-export async function walletEntriesPage(c: AppContext, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined }) {
+export async function walletEntriesPage(
+  c: AppContext, wallet: Pick<Wallet, 'helps_others'>, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined },
+) {
   const from = decodeCursor(query.cursor, isWalletCursor);
   const sql = c.get('deps').sql;
   const [own, others] = await Promise.all([
     from?.own === null ? [] : listEntries(sql, account, query.limit + 1, from === undefined ? undefined : BigInt(from.own) + 1n),
-    from?.other === null ? [] : listPaymentsForOthers(sql, account.currency_id, account.id, query.limit + 1,
+    // A wallet that never helped anyone paid nothing for others: one query per page, not two.
+    from?.other === null || !wallet.helps_others ? [] : listPaymentsForOthers(sql, account.currency_id, account.id, query.limit + 1,
       from === undefined ? undefined : { at_us: from.other[0], id: from.other[1] }),
   ]);
   const { items, next } = mergeHistory(own, others, query.limit);

@@ -154,8 +154,8 @@ walletRoutes.openapi(createRoute({
     ...problems(401, 403, 422),
   },
 }), async (c) => {
-  const { account, currency } = await walletContext(c);
-  return c.json(await walletEntriesPage(c, account, currency, c.req.valid('query')), 200);
+  const { wallet, account, currency } = await walletContext(c);
+  return c.json(await walletEntriesPage(c, wallet, account, currency, c.req.valid('query')), 200);
 });
 
 walletRoutes.openapi(createRoute({

@@ -31,6 +31,7 @@ CREATE TABLE currencies (
   validity_from          date,
   gifts_enabled          boolean NOT NULL DEFAULT false,
   gift_day_max           bigint,
+  names_version          bigint NOT NULL DEFAULT 0,
   CONSTRAINT currencies_pkey                        PRIMARY KEY (id),
   CONSTRAINT currencies_code_key                    UNIQUE (code),
   CONSTRAINT currencies_code_check                  CHECK ((code ~ '^[A-Z][A-Z0-9]{1,9}$'::text)),
@@ -816,6 +817,15 @@ BEGIN
   RETURN NULL;
 END $function$;
 
+CREATE OR REPLACE FUNCTION wm_names_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  UPDATE currencies SET names_version = names_version + 1 WHERE id = NEW.currency_id;
+  RETURN NULL;
+END $function$;
+
 CREATE OR REPLACE FUNCTION wm_network_of(p_address text)
  RETURNS text
  LANGUAGE plpgsql
@@ -834,9 +844,11 @@ EXCEPTION WHEN invalid_text_representation THEN
 END $function$;
 -- Triggers ---------------------------------------------------------------------------------------
 
+CREATE TRIGGER accounts_names_version AFTER UPDATE OF name ON accounts FOR EACH ROW WHEN (old.name IS DISTINCT FROM new.name) EXECUTE FUNCTION wm_names_changed();
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER accounts_no_rekey BEFORE UPDATE OF currency_id, id ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_rekey();
 CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER activities_names_version AFTER UPDATE OF name ON activities FOR EACH ROW WHEN (old.name IS DISTINCT FROM new.name) EXECUTE FUNCTION wm_names_changed();
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_audit_guard();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER transfers_accounts_exist AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_check_transfer_accounts();

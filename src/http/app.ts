@@ -9,6 +9,7 @@ import type { AppDeps, AppEnv } from './context.js';
 import { requestLog } from './context.js';
 import { createBatcher } from '../db/batch.js';
 import { createLoaders } from '../db/loaders.js';
+import { HistoryPages } from './history-pages.js';
 import { authenticate } from './auth.js';
 import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
@@ -35,7 +36,10 @@ import { bearerMatches } from './metrics.js';
 export const api_base_path = '/api/v1';
 
 /** What every request finds on its context besides `deps`: made once per app. */
-type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 'rate_limiter'>;
+type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 'rate_limiter' | 'history_pages'>;
+
+/** Bytes of history pages an app instance keeps (a first page of 50 entries is ~20 kB). */
+const history_pages_bytes_max = 16 * 1024 * 1024;
 
 /** The app's shared services; the batcher reports its batches and failed batches to the metrics and the log. */
 function createServices(deps: AppDeps): AppServices {
@@ -50,7 +54,7 @@ function createServices(deps: AppDeps): AppServices {
       deps.logger.warn({ err: error, size }, 'batch failed as a whole; retrying its requests one by one');
     },
   });
-  return { events, batcher, loaders, rate_limiter };
+  return { events, batcher, loaders, rate_limiter, history_pages: new HistoryPages(history_pages_bytes_max) };
 }
 
 /** Middleware that puts the dependencies and services on the context, then counts, times and logs the request. */
@@ -61,6 +65,7 @@ function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler
     c.set('batcher', services.batcher);
     c.set('loaders', services.loaders);
     c.set('rate_limiter', services.rate_limiter);
+    c.set('history_pages', services.history_pages);
     const started_ns = process.hrtime.bigint();
     await next();
     const duration_s = Number(process.hrtime.bigint() - started_ns) / 1e9;

@@ -8,6 +8,7 @@ import type { Wallet } from '../db/volunteers.js';
 import type { Device } from '../db/shops.js';
 import type { PaymentEvents } from '../db/events.js';
 import type { Batcher } from '../db/batch.js';
+import type { HistoryPages } from './history-pages.js';
 import type { Loaders } from '../db/loaders.js';
 
 /** A wallet as seen through a live session: with the card it was opened with. */
@@ -45,6 +46,8 @@ export interface AppEnv {
     loaders: Loaders;
     /** Failed login, PIN and pairing attempts of this app instance (see rate-limit.ts). */
     rate_limiter: SlidingWindowLimiter;
+    /** Recent pages of wallets' histories, by what they depend on (history-pages.ts). */
+    history_pages: HistoryPages;
   };
 }
 

@@ -10,6 +10,8 @@ export interface Metrics {
   transfers: Counter<'code'>;
   batch_size: Histogram;
   batch_failures: Counter;
+  /** Pages of wallet history answered from the kept pages (hit) or read from the database (miss). */
+  history_pages: Counter<'result'>;
 }
 
 export function createMetrics(collect_process_metrics: boolean): Metrics {
@@ -37,6 +39,10 @@ export function createMetrics(collect_process_metrics: boolean): Metrics {
     batch_failures: new Counter({
       name: 'wijkmunt_batch_failures_total', help: 'Batches that failed as a whole and were retried request by request',
       registers: [registry],
+    }),
+    history_pages: new Counter({
+      name: 'wijkmunt_history_pages_total', help: 'Pages of wallet history by where they came from: hit (kept pages) or miss (database)',
+      labelNames: ['result'], registers: [registry],
     }),
   };
 }

@@ -43,6 +43,8 @@ export interface Currency {
   gifts_enabled: boolean;
   /** What a wallet may give in a local day; null: no daily limit. */
   gift_day_max: bigint | null;
+  /** Raised by the database whenever an account or activity of the currency is renamed (migrations/0019). */
+  names_version: bigint;
   created_at: Date;
 }
 

@@ -6,7 +6,7 @@ import {
   problems,
 } from '../schemas.js';
 import { presentEarningRoom, presentExpiring, presentTransfer } from '../present.js';
-import { walletEntriesPage } from '../lookup.js';
+import { walletHistoryBody } from '../lookup.js';
 import { actor, answer, idempotencyOf, services } from '../idempotency.js';
 import { claimByToken, earningRoom } from '../../app/volunteering.js';
 import type { EarningRoom as Room } from '../../app/volunteering.js';
@@ -155,7 +155,8 @@ walletRoutes.openapi(createRoute({
   },
 }), async (c) => {
   const { wallet, account, currency } = await walletContext(c);
-  return c.json(await walletEntriesPage(c, wallet, account, currency, c.req.valid('query')), 200);
+  const body = await walletHistoryBody(c, wallet, account, currency, c.req.valid('query'));
+  return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
 });
 
 walletRoutes.openapi(createRoute({

@@ -164,6 +164,15 @@ describe('sealing', () => {
   });
 });
 
+/** The number of the seal that holds a transfer. */
+async function sealOf(code: string, transfer_id: string): Promise<string> {
+  const [row] = await t.sql<{ seq: string }[]>`
+    SELECT s.seq::text AS seq FROM seals s JOIN currencies c ON c.id = s.currency_id, generate_series(0, s.transfers_count - 1) AS i
+    WHERE c.code = ${code} AND substring(s.transfer_ids FROM (i * 16 + 1)::int FOR 16) = decode(replace(${transfer_id}, '-', ''), 'hex')`;
+  expect(row, `no seal holds ${transfer_id}`).toBeDefined();
+  return row!.seq;
+}
+
 describe('verify names tampering with sealed history', () => {
   it('a memo edited behind the ledger: the transfer is named', async () => {
     const { transfers } = await busyCurrency('TMA');
@@ -173,7 +182,8 @@ describe('verify names tampering with sealed history', () => {
     const { seals, all_ok } = await sealsCheck('TMA');
     expect(all_ok).toBe(false);
     expect(seals.ok).toBe(false);
-    expect(seals.detail).toContain(`transfer ${victim} was changed after seal 1`);
+    // Usually seal 1; a sealing that met a transaction still open seals in two steps.
+    expect(seals.detail).toContain(`transfer ${victim} was changed after seal ${await sealOf('TMA', victim)}`);
   });
 
   it('an amount edited behind the ledger: the seal names the transfer and the balances fail too', async () => {

@@ -178,6 +178,25 @@ describe('decideBatch', () => {
     expect(write.accounts.find((a) => a.id === 'prog')).toMatchObject({ debits: 300n, entries: 3n });
   });
 
+  it('rewards decided under different caps (one changed meanwhile): the write keeps the counter within the highest', () => {
+    const s = state([account('prog', 'programme', 10_000n), account('ann', 'wallet', 0n)]);
+    s.sessions = new Map(['s1', 's2', 's3'].map((id) => [id, {
+      id, claims_count: 0, max_claims: 10, expires_at: new Date(now.getTime() + 60_000), closed_at: null, activity_active: true,
+    }]));
+    const reward = (session_id: string, cap: bigint | null): Command => ({
+      claim: { session_id, hours: '1', via: 'qr', caps: [{ label: 'day', period: 'd2026-11-26', cap }] },
+      posting: { id: `c-${session_id}-${n++}`, code: 'reward', debit_account_id: 'prog', credit_account_id: 'ann', amount: 25n, created_by: 'test' },
+    });
+    // The first read the lowered cap (60), the others the old one (100): 75 is within what the last two saw.
+    const lowered = decideBatch(s, [reward('s1', 60n), reward('s2', 100n), reward('s3', 100n)]);
+    expect(lowered.decisions.map((d) => d.kind)).toEqual(['posted', 'posted', 'posted']);
+    expect(lowered.write.earnings).toEqual([{ account_id: 'ann', period: 'd2026-11-26', amount: 75n, cap: 100n }]);
+    // A command without a cap lifts the guard; each command is still refused over its own cap.
+    const none = decideBatch(s, [reward('s1', 30n), reward('s2', null), reward('s3', 60n)]);
+    expect(none.decisions.map((d) => (d.kind === 'failed' ? d.code : d.kind))).toEqual(['posted', 'posted', 'volunteer_cap_exceeded']);
+    expect(none.write.earnings).toEqual([{ account_id: 'ann', period: 'd2026-11-26', amount: 50n, cap: null }]);
+  });
+
   it('refuses sums a bigint column cannot hold', () => {
     const s = state([account('iss', 'issuance', 0n, { debits_posted: 2n ** 63n - 10n }), account('ann', 'wallet', 0n)]);
     const { decisions } = decideBatch(s, [pay('iss', 'ann', 100n)]);

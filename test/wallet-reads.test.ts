@@ -137,6 +137,19 @@ describe('every change behind a read takes effect at once', () => {
     expect((await get('/wallet', payer.token)).body.expiring).toEqual([]);
   });
 
+  it('a currency changed behind the service (a plain UPDATE) shows on the next read: its row_version moves with every change', async () => {
+    await createCurrency(t, 'RDB', 2, { volunteer_cap_day: '10.00' });
+    const payer = await fundedWallet(t, 'RDB', '3.00');
+    expect((await get('/wallet', payer.token)).body.earning_room).toMatchObject({ cap_day: '10.00' });
+    const [before] = await t.sql<{ row_version: bigint }[]>`SELECT row_version FROM currencies WHERE code = 'RDB'`;
+    await t.sql`UPDATE currencies SET volunteer_cap_day = 2500 WHERE code = 'RDB'`;
+    const [after] = await t.sql<{ row_version: bigint }[]>`SELECT row_version FROM currencies WHERE code = 'RDB'`;
+    expect(after!.row_version).toBe(before!.row_version + 1n);
+    for (const reply of await burst([payer.token], 5)) expect(reply.body.earning_room).toMatchObject({ cap_day: '25.00' });
+    await t.sql`UPDATE currencies SET volunteer_cap_day = NULL, volunteer_cap_year = NULL WHERE code = 'RDB'`;
+    expect((await get('/wallet', payer.token)).body.earning_room).toBeNull();
+  });
+
   it('another issue shows on the next read of the history, newest first', async () => {
     const payer = await fundedWallet(t, 'RDS', '1.00');
     await issue(t, 'RDS', payer.account, '2.00');

@@ -9,7 +9,8 @@ import type { Activity, ActivitySession } from '../ledger/volunteering.js';
  * Lookups that every value-moving request makes first (its session, the payment request it
  * pays), and a wallet's own reads (its account and currency), combined across concurrent
  * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
- * cached (but `currency`, see there) — each request reads the rows as they are when its query
+ * cached (but `currency`, see there, and the currency rows of `accountWithCurrency`, checked by
+ * their row_version on every read) — each request reads the rows as they are when its query
  * runs, so a revoked session, a frozen wallet or a cancelled request is seen at once.
  */
 export interface Loaders {
@@ -19,7 +20,7 @@ export interface Loaders {
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
   /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
   currency: DataLoader<number, Currency | undefined>;
-  /** An account with its currency, as they are now (what a wallet's own reads show). */
+  /** An account with its currency, as they are now (what a wallet's own reads show): the account and its currency's row_version in one statement; the currency row itself only when that changed. */
   accountWithCurrency: DataLoader<string, { account: Account; currency: Currency } | undefined>;
 }
 
@@ -29,7 +30,22 @@ const nextTurn = (callback: () => void) => { setImmediate(callback); };
 /** How long a currency row is reused by the payment path (its name may be that much out of date). */
 const currency_ttl_ms = 5_000;
 
+/**
+ * Reads again the currencies whose row changed since it was kept (its row_version, read with
+ * the accounts, differs). A row read later is never replaced by one read earlier.
+ */
+async function refreshCurrencies(sql: Sql, kept: Map<number, Currency>, seen: Array<{ currency_id: number; currency_row_version: bigint }>): Promise<void> {
+  const stale = [...new Set(seen.filter((r) => kept.get(r.currency_id)?.row_version !== r.currency_row_version).map((r) => r.currency_id))];
+  if (stale.length === 0) return;
+  for (const currency of await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${stale}::int[])`) {
+    const held = kept.get(currency.id);
+    if (held === undefined || held.row_version < currency.row_version) kept.set(currency.id, currency);
+  }
+}
+
 export function createLoaders(sql: Sql, options: { batch_size_max: number }): Loaders {
+  // The currency rows a wallet's reads last met, by id: read again when their row_version moves.
+  const currencies_read = new Map<number, Currency>();
   const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
   const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
     const rows = await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${ids as number[]}::int[])`;
@@ -61,12 +77,12 @@ export function createLoaders(sql: Sql, options: { batch_size_max: number }): Lo
       return ids.map((id) => by_id.get(id));
     }, shared),
     accountWithCurrency: new DataLoader(async (ids) => {
-      const accounts = await sql<Account[]>`SELECT * FROM accounts WHERE id = ANY(${ids as string[]}::uuid[])`;
-      if (accounts.length === 0) return ids.map(() => undefined);
-      const currencies = await sql<Currency[]>`
-        SELECT * FROM currencies WHERE id = ANY(${[...new Set(accounts.map((a) => a.currency_id))]}::int[])`;
-      const by_id = new Map(accounts.map((account) => {
-        const currency = currencies.find((c) => c.id === account.currency_id);
+      const rows = await sql<(Account & { currency_row_version: bigint })[]>`
+        SELECT a.*, c.row_version AS currency_row_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
+        WHERE a.id = ANY(${ids as string[]}::uuid[])`;
+      await refreshCurrencies(sql, currencies_read, rows);
+      const by_id = new Map(rows.map(({ currency_row_version: _version, ...account }) => {
+        const currency = currencies_read.get(account.currency_id);
         return [account.id, currency === undefined ? undefined : { account, currency }];
       }));
       return ids.map((id) => by_id.get(id));

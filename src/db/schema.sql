@@ -32,6 +32,7 @@ CREATE TABLE currencies (
   gifts_enabled          boolean NOT NULL DEFAULT false,
   gift_day_max           bigint,
   names_version          bigint NOT NULL DEFAULT 0,
+  row_version            bigint NOT NULL DEFAULT 0,
   CONSTRAINT currencies_pkey                        PRIMARY KEY (id),
   CONSTRAINT currencies_code_key                    UNIQUE (code),
   CONSTRAINT currencies_code_check                  CHECK ((code ~ '^[A-Z][A-Z0-9]{1,9}$'::text)),
@@ -787,6 +788,15 @@ BEGIN
   RETURN NULL;
 END $function$;
 
+CREATE OR REPLACE FUNCTION wm_currency_row_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  NEW.row_version := OLD.row_version + 1;
+  RETURN NEW;
+END $function$;
+
 CREATE OR REPLACE FUNCTION wm_forbid_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -844,6 +854,7 @@ EXCEPTION WHEN invalid_text_representation THEN
 END $function$;
 -- Triggers ---------------------------------------------------------------------------------------
 
+CREATE TRIGGER currencies_row_version BEFORE UPDATE ON currencies FOR EACH ROW EXECUTE FUNCTION wm_currency_row_version();
 CREATE TRIGGER accounts_names_version AFTER UPDATE OF name ON accounts FOR EACH ROW WHEN (old.name IS DISTINCT FROM new.name) EXECUTE FUNCTION wm_names_changed();
 CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER accounts_no_rekey BEFORE UPDATE OF currency_id, id ON accounts FOR EACH ROW EXECUTE FUNCTION wm_forbid_rekey();

@@ -506,12 +506,22 @@ function recordLinks(batch: Batch, command: Command, s: Shape, transfer: Transfe
   for (const limit of command.limits ?? []) count(batch, limit.account_id, limit.period, transfer.amount, limit.max);
 }
 
-/** Adds a movement to a counter of (account, period), which the write keeps within `max`. */
+/**
+ * Adds a movement to a counter of (account, period), which the write keeps within a cap. Each
+ * command was decided against its own cap; commands of one batch may have read different caps
+ * (an admin changed it meanwhile), so the write's guard is the highest of them (none: no cap).
+ * Kept at the first command's cap, a total a later command was allowed under a higher cap
+ * failed the whole batch, and its commands, run alone at once, raced to create the counters.
+ */
 function count(batch: Batch, account_id: string, period: string, amount: bigint, max: bigint | null): void {
   const k = keyOf(account_id, period);
-  const e = batch.earned.get(k) ?? { account_id, period, amount: 0n, cap: max };
+  const e = batch.earned.get(k);
+  if (e === undefined) {
+    batch.earned.set(k, { account_id, period, amount, cap: max });
+    return;
+  }
   e.amount += amount;
-  batch.earned.set(k, e);
+  e.cap = e.cap === null || max === null ? null : (e.cap > max ? e.cap : max);
 }
 
 function recordClaim(batch: Batch, claim: Claim, transfer: Transfer): void {

@@ -45,6 +45,8 @@ export interface Currency {
   gift_day_max: bigint | null;
   /** Raised by the database whenever an account or activity of the currency is renamed (migrations/0019). */
   names_version: bigint;
+  /** Raised by the database on every change of the row (migrations/0020). */
+  row_version: bigint;
   created_at: Date;
 }
 

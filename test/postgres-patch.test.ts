@@ -122,6 +122,27 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<'re
 }
 
 /**
+ * A pool of one connection named `application_name`, and an admin connection that waits until
+ * its backend runs a statement like `pattern` and then can terminate it; both ended after `body`.
+ */
+async function withTerminablePool(
+  application_name: string,
+  body: (sql: postgres.Sql, running: (pattern: string) => Promise<{ terminate(): Promise<void> }>) => Promise<void>,
+): Promise<void> {
+  const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
+  const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
+  try {
+    await body(sql, async (pattern) => {
+      const pid = await backendRunning(admin, application_name, pattern);
+      return { terminate: async () => { await admin`SELECT pg_terminate_backend(${pid})`; } };
+    });
+  } finally {
+    await sql.end({ timeout: 1 });
+    await admin.end();
+  }
+}
+
+/**
  * 3. A reserve() waiting for a busy pool was handed, as the "initial" query, to the reconnect of
  *    a connection the server terminated, and a reconnect drops such a reserve: the promise never
  *    settled (porsager/postgres#1195). The service's batcher waits on reserve(), so under the
@@ -140,15 +161,12 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<'re
  */
 describe('postgres.js reserve() across a terminated connection (patched)', () => {
   it('a queued reserve() gets a connection after the busy one is terminated', async () => {
-    const application_name = `patch-reserve-${process.pid}`;
-    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
-    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
-    try {
+    await withTerminablePool(`patch-reserve-${process.pid}`, async (sql, running) => {
       await sql`SELECT 1`;
       const busy = sql`SELECT pg_sleep(30)`.catch((error: unknown) => error);
-      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
+      const backend = await running('SELECT pg_sleep%');
       const reserving = sql.reserve();
-      await admin`SELECT pg_terminate_backend(${pid})`;
+      await backend.terminate();
       // The server's FATAL 57P01 or the closed socket, whichever the driver reads first.
       expect(['57P01', 'CONNECTION_CLOSED']).toContain((await busy as { code?: string }).code);
       expect(await settledWithin(reserving, 5_000)).toBe('resolved');
@@ -157,51 +175,35 @@ describe('postgres.js reserve() across a terminated connection (patched)', () =>
       reserved.release();
       // The pool still serves plain queries after the release.
       expect(await sql<{ two: number }[]>`SELECT 2 AS two`).toEqual([{ two: 2 }]);
-    } finally {
-      await sql.end({ timeout: 1 });
-      await admin.end();
-    }
+    });
   });
 
   it('queries a reserved connection held back are rejected when it is terminated, and the pool goes on', async () => {
-    const application_name = `patch-held-${process.pid}`;
-    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
-    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
-    try {
+    await withTerminablePool(`patch-held-${process.pid}`, async (sql, running) => {
       const reserved = await sql.reserve();
       // A new statement with a parameter is described first: the connection takes no more
       // queries until it answered, so the second one waits in the reserved connection's queue.
-      const running = reserved`SELECT pg_sleep(${30})`.execute().then(() => 'ok', (error: { code?: string }) => error.code);
+      const sleeping = reserved`SELECT pg_sleep(${30})`.execute().then(() => 'ok', (error: { code?: string }) => error.code);
       const held = reserved`SELECT ${1}::int AS one`.execute().then(() => 'ok', (error: { code?: string }) => error.code);
-      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
-      await admin`SELECT pg_terminate_backend(${pid})`;
-      expect(['57P01', 'CONNECTION_CLOSED']).toContain(await running);
+      await (await running('SELECT pg_sleep%')).terminate();
+      expect(['57P01', 'CONNECTION_CLOSED']).toContain(await sleeping);
       expect(await settledWithin(held, 5_000)).toBe('resolved');
       expect(await held).toBe('CONNECTION_CLOSED');
       // The lost connection is not released (src/db/batch.ts does not either); the pool reconnects.
       expect(await sql<{ two: number }[]>`SELECT 2 AS two`).toEqual([{ two: 2 }]);
-    } finally {
-      await sql.end({ timeout: 1 });
-      await admin.end();
-    }
+    });
   });
 
   it('a query waiting for the terminated connection runs on its reconnect, not failed by the old error', async () => {
-    const application_name = `patch-stale-${process.pid}`;
-    const admin = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {} });
-    const sql = postgres(inject('adminDatabaseUrl'), { max: 1, onnotice: () => {}, connection: { application_name } });
-    try {
+    await withTerminablePool(`patch-stale-${process.pid}`, async (sql, running) => {
       await sql`SELECT 1`;
       const busy = sql`SELECT pg_sleep(30)`.catch((error: unknown) => error);
-      const pid = await backendRunning(admin, application_name, 'SELECT pg_sleep%');
+      const backend = await running('SELECT pg_sleep%');
       const waiting = sql<{ three: number }[]>`SELECT 3 AS three`;
-      await admin`SELECT pg_terminate_backend(${pid})`;
+      await backend.terminate();
       expect(['57P01', 'CONNECTION_CLOSED']).toContain((await busy as { code?: string }).code);
       expect(await waiting).toEqual([{ three: 3 }]);
-    } finally {
-      await sql.end({ timeout: 1 });
-      await admin.end();
-    }
+    });
   });
 });
 

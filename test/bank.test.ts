@@ -7,11 +7,11 @@
  * BANK_SEED=… reproduces a run's schedule of operations and faults.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { killLiveServices, runBank, seedFromEnv, short_profile, summarize } from './bank/bank.js';
+import { runBank, seedFromEnv, short_profile, stopLeftovers, summarize } from './bank/bank.js';
 
 describe('bank test with faults', () => {
-  // A run that timed out never reaches its own clean-up: its service must not outlive the file.
-  afterAll(killLiveServices);
+  // A run that timed out never reaches its own clean-up: its service and database must not outlive the file.
+  afterAll(stopLeftovers);
 
   it('loses no acknowledged payment, applies no key twice, and balances in every snapshot and at the end', async () => {
     const seed = seedFromEnv();

@@ -402,6 +402,7 @@ class PostgresUnderTest {
   constructor(readonly data_dir: string) {}
 
   async start(): Promise<void> {
+    live_databases.add(this);
     await this.proxy.listen();
     await this.#boot();
   }
@@ -438,6 +439,7 @@ class PostgresUnderTest {
   }
 
   async stop(): Promise<void> {
+    live_databases.delete(this);
     await this.handle?.stop();
     await this.proxy.close();
   }
@@ -445,16 +447,19 @@ class PostgresUnderTest {
 
 // The service as a child process -----------------------------------------------------------
 
-/** Every service process a run started and that has not exited yet. */
+/** Every service process a run started and that has not exited yet, and every database not stopped. */
 const live_services = new Set<ChildProcess>();
+const live_databases = new Set<{ stop(): Promise<void> }>();
 
 /**
- * Kills the services still running. For the test file's afterAll: a test that timed out never
- * reaches its run's clean-up, and vitest may end its worker without an 'exit' event.
+ * Kills the services still running and stops the databases. For the test file's afterAll: a
+ * test that timed out never reaches its run's clean-up, and vitest may end its worker without an
+ * 'exit' event (before, such a run left its service and its PostgreSQL running).
  */
-export function killLiveServices(): void {
+export async function stopLeftovers(): Promise<void> {
   for (const child of live_services) child.kill('SIGKILL');
   live_services.clear();
+  await Promise.all([...live_databases].map((db) => db.stop().catch(() => undefined)));
 }
 
 class ServiceProcess {

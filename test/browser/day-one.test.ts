@@ -10,7 +10,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatCardCode } from '../../src/ledger/cards.js';
-import { checkScreen, newContext, newPage, expectNoPageErrors, openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
+import { checkScreen, expectNoPageErrors, newContext, newPage, openConsole, requireTools, signInWithCard, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 const poll = { timeout: 20_000, interval: 100 };
@@ -227,9 +227,7 @@ describe('day one of a coordinator (#19), in Chromium', () => {
     const context = await newContext(browser, world, 'phone', 'nl');
     try {
       const phone = await newPage(context);
-      await phone.goto(mehmet.card_url);
-      await phone.getByTestId('open-card').waitFor();
-      await typePin(phone, mehmet.pin);
+      await signInWithCard(phone, mehmet);
       await phone.getByTestId('history').waitFor();
       const correction = phone.locator('[data-testid="entry"][data-code="reversal"]').first();
       expect(await correction.getByTestId('entry-reason').innerText()).toBe('Correctie: Dubbel gescand');

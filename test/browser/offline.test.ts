@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DemoVolunteer } from '../../src/demo.js';
 import { decodePng } from './camera.js';
-import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
+import { checkScreen, expectNoPageErrors, newContext, newPage, requireTools, signInWithCard, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 
 // jsqr is a CommonJS bundle: what a default import yields differs between type checker and run time.
@@ -39,9 +39,7 @@ async function openOnPhone(who: DemoVolunteer, steps: (page: Page) => Promise<vo
   const context = await newContext(browser, world, 'phone', 'nl', undefined, 'allow');
   try {
     const page = await newPage(context);
-    await page.goto(who.card_url);
-    await page.getByTestId('open-card').waitFor();
-    await typePin(page, who.pin);
+    await signInWithCard(page, who);
     await page.getByTestId('history').waitFor();
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), poll).toBe(true);
@@ -122,18 +120,14 @@ describe('the wallet offline (#19 point 10)', () => {
   it('a second card opened on the same phone never shows the first one\'s balance or history while offline', async () => {
     const [first, second] = [volunteer(2), volunteer(3)];
     await withPage(browser, world, 'phone', 'nl', async (page) => {
-      await page.goto(first.card_url);
-      await page.getByTestId('open-card').waitFor();
-      await typePin(page, first.pin);
+      await signInWithCard(page, first);
       await page.getByTestId('history').waitFor();
       await page.getByTestId('balance').waitFor();
 
       // The second card opens (the session answers), then its balance and history cannot be read.
       await page.route('**/api/v1/wallet', (route) => route.abort('internetdisconnected'));
       await page.route('**/api/v1/wallet/entries?*', (route) => route.abort('internetdisconnected'));
-      await page.goto(second.card_url);
-      await page.getByTestId('open-card').waitFor();
-      await typePin(page, second.pin);
+      await signInWithCard(page, second);
       await page.getByTestId('history-unknown').waitFor();
       expect(await text(page, 'greeting')).toContain(second.name);
       expect(await page.getByTestId('balance').count()).toBe(0);

@@ -11,7 +11,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DemoVolunteer } from '../../src/demo.js';
-import { checkScreen, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
+import { checkScreen, requireTools, signInWithCard, typePin, withPage, worldAndBrowser } from './support.js';
 import type { Lang, World } from './support.js';
 
 let world: World;
@@ -92,9 +92,7 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
     it(`${lang}: home, My card, change PIN, scan, claim and pay keep their main button on screen`, async () => {
       const person = speaking(lang);
       await withPage(browser, world, 'phone', lang, async (page) => {
-        await page.goto(person.card_url);
-        await page.getByTestId('open-card').waitFor();
-        await typePin(page, person.pin);
+        await signInWithCard(page, person);
         await page.getByTestId('balance').waitFor();
         await fits(page, 'home', ['scan', 'my-card']);
 
@@ -193,9 +191,7 @@ describe('the wallet on a 360×640 phone (#19 point 7)', () => {
       const frozen = await world.api('PATCH', `/accounts/${person.account}`, { token: coordinator, body: { status: 'frozen', reason: 'Kaart mogelijk gestolen' } });
       expect(frozen.status, JSON.stringify(frozen.body)).toBe(200);
       await withPage(browser, world, 'phone', lang, async (page) => {
-        await page.goto(person.card_url);
-        await page.getByTestId('open-card').waitFor();
-        await typePin(page, person.pin);
+        await signInWithCard(page, person);
         await page.getByTestId('wallet-frozen').waitFor();
         await page.getByTestId('expiring').waitFor();
         await fits(page, 'home-frozen-expiring', ['scan', 'my-card']);

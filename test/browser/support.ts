@@ -287,6 +287,13 @@ export async function withPage(browser: Browser, world: World, device: Device, l
   }
 }
 
+/** Opens a volunteer's card link and types their PIN (what the wallet shows next is the caller's to wait for). */
+export async function signInWithCard(page: Page, who: { card_url: string; pin: string }): Promise<void> {
+  await page.goto(who.card_url);
+  await page.getByTestId('open-card').waitFor();
+  await typePin(page, who.pin);
+}
+
 /**
  * Opens a volunteer's wallet on a phone (`lang`) from their card link with their PIN, and runs
  * `steps` on its home with the balance loaded; as withPage, it then checks for errors and closes.
@@ -295,9 +302,7 @@ export async function withWalletHome(
   browser: Browser, world: World, who: { card_url: string; pin: string }, steps: (page: Page) => Promise<void>, lang: Lang = 'nl',
 ): Promise<void> {
   await withPage(browser, world, 'phone', lang, async (page) => {
-    await page.goto(who.card_url);
-    await page.getByTestId('open-card').waitFor();
-    await typePin(page, who.pin);
+    await signInWithCard(page, who);
     await page.getByTestId('wallet-home').waitFor();
     await page.getByTestId('balance').waitFor();
     await steps(page);

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkScreen, openConsole, requireTools, typePin, withPage, worldAndBrowser } from './support.js';
+import { checkScreen, openConsole, requireTools, signInWithCard, withPage, worldAndBrowser } from './support.js';
 import type { World } from './support.js';
 import { verify_checks } from '../../src/ledger/model.js';
 
@@ -123,9 +123,7 @@ describe('the shop tablet and the coordinator console (#19), in Chromium', () =>
 
     // A volunteer scanning the QR afterwards gets no coins, and is told why in Dutch.
     await withPage(browser, world, 'phone', 'nl', async (page) => {
-      await page.goto(volunteer.card_url);
-      await page.getByTestId('open-card').waitFor();
-      await typePin(page, volunteer.pin);
+      await signInWithCard(page, volunteer);
       await page.getByTestId('wallet-home').waitFor();
       const balance = await page.getByTestId('balance').getAttribute('data-amount');
       await page.goto(session!.claim_url.slice(world.base.length));
@@ -309,9 +307,7 @@ describe('the shop tablet and the coordinator console (#19), in Chromium', () =>
     });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     await withPage(browser, world, 'phone', 'nl', async (page) => {
-      await page.goto(payer.card_url);
-      await page.getByTestId('open-card').waitFor();
-      await typePin(page, payer.pin);
+      await signInWithCard(page, payer);
       const entry = page.locator(`[data-testid="entry"][data-transfer="${issued.body.id}"]`);
       await entry.waitFor();
       expect(await entry.locator('.entry-title').innerText()).toBe('De stad');

@@ -16,6 +16,11 @@ export interface PageKey {
   cursor: string | undefined;
 }
 
+/** What a kept page costs in memory: its key and its body, two bytes a character. */
+function sizeOf(key: string, body: string): number {
+  return key.length + body.length * 2;
+}
+
 export class HistoryPages {
   readonly #pages = new Map<string, string>();
   #bytes = 0;
@@ -37,19 +42,19 @@ export class HistoryPages {
   }
 
   set(key: string, body: string): void {
-    const size = key.length + body.length * 2;
+    const size = sizeOf(key, body);
     if (size > this.bytes_max) return;
     const old = this.#pages.get(key);
     if (old !== undefined) {
       this.#pages.delete(key);
-      this.#bytes -= key.length + old.length * 2;
+      this.#bytes -= sizeOf(key, old);
     }
     this.#pages.set(key, body);
     this.#bytes += size;
     for (const [oldest, page] of this.#pages) {
       if (this.#bytes <= this.bytes_max) break;
       this.#pages.delete(oldest);
-      this.#bytes -= oldest.length + page.length * 2;
+      this.#bytes -= sizeOf(oldest, page);
     }
   }
 

@@ -182,10 +182,6 @@ const isWalletCursor = (v: unknown): v is WalletCursor => {
 };
 
 /**
- * One page of a wallet's own history: its entries and, for a helper, the payments it made from
- * the wallets it helps (`for_other`), newest first (src/ledger/history.ts merges and pages them).
- */
-/**
  * A page of the wallet's own history as its JSON body: a kept page when its account version and
  * its currency's names are those it was made with (history-pages.ts), else read and kept. A
  * helper's page (payments for others, from other accounts) is read every time.
@@ -193,24 +189,23 @@ const isWalletCursor = (v: unknown): v is WalletCursor => {
 export async function walletHistoryBody(
   c: AppContext, wallet: Pick<Wallet, 'helps_others'>, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined },
 ): Promise<string> {
-  const metrics = c.get('deps').metrics.history_pages;
-  if (wallet.helps_others) {
-    metrics.inc({ result: 'miss' });
-    return JSON.stringify(await walletEntriesPage(c, wallet, account, currency, query));
-  }
   const pages = c.get('history_pages');
-  const key = HistoryPages.key({
+  const key = wallet.helps_others ? undefined : HistoryPages.key({
     account_id: account.id, version: account.version, names_version: currency.names_version, scale: currency.scale,
     limit: query.limit, cursor: query.cursor,
   });
-  const kept = pages.get(key);
-  metrics.inc({ result: kept === undefined ? 'miss' : 'hit' });
+  const kept = key === undefined ? undefined : pages.get(key);
+  c.get('deps').metrics.history_pages.inc({ result: kept === undefined ? 'miss' : 'hit' });
   if (kept !== undefined) return kept;
   const body = JSON.stringify(await walletEntriesPage(c, wallet, account, currency, query));
-  pages.set(key, body);
+  if (key !== undefined) pages.set(key, body);
   return body;
 }
 
+/**
+ * One page of a wallet's own history: its entries and, for a helper, the payments it made from
+ * the wallets it helps (`for_other`), newest first (src/ledger/history.ts merges and pages them).
+ */
 export async function walletEntriesPage(
   c: AppContext, wallet: Pick<Wallet, 'helps_others'>, account: Account, currency: Currency, query: { limit: number; cursor?: string | undefined },
 ) {

@@ -13,15 +13,30 @@ import type { Activity, ActivitySession } from '../ledger/volunteering.js';
  * their row_version on every read) — each request reads the rows as they are when its query
  * runs, so a revoked session, a frozen wallet or a cancelled request is seen at once.
  */
+/** A live wallet session as read, with the version of its currency's sessions at that read (migrations/0021). */
+export interface SessionRead {
+  wallet: Wallet & { card_code: string };
+  expires_at: Date;
+  sessions_version: bigint;
+}
+
+/** An account as it is now, with its currency and the version of the currency's sessions (migrations/0021). */
+export interface AccountRead {
+  account: Account;
+  currency: Currency;
+  sessions_version: bigint;
+}
+
 export interface Loaders {
-  sessionWallet: DataLoader<string, (Wallet & { card_code: string }) | undefined>;
+  /** A live session (neither revoked nor expired, its card active) with its wallet. */
+  sessionWallet: DataLoader<string, SessionRead | undefined>;
   paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
   /** An activity session with its activity (what a claim QR names). */
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
   /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
   currency: DataLoader<number, Currency | undefined>;
   /** An account with its currency, as they are now (what a wallet's own reads show): the account and its currency's row_version in one statement; the currency row itself only when that changed. */
-  accountWithCurrency: DataLoader<string, { account: Account; currency: Currency } | undefined>;
+  accountWithCurrency: DataLoader<string, AccountRead | undefined>;
 }
 
 /** Waits for the rest of this turn of the event loop (the other requests read meanwhile). */
@@ -67,23 +82,28 @@ export function createLoaders(sql: Sql, options: { batch_size_max: number }): Lo
       return ids.map((id) => by_id.get(id));
     }, shared),
     sessionWallet: new DataLoader(async (ids) => {
-      const rows = await sql<(Wallet & { card_code: string; session_id: string })[]>`
-        SELECT w.*, s.card_code, s.id AS session_id FROM wallet_sessions s
+      // The sessions' version is read in the same statement (one snapshot): a change committed
+      // after it raised the version past the one returned here.
+      const rows = await sql<(Wallet & { card_code: string; session_id: string; session_expires_at: Date; sessions_version: bigint })[]>`
+        SELECT w.*, s.card_code, s.id AS session_id, s.expires_at AS session_expires_at, cu.sessions_version
+        FROM wallet_sessions s
         JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
         JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
+        JOIN currencies cu ON cu.id = s.currency_id
         WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
           AND c.status = 'active'`;
-      const by_id = new Map(rows.map(({ session_id, ...wallet }) => [session_id, wallet]));
+      const by_id = new Map(rows.map(({ session_id, session_expires_at, sessions_version, ...wallet }) =>
+        [session_id, { wallet, expires_at: session_expires_at, sessions_version }]));
       return ids.map((id) => by_id.get(id));
     }, shared),
     accountWithCurrency: new DataLoader(async (ids) => {
-      const rows = await sql<(Account & { currency_row_version: bigint })[]>`
-        SELECT a.*, c.row_version AS currency_row_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
+      const rows = await sql<(Account & { currency_row_version: bigint; sessions_version: bigint })[]>`
+        SELECT a.*, c.row_version AS currency_row_version, c.sessions_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
         WHERE a.id = ANY(${ids as string[]}::uuid[])`;
       await refreshCurrencies(sql, currencies_read, rows);
-      const by_id = new Map(rows.map(({ currency_row_version: _version, ...account }) => {
+      const by_id = new Map(rows.map(({ currency_row_version: _version, sessions_version, ...account }) => {
         const currency = currencies_read.get(account.currency_id);
-        return [account.id, currency === undefined ? undefined : { account, currency }];
+        return [account.id, currency === undefined ? undefined : { account, currency, sessions_version }];
       }));
       return ids.map((id) => by_id.get(id));
     }, shared),

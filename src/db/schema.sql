@@ -33,6 +33,7 @@ CREATE TABLE currencies (
   gift_day_max           bigint,
   names_version          bigint NOT NULL DEFAULT 0,
   row_version            bigint NOT NULL DEFAULT 0,
+  sessions_version       bigint NOT NULL DEFAULT 0,
   CONSTRAINT currencies_pkey                        PRIMARY KEY (id),
   CONSTRAINT currencies_code_key                    UNIQUE (code),
   CONSTRAINT currencies_code_check                  CHECK ((code ~ '^[A-Z][A-Z0-9]{1,9}$'::text)),
@@ -852,6 +853,15 @@ BEGIN
 EXCEPTION WHEN invalid_text_representation THEN
   RETURN NULL;
 END $function$;
+
+CREATE OR REPLACE FUNCTION wm_sessions_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  UPDATE currencies SET sessions_version = sessions_version + 1 WHERE id = OLD.currency_id;
+  RETURN NULL;
+END $function$;
 -- Triggers ---------------------------------------------------------------------------------------
 
 CREATE TRIGGER currencies_row_version BEFORE UPDATE ON currencies FOR EACH ROW EXECUTE FUNCTION wm_currency_row_version();
@@ -862,6 +872,10 @@ CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts FOR EACH STATEME
 CREATE TRIGGER activities_names_version AFTER UPDATE OF name ON activities FOR EACH ROW WHEN (old.name IS DISTINCT FROM new.name) EXECUTE FUNCTION wm_names_changed();
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION wm_audit_guard();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
+CREATE TRIGGER wallets_deleted AFTER DELETE ON wallets FOR EACH ROW EXECUTE FUNCTION wm_sessions_changed();
+CREATE TRIGGER wallets_sessions_changed AFTER UPDATE ON wallets FOR EACH ROW WHEN (old.* IS DISTINCT FROM new.*) EXECUTE FUNCTION wm_sessions_changed();
+CREATE TRIGGER cards_deleted AFTER DELETE ON cards FOR EACH ROW EXECUTE FUNCTION wm_sessions_changed();
+CREATE TRIGGER cards_sessions_changed AFTER UPDATE ON cards FOR EACH ROW WHEN (old.status IS DISTINCT FROM new.status OR old.code IS DISTINCT FROM new.code OR old.account_id IS DISTINCT FROM new.account_id OR old.currency_id IS DISTINCT FROM new.currency_id) EXECUTE FUNCTION wm_sessions_changed();
 CREATE TRIGGER transfers_accounts_exist AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_check_transfer_accounts();
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON transfers FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
@@ -872,3 +886,5 @@ CREATE TRIGGER entries_transfer_exists AFTER INSERT ON entries REFERENCING NEW T
 CREATE TRIGGER seals_append_only BEFORE DELETE OR UPDATE ON seals FOR EACH ROW EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER seals_no_truncate BEFORE TRUNCATE ON seals FOR EACH STATEMENT EXECUTE FUNCTION wm_forbid_change();
 CREATE TRIGGER wallet_helpers_mark_helper AFTER INSERT OR UPDATE OF helper_account_id ON wallet_helpers FOR EACH ROW EXECUTE FUNCTION wm_mark_helper();
+CREATE TRIGGER wallet_sessions_changed AFTER UPDATE ON wallet_sessions FOR EACH ROW WHEN (old.* IS DISTINCT FROM new.*) EXECUTE FUNCTION wm_sessions_changed();
+CREATE TRIGGER wallet_sessions_deleted AFTER DELETE ON wallet_sessions FOR EACH ROW WHEN (old.revoked_at IS NULL AND old.expires_at > now()) EXECUTE FUNCTION wm_sessions_changed();

@@ -10,6 +10,7 @@ import { requestLog } from './context.js';
 import { createBatcher } from '../db/batch.js';
 import { createLoaders } from '../db/loaders.js';
 import { HistoryPages } from './history-pages.js';
+import { KeptSessions } from './kept-sessions.js';
 import { authenticate } from './auth.js';
 import { errorToProblem, problemResponse } from './problem.js';
 import { staffRoutes } from './routes/staff.js';
@@ -36,10 +37,13 @@ import { bearerMatches } from './metrics.js';
 export const api_base_path = '/api/v1';
 
 /** What every request finds on its context besides `deps`: made once per app. */
-type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 'rate_limiter' | 'history_pages'>;
+type AppServices = Pick<AppEnv['Variables'], 'events' | 'batcher' | 'loaders' | 'rate_limiter' | 'history_pages' | 'kept_sessions'>;
 
 /** Bytes of history pages an app instance keeps (a first page of 50 entries is ~20 kB). */
 const history_pages_bytes_max = 16 * 1024 * 1024;
+
+/** Wallet sessions an app instance keeps (a few hundred bytes each). */
+const kept_sessions_max = 20_000;
 
 /** The app's shared services; the batcher reports its batches and failed batches to the metrics and the log. */
 function createServices(deps: AppDeps): AppServices {
@@ -54,7 +58,10 @@ function createServices(deps: AppDeps): AppServices {
       deps.logger.warn({ err: error, size }, 'batch failed as a whole; retrying its requests one by one');
     },
   });
-  return { events, batcher, loaders, rate_limiter, history_pages: new HistoryPages(history_pages_bytes_max) };
+  return {
+    events, batcher, loaders, rate_limiter,
+    history_pages: new HistoryPages(history_pages_bytes_max), kept_sessions: new KeptSessions(kept_sessions_max),
+  };
 }
 
 /** Middleware that puts the dependencies and services on the context, then counts, times and logs the request. */
@@ -66,6 +73,7 @@ function requestContext(deps: AppDeps, services: AppServices): MiddlewareHandler
     c.set('loaders', services.loaders);
     c.set('rate_limiter', services.rate_limiter);
     c.set('history_pages', services.history_pages);
+    c.set('kept_sessions', services.kept_sessions);
     const started_ns = process.hrtime.bigint();
     await next();
     const duration_s = Number(process.hrtime.bigint() - started_ns) / 1e9;

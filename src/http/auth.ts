@@ -7,6 +7,7 @@ import { findLiveDevice } from '../db/shops.js';
 import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
 import type { Currency } from '../ledger/model.js';
+import type { AccountRead } from '../db/loaders.js';
 
 export { device_audience, staff_audience, wallet_audience };
 
@@ -31,11 +32,11 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: string; aud: string }): Promise<Principal> {
   const deps = c.get('deps');
   if (claims.aud === wallet_audience) {
-    const wallet = await c.get('loaders').sessionWallet.load(claims.sid);
+    const { wallet, account } = await walletSession(c, claims.sid, claims.sub);
     if (wallet === undefined || wallet.account_id !== claims.sub) {
       throw new DomainError('unauthenticated', 'the session has ended; open your wallet again with card and PIN');
     }
-    return { kind: 'wallet', wallet, session_id: claims.sid };
+    return { kind: 'wallet', wallet, session_id: claims.sid, account: account?.account.currency_id === wallet.currency_id ? account : undefined };
   }
   if (claims.aud === device_audience) {
     const device = await findLiveDevice(deps.sql, claims.sid);
@@ -49,6 +50,24 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
     throw new DomainError('unauthenticated', 'the session has ended; log in again');
   }
   return { kind: 'staff', user, session_id: claims.sid };
+}
+
+/**
+ * A wallet session and its account as they are now. The account is read first, with its
+ * currency's sessions_version (one statement, shared with the requests of this turn); a session
+ * kept at that version is what the database would answer (kept-sessions.ts), else it is read.
+ */
+async function walletSession(c: Context<AppEnv>, session_id: string, account_id: string): Promise<{ wallet: SessionWallet | undefined; account: AccountRead | undefined }> {
+  const loaders = c.get('loaders');
+  const kept = c.get('kept_sessions');
+  const account = await loaders.accountWithCurrency.load(account_id);
+  const hit = account === undefined ? undefined : kept.get(session_id, account.currency.id, account.sessions_version);
+  c.get('deps').metrics.wallet_sessions.inc({ result: hit === undefined ? 'miss' : 'hit' });
+  if (hit !== undefined) return { wallet: hit, account };
+  const read = await loaders.sessionWallet.load(session_id);
+  if (read === undefined) return { wallet: undefined, account };
+  kept.set(session_id, read);
+  return { wallet: read.wallet, account };
 }
 
 /** The wallet of the current session, or 401/403. */

@@ -9,7 +9,8 @@ import type { Device } from '../db/shops.js';
 import type { PaymentEvents } from '../db/events.js';
 import type { Batcher } from '../db/batch.js';
 import type { HistoryPages } from './history-pages.js';
-import type { Loaders } from '../db/loaders.js';
+import type { KeptSessions } from './kept-sessions.js';
+import type { AccountRead, Loaders } from '../db/loaders.js';
 
 /** A wallet as seen through a live session: with the card it was opened with. */
 export type SessionWallet = Wallet & { card_code: string };
@@ -29,7 +30,8 @@ export interface AppDeps {
 
 export type Principal =
   | { kind: 'staff'; user: User; session_id: string }
-  | { kind: 'wallet'; wallet: SessionWallet; session_id: string }
+  /** `account`: the wallet's account and currency, read with the request's session check. */
+  | { kind: 'wallet'; wallet: SessionWallet; session_id: string; account: AccountRead | undefined }
   | { kind: 'device'; device: Device; session_id: string };
 
 export interface AppEnv {
@@ -48,6 +50,8 @@ export interface AppEnv {
     rate_limiter: SlidingWindowLimiter;
     /** Recent pages of wallets' histories, by what they depend on (history-pages.ts). */
     history_pages: HistoryPages;
+    /** Wallet sessions as last read, used while their currency's sessions_version stands (kept-sessions.ts). */
+    kept_sessions: KeptSessions;
   };
 }
 

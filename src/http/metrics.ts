@@ -12,6 +12,8 @@ export interface Metrics {
   batch_failures: Counter;
   /** Pages of wallet history answered from the kept pages (hit) or read from the database (miss). */
   history_pages: Counter<'result'>;
+  /** Wallet requests let in by a kept session (hit) or by one read from the database (miss). */
+  wallet_sessions: Counter<'result'>;
 }
 
 export function createMetrics(collect_process_metrics: boolean): Metrics {
@@ -42,6 +44,10 @@ export function createMetrics(collect_process_metrics: boolean): Metrics {
     }),
     history_pages: new Counter({
       name: 'wijkmunt_history_pages_total', help: 'Pages of wallet history by where they came from: hit (kept pages) or miss (database)',
+      labelNames: ['result'], registers: [registry],
+    }),
+    wallet_sessions: new Counter({
+      name: 'wijkmunt_wallet_sessions_total', help: 'Wallet requests by where their session came from: hit (kept, unchanged since) or miss (database)',
       labelNames: ['result'], registers: [registry],
     }),
   };

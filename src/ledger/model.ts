@@ -47,6 +47,8 @@ export interface Currency {
   names_version: bigint;
   /** Raised by the database on every change of the row (migrations/0020). */
   row_version: bigint;
+  /** Raised by the database whenever a wallet session, card or wallet of the currency changes (migrations/0021). */
+  sessions_version: bigint;
   created_at: Date;
 }
 

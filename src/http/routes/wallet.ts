@@ -35,7 +35,8 @@ const WalletOut = z.object({
 /** The session's wallet with its account and currency as they are now (read with the concurrent requests' in one go). */
 async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
   const wallet = requireWallet(c);
-  const found = await c.get('loaders').accountWithCurrency.load(wallet.account_id);
+  const principal = c.get('principal');
+  const found = (principal?.kind === 'wallet' ? principal.account : undefined) ?? await c.get('loaders').accountWithCurrency.load(wallet.account_id);
   assert(found !== undefined && found.currency.id === wallet.currency_id, 'a wallet has its account and currency');
   return { wallet, ...found };
 }

@@ -160,6 +160,23 @@ describe('every change behind a read takes effect at once', () => {
   });
 });
 
+describe('a payment request is shown with its shop and currency as they are now', () => {
+  it('a shop and a currency renamed behind the service (plain UPDATEs) show at once: in the request, and in a payment refused for its currency', async () => {
+    await createCurrency(t, 'RDQ', 2);
+    const { tablet: till, shop } = await shopWithTablet(t, 'RDQ');
+    const request = await requestPayment(t, till, '1.00');
+    const show = async () => (await t.request('GET', `/api/v1/payment-requests/${request.id}`)).body;
+    expect((await show()).shop.name).toBe(shop.name);
+    await t.sql`UPDATE shops SET name = 'Bakkerij Achteraf' WHERE account_id = ${shop.account}`;
+    await t.sql`UPDATE currencies SET name = 'Quartiermunt' WHERE code = 'RDQ'`;
+    expect(await show()).toMatchObject({ shop: { name: 'Bakkerij Achteraf' }, currency: 'RDQ', amount: '1.00' });
+    const stranger = await fundedWallet(t, 'RDS', '5.00');
+    const refused = await pay(t, stranger.token, request.id);
+    expectProblem(refused, 422, 'wrong_currency');
+    expect(refused.body.detail).toContain('Quartiermunt');
+  });
+});
+
 describe('what a read refuses, over the listener', () => {
   it('no token 401, a staff token 403, a malformed or forged token 401, a bad cursor or limit 422; nothing is written', async () => {
     const payer = await fundedWallet(t, 'RDS', '1.00');

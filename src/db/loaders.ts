@@ -5,14 +5,6 @@ import type { PaymentRequest, Shop } from './shops.js';
 import type { Account, Currency } from '../ledger/model.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 
-/**
- * Lookups that every value-moving request makes first (its session, the payment request it
- * pays), and a wallet's own reads (its account and currency), combined across concurrent
- * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
- * cached (but `currency`, see there, and the currency rows of `accountWithCurrency`, checked by
- * their row_version on every read) — each request reads the rows as they are when its query
- * runs, so a revoked session, a frozen wallet or a cancelled request is seen at once.
- */
 /** A live wallet session as read, with the version of its currency's sessions at that read (migrations/0021). */
 export interface SessionRead {
   wallet: Wallet & { card_code: string };
@@ -27,6 +19,16 @@ export interface AccountRead {
   sessions_version: bigint;
 }
 
+/**
+ * Lookups that every value-moving request makes first (its session, the payment request it
+ * pays), and a wallet's own reads (its account and currency), combined across concurrent
+ * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
+ * cached (but `currency`, see there, and the currency rows of `accountWithCurrency` and
+ * `paymentRequest`, checked by their row_version on every read; a wallet's session is kept by
+ * src/http/kept-sessions.ts, checked by its currency's sessions_version) — each request reads the
+ * rows as they are when its query runs, so a revoked session, a frozen wallet or a cancelled
+ * request is seen at once.
+ */
 export interface Loaders {
   /** A live session (neither revoked nor expired, its card active) with its wallet. */
   sessionWallet: DataLoader<string, SessionRead | undefined>;
@@ -59,7 +61,7 @@ async function refreshCurrencies(sql: Sql, kept: Map<number, Currency>, seen: Ar
 }
 
 export function createLoaders(sql: Sql, options: { batch_size_max: number }): Loaders {
-  // The currency rows a wallet's reads last met, by id: read again when their row_version moves.
+  // The currency rows the wallets' reads and the payment requests last met, by id: read again when their row_version moves.
   const currencies_read = new Map<number, Currency>();
   const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
   const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
@@ -107,17 +109,21 @@ export function createLoaders(sql: Sql, options: { batch_size_max: number }): Lo
       }));
       return ids.map((id) => by_id.get(id));
     }, shared),
+    // The requests with their currency's row_version, and their shops, in one round trip (two
+    // statements at once); the currency row itself only when its row_version moved.
     paymentRequest: new DataLoader(async (ids) => {
-      const requests = await sql<PaymentRequest[]>`SELECT * FROM payment_requests WHERE id = ANY(${ids as string[]}::uuid[])`;
-      if (requests.length === 0) return ids.map(() => undefined);
-      const [currencies, shops] = await Promise.all([
-        sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${[...new Set(requests.map((r) => r.currency_id))]}::int[])`,
-        sql<Shop[]>`SELECT * FROM shops WHERE account_id = ANY(${[...new Set(requests.map((r) => r.shop_account_id))]}::uuid[])`,
+      const [rows, shops] = await Promise.all([
+        sql<(PaymentRequest & { currency_row_version: bigint })[]>`
+          SELECT r.*, c.row_version AS currency_row_version FROM payment_requests r JOIN currencies c ON c.id = r.currency_id
+          WHERE r.id = ANY(${ids as string[]}::uuid[])`,
+        sql<Shop[]>`
+          SELECT s.* FROM shops s
+          WHERE (s.currency_id, s.account_id) IN (SELECT r.currency_id, r.shop_account_id FROM payment_requests r WHERE r.id = ANY(${ids as string[]}::uuid[]))`,
       ]);
-      const currency_by_id = new Map(currencies.map((c) => [c.id, c]));
+      await refreshCurrencies(sql, currencies_read, rows);
       const shop_by_key = new Map(shops.map((s) => [`${s.currency_id}:${s.account_id}`, s]));
-      const by_id = new Map(requests.map((request) => {
-        const currency = currency_by_id.get(request.currency_id);
+      const by_id = new Map(rows.map(({ currency_row_version: _version, ...request }) => {
+        const currency = currencies_read.get(request.currency_id);
         const shop = shop_by_key.get(`${request.currency_id}:${request.shop_account_id}`);
         return [request.id, currency === undefined || shop === undefined ? undefined : { request, currency, shop }];
       }));

@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Sql } from './client.js';
 import type { Wallet } from './volunteers.js';
-import type { PaymentRequest, Shop } from './shops.js';
+import type { Device, PaymentRequest, Shop } from './shops.js';
+import { findLiveDevices } from './shops.js';
+import { findSessionUsers } from './users.js';
+import type { User } from './users.js';
 import type { Account, Currency } from '../ledger/model.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
 
@@ -20,8 +23,8 @@ export interface AccountRead {
 }
 
 /**
- * Lookups that every value-moving request makes first (its session, the payment request it
- * pays), and a wallet's own reads (its account and currency), combined across concurrent
+ * Lookups that every value-moving request makes first (its session — a wallet's, a staff
+ * user's or a tablet's —, the payment request it pays), and a wallet's own reads (its account and currency), combined across concurrent
  * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
  * cached (but `currency`, see there, and the currency rows of `accountWithCurrency` and
  * `paymentRequest`, checked by their row_version on every read; a wallet's session is kept by
@@ -32,6 +35,10 @@ export interface AccountRead {
 export interface Loaders {
   /** A live session (neither revoked nor expired, its card active) with its wallet. */
   sessionWallet: DataLoader<string, SessionRead | undefined>;
+  /** The user of a live staff session (neither revoked nor expired, the user not disabled). */
+  staffSession: DataLoader<string, User | undefined>;
+  /** A shop tablet that may act now (not revoked), by its id. */
+  liveDevice: DataLoader<string, Device | undefined>;
   paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
   /** An activity session with its activity (what a claim QR names). */
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
@@ -60,74 +67,97 @@ async function refreshCurrencies(sql: Sql, kept: Map<number, Currency>, seen: Ar
   }
 }
 
+type Found<V> = Map<string, V>;
+
+async function readActivitySessions(sql: Sql, ids: readonly string[]): Promise<Found<{ session: ActivitySession; activity: Activity } | undefined>> {
+  const sessions = await sql<(Omit<ActivitySession, 'hours'> & { hours: string | null })[]>`
+    SELECT * FROM activity_sessions WHERE id = ANY(${ids as string[]}::uuid[])`;
+  if (sessions.length === 0) return new Map();
+  const activities = await sql<Activity[]>`
+    SELECT * FROM activities WHERE id = ANY(${[...new Set(sessions.map((s) => s.activity_id))]}::uuid[])`;
+  return new Map(sessions.map((session) => {
+    const activity = activities.find((a) => a.id === session.activity_id && a.currency_id === session.currency_id);
+    return [session.id, activity === undefined ? undefined : { session, activity }];
+  }));
+}
+
+/**
+ * Live wallet sessions with their wallets. The sessions' version is read in the same statement
+ * (one snapshot): a change committed after it raised the version past the one returned here.
+ */
+async function readSessionWallets(sql: Sql, ids: readonly string[]): Promise<Found<SessionRead>> {
+  const rows = await sql<(Wallet & { card_code: string; session_id: string; session_expires_at: Date; sessions_version: bigint })[]>`
+    SELECT w.*, s.card_code, s.id AS session_id, s.expires_at AS session_expires_at, cu.sessions_version
+    FROM wallet_sessions s
+    JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
+    JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
+    JOIN currencies cu ON cu.id = s.currency_id
+    WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
+      AND c.status = 'active'`;
+  return new Map(rows.map(({ session_id, session_expires_at, sessions_version, ...wallet }) =>
+    [session_id, { wallet, expires_at: session_expires_at, sessions_version }]));
+}
+
+/** Accounts with their currency's row_version and sessions_version; the currency rows from `kept`, read again when they moved. */
+async function readAccounts(sql: Sql, kept: Map<number, Currency>, ids: readonly string[]): Promise<Found<AccountRead | undefined>> {
+  const rows = await sql<(Account & { currency_row_version: bigint; sessions_version: bigint })[]>`
+    SELECT a.*, c.row_version AS currency_row_version, c.sessions_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
+    WHERE a.id = ANY(${ids as string[]}::uuid[])`;
+  await refreshCurrencies(sql, kept, rows);
+  return new Map(rows.map(({ currency_row_version: _version, sessions_version, ...account }) => {
+    const currency = kept.get(account.currency_id);
+    return [account.id, currency === undefined ? undefined : { account, currency, sessions_version }];
+  }));
+}
+
+/**
+ * Payment requests with their currency's row_version, and their shops, in one round trip (two
+ * statements at once); the currency rows from `kept`, read again when they moved.
+ */
+async function readPaymentRequests(
+  sql: Sql, kept: Map<number, Currency>, ids: readonly string[],
+): Promise<Found<{ request: PaymentRequest; currency: Currency; shop: Shop } | undefined>> {
+  const [rows, shops] = await Promise.all([
+    sql<(PaymentRequest & { currency_row_version: bigint })[]>`
+      SELECT r.*, c.row_version AS currency_row_version FROM payment_requests r JOIN currencies c ON c.id = r.currency_id
+      WHERE r.id = ANY(${ids as string[]}::uuid[])`,
+    sql<Shop[]>`
+      SELECT s.* FROM shops s
+      WHERE (s.currency_id, s.account_id) IN (SELECT r.currency_id, r.shop_account_id FROM payment_requests r WHERE r.id = ANY(${ids as string[]}::uuid[]))`,
+  ]);
+  await refreshCurrencies(sql, kept, rows);
+  const shop_by_key = new Map(shops.map((s) => [`${s.currency_id}:${s.account_id}`, s]));
+  return new Map(rows.map(({ currency_row_version: _version, ...request }) => {
+    const currency = kept.get(request.currency_id);
+    const shop = shop_by_key.get(`${request.currency_id}:${request.shop_account_id}`);
+    return [request.id, currency === undefined || shop === undefined ? undefined : { request, currency, shop }];
+  }));
+}
+
+/** A loader of string keys answering each key from what `read` found (undefined when not found). */
+function loaderOf<V>(read: (ids: readonly string[]) => Promise<Found<V>>, batch_size_max: number): DataLoader<string, V | undefined> {
+  return new DataLoader<string, V | undefined>(async (ids) => {
+    const found = await read(ids);
+    return ids.map((id) => found.get(id));
+  }, { cache: false, batchScheduleFn: nextTurn, maxBatchSize: batch_size_max });
+}
+
 export function createLoaders(sql: Sql, options: { batch_size_max: number }): Loaders {
   // The currency rows the wallets' reads and the payment requests last met, by id: read again when their row_version moves.
   const currencies_read = new Map<number, Currency>();
-  const shared = { cache: false, batchScheduleFn: nextTurn, maxBatchSize: options.batch_size_max } as const;
   const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
     const rows = await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${ids as number[]}::int[])`;
     return ids.map((id) => rows.find((row) => row.id === id));
   }, { batchScheduleFn: nextTurn });
   setInterval(() => currency.clearAll(), currency_ttl_ms).unref();
+  const max = options.batch_size_max;
   return {
     currency,
-    activitySession: new DataLoader(async (ids) => {
-      const sessions = await sql<(Omit<ActivitySession, 'hours'> & { hours: string | null })[]>`
-        SELECT * FROM activity_sessions WHERE id = ANY(${ids as string[]}::uuid[])`;
-      if (sessions.length === 0) return ids.map(() => undefined);
-      const activities = await sql<Activity[]>`
-        SELECT * FROM activities WHERE id = ANY(${[...new Set(sessions.map((s) => s.activity_id))]}::uuid[])`;
-      const by_id = new Map(sessions.map((session) => {
-        const activity = activities.find((a) => a.id === session.activity_id && a.currency_id === session.currency_id);
-        return [session.id, activity === undefined ? undefined : { session, activity }];
-      }));
-      return ids.map((id) => by_id.get(id));
-    }, shared),
-    sessionWallet: new DataLoader(async (ids) => {
-      // The sessions' version is read in the same statement (one snapshot): a change committed
-      // after it raised the version past the one returned here.
-      const rows = await sql<(Wallet & { card_code: string; session_id: string; session_expires_at: Date; sessions_version: bigint })[]>`
-        SELECT w.*, s.card_code, s.id AS session_id, s.expires_at AS session_expires_at, cu.sessions_version
-        FROM wallet_sessions s
-        JOIN cards c ON c.currency_id = s.currency_id AND c.code = s.card_code
-        JOIN wallets w ON w.currency_id = s.currency_id AND w.account_id = s.account_id
-        JOIN currencies cu ON cu.id = s.currency_id
-        WHERE s.id = ANY(${ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now()
-          AND c.status = 'active'`;
-      const by_id = new Map(rows.map(({ session_id, session_expires_at, sessions_version, ...wallet }) =>
-        [session_id, { wallet, expires_at: session_expires_at, sessions_version }]));
-      return ids.map((id) => by_id.get(id));
-    }, shared),
-    accountWithCurrency: new DataLoader(async (ids) => {
-      const rows = await sql<(Account & { currency_row_version: bigint; sessions_version: bigint })[]>`
-        SELECT a.*, c.row_version AS currency_row_version, c.sessions_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
-        WHERE a.id = ANY(${ids as string[]}::uuid[])`;
-      await refreshCurrencies(sql, currencies_read, rows);
-      const by_id = new Map(rows.map(({ currency_row_version: _version, sessions_version, ...account }) => {
-        const currency = currencies_read.get(account.currency_id);
-        return [account.id, currency === undefined ? undefined : { account, currency, sessions_version }];
-      }));
-      return ids.map((id) => by_id.get(id));
-    }, shared),
-    // The requests with their currency's row_version, and their shops, in one round trip (two
-    // statements at once); the currency row itself only when its row_version moved.
-    paymentRequest: new DataLoader(async (ids) => {
-      const [rows, shops] = await Promise.all([
-        sql<(PaymentRequest & { currency_row_version: bigint })[]>`
-          SELECT r.*, c.row_version AS currency_row_version FROM payment_requests r JOIN currencies c ON c.id = r.currency_id
-          WHERE r.id = ANY(${ids as string[]}::uuid[])`,
-        sql<Shop[]>`
-          SELECT s.* FROM shops s
-          WHERE (s.currency_id, s.account_id) IN (SELECT r.currency_id, r.shop_account_id FROM payment_requests r WHERE r.id = ANY(${ids as string[]}::uuid[]))`,
-      ]);
-      await refreshCurrencies(sql, currencies_read, rows);
-      const shop_by_key = new Map(shops.map((s) => [`${s.currency_id}:${s.account_id}`, s]));
-      const by_id = new Map(rows.map(({ currency_row_version: _version, ...request }) => {
-        const currency = currencies_read.get(request.currency_id);
-        const shop = shop_by_key.get(`${request.currency_id}:${request.shop_account_id}`);
-        return [request.id, currency === undefined || shop === undefined ? undefined : { request, currency, shop }];
-      }));
-      return ids.map((id) => by_id.get(id));
-    }, shared),
+    activitySession: loaderOf((ids) => readActivitySessions(sql, ids), max),
+    sessionWallet: loaderOf((ids) => readSessionWallets(sql, ids), max),
+    staffSession: loaderOf((ids) => findSessionUsers(sql, ids), max),
+    liveDevice: loaderOf((ids) => findLiveDevices(sql, ids), max),
+    accountWithCurrency: loaderOf((ids) => readAccounts(sql, currencies_read, ids), max),
+    paymentRequest: loaderOf((ids) => readPaymentRequests(sql, currencies_read, ids), max),
   };
 }

@@ -115,13 +115,15 @@ export async function findDevice(sql: Queryable, id: string): Promise<Device | u
   return row;
 }
 
-/** A device that may act now (not revoked); marks it seen at most once a minute. */
-export async function findLiveDevice(sql: Queryable, id: string): Promise<Device | undefined> {
-  const [row] = await sql<Device[]>`SELECT * FROM devices WHERE id = ${id} AND revoked_at IS NULL`;
-  if (row !== undefined && Date.now() - row.last_seen_at.getTime() > 60_000) {
-    await sql`UPDATE devices SET last_seen_at = now() WHERE currency_id = ${row.currency_id} AND id = ${row.id}`;
+/** The devices that may act now (not revoked), by id; marks each seen at most once a minute. */
+export async function findLiveDevices(sql: Queryable, ids: readonly string[]): Promise<Map<string, Device>> {
+  const rows = await sql<Device[]>`SELECT * FROM devices WHERE id = ANY(${ids as string[]}::uuid[]) AND revoked_at IS NULL`;
+  const stale = rows.filter((row) => Date.now() - row.last_seen_at.getTime() > 60_000);
+  if (stale.length > 0) {
+    await sql`UPDATE devices SET last_seen_at = now() WHERE (currency_id, id) IN (
+      SELECT * FROM unnest(${stale.map((d) => d.currency_id)}::int[], ${stale.map((d) => d.id)}::uuid[]))`;
   }
-  return row;
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 export async function listDevices(sql: Queryable, shop: Shop): Promise<Device[]> {

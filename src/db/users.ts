@@ -69,15 +69,15 @@ export async function insertSession(sql: Queryable, user_id: string, expires_at:
   return id;
 }
 
-/** The user behind a live session, or undefined when revoked, expired or disabled. */
-export async function findSessionUser(sql: Queryable, session_id: string): Promise<User | undefined> {
-  const [row] = await sql<User[]>`
-    SELECT ${user_columns(sql)} FROM auth_sessions s
+/** The users behind live sessions, by session id; a revoked, expired or disabled one is not there. */
+export async function findSessionUsers(sql: Queryable, session_ids: readonly string[]): Promise<Map<string, User>> {
+  const rows = await sql<(User & { session_id: string })[]>`
+    SELECT s.id AS session_id, ${user_columns(sql)} FROM auth_sessions s
     JOIN users u ON u.id = s.user_id
     LEFT JOIN user_currencies uc ON uc.user_id = u.id LEFT JOIN currencies c ON c.id = uc.currency_id
-    WHERE s.id = ${session_id} AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL
-    GROUP BY u.id`;
-  return row;
+    WHERE s.id = ANY(${session_ids as string[]}::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL
+    GROUP BY s.id, u.id`;
+  return new Map(rows.map(({ session_id, ...user }) => [session_id, user]));
 }
 
 export async function revokeSession(sql: Queryable, session_id: string): Promise<void> {

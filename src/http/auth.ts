@@ -2,8 +2,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, AppContext, Principal, SessionWallet } from './context.js';
 import { DomainError } from '../ledger/errors.js';
 import { device_audience, staff_audience, verifyToken, wallet_audience } from '../security/tokens.js';
-import { findSessionUser } from '../db/users.js';
-import { findLiveDevice } from '../db/shops.js';
 import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
 import type { Currency } from '../ledger/model.js';
@@ -28,9 +26,8 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The principal behind a verified token, if its session is still live (checked every time). */
+/** The principal behind a verified token, if its session is still live (checked every time; the lookups of one turn of the event loop are one query). */
 async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: string; aud: string }): Promise<Principal> {
-  const deps = c.get('deps');
   if (claims.aud === wallet_audience) {
     const { wallet, account } = await walletSession(c, claims.sid, claims.sub);
     if (wallet === undefined || wallet.account_id !== claims.sub) {
@@ -39,13 +36,13 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
     return { kind: 'wallet', wallet, session_id: claims.sid, account: account?.account.currency_id === wallet.currency_id ? account : undefined };
   }
   if (claims.aud === device_audience) {
-    const device = await findLiveDevice(deps.sql, claims.sid);
+    const device = await c.get('loaders').liveDevice.load(claims.sid);
     if (device === undefined || device.id !== claims.sub) {
       throw new DomainError('unauthenticated', 'this tablet was unpaired; pair it again with a new code');
     }
     return { kind: 'device', device, session_id: claims.sid };
   }
-  const user = await findSessionUser(deps.sql, claims.sid);
+  const user = await c.get('loaders').staffSession.load(claims.sid);
   if (user === undefined || user.id !== claims.sub) {
     throw new DomainError('unauthenticated', 'the session has ended; log in again');
   }

@@ -44,6 +44,22 @@ describe('staff sessions, checked together', () => {
   });
 });
 
+describe('currencies named in staff requests, read together', () => {
+  it('30 concurrent requests naming three codes each get their own currency, an unknown code 404; a rename behind the service shows at once', async () => {
+    await createCurrency(t, 'SLM', 0);
+    const codes = ['SLK', 'SLM', 'SLZ'];
+    const all = async () => Promise.all(codes.flatMap((code) => Array.from({ length: 10 }, async () => ({ code, reply: await t.request('GET', `/api/v1/currencies/${code}`, { token: t.adminToken }) }))));
+    for (const { code, reply } of await all()) {
+      if (code === 'SLZ') expectProblem(reply, 404, 'currency_not_found');
+      else expect(reply.body).toMatchObject({ code, scale: code === 'SLK' ? 2 : 0 });
+    }
+    await t.sql`UPDATE currencies SET name = 'Munt van het Eiland' WHERE code = 'SLM'`;
+    for (const { code, reply } of await all()) {
+      if (code === 'SLM') expect(reply.body.name).toBe('Munt van het Eiland');
+    }
+  });
+});
+
 describe('shop tablets, checked together', () => {
   it('20 concurrent requests of two tablets are each their own shop; an unpaired tablet is 401 at once, the other works on', async () => {
     const a = await shopWithTablet(t, 'SLK', { name: 'Bakkerij Een' });

@@ -48,6 +48,12 @@ export async function findCurrency(sql: Queryable, code: string): Promise<Curren
   return row;
 }
 
+/** Currencies by their codes (those that exist). */
+export async function findCurrencies(sql: Queryable, codes: readonly string[]): Promise<Map<string, Currency>> {
+  const rows = await sql<CurrencyRow[]>`SELECT * FROM currencies WHERE code = ANY(${codes as string[]}::text[])`;
+  return new Map(rows.map((row) => [row.code, row]));
+}
+
 /**
  * Changes the settings of a currency that never touch balances. A validity that is set or
  * changed counts from today (validity_from) for the coins already in wallets.

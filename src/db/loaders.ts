@@ -4,6 +4,7 @@ import type { Wallet } from './volunteers.js';
 import type { Device, PaymentRequest, Shop } from './shops.js';
 import { findLiveDevices } from './shops.js';
 import { findSessionUsers } from './users.js';
+import { findCurrencies } from './ledger.js';
 import type { User } from './users.js';
 import type { Account, Currency } from '../ledger/model.js';
 import type { Activity, ActivitySession } from '../ledger/volunteering.js';
@@ -42,6 +43,8 @@ export interface Loaders {
   paymentRequest: DataLoader<string, { request: PaymentRequest; currency: Currency; shop: Shop } | undefined>;
   /** An activity session with its activity (what a claim QR names). */
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
+  /** A currency by its code, as it is now (what a staff request names in its path). */
+  currencyByCode: DataLoader<string, Currency | undefined>;
   /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
   currency: DataLoader<number, Currency | undefined>;
   /** An account with its currency, as they are now (what a wallet's own reads show): the account and its currency's row_version in one statement; the currency row itself only when that changed. */
@@ -156,6 +159,7 @@ export function createLoaders(sql: Sql, options: { batch_size_max: number }): Lo
     activitySession: loaderOf((ids) => readActivitySessions(sql, ids), max),
     sessionWallet: loaderOf((ids) => readSessionWallets(sql, ids), max),
     staffSession: loaderOf((ids) => findSessionUsers(sql, ids), max),
+    currencyByCode: loaderOf((codes) => findCurrencies(sql, codes), max),
     liveDevice: loaderOf((ids) => findLiveDevices(sql, ids), max),
     accountWithCurrency: loaderOf((ids) => readAccounts(sql, currencies_read, ids), max),
     paymentRequest: loaderOf((ids) => readPaymentRequests(sql, currencies_read, ids), max),

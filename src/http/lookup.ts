@@ -1,7 +1,7 @@
 import type { AppContext } from './context.js';
 import { requireStaff, coordinates } from './auth.js';
 import { DomainError } from '../ledger/errors.js';
-import { findAccount, findCurrency, findCurrencyById, findTransfer, listEntries } from '../db/ledger.js';
+import { findAccount, findCurrencyById, findTransfer, listEntries } from '../db/ledger.js';
 import { presentEntry } from './present.js';
 import type { Account, Currency, Transfer } from '../ledger/model.js';
 import type { User } from '../db/users.js';
@@ -29,7 +29,7 @@ const currency_code_pattern = /^[A-Z][A-Z0-9]{1,9}$/;
 export async function currencyForStaff(c: AppContext, code: string): Promise<{ user: User; currency: Currency }> {
   const user = requireStaff(c);
   // A code that cannot exist is not looked up (it could hold bytes PostgreSQL refuses).
-  const currency = currency_code_pattern.test(code) ? await findCurrency(c.get('deps').sql, code) : undefined;
+  const currency = currency_code_pattern.test(code) ? await c.get('loaders').currencyByCode.load(code) : undefined;
   if (currency === undefined) throw new DomainError('currency_not_found', `no currency ${code}`);
   if (!coordinates(user, currency)) throw new DomainError('forbidden', `you do not coordinate ${code}`);
   return { user, currency };

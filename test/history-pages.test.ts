@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryPages } from '../src/http/history-pages.js';
 import { createTestApp, newKey } from './support/app.js';
 import type { TestApp } from './support/app.js';
-import { createCurrency, issue } from './support/http-fixtures.js';
+import { createCurrency, hitsAndMisses, issue } from './support/http-fixtures.js';
 import { fundedWallet, pay, refund, requestPayment, shopWithTablet } from './support/shop-fixtures.js';
 import type { Payer } from './support/shop-fixtures.js';
 import { activityOf, claim, fund, openSession } from './support/volunteer-fixtures.js';
@@ -26,11 +26,7 @@ afterAll(async () => {
 });
 
 /** Hits and misses of the kept pages so far (the app's metrics). */
-async function counts(app: TestApp): Promise<{ hit: number; miss: number }> {
-  const { values } = await app.deps.metrics.history_pages.get();
-  const of = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
-  return { hit: of('hit'), miss: of('miss') };
-}
+const counts = (app: TestApp) => hitsAndMisses(app.deps.metrics.history_pages);
 
 /** The raw body of a page, and whether it came from the kept pages. */
 async function page(app: TestApp, wallet: Payer, query = ''): Promise<{ text: string; kept: boolean }> {

@@ -10,7 +10,7 @@ import { KeptSessions } from '../src/http/kept-sessions.js';
 import type { SessionRead } from '../src/db/loaders.js';
 import { createTestApp } from './support/app.js';
 import type { Reply, TestApp } from './support/app.js';
-import { createCurrency, expectProblem } from './support/http-fixtures.js';
+import { createCurrency, expectProblem, hitsAndMisses } from './support/http-fixtures.js';
 import { fundedWallet } from './support/shop-fixtures.js';
 import type { Payer } from './support/shop-fixtures.js';
 
@@ -27,11 +27,7 @@ afterAll(async () => {
 });
 
 /** Kept (hit) and read (miss) sessions of an app so far. */
-async function counts(app: TestApp): Promise<{ hit: number; miss: number }> {
-  const { values } = await app.deps.metrics.wallet_sessions.get();
-  const of = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
-  return { hit: of('hit'), miss: of('miss') };
-}
+const counts = (app: TestApp) => hitsAndMisses(app.deps.metrics.wallet_sessions);
 
 /** GET /wallet, and whether its session was a kept one. */
 async function read(wallet: Payer, app = t): Promise<{ reply: Reply; kept: boolean }> {

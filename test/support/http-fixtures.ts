@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import { newKey } from './app.js';
 import type { Reply, TestApp } from './app.js';
+import type { Counter } from 'prom-client';
 
 export interface CurrencyOut {
   id: number;
@@ -83,4 +84,11 @@ export function expectProblem(reply: Reply, status: number, code: string): void 
   expect(reply.status, JSON.stringify(reply.body)).toBe(status);
   expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(reply.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+}
+
+/** A hit/miss counter of an app's metrics (kept pages, kept sessions) as it stands. */
+export async function hitsAndMisses(counter: Counter<'result'>): Promise<{ hit: number; miss: number }> {
+  const { values } = await counter.get();
+  const of = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
+  return { hit: of('hit'), miss: of('miss') };
 }

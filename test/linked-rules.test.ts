@@ -222,6 +222,35 @@ describe('ending claim sessions', () => {
     expect(await balanceOf(t, first.account)).not.toBe('0.00');
   });
 
+  it('six closes at once: closed once, audited once, every answer the same closed_at', async () => {
+    const activity = await activityOf(t, 'LNK');
+    const session = await openSession(t, activity.id, { hours: '1' });
+    const replies = await Promise.all(Array.from({ length: 6 }, () => post(`/sessions/${session.id}/close`, undefined, null)));
+    expect(replies.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(new Set(replies.map((r) => r.body.closed_at)).size).toBe(1);
+    const audited = await t.sql`SELECT 1 FROM audit_log WHERE action = 'session.close' AND object_id = ${session.id}`;
+    expect(audited).toHaveLength(1);
+  });
+
+  it('a close whose audit row cannot be written is not made: the session still rewards', async () => {
+    const activity = await activityOf(t, 'LNK');
+    await fund(t, 'LNK', activity.programme_account, '100.00');
+    const session = await openSession(t, activity.id, { hours: '1' });
+    await t.sql.unsafe(`CREATE FUNCTION test_refuse_close() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.action = 'session.close' THEN RAISE EXCEPTION 'audit refused (test)'; END IF; RETURN NEW; END $$`);
+    await t.sql.unsafe('CREATE TRIGGER test_refuse_close BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_refuse_close()');
+    try {
+      expect((await post(`/sessions/${session.id}/close`, undefined, null)).status).toBe(500);
+    } finally {
+      await t.sql.unsafe('DROP TRIGGER test_refuse_close ON audit_log');
+      await t.sql.unsafe('DROP FUNCTION test_refuse_close()');
+    }
+    const [row] = await t.sql<{ closed_at: Date | null }[]>`SELECT closed_at FROM activity_sessions WHERE id = ${session.id}`;
+    expect(row!.closed_at).toBeNull();
+    const volunteer = await registerVolunteer(t, 'LNK');
+    expect((await claim(t, await openWallet(t, volunteer), session.claim_token)).status).toBe(201);
+  });
+
   it('a deactivated activity\'s open sessions reward no one (409 activity_inactive); active again, they do', async () => {
     const activity = await activityOf(t, 'LNK', 'it_repair');
     await fund(t, 'LNK', activity.programme_account, '500.00');

@@ -16,6 +16,7 @@ import type { Wallet } from '../db/volunteers.js';
 import { closeActivitySession, earnedIn, insertActivity, insertActivitySession, updateActivity, updateSessionSchedule } from '../db/volunteers.js';
 import type { SessionSchedule } from '../db/volunteers.js';
 import { findAccount } from '../db/ledger.js';
+import { transaction } from '../db/client.js';
 import { parseAmount } from '../ledger/amount.js';
 import type { ActivityCategory, LocalizedName } from '../ledger/volunteering.js';
 import { walletOfScannedCard } from './access.js';
@@ -269,9 +270,12 @@ export async function openSession(
 
 /** Ends a claim session at once: later claims of its QR are refused (session_closed). */
 export async function closeSession(services: Services, actor: Actor, currency: Currency, session: ActivitySession): Promise<ActivitySession> {
-  const closed = await closeActivitySession(services.sql, session);
-  if (session.closed_at === null) {
-    await recordAudit(services, actor, { action: 'session.close', currency_id: currency.id, object: { kind: 'session', id: session.id } });
-  }
-  return closed;
+  // The close and its audit row commit together, and only the close that ended the session is audited.
+  return transaction(services.sql, async (tx) => {
+    const { session: closed, closed_now } = await closeActivitySession(tx, session);
+    if (closed_now) {
+      await recordAudit(services, actor, { action: 'session.close', currency_id: currency.id, object: { kind: 'session', id: session.id } }, tx);
+    }
+    return closed;
+  });
 }

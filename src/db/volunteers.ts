@@ -420,14 +420,20 @@ export async function earnedIn(sql: Queryable, currency_id: number, account_id: 
   return new Map(periods.map((p) => [p, rows.find((r) => r.period === p)?.amount ?? 0n]));
 }
 
-/** Ends a session at once (later claims are refused); ending it again changes nothing. */
-export async function closeActivitySession(sql: Queryable, session: ActivitySession): Promise<ActivitySession> {
-  const [row] = await sql<SessionRow[]>`
+/**
+ * Ends a session at once (later claims are refused); ending it again changes nothing. Run in a
+ * transaction: the row is locked first, so of closes at the same time one is `closed_now`.
+ */
+export async function closeActivitySession(tx: Queryable, session: ActivitySession): Promise<{ session: ActivitySession; closed_now: boolean }> {
+  const [before] = await tx<{ open: boolean }[]>`
+    SELECT closed_at IS NULL AS open FROM activity_sessions
+    WHERE currency_id = ${session.currency_id} AND id = ${session.id} FOR UPDATE`;
+  const [row] = await tx<SessionRow[]>`
     UPDATE activity_sessions SET closed_at = coalesce(closed_at, now())
     WHERE currency_id = ${session.currency_id} AND id = ${session.id}
     RETURNING *`;
-  assert(row !== undefined, 'a session is never deleted');
-  return row;
+  assert(before !== undefined && row !== undefined, 'a session is never deleted');
+  return { session: row, closed_now: before.open };
 }
 
 /**

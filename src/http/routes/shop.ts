@@ -188,7 +188,8 @@ shopRoutes.openapi(createRoute({
       for (;;) {
         // Read the row after subscribing, so a change committed in between is not missed.
         const current = await findPaymentRequest(sql, request.id);
-        assert(current !== undefined, 'a payment request is never deleted');
+        // Retention deletes a request RETENTION_DAYS (at least 2) after it ended; this stream ends with it.
+        assert(current !== undefined, 'a payment request is kept while its event stream runs');
         const status = effectiveStatus(current);
         if (status !== last_status) {
           last_status = status;

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     await migrate(sql);
     const currency = await insertCurrency(sql, {
       code: 'BENCH', name: 'Bench coin', scale: 2, euro_per_unit: '0.10',
-      wallet_balance_max: null, volunteer_cap_day: null, volunteer_cap_year: null, validity_days: null,
+      wallet_balance_max: null, volunteer_cap_day: null, volunteer_cap_year: null, validity_days: null, gifts_enabled: false, gift_day_max: null,
     });
     const email = 'bench@example.org';
     const password = randomBytes(12).toString('hex');

@@ -614,6 +614,23 @@ interface LoadResult {
   target_rate_per_s?: number;
   /** Request batching: database transactions that moved value, and requests per transaction. */
   batching?: { transactions: number; requests_per_transaction: number };
+  /** Open-loop runs: p99 of the requests that finished in each second of the run, and how many of the run's slowest 1 % each second holds. */
+  by_second?: Array<{ second: number; requests: number; p99_ms: number; slowest: number }>;
+}
+
+/** Where in an open-loop run its slowest requests fall: the p99 of each second, and its share of the run's slowest 1 %. */
+function bySecond(done: Array<{ at_ms: number; latency_ms: number }>, start_at: number): NonNullable<LoadResult['by_second']> {
+  const threshold = latencyOf(done.map((d) => d.latency_ms)).p99;
+  const seconds = new Map<number, number[]>();
+  for (const d of done) {
+    const second = Math.max(0, Math.floor((d.at_ms - start_at) / 1000));
+    const held = seconds.get(second);
+    if (held === undefined) seconds.set(second, [d.latency_ms]);
+    else held.push(d.latency_ms);
+  }
+  return [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([second, latencies]) => ({
+    second, requests: latencies.length, p99_ms: latencyOf(latencies).p99, slowest: latencies.filter((l) => l > threshold).length,
+  }));
 }
 
 function latencyOf(values: Float64Array | number[]): Latency {
@@ -716,6 +733,7 @@ async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & {
   let requests = 0;
   let errors = 0;
   const latencies: number[] = [];
+  const done: Array<{ at_ms: number; latency_ms: number }> = [];
   const status_counts: Record<string, number> = {};
   const error_samples: LoadResult['error_samples'] = [];
   for (const r of results) {
@@ -726,6 +744,7 @@ async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & {
       if (r.ok[i] !== 1) continue;
       requests += 1;
       latencies.push(r.latency_ms[i] ?? 0);
+      if (spec.rate_per_s !== undefined) done.push({ at_ms: r.finished_at[i] ?? 0, latency_ms: r.latency_ms[i] ?? 0 });
       if ((r.finished_at[i] ?? Infinity) <= window_end) in_window += 1;
     }
   }
@@ -751,6 +770,7 @@ async function runLoad(spec: LoadSpec, service: Service): Promise<LoadResult & {
     ...(wait_report === undefined ? {} : { waits: wait_report }),
     ...(spec.rate_per_s === undefined ? {} : { target_rate_per_s: round(spec.rate_per_s, 1) }),
     ...(batching === undefined ? {} : { batching }),
+    ...(spec.rate_per_s === undefined ? {} : { by_second: bySecond(done, start_at) }),
     ...(collected === undefined ? {} : { collected }),
   };
 }
@@ -1154,6 +1174,8 @@ async function halfRateScenario(service: Service, fixture: Fixture, max_rate: nu
   await checkpoint(setupSql);
   const result = strip(await runLoad(paySpec('payments at half the maximum rate', fixture, pool.ids, duration_s, rate), service));
   log(`  ${brief(result)} (target rate ${Math.round(rate)}/s)`, true);
+  const seconds = result.by_second ?? [];
+  log(`    p99 by second (ms): ${seconds.map((x) => Math.round(x.p99_ms)).join(' ')}; the run's slowest 1 % by second: ${seconds.map((x) => x.slowest).join(' ')}`);
   return result;
 }
 

@@ -16,19 +16,18 @@ export interface SessionRead {
   sessions_version: bigint;
 }
 
-/** An account as it is now, with its currency and the version of the currency's sessions (migrations/0021). */
+/** An account as it is now, with its currency (the row as of its row_version read with the account). */
 export interface AccountRead {
   account: Account;
   currency: Currency;
-  sessions_version: bigint;
 }
 
 /**
  * Lookups that every value-moving request makes first (its session — a wallet's, a staff
  * user's or a tablet's —, the payment request it pays), and a wallet's own reads (its account and currency), combined across concurrent
  * requests: the requests that arrive in one turn of the event loop share one query. Nothing is
- * cached (but `currency`, see there, and the currency rows of `accountWithCurrency` and
- * `paymentRequest`, checked by their row_version on every read; a wallet's session is kept by
+ * cached (but the currency rows of `accountWithCurrency` and `paymentRequest`, checked by their
+ * row_version on every read; a wallet's session is kept by
  * src/http/kept-sessions.ts, checked by its currency's sessions_version) — each request reads the
  * rows as they are when its query runs, so a revoked session, a frozen wallet or a cancelled
  * request is seen at once.
@@ -45,17 +44,12 @@ export interface Loaders {
   activitySession: DataLoader<string, { session: ActivitySession; activity: Activity } | undefined>;
   /** A currency by its code, as it is now (what a staff request names in its path). */
   currencyByCode: DataLoader<string, Currency | undefined>;
-  /** Currencies by id, remembered for `currency_ttl_ms` (for what a currency never changes: code, scale). */
-  currency: DataLoader<number, Currency | undefined>;
   /** An account with its currency, as they are now (what a wallet's own reads show): the account and its currency's row_version in one statement; the currency row itself only when that changed. */
   accountWithCurrency: DataLoader<string, AccountRead | undefined>;
 }
 
 /** Waits for the rest of this turn of the event loop (the other requests read meanwhile). */
 const nextTurn = (callback: () => void) => { setImmediate(callback); };
-
-/** How long a currency row is reused by the payment path (its name may be that much out of date). */
-const currency_ttl_ms = 5_000;
 
 /**
  * Reads again the currencies whose row changed since it was kept (its row_version, read with
@@ -101,15 +95,15 @@ async function readSessionWallets(sql: Sql, ids: readonly string[]): Promise<Fou
     [session_id, { wallet, expires_at: session_expires_at, sessions_version }]));
 }
 
-/** Accounts with their currency's row_version and sessions_version; the currency rows from `kept`, read again when they moved. */
+/** Accounts with their currency's row_version; the currency rows from `kept`, read again when they moved. */
 async function readAccounts(sql: Sql, kept: Map<number, Currency>, ids: readonly string[]): Promise<Found<AccountRead | undefined>> {
-  const rows = await sql<(Account & { currency_row_version: bigint; sessions_version: bigint })[]>`
-    SELECT a.*, c.row_version AS currency_row_version, c.sessions_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
+  const rows = await sql<(Account & { currency_row_version: bigint })[]>`
+    SELECT a.*, c.row_version AS currency_row_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
     WHERE a.id = ANY(${ids as string[]}::uuid[])`;
   await refreshCurrencies(sql, kept, rows);
-  return new Map(rows.map(({ currency_row_version: _version, sessions_version, ...account }) => {
+  return new Map(rows.map(({ currency_row_version: _version, ...account }) => {
     const currency = kept.get(account.currency_id);
-    return [account.id, currency === undefined ? undefined : { account, currency, sessions_version }];
+    return [account.id, currency === undefined ? undefined : { account, currency }];
   }));
 }
 
@@ -148,14 +142,8 @@ function loaderOf<V>(read: (ids: readonly string[]) => Promise<Found<V>>, batch_
 export function createLoaders(sql: Sql, options: { batch_size_max: number }): Loaders {
   // The currency rows the wallets' reads and the payment requests last met, by id: read again when their row_version moves.
   const currencies_read = new Map<number, Currency>();
-  const currency = new DataLoader<number, Currency | undefined>(async (ids) => {
-    const rows = await sql<Currency[]>`SELECT * FROM currencies WHERE id = ANY(${ids as number[]}::int[])`;
-    return ids.map((id) => rows.find((row) => row.id === id));
-  }, { batchScheduleFn: nextTurn });
-  setInterval(() => currency.clearAll(), currency_ttl_ms).unref();
   const max = options.batch_size_max;
   return {
-    currency,
     activitySession: loaderOf((ids) => readActivitySessions(sql, ids), max),
     sessionWallet: loaderOf((ids) => readSessionWallets(sql, ids), max),
     staffSession: loaderOf((ids) => findSessionUsers(sql, ids), max),

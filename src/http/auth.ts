@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, AppContext, Principal, SessionWallet } from './context.js';
-import { DomainError } from '../ledger/errors.js';
+import { DomainError, assert } from '../ledger/errors.js';
 import { device_audience, staff_audience, verifyToken, wallet_audience } from '../security/tokens.js';
 import type { Device } from '../db/shops.js';
 import type { User } from '../db/users.js';
@@ -33,7 +33,8 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
     if (wallet === undefined || wallet.account_id !== claims.sub) {
       throw new DomainError('unauthenticated', 'the session has ended; open your wallet again with card and PIN');
     }
-    return { kind: 'wallet', wallet, session_id: claims.sid, account: account?.account.currency_id === wallet.currency_id ? account : undefined };
+    assert(account !== undefined && account.currency.id === wallet.currency_id, 'a live session\'s wallet has its account and currency');
+    return { kind: 'wallet', wallet, session_id: claims.sid, account };
   }
   if (claims.aud === device_audience) {
     const device = await c.get('loaders').liveDevice.load(claims.sid);
@@ -51,14 +52,16 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
 
 /**
  * A wallet session and its account as they are now. The account is read first, with its
- * currency's sessions_version (one statement, shared with the requests of this turn); a session
- * kept at that version is what the database would answer (kept-sessions.ts), else it is read.
+ * currency's row_version (one statement, shared with the requests of this turn): the currency row
+ * is read again whenever it changed, and with it its sessions_version, which every change of a
+ * session, card or wallet raises. A session kept at that version is what the database would
+ * answer (kept-sessions.ts), else it is read.
  */
 async function walletSession(c: Context<AppEnv>, session_id: string, account_id: string): Promise<{ wallet: SessionWallet | undefined; account: AccountRead | undefined }> {
   const loaders = c.get('loaders');
   const kept = c.get('kept_sessions');
   const account = await loaders.accountWithCurrency.load(account_id);
-  const hit = account === undefined ? undefined : kept.get(session_id, account.currency.id, account.sessions_version);
+  const hit = account === undefined ? undefined : kept.get(session_id, account.currency.id, account.currency.sessions_version);
   c.get('deps').metrics.wallet_sessions.inc({ result: hit === undefined ? 'miss' : 'hit' });
   if (hit !== undefined) return { wallet: hit, account };
   const read = await loaders.sessionWallet.load(session_id);
@@ -73,6 +76,14 @@ export function requireWallet(c: Context<AppEnv>): SessionWallet {
   if (principal === undefined) throw new DomainError('unauthenticated', 'open your wallet with card and PIN first');
   if (principal.kind !== 'wallet') throw new DomainError('forbidden', 'only a wallet may do this');
   return principal.wallet;
+}
+
+/** The wallet of the current session with its account and currency, read with the session check; or 401/403. */
+export function requireWalletAccount(c: Context<AppEnv>): AccountRead & { wallet: SessionWallet } {
+  const wallet = requireWallet(c);
+  const principal = c.get('principal');
+  assert(principal?.kind === 'wallet', 'a wallet principal');
+  return { wallet, ...principal.account };
 }
 
 /** The shop tablet making the request, or 401/403. */

@@ -31,7 +31,7 @@ export interface AppDeps {
 export type Principal =
   | { kind: 'staff'; user: User; session_id: string }
   /** `account`: the wallet's account and currency, read with the request's session check. */
-  | { kind: 'wallet'; wallet: SessionWallet; session_id: string; account: AccountRead | undefined }
+  | { kind: 'wallet'; wallet: SessionWallet; session_id: string; account: AccountRead }
   | { kind: 'device'; device: Device; session_id: string };
 
 export interface AppEnv {

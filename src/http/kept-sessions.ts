@@ -5,9 +5,10 @@ import type { SessionRead } from '../db/loaders.js';
  * (neither revoked nor expired), its card active; the database raises its currency's
  * `sessions_version` whenever anything a session stands on changes (a session revoked or
  * deleted, a card's status or code, a wallet's row: migrations/0021, whatever path changed it).
- * Each wallet request reads that version fresh, with its account, in one statement; a session
- * kept here is used only while the version is the one it was read with and it has not expired
- * by this process's clock. Bounded by count; the oldest goes first.
+ * Raising it changes the currency's row, so its row_version, which each wallet request reads with
+ * its account: the currency row, and its sessions_version, is read again then. A session kept
+ * here is used only while that version is the one it was read with and it has not expired by
+ * this process's clock. Bounded by count; the oldest goes first.
  */
 export class KeptSessions {
   readonly #sessions = new Map<string, SessionRead>();

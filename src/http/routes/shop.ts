@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { AppContext, AppEnv } from '../context.js';
-import { requireDevice, requireWallet } from '../auth.js';
+import { requireDevice, requireWalletAccount } from '../auth.js';
 import {
   Amount, Entry, IdempotencyHeader, PageQuery, Pin, Redemption, Text, Transfer, Uuid, jsonBody, jsonResponse,
   memo_length_max, pageOf, problems,
@@ -229,11 +229,9 @@ shopRoutes.openapi(createRoute({
   },
   responses: { 201: jsonResponse(Transfer, 'The payment'), ...problems(400, 401, 403, 404, 409, 422) },
 }), async (c) => {
-  const wallet = requireWallet(c);
+  const { wallet, currency } = requireWalletAccount(c);
   const id = c.req.valid('param').id;
   const { on_behalf_of } = c.req.valid('json');
-  const currency = await c.get('loaders').currency.load(wallet.currency_id);
-  assert(currency !== undefined, 'a wallet has its currency');
   const present = (t: Parameters<typeof presentTransfer>[0]) => presentTransfer(t, currency);
   if (on_behalf_of === undefined) {
     return answer<ReturnType<typeof presentTransfer>, 201>(c, await payments.payRequest(services(c), actor(c), currency,

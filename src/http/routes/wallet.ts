@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppContext, AppEnv } from '../context.js';
-import { requireWallet } from '../auth.js';
+import type { AppEnv } from '../context.js';
+import { requireWallet, requireWalletAccount } from '../auth.js';
 import {
   Amount, EarningRoom, Entry, Expiring, IdempotencyHeader, PageQuery, Pin, Text, Transfer, Uuid, jsonBody, jsonResponse, memo_length_max, pageOf,
   problems,
@@ -31,15 +31,6 @@ const WalletOut = z.object({
   earning_room: EarningRoom,
   gifts_enabled: z.boolean().openapi({ description: 'Whether this wallet may give coins to other wallets and receive them (its currency allows gifts)' }),
 }).openapi('Wallet');
-
-/** The session's wallet with its account and currency as they are now (read with the concurrent requests' in one go). */
-async function walletContext(c: AppContext): Promise<{ wallet: Wallet; account: Account; currency: Currency }> {
-  const wallet = requireWallet(c);
-  const principal = c.get('principal');
-  const found = (principal?.kind === 'wallet' ? principal.account : undefined) ?? await c.get('loaders').accountWithCurrency.load(wallet.account_id);
-  assert(found !== undefined && found.currency.id === wallet.currency_id, 'a wallet has its account and currency');
-  return { wallet, ...found };
-}
 
 function presentWallet(
   wallet: Wallet, account: Account, currency: Currency, expiring: Array<{ amount: bigint; on: string }>, room: Room | undefined,
@@ -99,7 +90,7 @@ walletRoutes.openapi(createRoute({
   summary: 'My wallet: name, balance, the coins that expire within 60 days, and what I may still earn under the caps',
   responses: { 200: jsonResponse(WalletOut, 'The wallet'), ...problems(401, 403) },
 }), async (c) => {
-  const { wallet, account, currency } = await walletContext(c);
+  const { wallet, account, currency } = requireWalletAccount(c);
   const [expiring, room] = await Promise.all([walletExpiring(services(c), currency, account.id), earningRoom(services(c), currency, account.id)]);
   return c.json(presentWallet(wallet, account, currency, expiring, room), 200);
 });
@@ -155,7 +146,7 @@ walletRoutes.openapi(createRoute({
     ...problems(401, 403, 422),
   },
 }), async (c) => {
-  const { wallet, account, currency } = await walletContext(c);
+  const { wallet, account, currency } = requireWalletAccount(c);
   const body = await walletHistoryBody(c, wallet, account, currency, c.req.valid('query'));
   return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
 });
@@ -200,7 +191,7 @@ walletRoutes.openapi(createRoute({
   request: { params: ReceiveCodeParam },
   responses: { 200: jsonResponse(z.object({ display_name: z.string() }), 'The receiver'), ...problems(401, 403, 422) },
 }), async (c) => {
-  const { currency } = await walletContext(c);
+  const { currency } = requireWalletAccount(c);
   const receiver = await giftReceiver(services(c), currency, c.req.valid('param').code);
   return c.json({ display_name: receiver.display_name }, 200);
 });
@@ -217,7 +208,7 @@ walletRoutes.openapi(createRoute({
   request: { headers: IdempotencyHeader, body: jsonBody(GiftIn) },
   responses: { 201: jsonResponse(Transfer, 'The gift'), ...problems(400, 401, 403, 409, 422) },
 }), async (c) => {
-  const { wallet, currency } = await walletContext(c);
+  const { wallet, currency } = requireWalletAccount(c);
   const input = c.req.valid('json');
   const memo = input.memo === undefined || input.memo === '' ? null : input.memo;
   return answer<ReturnType<typeof presentTransfer>, 201>(c, await giveGift(services(c), actor(c), currency, idempotencyOf(c, input), wallet,
@@ -237,7 +228,7 @@ walletRoutes.openapi(createRoute({
   summary: 'The wallets I help: I may pay a shop from them (on_behalf_of), up to a maximum a month',
   responses: { 200: jsonResponse(z.object({ items: z.array(HelpedOut) }), 'The wallets I help'), ...problems(401, 403) },
 }), async (c) => {
-  const { wallet, currency } = await walletContext(c);
+  const { wallet, currency } = requireWalletAccount(c);
   const links = await helperLinks(services(c), currency, wallet.account_id, 'helper');
   const f = (minor: bigint) => formatAmount(minor, currency.scale);
   return c.json({

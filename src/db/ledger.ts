@@ -43,15 +43,14 @@ export async function insertCurrency(
   });
 }
 
-export async function findCurrency(sql: Queryable, code: string): Promise<Currency | undefined> {
-  const [row] = await sql<CurrencyRow[]>`SELECT * FROM currencies WHERE code = ${code}`;
-  return row;
-}
-
 /** Currencies by their codes (those that exist). */
 export async function findCurrencies(sql: Queryable, codes: readonly string[]): Promise<Map<string, Currency>> {
   const rows = await sql<CurrencyRow[]>`SELECT * FROM currencies WHERE code = ANY(${codes as string[]}::text[])`;
   return new Map(rows.map((row) => [row.code, row]));
+}
+
+export async function findCurrency(sql: Queryable, code: string): Promise<Currency | undefined> {
+  return (await findCurrencies(sql, [code])).get(code);
 }
 
 /**

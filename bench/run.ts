@@ -70,7 +70,7 @@ import postgres from 'postgres';
 import { Agent, request } from 'undici';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import type { EmbeddedPostgres } from '../src/db/embedded.js';
-import { createSql } from '../src/db/client.js';
+import { connectionTarget, createSql } from '../src/db/client.js';
 import type { Sql } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { runCommands } from '../src/db/batch.js';
@@ -364,12 +364,23 @@ function gitInfo() {
 
 // Wait events --------------------------------------------------------------------------------------
 
+/** How the service, the baselines and pgbench reach the database. */
+function transportOf(url: string): string {
+  return connectionTarget(url).path === undefined ? 'TCP' : 'a Unix socket';
+}
+
+/** postgres.js on `url`, through the Unix socket its `?host=` names (as `createSql` connects). */
+function connect(url: string, options: postgres.Options<any>): postgres.Sql<any> {
+  const { url: target, ...socket } = connectionTarget(url);
+  return postgres(target, { ...options, ...socket });
+}
+
 /**
  * Samples what the database backends of one application are doing every 50 ms: on CPU, waiting
  * for a lock, for the WAL flush, or idle waiting for the application (the service or client).
  */
 function startWaitSampler(url: string, application_name: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'bench-sampler' } });
+  const sql = connect(url, { max: 1, onnotice: () => {}, connection: { application_name: 'bench-sampler' } });
   const counts = new Map<string, number>();
   let samples = 0;
   let backends = 0;
@@ -1018,7 +1029,7 @@ interface PlanLine {
  */
 async function explainWarm(url: string, fn: (sql: Sql) => Promise<unknown>): Promise<{ summary: PlanLine[]; plans: string[] }> {
   const plans: string[] = [];
-  const ex = postgres(url, {
+  const ex = connect(url, {
     max: 1, types: { bigint: postgres.BigInt }, onnotice: (notice) => plans.push(String(notice.message)),
     connection: { application_name: 'bench-explain' },
   }) as unknown as Sql;
@@ -1386,7 +1397,7 @@ async function resetBaselineTables(sql: Sql): Promise<void> {
  * in the application; two balance UPDATEs; INSERT the transfer; INSERT its two entries; COMMIT.
  */
 async function textbookBaseline(url: string, hot: boolean, duration_s: number): Promise<LoadResult> {
-  const sql = postgres(url, { max: concurrency, onnotice: () => {}, connection: { application_name: 'bench-textbook' } });
+  const sql = connect(url, { max: concurrency, onnotice: () => {}, connection: { application_name: 'bench-textbook' } });
   const transfer = async () => {
     const payer = payer_ids.from + Math.floor(Math.random() * wallets_count);
     const shop = hot ? shop_ids.from : shop_ids.from + Math.floor(Math.random() * shops_count);
@@ -1712,6 +1723,8 @@ async function codeVariantSetup(
   await root_sql.unsafe(`CREATE DATABASE ${db_name}`);
   const u = new URL(server_url);
   u.pathname = `/${db_name}`;
+  // A checkout from before `?host=` was read would pass it to the server as a setting: TCP for it.
+  if (!readFileSync(path.join(code_dir, 'src/db/client.ts'), 'utf8').includes('connectionTarget')) u.searchParams.delete('host');
   const database_url = u.toString();
   const command: ServiceCommand = { cwd: code_dir, args: ['--import', 'tsx', 'src/main.ts'], description: `node --import tsx src/main.ts in ${code_dir}` };
   if (!use_tsx) compileService(command);
@@ -2049,10 +2062,11 @@ async function main(): Promise<void> {
       dataDir: path.join(work_dir, 'pg'), settings: pg_settings,
       onLog: (line) => { if (capture.on && pg_log.length < 5000) pg_log.push(line.replace(/\s+$/, '')); },
     });
-    server_url = embedded.url;
+    // Everything connects as the service does to its embedded server: through its Unix socket.
+    server_url = process.env.BENCH_DB_TRANSPORT === 'tcp' ? embedded.url : embedded.socketUrl ?? embedded.url;
   }
   const db_name = `wijkmunt_bench_${Date.now()}`;
-  const root_sql = postgres(server_url, { max: 1, onnotice: () => {} });
+  const root_sql = connect(server_url, { max: 1, onnotice: () => {} });
   await root_sql.unsafe(`CREATE DATABASE ${db_name}`);
   const database_url = (() => {
     const u = new URL(server_url);
@@ -2078,7 +2092,7 @@ async function main(): Promise<void> {
              current_setting('commit_delay') AS commit_delay`;
     log(`PostgreSQL: ${settings?.version?.split(' on ')[0]} (${embedded === undefined ? 'BENCH_DATABASE_URL' : 'embedded, private'}), `
       + `fsync=${settings?.fsync}, synchronous_commit=${settings?.synchronous_commit}, full_page_writes=${settings?.full_page_writes}, `
-      + `wal_sync_method=${settings?.wal_sync_method}, shared_buffers=${settings?.shared_buffers}`);
+      + `wal_sync_method=${settings?.wal_sync_method}, shared_buffers=${settings?.shared_buffers}; connected through ${transportOf(database_url)}`);
     if (settings?.fsync !== 'on' || settings?.synchronous_commit !== 'on') log('WARNING: the database is not durable; figures are not comparable');
     const compiled = use_tsx ? undefined : compileService();
     log(`service: ${service_command.description}${compiled === undefined ? '' : `, compiled in ${compiled.seconds} s`}${compiled?.note === undefined ? '' : ` — ${compiled.note}`}`);
@@ -2111,7 +2125,7 @@ async function main(): Promise<void> {
       bench: 'wijkmunt bench/run.ts (issues #7 and #22)', mode: plan.mode, started_at: started_at.toISOString(),
       command: benchCommand(), machine: machine_before,
       processes_at_start: processes_before, git,
-      database: { kind: embedded === undefined ? 'BENCH_DATABASE_URL' : 'embedded PostgreSQL (private, temp dir)', ...settings, settings_passed: embedded === undefined ? {} : pg_settings },
+      database: { kind: embedded === undefined ? 'BENCH_DATABASE_URL' : 'embedded PostgreSQL (private, temp dir)', transport: transportOf(database_url), ...settings, settings_passed: embedded === undefined ? {} : pg_settings },
       service: {
         command: service_command.description, compile: compiled ?? null, settings: service_settings,
         notes: 'JWT_SECRET fixed; DB_POOL_SIZE_MAX and every other setting at its default unless set above; '

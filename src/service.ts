@@ -54,9 +54,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       if (error instanceof EmbeddedPostgresUnavailableError) throw new Error(databaseUrlMissing(error.message), { cause: error });
       throw error;
     });
-    url = embedded.url;
+    // Through the server's Unix socket when it has one: less CPU per statement than loopback TCP.
+    url = embedded.socketUrl ?? embedded.url;
     stopEmbedded = () => embedded.stop();
-    description = `embedded PostgreSQL on 127.0.0.1:${embedded.port}, data in ${embedded.clusterDir}`;
+    const through = embedded.socketUrl === undefined ? 'TCP' : 'its Unix socket';
+    description = `embedded PostgreSQL on 127.0.0.1:${embedded.port} (used through ${through}), data in ${embedded.clusterDir}`;
   }
   const sql = createSql({ url, pool_size_max: config.DB_POOL_SIZE_MAX, statement_timeout_ms: config.DB_STATEMENT_TIMEOUT_MS });
   try {

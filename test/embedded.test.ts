@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded.js';
+import { connectionTarget, createSql } from '../src/db/client.js';
 
 /** First line initdb prints; its absence on a restart shows the cluster was reused. */
 const INITDB_BANNER = 'The files belonging to this database system will be owned by user';
@@ -17,6 +18,17 @@ async function selectOne(url: string): Promise<unknown> {
   try {
     const [row] = await sql<{ one: number }[]>`SELECT 1 AS one`;
     return row?.one;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The server address of a connection through `url` as createSql makes it: null through a Unix socket. */
+async function serverAddress(url: string): Promise<string | null> {
+  const sql = createSql({ url, pool_size_max: 1, statement_timeout_ms: 5_000 });
+  try {
+    const [row] = await sql<{ address: string | null }[]>`SELECT host(inet_server_addr()) AS address`;
+    return row?.address ?? null;
   } finally {
     await sql.end();
   }
@@ -76,6 +88,11 @@ describe('startEmbeddedPostgres', () => {
     } else {
       expect(server.clusterDir).toBe(path.join(dataDir, 'pg'));
     }
+
+    // Local clients (the service, the CLI) use the socket in the cluster folder; TCP stays open.
+    expect(server.socketUrl).toBe(`${server.url}?host=${encodeURIComponent(server.clusterDir)}`);
+    expect(await serverAddress(server.socketUrl!)).toBeNull();
+    expect(await serverAddress(server.url)).toBe('127.0.0.1');
 
     const sql = postgres(server.url, { max: 1, onnotice: () => {} });
     try {
@@ -151,6 +168,8 @@ describe('startEmbeddedPostgres with a server already running in the cluster', (
     expect(b.clusterDir).toBe(a.clusterDir);
     expect(b.url).toBe(a.url);
     expect(await selectOne(b.url)).toBe(1);
+    expect(b.socketUrl).toBe(a.socketUrl);
+    expect(await serverAddress(b.socketUrl!)).toBeNull();
 
     await b.stop();
     expect(await selectOne(a.url)).toBe(1);
@@ -185,5 +204,42 @@ describe('startEmbeddedPostgres with a server already running in the cluster', (
     await b.stop();
     expect(await connectionRefused(b.port)).toBe(true);
     await expect(stat(ownerFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('a cluster path too long for a Unix socket', () => {
+  it('runs without one: socketUrl is undefined and clients use TCP', async () => {
+    // Enterable by everyone, so that even as root the cluster stays inside it (no relocation).
+    const base = await mkdtemp(path.join(os.tmpdir(), 'wijkmunt-embedded-long-'));
+    await chmod(base, 0o755);
+    const dataDir = path.join(base, 'a-data-folder-with-a-name-long-enough-that-no-socket-path-fits-inside-it-any-more');
+    let server: EmbeddedPostgres | undefined;
+    try {
+      server = await startEmbeddedPostgres({ dataDir, settings: { fsync: 'off' } });
+      expect(server.clusterDir).toBe(path.join(dataDir, 'pg'));
+      expect(Buffer.byteLength(path.join(server.clusterDir, `.s.PGSQL.${server.port}`))).toBeGreaterThan(107);
+      expect(server.socketUrl).toBeUndefined();
+      expect(await serverAddress(server.url)).toBe('127.0.0.1');
+    } finally {
+      await server?.stop();
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connectionTarget', () => {
+  it('reads a host folder as libpq does: the socket of the URL\'s port in that folder, taken out of the URL', () => {
+    expect(connectionTarget('postgres://u:p@localhost:5433/db?host=%2Frun%2Fpostgresql')).toEqual({
+      url: 'postgres://u:p@localhost:5433/db', path: '/run/postgresql/.s.PGSQL.5433',
+    });
+    expect(connectionTarget('postgres://u:p@localhost/db?host=/run/postgresql/&sslmode=disable')).toEqual({
+      url: 'postgres://u:p@localhost/db?sslmode=disable', path: '/run/postgresql/.s.PGSQL.5432',
+    });
+  });
+
+  it('leaves every other URL as it is', () => {
+    for (const url of ['postgres://u:p@db.example.org:5432/db', 'postgres://u:p@db.example.org/db?sslmode=require', 'postgres://u:p@h/db?host=other']) {
+      expect(connectionTarget(url)).toEqual({ url });
+    }
   });
 });

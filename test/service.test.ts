@@ -83,6 +83,8 @@ describe('npm start on the embedded PostgreSQL', () => {
       expect(readme_command).toBeDefined();
       expect(first.output()).toContain(`\n  ${readme_command}\n`);
       expect((await json(first.port, 'GET', '/readyz')).status).toBe(200);
+      // The service talks to its own server through the server's Unix socket.
+      expect(first.output()).toMatch(/Database: embedded PostgreSQL on 127\.0\.0\.1:\d+ \(used through its Unix socket\)/);
 
       const created = await runCli(['create-admin', '--email', 'admin@example.org', '--password', 'correct horse battery'], env);
       expect(created.stderr).toBe('');

@@ -22,13 +22,36 @@ function reconnectBackoff(retries: number): number {
   return Math.min(0.025 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
 }
 
+/** A connection URL as postgres.js takes it, and the Unix socket to connect through, if any. */
+export interface ConnectionTarget {
+  url: string;
+  /** `<folder>/.s.PGSQL.<port>`: the server's Unix socket (postgres.js's `path` option). */
+  path?: string;
+}
+
+/**
+ * Reads a PostgreSQL URL the way libpq does for a local server: a `host` query parameter that
+ * names a folder (`postgres://wijkmunt:PASSWORD@localhost:5433/wijkmunt?host=/run/postgresql`)
+ * connects through the Unix socket in that folder for the URL's port (5432 if none). postgres.js
+ * itself would pass the parameter on to the server as a setting, so it is taken out of the URL.
+ */
+export function connectionTarget(url: string): ConnectionTarget {
+  const parsed = new URL(url);
+  const host = parsed.searchParams.get('host');
+  if (host === null || !host.startsWith('/')) return { url };
+  parsed.searchParams.delete('host');
+  return { url: parsed.toString(), path: `${host.replace(/\/+$/, '')}/.s.PGSQL.${parsed.port === '' ? '5432' : parsed.port}` };
+}
+
 /**
  * The one postgres.js client. int8 is mapped to bigint here, once, so money never passes
  * through a JavaScript number; numeric stays a string.
  */
 export function createSql(options: SqlOptions): Sql {
-  return postgres(options.url, {
+  const { url, ...socket } = connectionTarget(options.url);
+  return postgres(url, {
     max: options.pool_size_max,
+    ...socket,
     types: { bigint: postgres.BigInt },
     onnotice: () => {},
     backoff: reconnectBackoff,

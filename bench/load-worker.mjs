@@ -1,13 +1,13 @@
 /**
  * One load-generating thread of bench/run.ts (plain JavaScript: worker threads do not go
- * through tsx). It keeps `connections` keep-alive HTTP/1.1 connections open with an undici Pool
- * (no pipelining) and sends its share of the jobs:
+ * through tsx). It keeps `connections` keep-alive HTTP/1.1 connections open (one request at a
+ * time on each, no pipelining; written and read with node:net, below) and sends its share of the jobs:
  *
  * - closed loop: `connections` virtual clients, each sending its next request as soon as the
  *   previous answer has been read, until the deadline or the jobs run out;
  * - open loop: job k is due at start + k / rate, whether or not earlier answers came back, and
  *   its latency counts from when it was due (no coordinated omission); requests beyond the open
- *   connections wait in the pool's queue, and that wait is part of their latency.
+ *   connections wait in a queue for one, and that wait is part of their latency.
  *
  * workerData: { origin, connections, method, count, offset, stride, paths[] (one for every job,
  *   or one per job), tokens[] | null, token_idx (Int32Array) | null, bodies[] | null,
@@ -19,17 +19,117 @@
  *   collected } — latency_ms / finished_at / ok are indexed by job, for the first `issued` jobs.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Pool } from 'undici';
 
 const d = workerData;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const { hostname, port } = new URL(d.origin);
+const head_end = Buffer.from('\r\n\r\n');
 
-const pool = new Pool(d.origin, {
-  connections: d.connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000,
-  headersTimeout: 120_000, bodyTimeout: 120_000,
-});
+/**
+ * One keep-alive HTTP/1.1 connection, one request at a time: the request's bytes written at once,
+ * the answer read as its status line, headers and a body of Content-Length bytes (or chunks).
+ * No HTTP library: its CPU per request competed with the service for the machine's cores.
+ */
+class Connection {
+  constructor() {
+    this.waiting = null;
+    this.received = [];
+    this.socket = net.connect({ host: hostname, port: Number(port) });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk) => this.data(chunk));
+    this.socket.on('error', (error) => this.fail(error));
+    this.socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  get usable() {
+    return !this.socket.destroyed;
+  }
+
+  send(bytes) {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.received = [];
+      this.socket.write(bytes);
+    });
+  }
+
+  fail(error) {
+    this.socket.destroy();
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.({ status: 0, text: String(error?.message ?? error) });
+  }
+
+  data(chunk) {
+    this.received.push(chunk);
+    const buffer = this.received.length === 1 ? chunk : Buffer.concat(this.received);
+    const answer = parseAnswer(buffer);
+    if (answer === undefined) return;
+    this.received = [];
+    if (answer.close) this.socket.destroy();
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.(answer);
+  }
+}
+
+/** A whole answer in `buffer`, or undefined while more bytes are due. */
+function parseAnswer(buffer) {
+  const at = buffer.indexOf(head_end);
+  if (at < 0) return undefined;
+  const head = buffer.toString('latin1', 0, at);
+  const status = Number(head.slice(9, 12));
+  const close = /\r\nconnection: *close/i.test(head);
+  const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (length !== null) {
+    const end = at + 4 + Number(length[1]);
+    return buffer.length < end ? undefined : { status, close, text: buffer.toString('utf8', at + 4, end) };
+  }
+  if (!/\r\ntransfer-encoding: *chunked/i.test(head)) return { status, close, text: '' };
+  const parts = [];
+  for (let p = at + 4; ;) {
+    const line_end = buffer.indexOf('\r\n', p);
+    if (line_end < 0) return undefined;
+    const size = parseInt(buffer.toString('latin1', p, line_end), 16);
+    if (buffer.length < line_end + 2 + size + 2) return undefined;
+    if (size === 0) return { status, close, text: Buffer.concat(parts).toString('utf8') };
+    parts.push(buffer.subarray(line_end + 2, line_end + 2 + size));
+    p = line_end + 2 + size + 2;
+  }
+}
+
+/** The connections, and the requests waiting for one (an open-loop run's queue). */
+const idle = Array.from({ length: d.connections }, () => new Connection());
+const queue = [];
+
+function acquire() {
+  const connection = idle.pop();
+  if (connection !== undefined) return Promise.resolve(connection.usable ? connection : new Connection());
+  return new Promise((resolve) => queue.push(resolve));
+}
+
+function release(connection) {
+  const next_waiting = queue.shift();
+  const usable = connection.usable ? connection : new Connection();
+  if (next_waiting !== undefined) next_waiting(usable);
+  else idle.push(usable);
+}
+
+async function exchange(method, path, headers, body) {
+  const connection = await acquire();
+  let text = `${method} ${path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n`;
+  for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
+  text += `content-length: ${body === undefined ? 0 : Buffer.byteLength(body)}\r\n\r\n${body ?? ''}`;
+  try {
+    return await connection.send(text);
+  } finally {
+    release(connection);
+  }
+}
+
 const n = d.count;
 const latency_ms = new Float64Array(n);
 const finished_at = new Float64Array(n);
@@ -57,15 +157,7 @@ async function one(i, due_at) {
     headers['content-type'] = 'application/json';
   }
   const started = due_at ?? now();
-  let status = 0;
-  let text = '';
-  try {
-    const response = await pool.request({ method: d.method, path: d.paths.length === 1 ? d.paths[0] : d.paths[i], headers, body });
-    status = response.statusCode;
-    text = await response.body.text();
-  } catch (error) {
-    text = String(error?.message ?? error);
-  }
+  const { status, text } = await exchange(d.method, d.paths.length === 1 ? d.paths[0] : d.paths[i], headers, body);
   const ended = now();
   latency_ms[i] = ended - started;
   finished_at[i] = ended;
@@ -116,7 +208,7 @@ parentPort.once('message', async ({ start_at, deadline_at }) => {
   await sleep(start_at - now());
   if (d.mode === 'open') await openLoop(start_at, deadline_at);
   else await closedLoop(deadline_at);
-  await pool.close();
+  for (const connection of idle) connection.socket.end();
   const issued = next;
   const result = {
     issued, errors, status_counts, error_samples,
@@ -129,8 +221,12 @@ parentPort.once('message', async ({ start_at, deadline_at }) => {
 // them: a run measures the service at work, not its first milliseconds spent accepting 64 new
 // connections (in the open-loop run at half rate, the first second then held most of the run's
 // slowest 1 %).
-await Promise.all(Array.from({ length: d.connections }, async () => {
-  const { body } = await pool.request({ path: '/livez', method: 'GET' });
-  await body.dump();
+const opened = await Promise.all(Array.from({ length: d.connections }, async () => {
+  const connection = await acquire();
+  const answer = await connection.send(`GET /livez HTTP/1.1\r\nhost: ${hostname}:${port}\r\n\r\n`);
+  return { connection, answer };
 }));
+for (const { connection } of opened) release(connection);
+const refused = opened.find(({ answer }) => answer.status !== 200);
+if (refused !== undefined) throw new Error(`GET /livez answered ${refused.answer.status}: ${refused.answer.text.slice(0, 200)}`);
 parentPort.postMessage('ready');

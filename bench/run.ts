@@ -14,8 +14,8 @@
  *    before anything is measured.
  * 3. Seeds history with SQL (generate_series; balances, versions and entries consistent), the
  *    small history over the 100 wallets whose reads are measured.
- * 4. Scenarios over HTTP from 64 keep-alive connections (undici, 2 worker threads in this
- *    process): reads with a small history, payments, payments at half their maximum rate, hot
+ * 4. Scenarios over HTTP from 64 keep-alive connections (bench/load-worker.mjs, 2 worker threads
+ *    in this process): reads with a small history, payments, payments at half their maximum rate, hot
  *    shop, coordinator transfers (one transfer per request, 20 shops and one hot shop), batches (and,
  *    full mode, the posting pipeline alone at 1–1,000 per call), claims; then the
  *    baselines on the same database (textbook row-locking transfer from postgres.js, floor CTE
@@ -53,7 +53,9 @@
  * /usr/lib/postgresql/15/bin/pgbench or the one on PATH), BENCH_SERVER_<NAME>=value (passes
  * <NAME>=value to the service, e.g. BENCH_SERVER_DB_POOL_SIZE_MAX=40), BENCH_PG_<name>=value (a
  * setting of the embedded PostgreSQL, e.g. BENCH_PG_shared_buffers=1GB), BENCH_BATCH_SCALING=1
- * (the pipeline scaling test in quick mode too). Experiments only; all are recorded in the JSON.
+ * (the pipeline scaling test in quick mode too), BENCH_DB_TRANSPORT=tcp (everything reaches the
+ * embedded server over TCP, not through its Unix socket as the service does). Experiments only;
+ * all are recorded in the JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -2132,7 +2134,7 @@ async function main(): Promise<void> {
           + 'PIN hashes made with SCRYPT_COST_LOG2=10 while seeding, the measured service runs with the default cost (17)',
       },
       load_generator: {
-        tool: `undici ${JSON.parse(readFileSync(path.join(projectRoot(), 'node_modules/undici/package.json'), 'utf8')).version} Pool, keep-alive, no pipelining, ${load_threads} worker threads in the bench process`,
+        tool: `bench/load-worker.mjs: HTTP/1.1 written and read over node:net, keep-alive, no pipelining, ${load_threads} worker threads in the bench process`,
         connections: concurrency, pgbench: pgbench_path ?? null, self_test,
       },
       plan, seeding: { through_api_s: seed_api_s, history_sql_s: small_seeded },

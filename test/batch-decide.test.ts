@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decideBatch, keyOf } from '../src/ledger/batch.js';
-import type { BatchState, Command, HeldAccount, HeldRequest, HeldSession } from '../src/ledger/batch.js';
+import type { BatchState, Command, HeldAccount, HeldRequest, HeldSession, HeldTransfer } from '../src/ledger/batch.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 
@@ -201,5 +201,22 @@ describe('decideBatch', () => {
     const s = state([account('iss', 'issuance', 0n, { debits_posted: 2n ** 63n - 10n }), account('ann', 'wallet', 0n)]);
     const { decisions } = decideBatch(s, [pay('iss', 'ann', 100n)]);
     expect(decisions[0]).toMatchObject({ kind: 'failed', code: 'amount_too_large' });
+  });
+
+  it('a refund taken back lowers what its payment gave back, so a refund in the same batch may give it again', () => {
+    const s = state([account('ann', 'wallet', 500n), account('bak', 'shop', 1000n)]);
+    const held = (id: string, code: HeldTransfer['code'], amount: bigint, from: string, to: string, extra: Partial<HeldTransfer> = {}): HeldTransfer => ({
+      id, debit_account_id: from, credit_account_id: to, amount, code, phase: 'single', metadata: {}, resolved_phase: null, reversed: false, refunded: 0n, ...extra,
+    });
+    s.transfers.set('p1', held('p1', 'payment', 500n, 'ann', 'bak', { refunded: 500n }));
+    s.transfers.set('r1', held('r1', 'refund', 500n, 'bak', 'ann', { metadata: { refund_of: 'p1' } }));
+    const take_back: Command = { posting: { id: 'x1', code: 'reversal', reverses_id: 'r1', created_by: 'test' }, unrefunds: 'p1' };
+    const refund_again: Command = { posting: { id: 'x2', code: 'refund', debit_account_id: 'bak', credit_account_id: 'ann', amount: 500n, created_by: 'test' }, refunds: 'p1' };
+    const { decisions, write } = decideBatch(s, [take_back, refund_again, { ...refund_again, posting: { ...refund_again.posting, id: 'x3', amount: 1n } }]);
+    expect(decisions.map((d) => d.kind)).toEqual(['posted', 'posted', 'failed']);
+    expect(decisions[2]).toMatchObject({ code: 'refund_exceeds_payment' });
+    expect(write.refunds).toEqual([{ transfer_id: 'p1', paid: 500n, amount: -500n }, { transfer_id: 'p1', paid: 500n, amount: 500n }]);
+    // Naming another payment than the refund's is a bug in the caller, not a refusal.
+    expect(() => decideBatch(s, [{ ...take_back, unrefunds: 'p2' }])).toThrow(/unrefunds/);
   });
 });

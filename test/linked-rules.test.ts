@@ -68,6 +68,67 @@ describe('a payment is given back at most once in all', () => {
     expect(await balanceOf(t, payer.account)).toBe('42.00');
   });
 
+  /** What the database counts as given back on the payment (refund_totals), in minor units. */
+  async function refundedTotal(payment_id: string): Promise<string | undefined> {
+    const [row] = await t.sql<{ refunded: bigint }[]>`SELECT refunded FROM refund_totals WHERE transfer_id = ${payment_id}`;
+    return row?.refunded.toString();
+  }
+
+  it('a refund taken back (reversed) may be given again: the whole payment can be refunded (wallet 42 → 37 → 41 → 37 → 42)', async () => {
+    const { payer, shop, tablet, payment } = await paidPayment();
+    const refunded = await refund(t, tablet, payment.id, '4.00');
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(201);
+    expect(await refundedTotal(payment.id)).toBe('400');
+    const taken_back = await post(`/transfers/${refunded.body.id}/reverse`, { memo: 'refunded the wrong payment' });
+    expect(taken_back.status, JSON.stringify(taken_back.body)).toBe(201);
+    expect(await balanceOf(t, payer.account)).toBe('37.00');
+    expect(await refundedTotal(payment.id)).toBe('0');
+    // Not only the 1.00 that was left before: all 5.00, and no more.
+    expectProblem(await refund(t, tablet, payment.id, '5.01'), 422, 'refund_exceeds_payment');
+    const again = await refund(t, tablet, payment.id, '5.00');
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(await balanceOf(t, payer.account)).toBe('42.00');
+    expect(await balanceOf(t, shop.account)).toBe('33.00');
+    expect(await refundedTotal(payment.id)).toBe('500');
+    expectProblem(await post(`/transfers/${payment.id}/reverse`), 409, 'already_refunded');
+    await expectVerified(t, 'LNK');
+  });
+
+  it('a refund taken back in part: the payment\'s reversal gives back what is then left (42 → 37 → 41 → 40 → 42)', async () => {
+    const { payer, shop, tablet, payment } = await paidPayment();
+    const refunded = await refund(t, tablet, payment.id, '4.00');
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(201);
+    const part = await post(`/transfers/${refunded.body.id}/reverse`, { memo: 'one item was not returned', amount: '1.00' });
+    expect(part.status, JSON.stringify(part.body)).toBe(201);
+    expect(await refundedTotal(payment.id)).toBe('300');
+    const reversal = await post(`/transfers/${payment.id}/reverse`, { memo: 'paid twice' });
+    expect(reversal.status, JSON.stringify(reversal.body)).toBe(201);
+    expect(reversal.body.amount).toBe('2.00');
+    expect(await balanceOf(t, payer.account)).toBe('42.00');
+    expect(await balanceOf(t, shop.account)).toBe('33.00');
+    await expectVerified(t, 'LNK');
+  });
+
+  it('a refund taken back while the payment is refunded again: together never more than the payment', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const { payer, shop, tablet, payment } = await paidPayment();
+      const refunded = await refund(t, tablet, payment.id, '5.00');
+      expect(refunded.status, JSON.stringify(refunded.body)).toBe(201);
+      const [taken_back, again] = await Promise.all([post(`/transfers/${refunded.body.id}/reverse`), refund(t, tablet, payment.id, '5.00')]);
+      expect(taken_back.status, JSON.stringify(taken_back.body)).toBe(201);
+      // The second refund goes through only when the first was taken back before it.
+      const wallet = await balanceOf(t, payer.account);
+      if (again.status === 201) expect(wallet).toBe('42.00');
+      else {
+        expectProblem(again, 422, 'refund_exceeds_payment');
+        expect(wallet).toBe('37.00');
+      }
+      expect(await refundedTotal(payment.id)).toBe(again.status === 201 ? '500' : '0');
+      expect(Number.parseFloat(wallet) + Number.parseFloat(await balanceOf(t, shop.account))).toBe(75);
+    }
+    await expectVerified(t, 'LNK');
+  });
+
   it('a refund and a reversal racing: together never more than the payment', async () => {
     for (let round = 0; round < 5; round += 1) {
       const { payer, shop, tablet, payment } = await paidPayment();

@@ -201,13 +201,20 @@ describe('verify names tampering with sealed history', () => {
     const { transfers } = await busyCurrency('TMC');
     await sealAll(await currency('TMC'));
     const victim = transfers[4]!;
+    // Under load the transfers may take more than one seal: the one that holds the victim.
+    const [holder] = await t.sql<{ seq: bigint }[]>`
+      SELECT seq FROM seals
+      WHERE currency_id = ${(await currency('TMC')).id}
+        AND (position(decode(replace(${victim}, '-', ''), 'hex') IN transfer_ids) - 1) % 16 = 0
+        AND position(decode(replace(${victim}, '-', ''), 'hex') IN transfer_ids) > 0`;
+    expect(holder).toBeDefined();
     await behindTheLedger(async () => {
       await t.sql`DELETE FROM entries WHERE transfer_id = ${victim}`;
       await t.sql`DELETE FROM transfers WHERE id = ${victim}`;
     });
     const { seals } = await sealsCheck('TMC');
     expect(seals.ok).toBe(false);
-    expect(seals.detail).toContain(`transfer ${victim} was removed after seal 1`);
+    expect(seals.detail).toContain(`transfer ${victim} was removed after seal ${holder!.seq}`);
   });
 
   it('a transfer slipped into sealed history: named as inserted', async () => {

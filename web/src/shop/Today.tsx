@@ -16,25 +16,11 @@ import { addAmounts, amountForApi } from './amount.js';
 import { ShopScreen } from './ShopLayout.js';
 import { refreshShop, shopInfo, shopState, unpairTablet } from './state.js';
 import type { ShopEntry, ShopState } from './state.js';
+import { refundedByPayment } from './refunds.js';
 
 const page_size = 20;
 /** The codes whose memo a person wrote: the till's memo of a payment, a coordinator's reason for an adjustment or a correction. */
 const memo_codes: ReadonlySet<string> = new Set(['payment', 'adjustment', 'reversal']);
-
-/**
- * How much of each payment was refunded already, from the refunds in the list. A refund is always
- * newer than its payment, so for every payment shown, its refunds are in the list too.
- */
-function refundedByPayment(entries: ShopEntry[], scale: number): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  for (const entry of entries) {
-    if (entry.code !== 'refund' || entry.refund_of === null) continue;
-    const id = entry.refund_of;
-    const minor = toMinor(entry.amount, scale);
-    out.set(id, (out.get(id) ?? 0n) + (minor < 0n ? -minor : minor));
-  }
-  return out;
-}
 
 /** Refunding part or all of one payment (POST /shop/refunds); the server has the last word. */
 function RefundForm({ entry, left, scale, currency, onDone, onClose }: {

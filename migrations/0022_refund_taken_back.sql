@@ -96,23 +96,26 @@ BEGIN
   -- amounts); refund_totals' CHECKs keep it within 0 and the payment. One row per payment,
   -- summed first (a batch may refund one payment twice). A sum below zero lowers a row that a
   -- refund made: an UPDATE, as an INSERT's proposed row would fail the CHECK before its conflict.
-  INSERT INTO refund_totals AS t (currency_id, transfer_id, paid, refunded)
-  SELECT p_currency, r.transfer_id, max(r.paid), sum(r.amount)
-  FROM jsonb_to_recordset(p_refunds) AS r(transfer_id uuid, paid bigint, amount bigint)
-  GROUP BY r.transfer_id HAVING sum(r.amount) >= 0
-  ON CONFLICT (currency_id, transfer_id) DO UPDATE SET refunded = t.refunded + EXCLUDED.refunded;
-  WITH taken_back AS (
-    SELECT r.transfer_id, sum(r.amount) AS amount
-    FROM jsonb_to_recordset(p_refunds) AS r(transfer_id uuid, amount bigint)
-    GROUP BY r.transfer_id HAVING sum(r.amount) < 0
-  ), lowered AS (
-    UPDATE refund_totals t SET refunded = t.refunded + b.amount
-    FROM taken_back b WHERE t.currency_id = p_currency AND t.transfer_id = b.transfer_id
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM lowered) - (SELECT count(*) FROM taken_back) INTO v_count;
-  IF v_count <> 0 THEN
-    RAISE EXCEPTION 'batch: a refund taken back from a payment without refunds' USING ERRCODE = 'WM002';
+  -- Most batches (payments, rewards) give nothing back and skip both statements.
+  IF jsonb_array_length(p_refunds) > 0 THEN
+    INSERT INTO refund_totals AS t (currency_id, transfer_id, paid, refunded)
+    SELECT p_currency, r.transfer_id, max(r.paid), sum(r.amount)
+    FROM jsonb_to_recordset(p_refunds) AS r(transfer_id uuid, paid bigint, amount bigint)
+    GROUP BY r.transfer_id HAVING sum(r.amount) >= 0
+    ON CONFLICT (currency_id, transfer_id) DO UPDATE SET refunded = t.refunded + EXCLUDED.refunded;
+    WITH taken_back AS (
+      SELECT r.transfer_id, sum(r.amount) AS amount
+      FROM jsonb_to_recordset(p_refunds) AS r(transfer_id uuid, amount bigint)
+      GROUP BY r.transfer_id HAVING sum(r.amount) < 0
+    ), lowered AS (
+      UPDATE refund_totals t SET refunded = t.refunded + b.amount
+      FROM taken_back b WHERE t.currency_id = p_currency AND t.transfer_id = b.transfer_id
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM lowered) - (SELECT count(*) FROM taken_back) INTO v_count;
+    IF v_count <> 0 THEN
+      RAISE EXCEPTION 'batch: a refund taken back from a payment without refunds' USING ERRCODE = 'WM002';
+    END IF;
   END IF;
 
   INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)

@@ -5,7 +5,7 @@
  * path made it — so each is made here behind the service, with plain SQL or through a second
  * app on the same database (another process, the CLI), and the very next request must see it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KeptSessions } from '../src/http/kept-sessions.js';
 import type { SessionRead } from '../src/db/loaders.js';
 import { createTestApp } from './support/app.js';
@@ -78,8 +78,8 @@ describe('KeptSessions', () => {
     const kept = new KeptSessions(3);
     for (const id of ['a', 'b', 'c', 'd']) kept.set(id, session(1, 1n, 60_000, Date.now()));
     expect(kept.size).toBe(3);
-    expect(kept.get('a', 1, 1n)).toBeUndefined();
-    expect(kept.get('d', 1, 1n)).toBeDefined();
+    expect(kept.get('a', 1, 1n, Date.now())).toBeUndefined();
+    expect(kept.get('d', 1, 1n, Date.now())).toBeDefined();
   });
 });
 
@@ -132,6 +132,22 @@ describe('a kept session is what the database would answer: every change behind 
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expectProblem((await read(wallet)).reply, 401, 'unauthenticated');
     expect(await version('KSA')).toBe(before);
+  });
+
+  it('a service whose clock lags the database\'s keeps no session past its expiry: it expires by the database\'s clock', async () => {
+    const wallet = await keptWallet();
+    await t.sql`UPDATE wallet_sessions SET expires_at = now() + interval '1500 milliseconds' WHERE account_id = ${wallet.account}`;
+    expect((await read(wallet)).kept).toBe(false);
+    expect((await read(wallet)).kept).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    // The service's clock (this process's Date) ten minutes behind the database's.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() - 10 * 60_000);
+      expectProblem((await read(wallet)).reply, 401, 'unauthenticated');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a logout through a second app on the same database (another process) is 401 here at once', async () => {

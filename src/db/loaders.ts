@@ -20,6 +20,8 @@ export interface SessionRead {
 export interface AccountRead {
   account: Account;
   currency: Currency;
+  /** The database's clock when the account was read: a kept session expires by it, as a read one does. */
+  read_at: Date;
 }
 
 /**
@@ -97,13 +99,13 @@ async function readSessionWallets(sql: Sql, ids: readonly string[]): Promise<Fou
 
 /** Accounts with their currency's row_version; the currency rows from `kept`, read again when they moved. */
 async function readAccounts(sql: Sql, kept: Map<number, Currency>, ids: readonly string[]): Promise<Found<AccountRead | undefined>> {
-  const rows = await sql<(Account & { currency_row_version: bigint })[]>`
-    SELECT a.*, c.row_version AS currency_row_version FROM accounts a JOIN currencies c ON c.id = a.currency_id
+  const rows = await sql<(Account & { currency_row_version: bigint; read_at: Date })[]>`
+    SELECT a.*, c.row_version AS currency_row_version, now() AS read_at FROM accounts a JOIN currencies c ON c.id = a.currency_id
     WHERE a.id = ANY(${ids as string[]}::uuid[])`;
   await refreshCurrencies(sql, kept, rows);
-  return new Map(rows.map(({ currency_row_version: _version, ...account }) => {
+  return new Map(rows.map(({ currency_row_version: _version, read_at, ...account }) => {
     const currency = kept.get(account.currency_id);
-    return [account.id, currency === undefined ? undefined : { account, currency }];
+    return [account.id, currency === undefined ? undefined : { account, currency, read_at }];
   }));
 }
 

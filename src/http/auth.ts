@@ -54,14 +54,14 @@ async function principalOf(c: Context<AppEnv>, claims: { sub: string; sid: strin
  * A wallet session and its account as they are now. The account is read first, with its
  * currency's row_version (one statement, shared with the requests of this turn): the currency row
  * is read again whenever it changed, and with it its sessions_version, which every change of a
- * session, card or wallet raises. A session kept at that version is what the database would
- * answer (kept-sessions.ts), else it is read.
+ * session, card or wallet raises. A session kept at that version, and not expired by the database's
+ * clock read with the account, is what the database would answer (kept-sessions.ts), else it is read.
  */
 async function walletSession(c: Context<AppEnv>, session_id: string, account_id: string): Promise<{ wallet: SessionWallet | undefined; account: AccountRead | undefined }> {
   const loaders = c.get('loaders');
   const kept = c.get('kept_sessions');
   const account = await loaders.accountWithCurrency.load(account_id);
-  const hit = account === undefined ? undefined : kept.get(session_id, account.currency.id, account.currency.sessions_version);
+  const hit = account === undefined ? undefined : kept.get(session_id, account.currency.id, account.currency.sessions_version, account.read_at.getTime());
   c.get('deps').metrics.wallet_sessions.inc({ result: hit === undefined ? 'miss' : 'hit' });
   if (hit !== undefined) return { wallet: hit, account };
   const read = await loaders.sessionWallet.load(session_id);

@@ -8,15 +8,16 @@ import type { SessionRead } from '../db/loaders.js';
  * Raising it changes the currency's row, so its row_version, which each wallet request reads with
  * its account: the currency row, and its sessions_version, is read again then. A session kept
  * here is used only while that version is the one it was read with and it has not expired by
- * this process's clock. Bounded by count; the oldest goes first.
+ * the database's clock (read with the account, so a service whose clock lags the database's lets
+ * no session live longer). Bounded by count; the oldest goes first.
  */
 export class KeptSessions {
   readonly #sessions = new Map<string, SessionRead>();
 
   constructor(readonly sessions_max: number) {}
 
-  /** The session, if kept, read at `sessions_version` of `currency_id`'s sessions and not expired. */
-  get(session_id: string, currency_id: number, sessions_version: bigint, now_ms = Date.now()): SessionRead['wallet'] | undefined {
+  /** The session, if kept, read at `sessions_version` of `currency_id`'s sessions and not expired at `now_ms` (the database's clock). */
+  get(session_id: string, currency_id: number, sessions_version: bigint, now_ms: number): SessionRead['wallet'] | undefined {
     const kept = this.#sessions.get(session_id);
     if (kept === undefined) return undefined;
     if (kept.wallet.currency_id !== currency_id || kept.sessions_version !== sessions_version || kept.expires_at.getTime() <= now_ms) {

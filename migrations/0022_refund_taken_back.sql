@@ -1,8 +1,116 @@
 -- A refund taken back gives its amount back to be refunded again (noticed while working on
 -- #22): reversing a refund lowers its payment's refunded total in refund_totals, so a later
--- refund or reversal of that payment sees what is really left. The service decides it
--- (src/ledger/batch.ts, `unrefunds`) and passes a negative amount; wm_batch_write, below as in
--- 0008 but for its refund_totals step, lowers the row instead of upserting it.
+-- refund or reversal of that payment sees what is really left. wm_batch_lock, below as in 0008
+-- but for the transfers it reads, reads the payment of every refund named with it; the service
+-- decides (src/ledger/batch.ts, `recordLinks`) and passes a negative amount; wm_batch_write, as
+-- in 0008 but for its refund_totals step, lowers the row instead of upserting it.
+
+CREATE OR REPLACE FUNCTION wm_batch_lock(p_currency integer, p_requests uuid[], p_accounts uuid[], p_scopes text[], p_keys text[],
+                              p_sessions uuid[], p_claim_sessions uuid[], p_claim_accounts uuid[],
+                              p_earning_accounts uuid[], p_earning_periods text[],
+                              p_transfers uuid[], p_new_ids uuid[])
+RETURNS json LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  v_locked    boolean[];
+  v_keys      json;
+  v_requests  json;
+  v_sessions  json;
+  v_claimed   json;
+  v_earnings  json;
+  v_accounts  json;
+  v_transfers json;
+  v_taken     json;
+  v_ids       uuid[];
+BEGIN
+  -- Claim the keys first, then read their records in a later statement (a new snapshot), so a
+  -- record committed by the previous holder of a key is seen.
+  SELECT coalesce(array_agg(pg_try_advisory_xact_lock(hashtextextended(k.scope || chr(31) || k.key, 0)) ORDER BY k.n), '{}')
+  INTO v_locked
+  FROM unnest(p_scopes, p_keys) WITH ORDINALITY AS k(scope, key, n);
+
+  -- One index lookup per key (LATERAL … LIMIT 1 cannot be turned into a join, which the planner
+  -- would hash against a scan of the whole table).
+  SELECT coalesce(json_agg(json_build_object(
+           'locked', v_locked[k.n::integer], 'request_hash', i.request_hash,
+           'status', i.response_status, 'body', i.response_body) ORDER BY k.n), '[]'::json)
+  INTO v_keys
+  FROM unnest(p_scopes, p_keys) WITH ORDINALITY AS k(scope, key, n)
+  LEFT JOIN LATERAL (SELECT * FROM idempotency_keys WHERE scope = k.scope AND key = k.key LIMIT 1) i ON true;
+
+  SELECT coalesce(json_agg(json_build_object(
+           'id', r.id, 'shop_account_id', r.shop_account_id, 'device_id', r.device_id,
+           'amount', r.amount::text, 'memo', r.memo, 'status', r.status, 'expires_at', r.expires_at)), '[]'::json),
+         coalesce(array_agg(r.shop_account_id), '{}')
+  INTO v_requests, v_ids
+  FROM (SELECT * FROM payment_requests WHERE currency_id = p_currency AND id = ANY(p_requests)
+        ORDER BY id FOR UPDATE) r;
+
+  SELECT coalesce(json_agg(json_build_object(
+           'id', s.id, 'claims_count', s.claims_count, 'max_claims', s.max_claims, 'expires_at', s.expires_at,
+           'closed_at', s.closed_at, 'activity_active', a.active)), '[]'::json)
+  INTO v_sessions
+  FROM (SELECT * FROM activity_sessions WHERE currency_id = p_currency AND id = ANY(p_sessions)
+        ORDER BY id FOR UPDATE) s
+  JOIN activities a ON a.currency_id = p_currency AND a.id = s.activity_id;
+
+  -- Under the session locks no other transaction rewards these sessions meanwhile.
+  SELECT coalesce(json_agg(json_build_object('session_id', c.session_id, 'account_id', c.account_id)), '[]'::json)
+  INTO v_claimed
+  FROM unnest(p_claim_sessions, p_claim_accounts) AS k(session_id, account_id)
+  JOIN LATERAL (SELECT * FROM claims WHERE currency_id = p_currency AND session_id = k.session_id
+                AND account_id = k.account_id LIMIT 1) c ON true;
+
+  -- The counters that exist are locked; one that does not yet is created by the write, whose
+  -- conditional upsert refuses to pass the cap if another transaction created it meanwhile.
+  SELECT coalesce(json_agg(json_build_object('account_id', e.account_id, 'period', e.period, 'amount', e.amount::text)), '[]'::json)
+  INTO v_earnings
+  FROM (SELECT e.* FROM unnest(p_earning_accounts, p_earning_periods) AS k(account_id, period)
+        JOIN LATERAL (SELECT * FROM volunteer_earnings WHERE currency_id = p_currency AND account_id = k.account_id
+                      AND period = k.period LIMIT 1) e ON true
+        ORDER BY e.account_id, e.period FOR UPDATE OF e) e;
+
+  v_ids := v_ids || p_accounts || coalesce((
+    SELECT array_agg(x) FROM transfers t, unnest(ARRAY[t.debit_account_id, t.credit_account_id]) x
+    WHERE t.currency_id = p_currency AND t.id = ANY(p_transfers)), '{}');
+  -- Non-issuance accounts in ascending id order, the issuance account last. Each account as an
+  -- array: id, kind, name, status, debits_pending, debits_posted, credits_pending,
+  -- credits_posted, balance_max, version (the amounts as text; arrays cost a fifth of objects).
+  SELECT coalesce(json_agg(json_build_array(a.id, a.kind, a.name, a.status, a.debits_pending::text,
+           a.debits_posted::text, a.credits_pending::text, a.credits_posted::text, a.balance_max::text,
+           a.version::text)), '[]'::json)
+  INTO v_accounts
+  FROM (SELECT * FROM accounts WHERE currency_id = p_currency AND id = ANY(v_ids)
+        ORDER BY kind = 'issuance', id FOR UPDATE) a;
+
+  -- A refund named (to be reversed) brings its payment along: taking a refund back lowers what
+  -- the payment gave back. Both move the same two accounts, locked above.
+  v_ids := p_transfers;
+  IF cardinality(p_transfers) > 0 THEN
+    SELECT p_transfers || coalesce(array_agg((r.metadata->>'refund_of')::uuid), '{}') INTO v_ids
+    FROM transfers r
+    WHERE r.currency_id = p_currency AND r.id = ANY(p_transfers) AND r.code = 'refund' AND r.metadata ? 'refund_of';
+  END IF;
+
+  -- Every transfer that resolves, reverses or refunds one of them moves these accounts, whose
+  -- locks this transaction now holds: what is read below cannot change before it commits.
+  SELECT coalesce(json_agg(json_build_object(
+           'id', t.id, 'debit_account_id', t.debit_account_id, 'credit_account_id', t.credit_account_id,
+           'amount', t.amount::text, 'code', t.code, 'phase', t.phase, 'metadata', t.metadata,
+           'resolved_phase', r.phase, 'reversed', v.id IS NOT NULL, 'refunded', coalesce(f.refunded, 0)::text)), '[]'::json)
+  INTO v_transfers
+  FROM transfers t
+  LEFT JOIN LATERAL (SELECT phase FROM transfers WHERE currency_id = p_currency AND pending_id = t.id LIMIT 1) r ON true
+  LEFT JOIN LATERAL (SELECT id FROM transfers WHERE currency_id = p_currency AND reverses_id = t.id LIMIT 1) v ON true
+  LEFT JOIN refund_totals f ON f.currency_id = p_currency AND f.transfer_id = t.id
+  WHERE t.currency_id = p_currency AND t.id = ANY(v_ids);
+
+  -- Paths name a transfer by its id alone, so a client's id must be new in every currency.
+  SELECT coalesce(json_agg(t.id), '[]'::json) INTO v_taken FROM transfers t WHERE t.id = ANY(p_new_ids);
+
+  RETURN json_build_object('now', now(), 'keys', v_keys, 'requests', v_requests, 'sessions', v_sessions,
+                           'claimed', v_claimed, 'earnings', v_earnings, 'accounts', v_accounts,
+                           'transfers', v_transfers, 'taken', v_taken);
+END $$;
 
 CREATE OR REPLACE FUNCTION wm_batch_write(p_currency integer, p_transfers jsonb, p_entries jsonb, p_accounts jsonb,
                                p_paid jsonb, p_keys jsonb, p_audit jsonb,

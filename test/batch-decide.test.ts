@@ -210,13 +210,14 @@ describe('decideBatch', () => {
     });
     s.transfers.set('p1', held('p1', 'payment', 500n, 'ann', 'bak', { refunded: 500n }));
     s.transfers.set('r1', held('r1', 'refund', 500n, 'bak', 'ann', { metadata: { refund_of: 'p1' } }));
-    const take_back: Command = { posting: { id: 'x1', code: 'reversal', reverses_id: 'r1', created_by: 'test' }, unrefunds: 'p1' };
+    const take_back: Command = { posting: { id: 'x1', code: 'reversal', reverses_id: 'r1', created_by: 'test' } };
     const refund_again: Command = { posting: { id: 'x2', code: 'refund', debit_account_id: 'bak', credit_account_id: 'ann', amount: 500n, created_by: 'test' }, refunds: 'p1' };
     const { decisions, write } = decideBatch(s, [take_back, refund_again, { ...refund_again, posting: { ...refund_again.posting, id: 'x3', amount: 1n } }]);
     expect(decisions.map((d) => d.kind)).toEqual(['posted', 'posted', 'failed']);
     expect(decisions[2]).toMatchObject({ code: 'refund_exceeds_payment' });
     expect(write.refunds).toEqual([{ transfer_id: 'p1', paid: 500n, amount: -500n }, { transfer_id: 'p1', paid: 500n, amount: 500n }]);
-    // Naming another payment than the refund's is a bug in the caller, not a refusal.
-    expect(() => decideBatch(s, [{ ...take_back, unrefunds: 'p2' }])).toThrow(/unrefunds/);
+    // A refund read without its payment is a bug in the lock, not a refusal.
+    s.transfers.delete('p1');
+    expect(() => decideBatch(s, [take_back])).toThrow(/read with its payment/);
   });
 });

@@ -155,10 +155,7 @@ export async function reverse<T>(
   const posting: Posting = {
     id: newTransferId(), code: 'reversal', reverses_id: original.id, memo, created_by: actor.label, ...(amount === undefined ? {} : { amount }),
   };
-  // A refund taken back may be given again: the payment's refunded total goes down with it.
-  const refund_of = original.code === 'refund' ? original.metadata.refund_of : undefined;
-  const unrefunds = typeof refund_of === 'string' ? { unrefunds: refund_of } : {};
-  return post(services, actor, currency, { posting, idempotency: key, ...unrefunds }, (t) => ({
+  return post(services, actor, currency, { posting, idempotency: key }, (t) => ({
     status: 201, body: present(t),
     audit: {
       action: 'transfer.reverse', currency_id: currency.id, object: { kind: 'transfer', id: original.id },

@@ -160,7 +160,7 @@ function lockInput(commands: BatchCommand[]) {
   const new_ids: string[] = [];
   for (const command of commands) {
     const { pending_id, reverses_id } = command.posting;
-    for (const id of [pending_id, reverses_id, command.refunds, command.unrefunds]) if (id !== undefined) transfer_ids.add(id);
+    for (const id of [pending_id, reverses_id, command.refunds]) if (id !== undefined) transfer_ids.add(id);
     if (command.client_id === true) new_ids.push(command.posting.id);
     if (command.pays_request !== undefined) request_ids.add(command.pays_request);
     const wallet = command.posting.credit_account_id;

@@ -605,6 +605,15 @@ BEGIN
   FROM (SELECT * FROM accounts WHERE currency_id = p_currency AND id = ANY(v_ids)
         ORDER BY kind = 'issuance', id FOR UPDATE) a;
 
+  -- A refund named (to be reversed) brings its payment along: taking a refund back lowers what
+  -- the payment gave back. Both move the same two accounts, locked above.
+  v_ids := p_transfers;
+  IF cardinality(p_transfers) > 0 THEN
+    SELECT p_transfers || coalesce(array_agg((r.metadata->>'refund_of')::uuid), '{}') INTO v_ids
+    FROM transfers r
+    WHERE r.currency_id = p_currency AND r.id = ANY(p_transfers) AND r.code = 'refund' AND r.metadata ? 'refund_of';
+  END IF;
+
   -- Every transfer that resolves, reverses or refunds one of them moves these accounts, whose
   -- locks this transaction now holds: what is read below cannot change before it commits.
   SELECT coalesce(json_agg(json_build_object(
@@ -616,7 +625,7 @@ BEGIN
   LEFT JOIN LATERAL (SELECT phase FROM transfers WHERE currency_id = p_currency AND pending_id = t.id LIMIT 1) r ON true
   LEFT JOIN LATERAL (SELECT id FROM transfers WHERE currency_id = p_currency AND reverses_id = t.id LIMIT 1) v ON true
   LEFT JOIN refund_totals f ON f.currency_id = p_currency AND f.transfer_id = t.id
-  WHERE t.currency_id = p_currency AND t.id = ANY(p_transfers);
+  WHERE t.currency_id = p_currency AND t.id = ANY(v_ids);
 
   -- Paths name a transfer by its id alone, so a client's id must be new in every currency.
   SELECT coalesce(json_agg(t.id), '[]'::json) INTO v_taken FROM transfers t WHERE t.id = ANY(p_new_ids);

@@ -147,11 +147,6 @@ export interface Command {
   claim?: Claim;
   /** This posting refunds (part of) that payment. */
   refunds?: string;
-  /**
-   * This posting reverses (part of) a refund of that payment: what it takes back from the shop
-   * may be refunded (or reversed) again. Set from the refund's `metadata.refund_of`.
-   */
-  unrefunds?: string;
   /** The id was chosen by the client: refuse it when taken. */
   client_id?: boolean;
   /** Counted limits the movement may not pass (gifts a day, a helper's payments a month). */
@@ -500,18 +495,20 @@ function recordLinks(batch: Batch, command: Command, s: Shape, transfer: Transfe
   }
   if (p.pending_id !== undefined) batch.resolved.add(p.pending_id);
   if (p.reverses_id !== undefined) batch.reversed.add(p.reverses_id);
-  const payment_id = command.refunds ?? (p.reverses_id !== undefined && batch.state.transfers.get(p.reverses_id)?.code === 'payment' ? p.reverses_id : undefined);
+  const reversed = p.reverses_id === undefined ? undefined : batch.state.transfers.get(p.reverses_id);
+  const payment_id = command.refunds ?? (reversed?.code === 'payment' ? reversed.id : undefined);
   if (payment_id !== undefined) givenBack(batch, payment_id, transfer.amount);
-  if (command.unrefunds !== undefined) {
-    const refund = p.reverses_id === undefined ? undefined : batch.state.transfers.get(p.reverses_id);
-    assert(refund?.code === 'refund' && refund.metadata.refund_of === command.unrefunds, 'unrefunds names the payment of the refund reversed');
-    givenBack(batch, command.unrefunds, -transfer.amount);
+  // A refund taken back may be given again: its payment (read with it) gave back that much less.
+  if (reversed?.code === 'refund') {
+    const refund_of = reversed.metadata.refund_of;
+    assert(typeof refund_of === 'string' && batch.state.transfers.has(refund_of), 'a refund is read with its payment');
+    givenBack(batch, refund_of, -transfer.amount);
   }
   if (command.claim !== undefined) recordClaim(batch, command.claim, transfer);
   for (const limit of command.limits ?? []) count(batch, limit.account_id, limit.period, transfer.amount, limit.max);
 }
 
-/** Counts `amount` as given back on a payment (negative: a refund taken back), held or not. */
+/** Counts `amount` as given back on a payment (negative: a refund taken back), if it was read. */
 function givenBack(batch: Batch, payment_id: string, amount: bigint): void {
   const payment = batch.state.transfers.get(payment_id);
   if (payment === undefined) return;

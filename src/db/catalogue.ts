@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import postgres from 'postgres';
-import { connectionTarget, type Sql, type TransactionSql } from './client.js';
+import { createSql, type Sql, type TransactionSql } from './client.js';
 import { projectRoot } from '../paths.js';
 
 /** Where the generated schema is committed. */
@@ -401,13 +400,11 @@ function section(title: string): string {
  */
 export async function withScratchDatabase<T>(serverUrl: string, use: (url: string) => Promise<T>): Promise<T> {
   const name = `wm_scratch_${randomBytes(8).toString('hex')}`;
-  const { url: admin_url, ...socket } = connectionTarget(serverUrl);
-  const admin = postgres(admin_url, { max: 1, onnotice: () => {}, ...socket });
+  const admin = createSql({ url: serverUrl, pool_size_max: 1, statement_timeout_ms: 0 });
   try {
     await admin`CREATE DATABASE ${admin(name)} TEMPLATE template0`;
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    // serverUrl's own ?host= stays: createSql reads it.
     try {
       return await use(url.toString());
     } finally {

@@ -166,14 +166,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 }
 
+/** Where the server's Unix socket is, in the cluster folder. */
+function socketPath(clusterDir: string, port: number): string {
+  return path.join(clusterDir, `.s.PGSQL.${port}`);
+}
+
 /** Whether the server's Unix socket fits its path in the cluster folder (else it has none). */
 function socketFits(clusterDir: string, port: number): boolean {
-  return Buffer.byteLength(path.join(clusterDir, `.s.PGSQL.${port}`)) <= MAX_SOCKET_PATH_BYTES;
+  return Buffer.byteLength(socketPath(clusterDir, port)) <= MAX_SOCKET_PATH_BYTES;
 }
 
 /** `url` through the socket in the cluster folder, when there is one. */
 function socketUrl(url: string, clusterDir: string, port: number): string | undefined {
-  if (!socketFits(clusterDir, port) || !existsSync(path.join(clusterDir, `.s.PGSQL.${port}`))) return undefined;
+  if (!socketFits(clusterDir, port) || !existsSync(socketPath(clusterDir, port))) return undefined;
   const u = new URL(url);
   u.searchParams.set('host', clusterDir);
   return u.toString();

@@ -4,7 +4,8 @@
  * the renderer kept by the service worker); the home shows the history last read, with when
  * ("Laatst bijgewerkt …"), or says why it shows none; the "Geen verbinding" banner goes away by
  * itself once the server answers again, and with the browser's own offline flag too; what a
- * phone keeps belongs to the wallet open on it, never to a card opened there before.
+ * phone keeps belongs to the wallet open on it, never to a card opened there before; an answer to a
+ * request sent before the network went does not take the banner away.
  * Screenshots: test-results/browser/offline/.
  */
 import jsQRModule from 'jsqr';
@@ -114,6 +115,36 @@ describe('the wallet offline (#19 point 10)', () => {
       await page.getByTestId('history').waitFor();
       expect(await page.getByTestId('history-unknown').count()).toBe(0);
       expect(await page.getByTestId('history-as-of').count()).toBe(0);
+    });
+  });
+
+  it('an answer to a request sent before the browser went offline does not take the banner away', async () => {
+    await openOnPhone(volunteer(4), async (page) => {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      let held = () => {};
+      const holding = new Promise<void>((resolve) => { held = resolve; });
+      // The wallet's balance is read while online; its answer reaches the page only after the network went.
+      await page.route('**/api/v1/wallet', async (route) => {
+        const response = await route.fetch();
+        held();
+        await released;
+        await route.fulfill({ response });
+      });
+      await page.reload();
+      await holding;
+      await page.context().setOffline(true);
+      await page.getByTestId('offline').waitFor();
+      const reply = page.waitForResponse('**/api/v1/wallet');
+      release();
+      expect((await reply).status()).toBe(200);
+      // The answer is shown (not the balance last known), and the banner stays.
+      await expect.poll(() => text(page, 'balance-card'), poll).not.toContain('Laatst gekend saldo');
+      await page.getByTestId('balance').waitFor();
+      expect(await page.getByTestId('offline').count()).toBe(1);
+      await page.unroute('**/api/v1/wallet');
+      await page.context().setOffline(false);
+      await expect.poll(() => page.getByTestId('offline').count(), back_online).toBe(0);
     });
   });
 

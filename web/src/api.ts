@@ -9,7 +9,7 @@
  */
 import { signal } from '@preact/signals';
 import type { components, paths } from './api-types.js';
-import { online } from './lib/online.js';
+import { answered, online, requestSent } from './lib/online.js';
 import { local, session } from './lib/storage.js';
 import { uuid } from './lib/uuid.js';
 
@@ -164,6 +164,7 @@ function authHeaders(role: Role | null): Record<string, string> {
 
 async function send(role: Role | null, url: string, init: RequestInit): Promise<Response> {
   let response: Response;
+  const sent = requestSent();
   try {
     response = await fetch(url, init);
   } catch (error) {
@@ -171,7 +172,7 @@ async function send(role: Role | null, url: string, init: RequestInit): Promise<
     online.value = false;
     throw new ApiError(0, 'network', 'the service could not be reached');
   }
-  online.value = true;
+  answered(sent);
   if (response.status === 401 && role !== null && init.headers !== undefined && 'Authorization' in init.headers) {
     clearToken(role);
   }

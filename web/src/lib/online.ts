@@ -8,6 +8,25 @@ import { effect, signal } from '@preact/signals';
  */
 export const online = signal(typeof navigator === 'undefined' ? true : navigator.onLine);
 
+/**
+ * How many times the browser said it went offline. An answer to a request sent before the
+ * latest such moment says nothing about now (a request in flight may still be answered after
+ * the network went), so only answers to requests sent since then mark the server reachable.
+ */
+let offline_events = 0;
+
+/** Taken when a request is sent; handed back to `answered` with its answer. */
+export function requestSent(): number {
+  return offline_events;
+}
+
+/** The server answered a request sent at `sent` (from `requestSent`): true if that says it is reachable now. */
+export function answered(sent: number): boolean {
+  if (sent !== offline_events) return false;
+  online.value = true;
+  return true;
+}
+
 /** The first probe comes soon after a failure; later ones less often, up to the maximum. */
 const probe_delay_ms_min = 2_000;
 const probe_delay_ms_max = 10_000;
@@ -35,10 +54,11 @@ function probeWhileOffline(): () => void {
   let stopped = false;
   const next = () => {
     timer = setTimeout(() => {
-      void serverAnswers().then((answered) => {
+      const sent = requestSent();
+      void serverAnswers().then((ok) => {
         if (stopped) return;
-        if (answered) online.value = true;
-        else {
+        // An answer to a probe sent before the browser last went offline does not end the probing.
+        if (!ok || !answered(sent)) {
           delay_ms = Math.min(delay_ms * probe_delay_growth, probe_delay_ms_max);
           next();
         }
@@ -54,7 +74,10 @@ function probeWhileOffline(): () => void {
 
 if (typeof window !== 'undefined') {
   window.addEventListener('online', () => { online.value = true; });
-  window.addEventListener('offline', () => { online.value = false; });
+  window.addEventListener('offline', () => {
+    offline_events += 1;
+    online.value = false;
+  });
   // Runs again whenever `online` changes: offline starts probing, online stops it.
   effect(() => (online.value ? undefined : probeWhileOffline()));
 }

@@ -303,7 +303,7 @@ describe('a helper for someone who can\'t manage alone', () => {
     const [for_other, funded] = await entries(helper.token);
     expect(for_other).toEqual({
       transfer_id: paid.body.id, amount: '-12', balance_after: '5', code: 'payment', memo: 'Boodschappen',
-      counterparty: { id: shop.account, name: 'Kruidenier', kind: 'shop' }, activity: null, refund_of: null, reversed: false,
+      counterparty: { id: shop.account, name: 'Kruidenier', kind: 'shop' }, activity: null, refund_of: null, reverses: null, reversed: false,
       on_behalf, for_other: true, created_at: volunteer_entry.created_at,
     });
     expect(funded).toMatchObject({ amount: '5', balance_after: '5', for_other: false });

@@ -14,7 +14,7 @@ import type { Entry } from '../src/ledger/model.js';
 
 const base = {
   code: 'payment' as const, memo: null, counterparty_id: 's', counterparty_name: 'Shop', counterparty_kind: 'shop' as const,
-  activity_id: null, activity_name: null, reversed: false, refund_of: null, helper_id: null, helper_name: null, helped_id: null, helped_name: null,
+  activity_id: null, activity_name: null, reversed: false, refund_of: null, reverses: null, helper_id: null, helper_name: null, helped_id: null, helped_name: null,
 };
 
 /** Own entries newest version first, each at a time in ms (not necessarily in order), with a running balance. */

@@ -353,10 +353,10 @@ describe('transfers and statements', () => {
     expect(reply.body.next_cursor).toBeNull();
     const strip = (e: Record<string, unknown>) => ({ ...e, created_at: typeof e.created_at });
     expect(reply.body.items.map(strip)).toEqual([
-      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
-      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
-      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
-      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
+      { transfer_id: d.id, amount: '-13.50', balance_after: '0.00', code: 'adjustment', memo: 'correction', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reverses: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
+      { transfer_id: c.id, amount: '0.75', balance_after: '13.50', code: 'reward', memo: 'correction', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reverses: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
+      { transfer_id: b.id, amount: '-7.25', balance_after: '12.75', code: 'adjustment', memo: 'bread', counterparty: { id: shop, name: 'Shop CNT', kind: 'shop' }, activity: null, refund_of: null, reverses: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
+      { transfer_id: a.id, amount: '20.00', balance_after: '20.00', code: 'reward', memo: 'hour 1', counterparty: { id: programme, name: 'Programme CNT', kind: 'programme' }, activity: null, refund_of: null, reverses: null, reversed: false, on_behalf: null, for_other: false, created_at: 'string' },
     ]);
     // Running balance: each balance_after is the one below it plus its amount.
     const items = reply.body.items as Array<{ amount: string; balance_after: string }>;

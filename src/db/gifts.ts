@@ -122,7 +122,7 @@ export async function listPaymentsForOthers(
   return sql<PaymentForOther[]>`
     SELECT e.transfer_id, e.account_id, e.amount, t.code, t.memo, e.created_at, (extract(epoch FROM e.created_at) * 1000000)::bigint::text AS at_us,
            cp.id AS counterparty_id, cp.name AS counterparty_name, cp.kind AS counterparty_kind,
-           NULL::uuid AS activity_id, NULL::jsonb AS activity_name, NULL::uuid AS refund_of,
+           NULL::uuid AS activity_id, NULL::jsonb AS activity_name, NULL::uuid AS refund_of, NULL::uuid AS reverses,
            me.id AS helper_id, me.name AS helper_name, helped.id AS helped_id, helped.name AS helped_name,
            EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed
     FROM wallet_helpers h

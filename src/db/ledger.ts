@@ -180,7 +180,7 @@ export async function listEntries(
   return sql<Entry[]>`
     SELECT e.transfer_id, e.account_id, e.version, e.amount, e.balance_after, t.code, t.memo,
            cp.id AS counterparty_id, cp.name AS counterparty_name, cp.kind AS counterparty_kind, e.created_at,
-           CASE WHEN t.code = 'refund' THEN t.metadata->>'refund_of' END AS refund_of,
+           CASE WHEN t.code = 'refund' THEN t.metadata->>'refund_of' END AS refund_of, t.reverses_id AS reverses,
            act.id AS activity_id, act.name AS activity_name,
            helper.id AS helper_id, helper.name AS helper_name, helped.id AS helped_id, helped.name AS helped_name,
            EXISTS (SELECT 1 FROM transfers r WHERE r.currency_id = e.currency_id AND r.reverses_id = e.transfer_id) AS reversed

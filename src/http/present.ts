@@ -83,6 +83,7 @@ export function presentEntry(entry: Entry, currency: Currency) {
     activity: entry.activity_id === null ? null : { id: entry.activity_id, name: entry.activity_name ?? {} },
     reversed: entry.reversed,
     refund_of: entry.refund_of,
+    reverses: entry.reverses,
     on_behalf: entry.helper_id === null || entry.helped_id === null ? null : {
       helper: { id: entry.helper_id, name: entry.helper_name ?? '' }, volunteer: { id: entry.helped_id, name: entry.helped_name ?? '' },
     },

@@ -220,6 +220,7 @@ export const Entry = z.object({
   activity: z.object({ id: Uuid, name: z.record(z.string(), z.string()) }).nullable()
     .openapi({ description: 'For rewards: the activity, named per language' }),
   refund_of: Uuid.nullable().openapi({ description: 'For a refund: the payment it gives (part of) back' }),
+  reverses: Uuid.nullable().openapi({ description: 'For a reversal: the transfer it takes back, in whole or in part (its amount says how much)' }),
   reversed: z.boolean().openapi({ description: 'A coordinator\'s correction reversed this transfer; it cannot be corrected again' }),
   on_behalf: z.object({
     helper: z.object({ id: Uuid, name: z.string() }), volunteer: z.object({ id: Uuid, name: z.string() }),

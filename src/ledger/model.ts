@@ -143,6 +143,8 @@ export interface Entry {
   reversed: boolean;
   /** For a refund: the payment it gives (part of) back. */
   refund_of: string | null;
+  /** For a reversal: the transfer it takes back, in whole or in part. */
+  reverses: string | null;
   /** For a payment a helper made from the wallet they help: the helper's and the helped wallet. */
   helper_id: string | null;
   helper_name: string | null;

@@ -614,6 +614,11 @@ export interface components {
        * @description For a refund: the payment it gives (part of) back
        */
       refund_of: string | null;
+      /**
+       * Format: uuid
+       * @description For a reversal: the transfer it takes back, in whole or in part (its amount says how much)
+       */
+      reverses: string | null;
       /** @description A coordinator's correction reversed this transfer; it cannot be corrected again */
       reversed: boolean;
       /** @description A payment a helper made from the wallet they help: "paid by <helper> for <volunteer>" */
